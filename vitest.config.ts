@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // e2e (real Chromium). `npm test` runs all three; `npm run test:unit` only the fast one.
 export default defineConfig({
   test: {
+    // Integration and e2e start real peers on fixed budgets of 2 cores: one file at a time.
+    fileParallelism: false,
     projects: [
       {
         test: {
@@ -19,7 +21,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
         },
       },
       {
@@ -29,7 +30,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
         },
       },
     ],

@@ -1,0 +1,53 @@
+// Transport layer contract (RFC 3261 §18, RFC 7118 for WebSocket, RFC 3581 for rport).
+import type { SipMessage, SipResponse } from '../message/types.js';
+
+export type TransportKind = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+export interface Address {
+  address: string;
+  port: number;
+}
+
+/** Where to send a new request when no flow exists yet (resolved from a URI by the caller). */
+export interface Target extends Address {
+  transport: TransportKind;
+}
+
+/** A path to one peer: a TCP/TLS/WS connection, or (UDP) the local socket plus the remote address.
+ *  Requests toward a browser go back over the very flow its REGISTER/INVITE came on (RFC 7118 §5, RFC 5626). */
+export interface Flow {
+  readonly id: string;
+  readonly transport: TransportKind;
+  readonly local: Address;
+  readonly remote: Address;
+  /** Stream transports are reliable: no retransmission timers A/E/G (RFC 3261 §17.1.1.2). */
+  readonly reliable: boolean;
+  /** false once the connection closed (always true for UDP). */
+  readonly alive: boolean;
+  /** Subscribe to the flow closing (never fires for UDP). Returns an unsubscribe function. */
+  onClose(listener: () => void): () => void;
+}
+
+/** Raised for send failures; the transaction layer maps it to 503 (RFC 3261 §8.1.3.1). */
+export class TransportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+export interface SipTransport {
+  /** Send a request (or an ACK/CANCEL) on an existing flow, or to a target (UDP socket, or a reused/new
+   *  TCP connection). Resolves with the flow used; rejects with TransportError. */
+  send(message: SipMessage, dest: Flow | Target): Promise<Flow>;
+  /** RFC 3261 §18.2.2: on the flow the request came in on when reliable and alive; over UDP to the top
+   *  Via's received/rport (RFC 3581) or sent-by. */
+  sendResponse(response: SipResponse, flow: Flow): Promise<void>;
+  /** Every well-formed inbound message. Requests already carry received/rport on the top Via. Malformed
+   *  requests never reach here: the transport answers them 400 with a reason naming the fault (or drops
+   *  them when no response can be built). */
+  onMessage(handler: (message: SipMessage, flow: Flow) => void): void;
+  /** The address to put in Via sent-by / Contact for a given transport kind (undefined if not listening). */
+  localAddress(kind: TransportKind): Address | undefined;
+  close(): Promise<void>;
+}
