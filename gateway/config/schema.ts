@@ -2,14 +2,18 @@
 // sip-config/gateway.yaml. Errors name the file and the key (see load.ts).
 import { z } from 'zod';
 
+const portInRange = (s: string): boolean => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535;
+
 const hostPort = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d{1,5})$/, 'expected "host:port", e.g. "127.0.0.1:8080"');
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d{1,5})$/, 'expected "host:port", e.g. "127.0.0.1:8080"')
+  .refine(portInRange, 'port must be 0-65535');
 
 /** "udp:127.0.0.1:5060" | "tcp:127.0.0.1:5060" */
 const sipListen = z
   .string()
-  .regex(/^(udp|tcp):(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d{1,5})$/, 'expected "udp|tcp:host:port", e.g. "udp:127.0.0.1:5060"');
+  .regex(/^(udp|tcp):(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d{1,5})$/, 'expected "udp|tcp:host:port", e.g. "udp:127.0.0.1:5060"')
+  .refine(portInRange, 'port must be 0-65535');
 
 const portRange = z
   .string()

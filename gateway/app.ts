@@ -1,0 +1,127 @@
+// buildGateway(config): the whole gateway as one object that tests start and stop without globals.
+// Ownership: the Gateway owns the HTTP server, the SIP transport, the transaction layer, the media engine
+// and the SIP service; stop() closes them in reverse order and is idempotent.
+import { Server } from 'node:http';
+import { startSipService, type SipService } from './call/index.js';
+import { parsePortRange, parseSipListen, splitHostPort } from './config/load.js';
+import type { GatewayConfig } from './config/schema.js';
+import { closeHttp, createHttpApp, listenHttp } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
+import { createEmbeddedMediaEngine } from './media/index.js';
+import type { MediaEngine } from './media/types.js';
+import { createTransactionLayer } from './sip/transaction/index.js';
+import type { TransactionLayer } from './sip/transaction/types.js';
+import { createTransport } from './sip/transport/index.js';
+import type { SipTransport, TransportKind, Address } from './sip/transport/types.js';
+
+export interface GatewayStatus {
+  calls: number;
+  registrations: number;
+  sip: Partial<Record<TransportKind, Address>>;
+}
+
+export interface Gateway {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The page URL, e.g. "http://127.0.0.1:8080/" (valid after start()). */
+  readonly httpUrl: string;
+  /** The bound SIP address for a transport (valid after start()). */
+  sipAddress(kind: TransportKind): Address | undefined;
+  status(): GatewayStatus;
+}
+
+export interface BuildOptions {
+  logger?: Logger;
+}
+
+interface Running {
+  server: Server;
+  transport: SipTransport;
+  transactions: TransactionLayer;
+  media: MediaEngine;
+  service: SipService;
+}
+
+export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): Gateway {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const listen = splitHostPort(config.http.listen);
+  let running: Running | undefined;
+  let starting: Promise<void> | undefined;
+  let httpUrl = `http://${formatHost(listen.host)}:${listen.port}/`;
+
+  const status = (): GatewayStatus => {
+    const sip: GatewayStatus['sip'] = {};
+    for (const kind of ['udp', 'tcp', 'ws'] as const) {
+      const a = running?.transport.localAddress(kind);
+      if (a) sip[kind] = a;
+    }
+    const s = running?.service.status() ?? { calls: 0, registrations: 0 };
+    return { calls: s.calls, registrations: s.registrations, sip };
+  };
+
+  async function doStart(): Promise<void> {
+    const server = new Server(createHttpApp({ logger, status }));
+    const port = await listenHttp(server, listen.host, listen.port);
+    httpUrl = `http://${formatHost(listen.host)}:${port}/`;
+    const parts: Partial<Running> = { server };
+    try {
+      parts.transport = await createTransport({
+        listen: config.sip.listen.map(parseSipListen),
+        ws: { server, path: '/sip' },
+        logger: logger.child({ layer: 'transport' }),
+      });
+      parts.transactions = createTransactionLayer({ transport: parts.transport, logger: logger.child({ layer: 'transaction' }) });
+      parts.media = await createEmbeddedMediaEngine({
+        bindAddress: config.media.address,
+        advertiseAddress: config.media.advertiseAddress,
+        portRange: parsePortRange(config.media.rtpPorts),
+        logger: logger.child({ layer: 'media' }),
+      });
+      parts.service = startSipService({
+        config,
+        transport: parts.transport,
+        transactions: parts.transactions,
+        media: parts.media,
+        logger: logger.child({ layer: 'call' }),
+      });
+      running = parts as Running;
+      logger.info({ url: httpUrl, sip: status().sip }, 'gateway started');
+    } catch (err) {
+      await closeParts(parts);
+      throw err;
+    }
+  }
+
+  return {
+    start() {
+      starting ??= doStart();
+      return starting;
+    },
+    async stop() {
+      if (starting) await starting.catch(() => undefined);
+      const r = running;
+      running = undefined;
+      starting = undefined;
+      if (r) await closeParts(r);
+    },
+    get httpUrl() {
+      return httpUrl;
+    },
+    sipAddress(kind) {
+      return running?.transport.localAddress(kind);
+    },
+    status,
+  };
+}
+
+async function closeParts(p: Partial<Running>): Promise<void> {
+  await p.service?.close();
+  await p.media?.close();
+  p.transactions?.close();
+  await p.transport?.close();
+  if (p.server) await closeHttp(p.server);
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,73 @@
+// Load and validate the YAML configuration once, at start. Every error names the file and the key.
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { ZodIssue } from 'zod';
+import { configSchema, type GatewayConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function keyPath(path: ReadonlyArray<string | number>): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function describeIssue(issue: ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length ? `${keyPath(issue.path)}: ` : '';
+    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  if (issue.code === 'invalid_union') {
+    return `${keyPath(issue.path)}: expected { match, trunk } or { match, echo: true }`;
+  }
+  return `${keyPath(issue.path)}: ${issue.message}`;
+}
+
+/** Validate an already-parsed object (tests build configs this way). */
+export function parseConfig(raw: unknown, source: string): GatewayConfig {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
+  return result.data;
+}
+
+/** Read, parse and validate a YAML file. */
+export function loadConfigFile(file: string): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read file: ${(err as Error).message}`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+  }
+  return parseConfig(doc.toJS(), file);
+}
+
+/** "host:port" → parts; IPv6 in brackets. */
+export function splitHostPort(value: string): { host: string; port: number } {
+  const i = value.lastIndexOf(':');
+  const host = value.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(value.slice(i + 1)) };
+}
+
+/** "udp:127.0.0.1:5060" → parts. */
+export function parseSipListen(value: string): { transport: 'udp' | 'tcp'; address: string; port: number } {
+  const transport = value.slice(0, value.indexOf(':')) as 'udp' | 'tcp';
+  const { host, port } = splitHostPort(value.slice(transport.length + 1));
+  return { transport, address: host, port };
+}
+
+/** "20000-20999" → parts. */
+export function parsePortRange(value: string): { from: number; to: number } {
+  const [from, to] = value.split('-').map(Number) as [number, number];
+  return { from, to };
+}

@@ -1,0 +1,65 @@
+// The web server: the softphone page at `/`, sip.js at `/vendor/sip.js/`, a status API, and the HTTP
+// server that the SIP transport attaches its WebSocket endpoint (`/sip`, RFC 7118) to.
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../log.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const webRoot = path.resolve(here, '..', '..', 'web');
+
+function sipJsRoot(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('sip.js/package.json')), 'lib');
+}
+
+export interface HttpDeps {
+  logger: Logger;
+  status: () => unknown;
+}
+
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/api/status', (_req, res) => {
+    res.json(deps.status());
+  });
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ error: 'no such API endpoint' });
+  });
+  app.use('/vendor/sip.js', express.static(sipJsRoot(), { fallthrough: false }));
+  app.use(express.static(webRoot, { index: 'index.html' }));
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not found');
+  });
+  // Express error handler: a client's bad request (e.g. a malformed path) gets its 4xx, never a crash.
+  app.use((err: { status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
+    if (status >= 500) deps.logger.error({ err }, 'http handler failed');
+    res.status(status).type('text/plain').send(status === 404 ? 'Not found' : (err.message ?? 'Error'));
+  });
+  return app;
+}
+
+/** Listen on host:port; resolves with the bound port (port 0 picks a free one). */
+export function listenHttp(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+export function closeHttp(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
