@@ -1,0 +1,49 @@
+// The dial plan: a pure function from the dialled number to where the call goes.
+//
+// Matching rules (documented in sip-config/gateway.yaml by the lead):
+// - The dialled string is the Request-URI user part, already unescaped by the URI parser.
+// - RFC 3966 §5.1.1: visual-separator = "-" / "." / "(" / ")". These (and spaces, which browsers and
+//   people type) carry no meaning and are removed before matching: "+1 (555) 010-0199" → "+15550100199".
+// - Routes are tried in order; the first whose `match` matches wins.
+// - `match` is an ordinary JavaScript RegExp tested against the normalised string. It is NOT implicitly
+//   anchored: write "^1\d{10}$" to require a whole-string match ("555" alone matches "0555123").
+import type { GatewayConfig, RouteConfig, TrunkConfig } from '../config/schema.js';
+
+export type RouteResult =
+  | { kind: 'trunk'; trunk: TrunkConfig; number: string }
+  | { kind: 'echo'; number: string }
+  | { kind: 'none'; number: string };
+
+const VISUAL_SEPARATORS = /[\s\-.()]/g;
+
+/** RFC 3966 §5.1.1 normalisation: drop visual separators and whitespace. */
+export function normalizeDialled(dialled: string): string {
+  return dialled.replace(VISUAL_SEPARATORS, '');
+}
+
+// Compiled patterns, keyed by the route object (configs are immutable once loaded).
+const compiled = new WeakMap<RouteConfig, RegExp>();
+
+function patternOf(route: RouteConfig): RegExp {
+  let re = compiled.get(route);
+  if (!re) {
+    re = new RegExp(route.match);
+    compiled.set(route, re);
+  }
+  return re;
+}
+
+/** Where a call to `dialled` goes. `number` is the normalised string, to be used as the trunk's
+ *  Request-URI user part. An empty number never matches (nothing was dialled). */
+export function route(dialled: string, config: Pick<GatewayConfig, 'routes' | 'trunks'>): RouteResult {
+  const number = normalizeDialled(dialled);
+  if (number === '') return { kind: 'none', number };
+  for (const r of config.routes) {
+    if (!patternOf(r).test(number)) continue;
+    if ('echo' in r) return { kind: 'echo', number };
+    const trunk = config.trunks.find((t) => t.name === r.trunk);
+    // The schema guarantees the trunk exists; a hand-built config that breaks this routes nowhere.
+    return trunk ? { kind: 'trunk', trunk, number } : { kind: 'none', number };
+  }
+  return { kind: 'none', number };
+}
