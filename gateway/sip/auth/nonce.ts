@@ -1,0 +1,79 @@
+// Stateless nonces and bounded nonce-count replay tracking (RFC 7616 §3.3, §5.5; RFC 2617 §4.5).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const TS_BYTES = 8;
+const SALT_BYTES = 8;
+const MAC_BYTES = 32;
+
+function mac(secret: Buffer, head: Buffer, realm: string): Buffer {
+  return createHmac('sha256', secret).update(head).update('|').update(realm, 'utf8').digest();
+}
+
+/** nonce = base64url(timestamp ‖ salt ‖ HMAC-SHA256(secret, timestamp ‖ salt | realm)).
+ *  RFC 7616 §3.3 suggests "time-stamp H(time-stamp ":" ETag ":" secret-data)"; the salt keeps two nonces
+ *  issued in the same millisecond distinct, so their nonce counts are tracked separately. */
+export function issueNonce(secret: Buffer, realm: string, nowMs: number): string {
+  const head = Buffer.alloc(TS_BYTES + SALT_BYTES);
+  head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(nowMs))), 0);
+  randomBytes(SALT_BYTES).copy(head, TS_BYTES);
+  return Buffer.concat([head, mac(secret, head, realm)]).toString('base64url');
+}
+
+/** The issue time (ms) of a nonce we issued for this realm, or undefined if it is not authentic. */
+export function nonceIssuedAt(secret: Buffer, realm: string, nonce: string): number | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(nonce)) return undefined;
+  const raw = Buffer.from(nonce, 'base64url');
+  if (raw.length !== TS_BYTES + SALT_BYTES + MAC_BYTES) return undefined;
+  const head = raw.subarray(0, TS_BYTES + SALT_BYTES);
+  if (!timingSafeEqual(raw.subarray(TS_BYTES + SALT_BYTES), mac(secret, head, realm))) return undefined;
+  return Number(head.readBigUInt64BE(0));
+}
+
+export type NonceCountVerdict = 'ok' | 'replay' | 'forgotten';
+
+interface Entry {
+  nc: number;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** Remembers the highest nonce-count seen per nonce, bounded in size. Entries die with their nonce.
+ *  When full, the entry used least recently is evicted and every nonce issued at or before it counts as
+ *  'forgotten' (answered stale=true so the client fetches a new nonce): a replay can never slip through. */
+export class NonceCountTracker {
+  private readonly entries = new Map<string, Entry>();
+  private floor = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** RFC 7616 §3.4: "the server ... can detect request replays by maintaining its own copy of this count
+   *  — if the same nc-value is seen twice, then the request is a replay." We require strict increase. */
+  accept(nonce: string, nc: number, issuedAt: number, expiresAt: number, now: number): NonceCountVerdict {
+    const entry = this.entries.get(nonce);
+    if (entry) {
+      if (nc <= entry.nc) return 'replay';
+      entry.nc = nc;
+      this.entries.delete(nonce); // re-insert: Map order becomes least-recently-used first
+      this.entries.set(nonce, entry);
+      return 'ok';
+    }
+    if (issuedAt <= this.floor) return 'forgotten';
+    this.makeRoom(now);
+    this.entries.set(nonce, { nc, issuedAt, expiresAt });
+    return 'ok';
+  }
+
+  private makeRoom(now: number): void {
+    if (this.entries.size < this.maxEntries) return;
+    for (const [key, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(key);
+    while (this.entries.size >= this.maxEntries) {
+      const [key, e] = this.entries.entries().next().value as [string, Entry];
+      this.entries.delete(key);
+      this.floor = Math.max(this.floor, e.issuedAt);
+    }
+  }
+}
