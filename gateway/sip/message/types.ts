@@ -68,11 +68,14 @@ export interface CSeq {
 }
 
 /** Thrown by the parser. `reason` names the fault and is fit to be a 400 reason phrase.
- *  `partial` carries whatever was parsed (start line, headers) so a 400 can still be built. */
+ *  `partial` carries whatever was parsed (start line, headers) so a 400 can still be built.
+ *  `status` is the response a UAS should answer with: 400 (default), 505 for a SIP-Version other than
+ *  SIP/2.0 (RFC 3261 §21.5.6), 416 for an unsupported Request-URI scheme (RFC 3261 §8.2.2.1). */
 export class SipParseError extends Error {
   constructor(
     readonly reason: string,
     readonly partial?: { method?: string; headers?: HeaderField[]; isRequest?: boolean },
+    readonly status: number = 400,
   ) {
     super(reason);
     this.name = 'SipParseError';
