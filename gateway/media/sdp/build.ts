@@ -1,0 +1,118 @@
+// SDP writers for the two profiles, through sdp-transform (no string munging).
+import * as sdpTransform from 'sdp-transform';
+import type { Codec, Direction, OtherMedia, SetupRole } from './model.js';
+
+export interface Origin {
+  sessionId: string;
+  /** RFC 3264 §8: incremented each time a changed SDP is produced for the same session. */
+  version: number;
+}
+
+export interface CommonSdpParams {
+  kind: 'offer' | 'answer';
+  origin: Origin;
+  address: string;
+  port: number;
+  codecs: readonly Codec[];
+  direction: Direction;
+  ptime?: number;
+  /** Answers only: the offer's other m-lines, rejected with port 0 (RFC 3264 §6); the audio m-line
+   *  keeps its position `audioIndex` among them. */
+  others?: readonly OtherMedia[];
+  audioIndex?: number;
+}
+
+export interface WebrtcSdpParams extends CommonSdpParams {
+  iceUfrag: string;
+  icePwd: string;
+  /** 'AB:CD:…' SHA-256 fingerprint of our certificate (RFC 8122 §5). */
+  fingerprint: string;
+  setup: SetupRole;
+  mid: string;
+}
+
+type Media = sdpTransform.MediaDescription;
+
+function session(p: CommonSdpParams, media: Media[]): sdpTransform.SessionDescription {
+  return {
+    version: 0,
+    origin: {
+      username: '-',
+      sessionId: p.origin.sessionId,
+      sessionVersion: p.origin.version,
+      netType: 'IN',
+      ipVer: 4,
+      address: p.address,
+    },
+    name: '-',
+    connection: { version: 4, ip: p.address },
+    timing: { start: 0, stop: 0 },
+    media,
+  };
+}
+
+function codecAttributes(codecs: readonly Codec[]): Pick<Media, 'rtp' | 'fmtp' | 'payloads'> {
+  return {
+    payloads: codecs.map((c) => c.pt).join(' '),
+    rtp: codecs.map((c) => {
+      const rtp: Media['rtp'][number] = { payload: c.pt, codec: c.name, rate: c.rate };
+      if (c.channels !== undefined && c.channels !== 1) rtp.encoding = c.channels;
+      return rtp;
+    }),
+    fmtp: codecs.filter((c) => c.fmtp !== undefined).map((c) => ({ payload: c.pt, config: c.fmtp! })),
+  };
+}
+
+/** Place the audio m-line among the rejected ones (answers) or alone (offers). */
+function arrange(p: CommonSdpParams, audio: Media, withMid: boolean): Media[] {
+  if (p.kind === 'offer' || !p.others || p.others.length === 0) return [audio];
+  const media: Media[] = p.others.map((o) => {
+    const rejected: Media = { type: o.type, port: 0, protocol: o.protocol, payloads: o.payloads, rtp: [], fmtp: [] };
+    if (withMid && o.mid !== undefined) rejected.mid = o.mid;
+    return rejected;
+  });
+  media.splice(p.audioIndex ?? 0, 0, audio);
+  return media;
+}
+
+/** RTP/AVP SDP for a SIP trunk: plain RTP on an even port, RTCP on port+1 (RFC 3605 a=rtcp). */
+export function buildRtpSdp(p: CommonSdpParams): string {
+  const audio: Media = {
+    type: 'audio',
+    port: p.port,
+    protocol: 'RTP/AVP',
+    ...codecAttributes(p.codecs),
+    rtcp: { port: p.port + 1 },
+    ptime: p.ptime ?? 20,
+    direction: p.direction,
+  };
+  return sdpTransform.write(session(p, arrange(p, audio, false)));
+}
+
+/** UDP/TLS/RTP/SAVPF SDP for a browser: ICE-lite (RFC 8445 §2.5, session-level a=ice-lite), one host
+ *  candidate, DTLS-SRTP (RFC 5763: a=fingerprint, a=setup), rtcp-mux (RFC 5761), BUNDLE (RFC 9143). */
+export function buildWebrtcSdp(p: WebrtcSdpParams): string {
+  const audio: Media = {
+    type: 'audio',
+    port: p.port,
+    protocol: 'UDP/TLS/RTP/SAVPF',
+    ...codecAttributes(p.codecs),
+    connection: { version: 4, ip: p.address },
+    mid: p.mid,
+    iceUfrag: p.iceUfrag,
+    icePwd: p.icePwd,
+    fingerprint: { type: 'sha-256', hash: p.fingerprint },
+    setup: p.setup,
+    rtcpMux: 'rtcp-mux',
+    candidates: [
+      { foundation: '1', component: 1, transport: 'udp', priority: 2130706431, ip: p.address, port: p.port, type: 'host' },
+    ],
+    endOfCandidates: 'end-of-candidates',
+    ptime: p.ptime ?? 20,
+    direction: p.direction,
+  };
+  const description = session(p, arrange(p, audio, true));
+  description.icelite = 'ice-lite';
+  description.groups = [{ type: 'BUNDLE', mids: p.mid }];
+  return sdpTransform.write(description);
+}
