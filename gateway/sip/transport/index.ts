@@ -1,0 +1,7 @@
+// The SIP transport layer (RFC 3261 §18, RFC 7118 SIP over WebSocket, RFC 3581 rport).
+export { createTransport } from './transport.js';
+export type { TransportOptions, ListenSpec, WsListenSpec } from './options.js';
+export { DEFAULTS as TRANSPORT_DEFAULTS } from './options.js';
+export { selectResponseDestination, stampInboundVia, type ResponseDestination } from './addressing.js';
+export { TransportError } from './types.js';
+export type { Address, Flow, SipTransport, Target, TransportKind } from './types.js';

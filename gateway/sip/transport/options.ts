@@ -1,0 +1,41 @@
+// Options for createTransport() (the SipTransport contract itself lives in ./types.ts).
+import type http from 'node:http';
+import type https from 'node:https';
+import type { Logger } from '../../log.js';
+
+export interface ListenSpec {
+  transport: 'udp' | 'tcp';
+  address: string;
+  /** 0 picks a free port; localAddress() reports the bound one. */
+  port: number;
+}
+
+export interface WsListenSpec {
+  /** The HTTP(S) server to attach to; the transport never closes it. */
+  server: http.Server | https.Server;
+  /** Upgrade path, e.g. '/sip'. */
+  path: string;
+  /** Flows are 'wss' instead of 'ws' (the HTTPS server terminates TLS). */
+  secure?: boolean;
+}
+
+export interface TransportOptions {
+  listen: ListenSpec[];
+  ws?: WsListenSpec;
+  logger: Logger;
+  /** Largest accepted message (datagram, framed stream message, WS message). Default 65535. */
+  maxMessageBytes?: number;
+  /** Close a TCP connection after this long without traffic. Default 10 min. */
+  tcpIdleTimeoutMs?: number;
+  /** Give up an outbound TCP connect after this long. Default 10 s. */
+  tcpConnectTimeoutMs?: number;
+  /** WebSocket ping period; a socket that has not answered the previous ping is terminated. Default 30 s. */
+  wsPingIntervalMs?: number;
+}
+
+export const DEFAULTS = {
+  maxMessageBytes: 65535,
+  tcpIdleTimeoutMs: 10 * 60_000,
+  tcpConnectTimeoutMs: 10_000,
+  wsPingIntervalMs: 30_000,
+} as const;

@@ -1,0 +1,170 @@
+// TCP: a listening server plus a pool of connections, inbound and outbound, reused per remote address
+// (RFC 3261 §18.1.1 "a client SHOULD reuse an existing connection to the same destination"). Each
+// connection is framed by Content-Length (RFC 3261 §18.3). TLS will plug in as another Dialer/kind.
+import net from 'node:net';
+import type { Logger } from '../../log.js';
+import { StreamFramer } from '../message/index.js';
+import { SipParseError } from '../message/types.js';
+import { addressKey, normalizeHost } from './addressing.js';
+import type { ConnState } from './conn-state.js';
+import { ConnectionFlow, newFlowId } from './flow.js';
+import { TransportError, type Address } from './types.js';
+
+export interface StreamDeps {
+  logger: Logger;
+  maxMessageBytes: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** One framed message. Must not throw. */
+  onMessage(data: Buffer, flow: TcpFlow): void;
+  /** The byte stream cannot be framed any more: answer if possible; the connection is closed after. */
+  onFramingError(err: SipParseError, flow: TcpFlow): Promise<void>;
+  onListenerError(err: unknown): void;
+}
+
+export class TcpFlow extends ConnectionFlow {
+  constructor(
+    readonly socket: net.Socket,
+    local: Address,
+    remote: Address,
+    initial: ConnState,
+    onListenerError: (err: unknown) => void,
+  ) {
+    super(newFlowId('tcp'), 'tcp', local, remote, initial, onListenerError);
+  }
+
+  write(data: Buffer): Promise<void> {
+    if (!this.alive) return Promise.reject(new TransportError(`${this.id} to ${addressKey(this.remote)} is closed`));
+    return new Promise((resolve, reject) => {
+      this.socket.write(data, (err) => {
+        if (err) reject(new TransportError(`${this.id} write failed: ${err.message}`));
+        else resolve();
+      });
+    });
+  }
+}
+
+function socketAddress(address: string | undefined, port: number | undefined): Address {
+  return { address: normalizeHost(address ?? ''), port: port ?? 0 };
+}
+
+/** Framing, idle timeout and close handling for one open connection. */
+function wireConnection(flow: TcpFlow, deps: StreamDeps): void {
+  const { socket } = flow;
+  const framer = new StreamFramer({ maxMessageBytes: deps.maxMessageBytes });
+  let broken = false;
+  socket.setTimeout(deps.idleTimeoutMs, () => {
+    deps.logger.debug({ flow: flow.id }, 'tcp connection idle, closing');
+    socket.destroy();
+  });
+  socket.on('data', (chunk: Buffer) => {
+    if (broken) return;
+    let messages: Buffer[];
+    try {
+      messages = framer.push(chunk);
+    } catch (err) {
+      broken = true;
+      const parseErr = err instanceof SipParseError ? err : new SipParseError(String(err));
+      void deps.onFramingError(parseErr, flow).finally(() => socket.end());
+      return;
+    }
+    for (const message of messages) deps.onMessage(message, flow);
+  });
+}
+
+export class TcpConnections {
+  private readonly pool = new Map<string, TcpFlow>();
+  private readonly pending = new Map<string, Promise<TcpFlow>>();
+  private readonly all = new Set<TcpFlow>();
+
+  constructor(private readonly deps: StreamDeps) {}
+
+  /** An accepted inbound connection. */
+  adopt(socket: net.Socket): TcpFlow {
+    const local = socketAddress(socket.localAddress, socket.localPort);
+    const remote = socketAddress(socket.remoteAddress, socket.remotePort);
+    const flow = new TcpFlow(socket, local, remote, 'open', this.deps.onListenerError);
+    this.track(flow);
+    wireConnection(flow, this.deps);
+    this.deps.logger.debug({ flow: flow.id, remote }, 'tcp connection accepted');
+    return flow;
+  }
+
+  /** An open connection to the target: reused if one exists, else dialled. Rejects with TransportError. */
+  connect(target: Address): Promise<TcpFlow> {
+    const key = addressKey(target);
+    const open = this.pool.get(key);
+    if (open?.alive) return Promise.resolve(open);
+    const inFlight = this.pending.get(key);
+    if (inFlight) return inFlight;
+    const dialing = this.dial(target).finally(() => this.pending.delete(key));
+    this.pending.set(key, dialing);
+    return dialing;
+  }
+
+  private dial(target: Address): Promise<TcpFlow> {
+    const remote = { address: normalizeHost(target.address), port: target.port };
+    const socket = net.connect({ host: remote.address, port: remote.port });
+    const flow = new TcpFlow(socket, { address: '', port: 0 }, remote, 'connecting', this.deps.onListenerError);
+    this.track(flow);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), this.deps.connectTimeoutMs);
+      const onError = (err: Error): void => {
+        clearTimeout(timer);
+        reject(new TransportError(`tcp connect to ${addressKey(remote)} failed: ${err.message}`));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        Object.assign(flow.local, socketAddress(socket.localAddress, socket.localPort));
+        flow.markOpen();
+        wireConnection(flow, this.deps);
+        this.deps.logger.debug({ flow: flow.id, remote }, 'tcp connection opened');
+        resolve(flow);
+      });
+    });
+  }
+
+  private track(flow: TcpFlow): void {
+    const key = addressKey(flow.remote);
+    this.all.add(flow);
+    this.pool.set(key, flow);
+    flow.socket.on('error', (err) => this.deps.logger.debug({ flow: flow.id, err: err.message }, 'tcp socket error'));
+    flow.socket.on('close', () => {
+      this.all.delete(flow);
+      if (this.pool.get(key) === flow) this.pool.delete(key);
+      flow.markClosed();
+      this.deps.logger.debug({ flow: flow.id }, 'tcp connection closed');
+    });
+  }
+
+  closeAll(): void {
+    for (const flow of this.all) flow.socket.destroy();
+  }
+}
+
+export class TcpListener {
+  private constructor(
+    private readonly server: net.Server,
+    readonly local: Address,
+  ) {}
+
+  static listen(address: string, port: number, connections: TcpConnections, logger: Logger): Promise<TcpListener> {
+    const server = net.createServer((socket) => connections.adopt(socket));
+    server.on('error', (err) => logger.warn({ err }, 'tcp server error'));
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(new TransportError(`cannot listen tcp ${address}:${port}: ${err.message}`));
+      server.once('error', onError);
+      server.listen(port, normalizeHost(address), () => {
+        server.off('error', onError);
+        const bound = server.address() as net.AddressInfo;
+        resolve(new TcpListener(server, { address: bound.address, port: bound.port }));
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

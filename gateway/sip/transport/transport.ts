@@ -1,0 +1,191 @@
+// createTransport(): UDP sockets, TCP listeners + connection pool and the WebSocket endpoint behind one
+// SipTransport (RFC 3261 §18, RFC 7118, RFC 3581).
+import { isIP } from 'node:net';
+import type { Logger } from '../../log.js';
+import { getTopVia, serializeMessage } from '../message/index.js';
+import type { SipMessage, SipResponse } from '../message/types.js';
+import { normalizeHost, selectResponseDestination } from './addressing.js';
+import { BaseFlow } from './flow.js';
+import { receive, rejectMalformed, type InboundDeps } from './inbound.js';
+import { DEFAULTS, type TransportOptions } from './options.js';
+import { summarize } from './summary.js';
+import { TcpConnections, TcpListener, type StreamDeps } from './tcp.js';
+import { TransportError, type Address, type Flow, type SipTransport, type Target, type TransportKind } from './types.js';
+import { UdpFlow, UdpListener } from './udp.js';
+import { WsEndpoint } from './ws.js';
+
+type Handler = (message: SipMessage, flow: Flow) => void;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+class GatewayTransport implements SipTransport {
+  private readonly handlers: Handler[] = [];
+  private readonly udp: UdpListener[] = [];
+  private readonly tcp: TcpListener[] = [];
+  private readonly connections: TcpConnections;
+  private ws: WsEndpoint | undefined;
+  private readonly inbound: InboundDeps;
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(private readonly options: TransportOptions) {
+    this.logger = options.logger;
+    this.inbound = {
+      logger: this.logger,
+      deliver: (message, flow) => this.deliver(message, flow),
+      respond: (response, flow) => this.sendResponse(response, flow),
+      isLocalPort: (port) => [...this.udp, ...this.tcp].some((l) => l.local.port === port) || this.ws?.localAddress()?.port === port,
+    };
+    this.connections = new TcpConnections(this.streamDeps());
+  }
+
+  private streamDeps(): StreamDeps {
+    const o = this.options;
+    return {
+      logger: this.logger,
+      maxMessageBytes: o.maxMessageBytes ?? DEFAULTS.maxMessageBytes,
+      idleTimeoutMs: o.tcpIdleTimeoutMs ?? DEFAULTS.tcpIdleTimeoutMs,
+      connectTimeoutMs: o.tcpConnectTimeoutMs ?? DEFAULTS.tcpConnectTimeoutMs,
+      onMessage: (data, flow) => receive(data, flow, this.inbound),
+      onFramingError: (err, flow) => rejectMalformed(err, flow, this.inbound),
+      onListenerError: (err) => this.logger.warn({ err }, 'flow close listener threw'),
+    };
+  }
+
+  async start(): Promise<void> {
+    const maxMessageBytes = this.options.maxMessageBytes ?? DEFAULTS.maxMessageBytes;
+    for (const spec of this.options.listen) {
+      if (spec.transport === 'udp') {
+        const onDatagram = (data: Buffer, flow: UdpFlow): void => receive(data, flow, this.inbound);
+        this.udp.push(await UdpListener.bind(spec.address, spec.port, { logger: this.logger, maxMessageBytes, onDatagram }));
+      } else {
+        this.tcp.push(await TcpListener.listen(spec.address, spec.port, this.connections, this.logger));
+      }
+    }
+    if (this.options.ws) {
+      this.ws = new WsEndpoint(this.options.ws, {
+        logger: this.logger,
+        maxMessageBytes,
+        pingIntervalMs: this.options.wsPingIntervalMs ?? DEFAULTS.wsPingIntervalMs,
+        onMessage: (data, flow) => receive(data, flow, this.inbound),
+        onListenerError: (err) => this.logger.warn({ err }, 'flow close listener threw'),
+      });
+    }
+  }
+
+  onMessage(handler: Handler): void {
+    this.handlers.push(handler);
+  }
+
+  private deliver(message: SipMessage, flow: Flow): void {
+    for (const handler of this.handlers) {
+      try {
+        handler(message, flow);
+      } catch (err) {
+        this.logger.error({ err, flow: flow.id }, 'transport message handler threw');
+      }
+    }
+  }
+
+  async send(message: SipMessage, dest: Flow | Target): Promise<Flow> {
+    if (this.closed) throw new TransportError('transport closed');
+    let data: Buffer;
+    try {
+      data = serializeMessage(message);
+    } catch (err) {
+      throw new TransportError(`cannot serialize message: ${errorText(err)}`);
+    }
+    const flow = 'id' in dest ? this.ownFlow(dest) : await this.flowFor(dest);
+    await flow.write(data);
+    this.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip out');
+    return flow;
+  }
+
+  private ownFlow(flow: Flow): BaseFlow {
+    if (flow instanceof BaseFlow) return flow;
+    throw new TransportError(`flow ${flow.id} does not belong to this transport`);
+  }
+
+  /** RFC 3261 §18.1.1: a UDP socket of ours, or a reused/new TCP connection. */
+  private async flowFor(target: Target): Promise<BaseFlow> {
+    switch (target.transport) {
+      case 'udp':
+        return this.udpListenerFor(target.address).flowTo(target);
+      case 'tcp':
+        return this.connections.connect(target);
+      case 'tls':
+      case 'wss':
+        throw new TransportError('TLS not configured');
+      case 'ws':
+        throw new TransportError('cannot open a WebSocket toward a target: send on the flow the peer opened');
+    }
+  }
+
+  /** The first UDP listener of the target's address family (any if none matches). */
+  private udpListenerFor(address: string): UdpListener {
+    const family = isIP(normalizeHost(address)) === 6 ? 6 : 4;
+    const listener = this.udp.find((l) => l.family === family) ?? this.udp[0];
+    if (!listener) throw new TransportError('not listening on udp');
+    return listener;
+  }
+
+  async sendResponse(response: SipResponse, flow: Flow): Promise<void> {
+    let via;
+    try {
+      via = getTopVia(response);
+    } catch (err) {
+      throw new TransportError(`response has no usable Via: ${errorText(err)}`);
+    }
+    const dest = selectResponseDestination(via, flow);
+    if (dest.kind === 'flow') {
+      await this.send(response, flow);
+    } else if (dest.kind === 'none') {
+      throw new TransportError(dest.reason);
+    } else if (flow instanceof UdpFlow) {
+      // Answer from the very socket the request reached (its address is our Via sent-by).
+      await this.send(response, flow.listener.flowTo(dest));
+    } else {
+      await this.send(response, { transport: dest.transport, address: dest.address, port: dest.port });
+    }
+  }
+
+  localAddress(kind: TransportKind): Address | undefined {
+    const pick = (l: { local: Address } | undefined): Address | undefined => (l ? { ...l.local } : undefined);
+    switch (kind) {
+      case 'udp':
+        return pick(this.udp[0]);
+      case 'tcp':
+        return pick(this.tcp[0]);
+      case 'ws':
+      case 'wss':
+        return this.ws && (this.options.ws?.secure ? 'wss' : 'ws') === kind ? this.ws.localAddress() : undefined;
+      case 'tls':
+        return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connections.closeAll();
+    await Promise.all([
+      ...this.udp.map((l) => l.close()),
+      ...this.tcp.map((l) => l.close()),
+      this.ws?.close(),
+    ]);
+  }
+}
+
+/** Bind every listening point (and attach to the HTTP server for WS). On failure nothing stays open. */
+export async function createTransport(options: TransportOptions): Promise<SipTransport> {
+  const transport = new GatewayTransport(options);
+  try {
+    await transport.start();
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
+  return transport;
+}
