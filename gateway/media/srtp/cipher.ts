@@ -1,0 +1,101 @@
+// Per-context crypto state for SRTP: the AES-CM keystream generator (RFC 3711 §4.1.1) and HMAC-SHA1
+// (RFC 3711 §4.2.1). Both keep their key schedule and scratch buffers for the context's lifetime, so
+// a packet costs one AES-ECB update and two one-shot SHA-1 hashes, with no cipher object per packet.
+import { createCipheriv, hash, type Cipher } from 'node:crypto';
+
+const BLOCK = 16;
+
+/**
+ * AES in Counter Mode as SRTP defines it. RFC 3711 §4.1.1: "the keystream is
+ * E(k, IV) || E(k, IV + 1 mod 2^128) || E(k, IV + 2 mod 2^128) ...". Because every SRTP IV has its
+ * low 16 bits zero ((salt·2^16) XOR (SSRC·2^64) XOR (index·2^16)), block i is the IV with its last two
+ * bytes set to i, for i < 2^16 (1 MiB of keystream, far beyond any datagram). We encrypt those counter
+ * blocks with one reusable AES-128-ECB cipher instead of building an aes-128-ctr cipher per packet.
+ */
+export class AesCm {
+  private readonly ecb: Cipher;
+  private counters: Buffer = Buffer.alloc(BLOCK * 96);
+
+  constructor(key: Buffer) {
+    // ECB without padding: update() on whole blocks is stateless, so the cipher is reused forever.
+    this.ecb = createCipheriv('aes-128-ecb', key, null);
+    this.ecb.setAutoPadding(false);
+  }
+
+  /** Keystream of `blocks` blocks for the 16-byte `iv` (its last two bytes are the block counter and
+   *  must be zero). Returns a new Buffer of blocks·16 bytes. */
+  keystream(iv: Buffer, blocks: number): Buffer {
+    const bytes = blocks * BLOCK;
+    if (this.counters.length < bytes) this.counters = Buffer.alloc(bytes);
+    const ctr = this.counters;
+    iv.copy(ctr, 0, 0, BLOCK);
+    for (let b = 1; b < blocks; b++) {
+      const at = b * BLOCK;
+      ctr.copyWithin(at, 0, BLOCK - 2);
+      ctr[at + 14] = (b >>> 8) & 0xff;
+      ctr[at + 15] = b & 0xff;
+    }
+    return this.ecb.update(ctr.subarray(0, bytes));
+  }
+
+  /** XOR the keystream for `iv` into buf[start, end) in place (encryption = decryption). */
+  xorInPlace(iv: Buffer, buf: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n <= 0) return;
+    const ks = this.keystream(iv, Math.ceil(n / BLOCK));
+    for (let i = 0; i < n; i++) buf[start + i] ^= ks[i]!;
+  }
+}
+
+const SHA1_BLOCK = 64;
+const SHA1_LEN = 20;
+
+/**
+ * HMAC-SHA1 (RFC 2104) computed as SHA1((K ^ opad) || SHA1((K ^ ipad) || m)) with the padded keys
+ * precomputed once; the message is copied behind the inner pad in a scratch buffer so each MAC is two
+ * one-shot crypto.hash() calls (measured faster than crypto.createHmac per packet).
+ */
+export class HmacSha1 {
+  private inner: Buffer = Buffer.alloc(SHA1_BLOCK + 1500);
+  private readonly outer = Buffer.alloc(SHA1_BLOCK + SHA1_LEN);
+
+  constructor(key: Buffer) {
+    if (key.length > SHA1_BLOCK) throw new RangeError('HMAC key longer than one SHA-1 block');
+    this.inner.fill(0x36, 0, SHA1_BLOCK);
+    this.outer.fill(0x5c, 0, SHA1_BLOCK);
+    for (let i = 0; i < key.length; i++) {
+      this.inner[i] ^= key[i]!;
+      this.outer[i] ^= key[i]!;
+    }
+  }
+
+  /** MAC over data[0, end) followed, when `roc` >= 0, by the 32-bit big-endian ROC (RFC 3711 §4.2:
+   *  "M = Authenticated Portion || ROC"). Returns the full 20-byte MAC (a new Buffer). */
+  mac(data: Buffer, end: number, roc: number): Buffer {
+    const need = SHA1_BLOCK + end + 4;
+    if (this.inner.length < need) this.grow(need);
+    const inner = this.inner;
+    data.copy(inner, SHA1_BLOCK, 0, end);
+    let len = SHA1_BLOCK + end;
+    if (roc >= 0) {
+      inner.writeUInt32BE(roc >>> 0, len);
+      len += 4;
+    }
+    const innerDigest = hash('sha1', inner.subarray(0, len), 'buffer');
+    innerDigest.copy(this.outer, SHA1_BLOCK);
+    return hash('sha1', this.outer, 'buffer');
+  }
+
+  private grow(need: number): void {
+    const bigger = Buffer.alloc(need);
+    this.inner.copy(bigger, 0, 0, SHA1_BLOCK);
+    this.inner = bigger;
+  }
+}
+
+/** Constant-time comparison of the first `len` bytes of `mac` with buf[at, at + len). */
+export function tagMatches(mac: Buffer, buf: Buffer, at: number, len: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < len; i++) diff |= mac[i]! ^ buf[at + i]!;
+  return diff === 0;
+}
