@@ -108,9 +108,10 @@ export function receive(data: Buffer, flow: BaseFlow, deps: InboundDeps): void {
 function parseAndPrepare(data: Buffer, flow: BaseFlow, deps: InboundDeps): SipMessage | undefined {
   let parsed: SipMessage | undefined;
   try {
-    parsed = parseMessage(data);
-    if (parsed.kind === 'request') prepareRequest(parsed, flow);
-    return parsed;
+    const message: SipMessage = parseMessage(data);
+    parsed = message;
+    if (message.kind === 'request') prepareRequest(message, flow);
+    return message;
   } catch (err) {
     void rejectMalformed(asParseError(err, parsed), flow, deps);
     return undefined;
