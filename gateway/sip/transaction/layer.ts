@@ -1,0 +1,204 @@
+// The transaction layer: owns the four §17 state machines, matches inbound messages to them (§17.1.3,
+// §17.2.3) and hands everything else to the TU.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../log.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
+import type { Flow, SipTransport, Target } from '../transport/types.js';
+import { safely, type ServerHooks, type TxEnv } from './env.js';
+import { InviteClientTransaction } from './invite-client.js';
+import { InviteServerTransaction } from './invite-server.js';
+import { ackKeyOfRequest, clientKeyOfRequest, clientKeyOfResponse, serverKey } from './keys.js';
+import { buildResponse, TransactionInputError } from './msg.js';
+import { NonInviteClientTransaction } from './non-invite-client.js';
+import { NonInviteServerTransaction } from './non-invite-server.js';
+import { resolveTimers } from './timers.js';
+import type {
+  ClientTransaction,
+  ClientTransactionHandlers,
+  ServerTransaction,
+  TimerValues,
+  TransactionLayer,
+} from './types.js';
+
+export interface TransactionLayerOptions {
+  transport: SipTransport;
+  timers?: Partial<TimerValues>;
+  logger: Logger;
+}
+
+type ClientTx = InviteClientTransaction | NonInviteClientTransaction;
+type ServerTx = InviteServerTransaction | NonInviteServerTransaction;
+type RequestHandler = (request: SipRequest, tx: ServerTransaction, matchingInvite?: ServerTransaction) => void;
+type AckHandler = (ack: SipRequest, flow: Flow) => void;
+type StrayHandler = (response: SipResponse, flow: Flow) => void;
+
+export function createTransactionLayer(options: TransactionLayerOptions): TransactionLayer {
+  return new Layer(options);
+}
+
+class Layer implements TransactionLayer {
+  private readonly env: TxEnv;
+  private readonly clients = new Map<string, ClientTx>();
+  private readonly servers = new Map<string, ServerTx>();
+  /** Accepted INVITE server transactions by the key their 2xx's ACK carries (keys.ts ackKey). */
+  private readonly accepted = new Map<string, InviteServerTransaction>();
+  private readonly requestHandlers: RequestHandler[] = [];
+  private readonly ackHandlers: AckHandler[] = [];
+  private readonly strayHandlers: StrayHandler[] = [];
+  private legacyCounter = 0;
+  private closed = false;
+
+  constructor(options: TransactionLayerOptions) {
+    this.env = { transport: options.transport, timers: resolveTimers(options.timers), logger: options.logger };
+    options.transport.onMessage((message, flow) => this.receive(message, flow));
+  }
+
+  sendRequest(request: SipRequest, dest: Flow | Target, handlers: ClientTransactionHandlers): ClientTransaction {
+    if (this.closed) throw new TransactionInputError('transaction layer is closed');
+    if (request?.kind !== 'request') throw new TransactionInputError('sendRequest() needs a SIP request');
+    if (request.method === 'ACK') {
+      // RFC 3261 §17.1.1.3 / §13.2.2.4: an ACK is never a client transaction of its own.
+      throw new TransactionInputError('ACK has no client transaction: send it with the transport');
+    }
+    const key = clientKeyOfRequest(request);
+    if (this.clients.has(key)) throw new TransactionInputError(`a client transaction ${key} already exists`);
+    const onTerminated = (): void => this.forget(this.clients, key, tx);
+    const tx: ClientTx =
+      request.method === 'INVITE'
+        ? new InviteClientTransaction(key, request, dest, handlers, this.env, onTerminated)
+        : new NonInviteClientTransaction(key, request, dest, handlers, this.env, onTerminated);
+    if (tx.state !== 'terminated') this.clients.set(key, tx);
+    return tx;
+  }
+
+  onRequest(handler: RequestHandler): void {
+    this.requestHandlers.push(handler);
+  }
+
+  onAck(handler: AckHandler): void {
+    this.ackHandlers.push(handler);
+  }
+
+  onStrayResponse(handler: StrayHandler): void {
+    this.strayHandlers.push(handler);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.terminate();
+    this.clients.clear();
+    this.servers.clear();
+    this.accepted.clear();
+  }
+
+  private forget<T>(table: Map<string, T>, key: string, tx: T): void {
+    if (table.get(key) === tx) table.delete(key);
+  }
+
+  private receive(message: SipMessage, flow: Flow): void {
+    if (this.closed) return;
+    try {
+      if (message.kind === 'response') this.receiveResponse(message, flow);
+      else if (message.method === 'ACK') this.receiveAck(message, flow);
+      else this.receiveRequest(message, flow);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.env.logger.warn({ flow: flow.id, reason }, 'transaction layer: inbound message dropped');
+    }
+  }
+
+  /** §17.1.3 matching; "responses matching no transaction" go to the stray handlers (RFC 6026 §7.2 lets
+   *  the UAC core see late 2xx retransmissions). */
+  private receiveResponse(response: SipResponse, flow: Flow): void {
+    const key = clientKeyOfResponse(response);
+    const tx = key === undefined ? undefined : this.clients.get(key);
+    if (tx) {
+      tx.receiveResponse(response);
+      return;
+    }
+    for (const handler of this.strayHandlers) safely(this.env.logger, 'onStrayResponse', () => handler(response, flow));
+  }
+
+  /** §17.2.3: an ACK matching an INVITE server transaction goes to it (absorbed unless the transaction is
+   *  Accepted). An ACK for a 2xx carries a new branch (§13.2.2.4), so it is also looked up by Call-ID,
+   *  CSeq number and tags among the Accepted transactions; it then stops the 2xx retransmissions. Every ACK
+   *  not absorbed reaches the onAck handlers. */
+  private receiveAck(ack: SipRequest, flow: Flow): void {
+    const key = serverKey(ack);
+    const byBranch = key === undefined ? undefined : this.servers.get(key);
+    if (byBranch instanceof InviteServerTransaction) {
+      if (!byBranch.receiveAck()) return;
+    } else {
+      const dialogKey = ackKeyOfRequest(ack);
+      if (dialogKey !== undefined) this.accepted.get(dialogKey)?.receiveAck();
+    }
+    for (const handler of this.ackHandlers) safely(this.env.logger, 'onAck', () => handler(ack, flow));
+  }
+
+  private receiveRequest(request: SipRequest, flow: Flow): void {
+    const key = this.serverKeyOrLegacy(request);
+    const existing = this.servers.get(key);
+    if (existing) {
+      existing.receiveRetransmission();
+      return;
+    }
+    const tx = this.createServer(key, request, flow);
+    this.servers.set(key, tx);
+    const matchingInvite = request.method === 'CANCEL' ? this.inviteCancelledBy(request) : undefined;
+    if (this.requestHandlers.length === 0) {
+      this.env.logger.error({ method: request.method }, 'transaction layer: no request handler; answering 503');
+      tx.respond(withToTag(buildResponse(request, 503, 'Service Unavailable')));
+      return;
+    }
+    for (const handler of this.requestHandlers) {
+      safely(this.env.logger, 'onRequest', () => handler(request, tx, matchingInvite));
+    }
+  }
+
+  /** RFC 2543 requests (no magic cookie) cannot be matched reliably: logged and treated as new. */
+  private serverKeyOrLegacy(request: SipRequest): string {
+    const key = serverKey(request);
+    if (key !== undefined) return key;
+    this.env.logger.info({ method: request.method }, 'request without RFC 3261 branch: treated as a new transaction');
+    this.legacyCounter += 1;
+    return `rfc2543|${this.legacyCounter}`;
+  }
+
+  /** RFC 3261 §9.2: "the CANCEL ... matches the transaction being cancelled" by the §17.2.3 rules with the
+   *  INVITE method (same branch and sent-by). */
+  private inviteCancelledBy(cancel: SipRequest): InviteServerTransaction | undefined {
+    const key = serverKey(cancel, 'INVITE');
+    const tx = key === undefined ? undefined : this.servers.get(key);
+    return tx instanceof InviteServerTransaction ? tx : undefined;
+  }
+
+  private createServer(key: string, request: SipRequest, flow: Flow): ServerTx {
+    const ackKeys: string[] = [];
+    let tx: ServerTx;
+    const hooks: ServerHooks = {
+      terminated: () => {
+        this.forget(this.servers, key, tx);
+        for (const ackKey of ackKeys) this.forget(this.accepted, ackKey, tx as InviteServerTransaction);
+      },
+      accepted: (ackKey) => {
+        ackKeys.push(ackKey);
+        this.accepted.set(ackKey, tx as InviteServerTransaction);
+      },
+    };
+    tx =
+      request.method === 'INVITE'
+        ? new InviteServerTransaction(key, request, flow, this.env, hooks)
+        : new NonInviteServerTransaction(key, request, flow, this.env, hooks);
+    return tx;
+  }
+}
+
+/** RFC 3261 §8.2.6.2: a final response carries a To tag. */
+function withToTag(response: SipResponse): SipResponse {
+  const headers = response.headers.map((h) =>
+    h.name.toLowerCase() === 'to' && !/;\s*tag=/i.test(h.value)
+      ? { name: h.name, value: `${h.value};tag=${randomBytes(6).toString('hex')}` }
+      : h,
+  );
+  return { ...response, headers };
+}

@@ -1,0 +1,92 @@
+// Non-INVITE server transaction: RFC 3261 §17.2.2 (Figure 8).
+import type { SipRequest, SipResponse } from '../message/types.js';
+import type { Flow } from '../transport/types.js';
+import { sendResponseSafely, type ServerHooks, type TxEnv } from './env.js';
+import { makeTransition } from './fsm.js';
+import { TransactionInputError } from './msg.js';
+import { TimerSet } from './timers.js';
+import type { ServerTransaction } from './types.js';
+
+export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+/** RFC 3261 Figure 8. */
+export const nonInviteServerTransition = makeTransition<NonInviteServerState>('non-INVITE server', {
+  trying: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['completed', 'terminated'],
+  completed: ['terminated'],
+  terminated: [],
+});
+
+export class NonInviteServerTransaction implements ServerTransaction {
+  private current: NonInviteServerState = 'trying';
+  private readonly timers = new TimerSet<'J'>();
+  private lastResponse: SipResponse | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly request: SipRequest,
+    readonly flow: Flow,
+    private readonly env: TxEnv,
+    private readonly hooks: ServerHooks,
+  ) {}
+
+  get state(): NonInviteServerState {
+    return this.current;
+  }
+
+  /** Only INVITE transactions wait for an ACK; listeners here never fire. */
+  onAckTimeout(_listener: () => void): void {}
+
+  respond(response: SipResponse): void {
+    if (response?.kind !== 'response' || !(response.status >= 100 && response.status <= 699)) {
+      throw new TransactionInputError(`non-INVITE server ${this.id}: respond() needs a response with status 100-699`);
+    }
+    if (this.current === 'terminated') {
+      this.env.logger.warn({ tx: this.id, status: response.status }, 'non-INVITE server: response after termination dropped');
+      return;
+    }
+    if (this.current === 'completed') {
+      throw new TransactionInputError(`non-INVITE server ${this.id}: final response already sent`);
+    }
+    this.lastResponse = response;
+    this.send(response);
+    if (response.status < 200) {
+      // §17.2.2: "While in the "Trying" state, if the TU passes a provisional response to the server
+      // transaction, the server transaction MUST enter the "Proceeding" state."
+      if (this.current === 'trying') this.current = nonInviteServerTransition(this.current, 'proceeding');
+    } else {
+      this.enterCompleted();
+    }
+  }
+
+  /** §17.2.2: "Once in the "Trying" state, any further request retransmissions are discarded." In
+   *  "Proceeding", "the most recently sent provisional response MUST be passed to the transport layer for
+   *  retransmission"; in "Completed", "the server transaction MUST pass the final response to the transport
+   *  layer for retransmission whenever a retransmission of the request is received." */
+  receiveRetransmission(): void {
+    if (this.current !== 'trying' && this.current !== 'terminated' && this.lastResponse) this.send(this.lastResponse);
+  }
+
+  /** §17.2.2: "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in
+   *  64*T1 seconds for unreliable transports, and zero seconds for reliable transports." */
+  private enterCompleted(): void {
+    this.current = nonInviteServerTransition(this.current, 'completed');
+    if (this.flow.reliable) this.terminate();
+    else this.timers.start('J', 64 * this.env.timers.t1, () => this.terminate());
+  }
+
+  private send(response: SipResponse): void {
+    sendResponseSafely(this.env.transport, response, this.flow, (err) => {
+      // §17.2.4: a transport failure terminates the server transaction (logged here).
+      this.env.logger.warn({ tx: this.id, status: response.status, err: err.message }, 'non-INVITE server: send failed');
+      this.terminate();
+    });
+  }
+
+  terminate(): void {
+    if (this.current === 'terminated') return;
+    this.current = nonInviteServerTransition(this.current, 'terminated');
+    this.timers.stopAll();
+    this.hooks.terminated();
+  }
+}
