@@ -58,7 +58,6 @@ export class SrtpContext {
     const ssrc = rtpSsrc(packet);
     const seq = rtpSeq(packet);
     const index = this.sendIndex(ssrc, seq);
-    if (index < 0) throw new SrtpError(`cannot protect: SEQ ${seq} of SSRC ${ssrc} precedes the stream`);
     const out = Buffer.allocUnsafe(len + this.rtpTag);
     packet.copy(out, 0, 0, len);
     this.rtp.crypt(out, hl, len, ssrc, index);
@@ -134,14 +133,20 @@ export class SrtpContext {
     return packet.subarray(0, tail);
   }
 
-  /** Sender side of §3.3.1: estimate against the highest index sent and advance it. */
+  /**
+   * Sender side of §3.3.1: estimate against the highest index sent and advance it. A forward jump
+   * of more than 2^15 while the ROC is 0 estimates to ROC -1; the sender then keeps ROC 0 (index =
+   * SEQ) rather than failing. Note that any RFC 3711 receiver drops such a jump as "old", so a relay
+   * must keep outgoing SEQ continuous per SSRC.
+   */
   private sendIndex(ssrc: number, seq: number): number {
     const state = this.sendRtp.get(ssrc);
     if (!state) {
       remember(this.sendRtp, ssrc, newStreamState(seq));
       return seq;
     }
-    const index = estimateIndex(state.maxIndex, seq);
+    let index = estimateIndex(state.maxIndex, seq);
+    if (index < 0) index = seq;
     if (index > state.maxIndex) state.maxIndex = index;
     return index;
   }
