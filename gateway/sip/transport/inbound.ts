@@ -31,8 +31,9 @@ function rewriteTopVia(headers: HeaderField[], source: Address): HeaderField[] {
   const index = headers.findIndex(isVia);
   if (index < 0) return headers;
   const first = headers[index]!;
-  const probe: SipResponse = { kind: 'response', status: 0, reason: '', version: 'SIP/2.0', headers: [first], body: Buffer.alloc(0) };
-  const stamped = stampInboundVia(getTopVia(probe), source);
+  const probe = { headers: [first] };
+  const top = getTopVia(probe);
+  const stamped = top && stampInboundVia(top, source);
   if (!stamped) return headers;
   const [, ...rest] = getHeaderValues(probe, 'Via');
   const replacement = [formatVia(stamped), ...rest].map((value) => ({ name: first.name, value }));
@@ -92,6 +93,8 @@ function asParseError(err: unknown, parsed: SipMessage | undefined): SipParseErr
 }
 
 function prepareRequest(request: SipRequest, flow: BaseFlow): void {
+  // RFC 3261 §8.1.1.7 / §18.2.1: without a Via no response could be routed.
+  if (!getTopVia(request)) throw new SipParseError('Missing Via header');
   request.headers = rewriteTopVia(request.headers, flow.remote);
 }
 
@@ -108,7 +111,10 @@ export function receive(data: Buffer, flow: BaseFlow, deps: InboundDeps): void {
 function parseAndPrepare(data: Buffer, flow: BaseFlow, deps: InboundDeps): SipMessage | undefined {
   let parsed: SipMessage | undefined;
   try {
-    const message: SipMessage = parseMessage(data);
+    // RFC 3261 §18.3: Content-Length is mandatory on TCP/TLS; a datagram or a WebSocket message
+    // (RFC 7118 §5.2: one SIP message per WebSocket message) carries its own length.
+    const stream = flow.transport === 'tcp' || flow.transport === 'tls';
+    const message: SipMessage = parseMessage(data, { stream });
     parsed = message;
     if (message.kind === 'request') prepareRequest(message, flow);
     return message;
@@ -123,6 +129,7 @@ function parseAndPrepare(data: Buffer, flow: BaseFlow, deps: InboundDeps): SipMe
 function checkResponseVia(response: SipResponse, flow: BaseFlow, deps: InboundDeps): void {
   try {
     const via = getTopVia(response);
+    if (!via) throw new Error('no Via');
     if (via.port !== undefined && !deps.isLocalPort(via.port)) {
       deps.logger.debug({ flow: flow.id, sentBy: `${via.host}:${via.port}` }, 'response Via sent-by is not ours');
     }

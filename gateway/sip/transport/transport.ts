@@ -138,6 +138,7 @@ class GatewayTransport implements SipTransport {
     } catch (err) {
       throw new TransportError(`response has no usable Via: ${errorText(err)}`);
     }
+    if (!via) throw new TransportError('response has no Via');
     const dest = selectResponseDestination(via, flow);
     if (dest.kind === 'flow') {
       await this.send(response, flow);
