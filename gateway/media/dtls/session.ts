@@ -1,0 +1,150 @@
+// DTLS-SRTP handshake on a browser leg (RFC 5763 / RFC 5764), using only werift's DTLS classes:
+// no RTCPeerConnection, no ICE agent, nothing that gathers candidates or contacts a STUN server.
+// Records are fed in by the leg's socket demultiplexer and sent out through `send`.
+import type { Logger } from 'pino';
+import { DtlsClient, DtlsServer, ProtectionProfileAes128CmHmacSha1_80 } from 'werift';
+import { fingerprintOf, sameFingerprint, type DtlsCertificate } from './certificate.js';
+
+export type DtlsRole = 'server' | 'client';
+export type DtlsState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
+
+const EDGES: Record<DtlsState, readonly DtlsState[]> = {
+  new: ['connecting', 'closed'],
+  connecting: ['connected', 'failed', 'closed'],
+  connected: ['closed'],
+  failed: ['closed'],
+  closed: [],
+};
+
+/** The one transition function: illegal edges throw. */
+export function nextDtlsState(from: DtlsState, to: DtlsState): DtlsState {
+  if (!EDGES[from].includes(to)) throw new Error(`DTLS: illegal transition ${from} → ${to}`);
+  return to;
+}
+
+/** RFC 5764 §4.2: 2 × (16-byte key) + 2 × (14-byte salt) for SRTP_AES128_CM_HMAC_SHA1_80. */
+export const SRTP_KEYING_MATERIAL_LENGTH = 60;
+export const SRTP_PROFILE = 'SRTP_AES128_CM_HMAC_SHA1_80' as const;
+
+export interface DtlsKeys {
+  /** RFC 5705 exporter output, label "EXTRACTOR-dtls_srtp" (RFC 5764 §4.2). */
+  keyingMaterial: Buffer;
+  role: DtlsRole;
+  profile: typeof SRTP_PROFILE;
+}
+
+export interface DtlsSessionOptions {
+  role: DtlsRole;
+  certificate: DtlsCertificate;
+  /** The peer's a=fingerprint:sha-256 value from its SDP. */
+  remoteFingerprint: string;
+  /** Send one datagram to the peer (the leg's latched address). */
+  send: (datagram: Buffer) => void;
+  onKeys: (keys: DtlsKeys) => void;
+  onFailed?: (reason: string) => void;
+  logger: Logger;
+}
+
+/** werift's Transport contract, backed by the leg's socket. */
+class LegTransport {
+  readonly type = 'udp';
+  closed = false;
+  onData: (data: Buffer, addr: unknown) => void = () => {};
+  readonly address = { address: '0.0.0.0', family: 'IPv4', port: 0 };
+  constructor(private readonly out: (datagram: Buffer) => void) {}
+  send = async (data: Buffer): Promise<void> => {
+    if (!this.closed) this.out(data);
+  };
+  close = async (): Promise<void> => {
+    this.closed = true;
+  };
+}
+
+export class DtlsSession {
+  private stateValue: DtlsState = 'new';
+  private readonly transport: LegTransport;
+  private readonly socket: DtlsServer | DtlsClient;
+
+  constructor(private readonly options: DtlsSessionOptions) {
+    this.transport = new LegTransport(options.send);
+    const common = {
+      transport: this.transport,
+      cert: options.certificate.certPem,
+      key: options.certificate.keyPem,
+      signatureHash: options.certificate.signatureHash,
+      srtpProfiles: [ProtectionProfileAes128CmHmacSha1_80],
+      extendedMasterSecret: true,
+    };
+    // RFC 5763 §5: the DTLS server MUST request the client's certificate, to check its fingerprint.
+    this.socket =
+      options.role === 'server'
+        ? new DtlsServer({ ...common, certificateRequest: true } as ConstructorParameters<typeof DtlsServer>[0])
+        : new DtlsClient(common as ConstructorParameters<typeof DtlsClient>[0]);
+    this.socket.onConnect.subscribe(() => this.connected());
+    this.socket.onError.subscribe((error: unknown) => this.fail(`handshake error: ${String(error)}`));
+  }
+
+  get state(): DtlsState {
+    return this.stateValue;
+  }
+
+  get role(): DtlsRole {
+    return this.options.role;
+  }
+
+  private move(to: DtlsState): void {
+    this.stateValue = nextDtlsState(this.stateValue, to);
+  }
+
+  /** Server: wait for the ClientHello. Client: send it (RFC 6347 §4.2.4 flight 1). */
+  start(): void {
+    if (this.stateValue !== 'new') return;
+    this.move('connecting');
+    if (this.socket instanceof DtlsClient) {
+      this.socket.connect().catch((error: unknown) => this.fail(`connect failed: ${String(error)}`));
+    }
+  }
+
+  /** One DTLS record datagram from the peer (RFC 7983: first byte 20..63). */
+  handle(datagram: Buffer): void {
+    if (this.stateValue === 'closed' || this.stateValue === 'failed') return;
+    if (this.stateValue === 'new') this.start();
+    try {
+      this.transport.onData(datagram, undefined);
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'dropped malformed DTLS datagram');
+    }
+  }
+
+  private connected(): void {
+    if (this.stateValue !== 'connecting') return; // a renegotiation after connect keeps the first keys
+    const remote = this.socket.remoteCertificate;
+    if (!remote) return this.fail('peer sent no certificate');
+    const actual = fingerprintOf(Buffer.from(remote));
+    // RFC 8122 §5 / RFC 5763 §5: the certificate must match the a=fingerprint of the peer's SDP.
+    if (!sameFingerprint(actual, this.options.remoteFingerprint)) {
+      return this.fail(`certificate fingerprint ${actual} does not match SDP ${this.options.remoteFingerprint}`);
+    }
+    const keyingMaterial = this.socket.exportKeyingMaterial('EXTRACTOR-dtls_srtp', SRTP_KEYING_MATERIAL_LENGTH);
+    this.move('connected');
+    this.options.logger.info({ role: this.options.role }, 'DTLS-SRTP connected');
+    this.options.onKeys({ keyingMaterial, role: this.options.role, profile: SRTP_PROFILE });
+  }
+
+  private fail(reason: string): void {
+    if (this.stateValue !== 'connecting') {
+      this.options.logger.debug({ reason, state: this.stateValue }, 'DTLS error outside the handshake');
+      return;
+    }
+    this.move('failed');
+    this.options.logger.warn({ reason }, 'DTLS-SRTP failed');
+    this.transport.closed = true;
+    this.options.onFailed?.(reason);
+  }
+
+  close(): void {
+    if (this.stateValue === 'closed') return;
+    this.move('closed');
+    this.transport.closed = true;
+  }
+}

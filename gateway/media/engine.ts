@@ -1,0 +1,207 @@
+// The embedded media engine: rtpengine-style offer / answer / delete keyed by call, relaying between a
+// browser leg (ICE-lite + DTLS-SRTP) and a trunk leg (plain RTP), or echoing a leg back to itself.
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { callStats, localTransport, moveCall, newSide, type MediaCall, type Side } from './call.js';
+import { createDtlsCertificate, type DtlsCertificate } from './dtls/certificate.js';
+import { openLeg, type LegDeps, type OpenLeg } from './legs/factory.js';
+import { PortAllocator, type PortRange } from './ports.js';
+import { Bridge, loopBack } from './relay.js';
+import { invert, ptTable } from './sdp/codecs.js';
+import { dtlsRoleFor, produceAnswer, produceOffer, produceSelfAnswer } from './sdp/convert.js';
+import { parseAudioSdp, requireWebrtcAttributes, type AudioDescription } from './sdp/model.js';
+import {
+  MediaError,
+  type AnswerRequest,
+  type EchoRequest,
+  type MediaEngine,
+  type MediaProfile,
+  type MediaStats,
+  type OfferRequest,
+  type SdpResult,
+} from './types.js';
+
+export interface EmbeddedMediaEngineOptions {
+  /** Address the media sockets bind (e.g. 127.0.0.1). */
+  bindAddress: string;
+  /** Address written into SDP (c=, candidates); default bindAddress. */
+  advertiseAddress?: string;
+  portRange: PortRange;
+  logger: Logger;
+}
+
+export async function createEmbeddedMediaEngine(options: EmbeddedMediaEngineOptions): Promise<MediaEngine> {
+  const certificate = await createDtlsCertificate();
+  return new EmbeddedMediaEngine(options, certificate);
+}
+
+function requireText(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new MediaError('bad-sdp', `${what} must be a non-empty string`);
+  return value;
+}
+
+/** Parse an SDP and insist on what its profile needs. */
+function parseFor(sdp: unknown): AudioDescription {
+  const desc = parseAudioSdp(requireText(sdp, 'sdp'));
+  if (desc.profile === 'webrtc') requireWebrtcAttributes(desc);
+  return desc;
+}
+
+/** Point a leg at the peer described by its SDP (offer or answer). */
+function applyRemote(open: OpenLeg, desc: AudioDescription, peerIsOfferer: boolean): void {
+  if (open.profile === 'rtp') {
+    const remote = desc.rtcpPort !== undefined ? { rtcpPort: desc.rtcpPort } : {};
+    open.leg.setRemote({ address: desc.address, port: desc.port, ...remote });
+    return;
+  }
+  open.leg.setRemote({
+    iceUfrag: desc.iceUfrag!,
+    icePwd: desc.icePwd!,
+    fingerprint: desc.fingerprint!.hash,
+    role: dtlsRoleFor(desc.setup, peerIsOfferer),
+  });
+}
+
+/** Our a=setup answering a peer's offer: the opposite of the role its a=setup leaves us. */
+function answerSetup(desc: AudioDescription): 'active' | 'passive' {
+  return dtlsRoleFor(desc.setup, true) === 'server' ? 'passive' : 'active';
+}
+
+class EmbeddedMediaEngine implements MediaEngine {
+  private readonly calls = new Map<string, MediaCall>();
+  private readonly ports: PortAllocator;
+  private readonly address: string;
+  private readonly deps: LegDeps;
+  private closed = false;
+
+  constructor(
+    options: EmbeddedMediaEngineOptions,
+    private readonly certificate: DtlsCertificate,
+  ) {
+    this.ports = new PortAllocator(options.portRange);
+    this.address = options.advertiseAddress ?? options.bindAddress;
+    this.deps = { ports: this.ports, bindAddress: options.bindAddress, certificate, logger: options.logger };
+  }
+
+  private get logger(): Logger {
+    return this.deps.logger;
+  }
+
+  async offer(request: OfferRequest): Promise<SdpResult> {
+    const callId = requireText(request?.callId, 'callId');
+    const fromTag = requireText(request.fromTag, 'fromTag');
+    if (request.toProfile !== 'rtp' && request.toProfile !== 'webrtc') {
+      throw new MediaError('bad-sdp', `toProfile must be 'rtp' or 'webrtc', got ${String(request.toProfile)}`);
+    }
+    const desc = parseFor(request.sdp);
+    await this.delete(callId); // a new offer for a known call starts its media afresh
+    const logger = this.logger.child({ callId });
+    const offererLeg = await this.open(desc.profile, logger, []);
+    const answererLeg = await this.open(request.toProfile, logger, [offererLeg]);
+    try {
+      return this.startOffer(callId, fromTag, desc, offererLeg, answererLeg, request.codecs);
+    } catch (err) {
+      await Promise.all([offererLeg.release(), answererLeg.release()]);
+      throw err;
+    }
+  }
+
+  private startOffer(
+    callId: string,
+    fromTag: string,
+    desc: AudioDescription,
+    offererLeg: OpenLeg,
+    answererLeg: OpenLeg,
+    codecs: string[] | undefined,
+  ): SdpResult {
+    const answerer = newSide(undefined, answererLeg, 'actpass');
+    const produced = produceOffer(desc, localTransport(answerer, this.address, this.certificate), codecs);
+    applyRemote(offererLeg, desc, true);
+    const call: MediaCall = {
+      id: callId,
+      state: 'offered',
+      offerer: newSide(fromTag, offererLeg, answerSetup(desc)),
+      offer: desc,
+      answerer,
+      sentCodecs: produced.codecs,
+      bridge: new Bridge(offererLeg.leg, answererLeg.leg),
+    };
+    this.calls.set(callId, call);
+    this.logger.info({ callId, from: desc.profile, to: answererLeg.profile }, 'media offer');
+    return { sdp: produced.sdp };
+  }
+
+  /** Open a leg; on failure release those already opened for this request. */
+  private async open(profile: MediaProfile, logger: Logger, opened: OpenLeg[]): Promise<OpenLeg> {
+    if (this.closed) throw new MediaError('no-ports', 'media engine is closed');
+    try {
+      return await openLeg(profile, this.deps, logger);
+    } catch (err) {
+      await Promise.all(opened.map((o) => o.release()));
+      throw err;
+    }
+  }
+
+  async answer(request: AnswerRequest): Promise<SdpResult> {
+    const call = this.calls.get(requireText(request?.callId, 'callId'));
+    if (!call || !call.answerer) throw new MediaError('unknown-call', `no offered call ${String(request.callId)}`);
+    if (call.offerer.tag !== request.fromTag) {
+      throw new MediaError('unknown-call', `call ${call.id} was offered by tag ${call.offerer.tag}, not ${String(request.fromTag)}`);
+    }
+    const toTag = requireText(request.toTag, 'toTag');
+    const desc = parseFor(request.sdp);
+    const answerer: Side = call.answerer;
+    if (desc.profile !== answerer.open.profile) {
+      throw new MediaError('bad-sdp', `answer is ${desc.profile} but the offer sent was ${answerer.open.profile}`);
+    }
+    const produced = produceAnswer(call.offer, call.sentCodecs, desc, localTransport(call.offerer, this.address, this.certificate));
+    applyRemote(answerer.open, desc, false);
+    answerer.tag = toTag;
+    if (call.bridge) {
+      call.bridge.bToA = ptTable(produced.match.answerToOffer);
+      call.bridge.aToB = ptTable(invert(produced.match.answerToOffer));
+    }
+    moveCall(call, 'answered');
+    this.logger.info({ callId: call.id, codecs: produced.match.codecs.map((c) => c.name) }, 'media answer');
+    return { sdp: produced.sdp };
+  }
+
+  async echo(request: EchoRequest): Promise<SdpResult> {
+    const callId = requireText(request?.callId, 'callId');
+    const fromTag = requireText(request.fromTag, 'fromTag');
+    const desc = parseFor(request.sdp);
+    await this.delete(callId);
+    const open = await this.open(desc.profile, this.logger.child({ callId, echo: true }), []);
+    try {
+      const side = newSide(fromTag, open, answerSetup(desc));
+      const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), request.codecs);
+      applyRemote(open, desc, true);
+      loopBack(open.leg, randomInt(1, 2 ** 32 - 1));
+      this.calls.set(callId, { id: callId, state: 'echo', offerer: side, offer: desc, sentCodecs: [] });
+      this.logger.info({ callId, profile: desc.profile }, 'media echo');
+      return { sdp };
+    } catch (err) {
+      await open.release();
+      throw err;
+    }
+  }
+
+  async delete(callId: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    this.calls.delete(callId);
+    moveCall(call, 'deleted');
+    await Promise.all([call.offerer.open.release(), call.answerer?.open.release()]);
+    this.logger.info({ callId, stats: callStats(call).legs }, 'media deleted');
+  }
+
+  stats(callId: string): MediaStats | undefined {
+    const call = this.calls.get(callId);
+    return call ? callStats(call) : undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.calls.keys()].map((id) => this.delete(id)));
+  }
+}

@@ -1,0 +1,43 @@
+// What the relay sees of one side of a call: plain RTP/RTCP in and out, whatever the wire profile.
+import type { MediaProfile } from '../types.js';
+
+export interface LegCounters {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export function newCounters(): LegCounters {
+  return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 };
+}
+
+/** Receives a plain RTP or RTCP packet from the leg's peer (already SRTP-unprotected). The buffer
+ *  may be modified in place and is not retained by the leg afterwards. */
+export type PacketSink = (packet: Buffer) => void;
+
+export interface MediaLeg {
+  readonly profile: MediaProfile;
+  /** The port advertised in SDP (RTP; RTCP on port+1 for 'rtp'). */
+  readonly port: number;
+  readonly counters: LegCounters;
+  onRtp: PacketSink;
+  onRtcp: PacketSink;
+  /** Send plain RTP / RTCP to the peer (protected first on a webrtc leg). Dropped until the leg
+   *  knows where to send (and, for webrtc, until DTLS-SRTP is up). */
+  sendRtp(packet: Buffer): void;
+  sendRtcp(packet: Buffer): void;
+  close(): Promise<void>;
+}
+
+export const dropPacket: PacketSink = () => {};
+
+/** A remote transport address; `port` 0 means unknown. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export function sameEndpoint(a: Endpoint | undefined, address: string, port: number): boolean {
+  return a !== undefined && a.port === port && a.address === address;
+}

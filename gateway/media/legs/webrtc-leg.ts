@@ -1,0 +1,164 @@
+// Browser side: one UDP socket carrying STUN, DTLS, SRTP and SRTCP (RFC 7983 demux, RFC 5761
+// rtcp-mux), ICE-lite (RFC 8445 §2.5: "a lite implementation ... does not gather candidates ... and
+// does not generate connectivity checks"; it answers the browser's checks and uses the address a
+// valid check came from), DTLS-SRTP (RFC 5763/5764) with SRTP_AES128_CM_HMAC_SHA1_80.
+import type dgram from 'node:dgram';
+import type { Logger } from 'pino';
+import type { DtlsCertificate } from '../dtls/certificate.js';
+import { DtlsSession, type DtlsKeys, type DtlsRole } from '../dtls/session.js';
+import { classify } from '../rtp/index.js';
+import { srtpContextsFromDtls, type SrtpContextPair } from '../srtp/index.js';
+import { closeUdp, watchErrors } from '../udp.js';
+import type { IceLiteAgent } from './ice-lite.js';
+import { dropPacket, newCounters, sameEndpoint, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
+
+/** DTLS records that arrive before we know our role (the browser answered our offer and started its
+ *  handshake before the SIP answer reached the engine) wait here, a handful at most. */
+const MAX_EARLY_DTLS = 8;
+
+export interface WebrtcRemote {
+  iceUfrag: string;
+  icePwd: string;
+  fingerprint: string;
+  role: DtlsRole;
+}
+
+export class WebrtcLeg implements MediaLeg {
+  readonly profile = 'webrtc' as const;
+  readonly counters: LegCounters = newCounters();
+  onRtp: PacketSink = dropPacket;
+  onRtcp: PacketSink = dropPacket;
+  private selected: Endpoint | undefined;
+  private dtls: DtlsSession | undefined;
+  private srtp: SrtpContextPair | undefined;
+  private early: Buffer[] = [];
+  private closed = false;
+
+  constructor(
+    readonly port: number,
+    private readonly socket: dgram.Socket,
+    private readonly ice: IceLiteAgent,
+    private readonly certificate: DtlsCertificate,
+    private readonly logger: Logger,
+  ) {
+    watchErrors(socket, logger);
+    socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address, rinfo.port));
+  }
+
+  get dtlsState(): string {
+    return this.dtls?.state ?? 'new';
+  }
+
+  /** The browser's ICE credentials and DTLS parameters, from its offer or answer. Setting them again
+   *  with the same fingerprint (a re-offer) keeps the running DTLS association. */
+  setRemote(remote: WebrtcRemote): void {
+    this.ice.setRemoteCredentials(remote.iceUfrag, remote.icePwd);
+    if (this.dtls) return;
+    this.dtls = new DtlsSession({
+      role: remote.role,
+      certificate: this.certificate,
+      remoteFingerprint: remote.fingerprint,
+      send: (datagram) => this.sendRaw(datagram),
+      onKeys: (keys) => this.startSrtp(keys),
+      logger: this.logger,
+    });
+    if (remote.role === 'client' && this.selected) this.dtls.start();
+    const early = this.early;
+    this.early = [];
+    for (const datagram of early) this.dtls.handle(datagram);
+  }
+
+  private receive(msg: Buffer, address: string, port: number): void {
+    switch (classify(msg)) {
+      case 'rtp':
+        return this.receiveMedia(msg, address, port, false);
+      case 'rtcp':
+        return this.receiveMedia(msg, address, port, true);
+      case 'stun':
+        return this.receiveStun(msg, address, port);
+      case 'dtls':
+        return this.receiveDtls(msg, address, port);
+      default:
+        return;
+    }
+  }
+
+  private receiveMedia(msg: Buffer, address: string, port: number, rtcp: boolean): void {
+    // Only from the address ICE selected: media from anywhere else is not from the browser we checked.
+    if (!this.srtp || !sameEndpoint(this.selected, address, port)) return;
+    const plain = rtcp ? this.srtp.remote.unprotectRtcp(msg) : this.srtp.remote.unprotectRtp(msg);
+    if (!plain) return; // RFC 3711 §3.3: authentication failure or replay → discard
+    this.counters.packetsIn++;
+    this.counters.bytesIn += msg.length;
+    if (rtcp) this.onRtcp(plain);
+    else this.onRtp(plain);
+  }
+
+  private receiveStun(msg: Buffer, address: string, port: number): void {
+    const result = this.ice.handle(msg, address, port);
+    if (result.response) this.socket.send(result.response, port, address);
+    if (!result.valid) return;
+    // RFC 8445 §7.3.1.5 (controlled agent): USE-CANDIDATE nominates this pair; the first valid check
+    // is used until a nomination arrives.
+    if (result.useCandidate || !this.selected) this.select(address, port);
+  }
+
+  private select(address: string, port: number): void {
+    if (sameEndpoint(this.selected, address, port)) return;
+    this.logger.info({ from: this.selected, to: { address, port } }, 'ICE-lite: browser address selected');
+    this.selected = { address, port };
+    if (this.dtls?.role === 'client') this.dtls.start();
+  }
+
+  private receiveDtls(msg: Buffer, address: string, port: number): void {
+    if (!this.selected) this.select(address, port); // DTLS before any STUN: use its source
+    if (this.dtls) this.dtls.handle(msg);
+    else if (this.early.length < MAX_EARLY_DTLS) this.early.push(msg);
+  }
+
+  private startSrtp(keys: DtlsKeys): void {
+    try {
+      this.srtp = srtpContextsFromDtls(keys.keyingMaterial, keys.role, 'AES_CM_128_HMAC_SHA1_80');
+    } catch (err) {
+      this.logger.error({ err }, 'SRTP keying failed');
+    }
+  }
+
+  private sendRaw(datagram: Buffer): void {
+    if (!this.selected || this.closed) return;
+    this.socket.send(datagram, this.selected.port, this.selected.address);
+  }
+
+  sendRtp(packet: Buffer): void {
+    if (!this.srtp || !this.selected || this.closed) return;
+    try {
+      this.sendProtected(this.srtp.local.protectRtp(packet));
+    } catch (err) {
+      this.logger.debug({ err }, 'dropped RTP packet that cannot be protected');
+    }
+  }
+
+  sendRtcp(packet: Buffer): void {
+    if (!this.srtp || !this.selected || this.closed) return;
+    try {
+      this.sendProtected(this.srtp.local.protectRtcp(packet));
+    } catch (err) {
+      this.logger.debug({ err }, 'dropped RTCP packet that cannot be protected');
+    }
+  }
+
+  private sendProtected(wire: Buffer): void {
+    this.counters.packetsOut++;
+    this.counters.bytesOut += wire.length;
+    this.socket.send(wire, this.selected!.port, this.selected!.address);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.onRtp = dropPacket;
+    this.onRtcp = dropPacket;
+    this.dtls?.close();
+    await closeUdp(this.socket);
+  }
+}

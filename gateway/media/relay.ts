@@ -1,0 +1,46 @@
+// The per-packet path between legs: payload bytes pass unchanged. The only in-place edits are the
+// payload type (when an answerer renumbered a codec) and, for echo, the SSRC.
+import type { MediaLeg } from './legs/leg.js';
+
+/** Rewrite the 7-bit PT through a 128-entry table, keeping the marker bit (RFC 3550 §5.1). */
+function mapPayloadType(packet: Buffer, table: Uint8Array): void {
+  const b1 = packet[1]!;
+  packet[1] = (b1 & 0x80) | table[b1 & 0x7f]!;
+}
+
+/** Two legs wired back to back. PT tables may be set once the answer is known. */
+export class Bridge {
+  /** Applied to RTP from a going to b, and from b going to a; undefined = identity. */
+  aToB: Uint8Array | undefined;
+  bToA: Uint8Array | undefined;
+
+  constructor(a: MediaLeg, b: MediaLeg) {
+    a.onRtp = (packet) => {
+      if (this.aToB) mapPayloadType(packet, this.aToB);
+      b.sendRtp(packet);
+    };
+    b.onRtp = (packet) => {
+      if (this.bToA) mapPayloadType(packet, this.bToA);
+      a.sendRtp(packet);
+    };
+    a.onRtcp = (packet) => b.sendRtcp(packet);
+    b.onRtcp = (packet) => a.sendRtcp(packet);
+  }
+}
+
+/** Echo: loop the offerer's RTP back to it under our own SSRC (a browser may drop packets that carry
+ *  its own SSRC, RFC 3550 §8.2 collision handling). RTCP is not looped: its reports describe the
+ *  peer's own streams and would confuse it. */
+export function loopBack(leg: MediaLeg, ssrc: number): void {
+  const s0 = ssrc >>> 24;
+  const s1 = (ssrc >>> 16) & 0xff;
+  const s2 = (ssrc >>> 8) & 0xff;
+  const s3 = ssrc & 0xff;
+  leg.onRtp = (packet) => {
+    packet[8] = s0;
+    packet[9] = s1;
+    packet[10] = s2;
+    packet[11] = s3;
+    leg.sendRtp(packet);
+  };
+}
