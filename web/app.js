@@ -1,0 +1,120 @@
+// UI of the softphone: renders Phone's states and turns clicks into Phone calls. No SIP here.
+import { Phone } from './phone.js';
+import { ToneMeter } from './media.js';
+import { callLabel, formatDuration, registrationLabel } from './reasons.js';
+import { installTestHook } from './testhook.js';
+
+const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+
+/** @param {string} id */
+function $(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`softphone: missing element #${id}`);
+  return /** @type {any} */ (el);
+}
+
+const ui = {
+  signin: $('signin'), user: $('user'), password: $('password'), domain: $('domain'),
+  signinBtn: $('signin-btn'), signinError: $('signin-error'),
+  dialer: $('dialer'), who: $('who'), signoutBtn: $('signout-btn'),
+  number: $('number'), keypad: $('keypad'), callBtn: $('call-btn'), hangupBtn: $('hangup-btn'),
+  incoming: $('incoming'), incomingFrom: $('incoming-from'), acceptBtn: $('accept-btn'), declineBtn: $('decline-btn'),
+  callState: $('call-state'), callTimer: $('call-timer'), callError: $('call-error'),
+  regDot: $('reg-dot'), regState: $('reg-state'), audio: $('remote-audio'),
+};
+
+const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+const phone = new Phone({ wsUrl: `${scheme}://${location.host}/sip`, defaultDomain: location.hostname });
+const meter = new ToneMeter();
+installTestHook(phone, meter);
+ui.domain.placeholder = location.hostname;
+
+/** Runs an async UI action; its error is shown in `errorEl`, never left unhandled. */
+function act(/** @type {HTMLElement} */ errorEl, /** @type {() => Promise<unknown>} */ fn) {
+  errorEl.textContent = '';
+  fn().catch((err) => { errorEl.textContent = err instanceof Error ? err.message : String(err); });
+}
+
+function renderRegistration() {
+  const { state, reason } = phone.registration;
+  const aor = `${ui.user.value.trim()}@${phone.domain}`;
+  ui.regDot.dataset.state = state;
+  ui.regState.textContent = registrationLabel(state, reason, aor);
+  const busy = state === 'connecting' || state === 'registering';
+  ui.signinBtn.disabled = busy;
+  ui.signin.hidden = state === 'registered';
+  ui.dialer.hidden = state !== 'registered';
+  ui.who.textContent = aor;
+}
+
+let timer = 0;
+function renderTimer() {
+  ui.callTimer.textContent = phone.call.state === 'in-call' ? formatDuration(Date.now() - phone.call.since) : '';
+}
+
+function renderCall() {
+  const { state, reason } = phone.call;
+  ui.callState.dataset.state = state;
+  ui.callState.textContent = callLabel(state, reason, phone.peer);
+  const active = state === 'calling' || state === 'ringing' || state === 'in-call';
+  ui.callBtn.disabled = active || state === 'incoming';
+  ui.hangupBtn.disabled = !active;
+  ui.incoming.hidden = state !== 'incoming';
+  ui.incomingFrom.textContent = phone.peer;
+  clearInterval(timer);
+  if (state === 'in-call') timer = window.setInterval(renderTimer, 1000);
+  renderTimer();
+  if (state === 'ended') {
+    meter.detach();
+    ui.audio.srcObject = null;
+  }
+}
+
+/** @param {MediaStream} stream */
+function playRemote(stream) {
+  ui.audio.srcObject = stream;
+  void ui.audio.play?.().catch(() => undefined); // autoplay may need a gesture: the Call click was one
+  meter.attach(stream);
+  stream.addEventListener('addtrack', () => meter.attach(stream));
+}
+
+/** @param {string} key */
+function pressKey(key) {
+  if (phone.call.state === 'in-call') phone.sendDtmf(key);
+  else ui.number.value += key;
+}
+
+function buildKeypad() {
+  for (const key of KEYS) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = key;
+    b.dataset.key = key;
+    b.addEventListener('click', () => pressKey(key));
+    ui.keypad.append(b);
+  }
+}
+
+function wire() {
+  ui.signin.addEventListener('submit', (/** @type {Event} */ e) => {
+    e.preventDefault();
+    act(ui.signinError, () => phone.signIn({ user: ui.user.value, password: ui.password.value, domain: ui.domain.value }));
+  });
+  ui.signoutBtn.addEventListener('click', () => act(ui.callError, () => phone.signOut()));
+  ui.callBtn.addEventListener('click', () => act(ui.callError, () => phone.dial(ui.number.value)));
+  ui.number.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
+    if (e.key === 'Enter') act(ui.callError, () => phone.dial(ui.number.value));
+  });
+  ui.hangupBtn.addEventListener('click', () => act(ui.callError, () => phone.hangup()));
+  ui.acceptBtn.addEventListener('click', () => act(ui.callError, () => phone.accept()));
+  ui.declineBtn.addEventListener('click', () => act(ui.callError, () => phone.decline()));
+  phone.addEventListener('registration', renderRegistration);
+  phone.addEventListener('call', renderCall);
+  phone.addEventListener('media', (/** @type {any} */ e) => playRemote(e.detail.stream));
+  window.addEventListener('beforeunload', () => { void phone.signOut(); });
+}
+
+buildKeypad();
+wire();
+renderRegistration();
+renderCall();

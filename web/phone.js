@@ -1,0 +1,244 @@
+// SIP side of the softphone: sip.js UserAgent + Registerer + Inviter (not SimpleUser, so every
+// state is explicit). No DOM here: the UI (app.js) listens to the events this class dispatches.
+//   'registration' — detail { state, reason }     'call' — detail { state, reason, since, peer }
+//   'media'        — detail { stream }  (remote MediaStream of the established call)
+import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
+import { createCallMachine, createRegistrationMachine } from './state.js';
+import { END_REASONS, normaliseTarget, statusReason } from './reasons.js';
+
+const AUDIO_ONLY = Object.freeze({ constraints: { audio: true, video: false } });
+
+/** @param {any} response an sip.js IncomingResponse */
+const responseReason = (response) => statusReason(response.message.statusCode, response.message.reasonPhrase);
+
+export class Phone extends EventTarget {
+  /** @param {{ wsUrl: string, defaultDomain: string }} opts */
+  constructor(opts) {
+    super();
+    this.wsUrl = opts.wsUrl;
+    this.domain = opts.defaultDomain;
+    this.peer = '';
+    /** @type {MediaStream | null} */
+    this.remoteStream = null;
+    /** @type {RTCPeerConnection | null} */
+    this.peerConnection = null;
+    this.registration = createRegistrationMachine((/** @type {any} */ c) =>
+      this.#emit('registration', { state: c.to, reason: c.reason }));
+    this.call = createCallMachine((/** @type {any} */ c) =>
+      this.#emit('call', { state: c.to, reason: c.reason, since: c.at, peer: this.peer }));
+    /** @type {any} */ this.ua = null;
+    /** @type {any} */ this.registerer = null;
+    /** @type {any} */ this.session = null;
+    /** Why the current session ended, decided by whoever learns it first. */
+    this.endReason = '';
+  }
+
+  /** @param {string} type @param {object} detail */
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /**
+   * Applies `to` on `machine` if the edge is legal. sip.js callbacks can race (e.g. a BYE while we
+   * cancel): an illegal edge there is logged and ignored rather than thrown into sip.js.
+   * @param {any} machine @param {string} to @param {string} [reason]
+   */
+  #move(machine, to, reason = '') {
+    if (!machine.can(to)) {
+      console.warn(`softphone: ignoring ${machine.state} -> ${to} (${reason})`);
+      return false;
+    }
+    machine.transition(to, reason);
+    return true;
+  }
+
+  /** @param {{ user: string, password: string, domain?: string }} creds */
+  async signIn(creds) {
+    const user = String(creds.user ?? '').trim();
+    if (!/^[A-Za-z0-9._~+-]{1,64}$/.test(user)) throw new Error('User name: 1-64 letters, digits or . _ ~ + -');
+    if (!creds.password) throw new Error('Enter a password');
+    const st = this.registration.state;
+    if (st !== 'signed-out' && st !== 'failed') throw new Error(`Already ${st}`);
+    const domain = String(creds.domain ?? '').trim() || this.domain;
+    const uri = UserAgent.makeURI(`sip:${user}@${domain}`);
+    if (!uri) throw new Error(`Not a valid SIP domain: ${domain}`);
+    this.domain = domain;
+    if (this.ua) await this.ua.stop().catch(() => undefined); // left over from a failed attempt
+    this.registration.transition('connecting', this.wsUrl);
+    this.ua = this.#createUserAgent(uri, user, String(creds.password));
+    try {
+      await this.ua.start();
+    } catch {
+      this.#move(this.registration, 'failed', `Cannot reach the server (${this.wsUrl})`);
+      return;
+    }
+    await this.#register();
+  }
+
+  /** @param {any} uri @param {string} user @param {string} password */
+  #createUserAgent(uri, user, password) {
+    return new UserAgent({
+      uri,
+      authorizationUsername: user,
+      authorizationPassword: password,
+      transportOptions: { server: this.wsUrl },
+      // The gateway is ICE-lite on loopback/LAN: host candidates suffice, so gather briefly, no STUN.
+      sessionDescriptionHandlerFactoryOptions: {
+        iceGatheringTimeout: 500,
+        peerConnectionConfiguration: { iceServers: [] },
+      },
+      logLevel: 'warn',
+      delegate: {
+        onInvite: (/** @type {any} */ invitation) => this.#onInvite(invitation),
+        onDisconnect: (/** @type {Error | undefined} */ error) => this.#onDisconnect(error),
+      },
+    });
+  }
+
+  async #register() {
+    if (!this.#move(this.registration, 'registering')) return;
+    this.registerer = new Registerer(this.ua, { expires: 600 });
+    this.registerer.stateChange.addListener((/** @type {string} */ s) => {
+      if (s === RegistererState.Registered) this.#move(this.registration, 'registered');
+    });
+    try {
+      await this.registerer.register({
+        requestDelegate: {
+          onReject: (/** @type {any} */ response) => this.#move(this.registration, 'failed', responseReason(response)),
+        },
+      });
+    } catch (err) {
+      this.#move(this.registration, 'failed', errorText(err));
+    }
+  }
+
+  /** @param {Error | undefined} error */
+  #onDisconnect(error) {
+    if (!error) return; // a disconnect we asked for (sign out)
+    if (this.session) this.endReason = END_REASONS.transportLost;
+    this.#move(this.registration, 'failed', END_REASONS.transportLost);
+  }
+
+  async signOut() {
+    if (this.session) await this.hangup().catch(() => undefined);
+    const ua = this.ua;
+    const registerer = this.registerer;
+    this.ua = null;
+    this.registerer = null;
+    if (registerer && this.registration.state === 'registered') await registerer.unregister().catch(() => undefined);
+    if (ua) await ua.stop().catch(() => undefined);
+    if (this.registration.state !== 'signed-out') this.registration.transition('signed-out');
+  }
+
+  /** Places a call to a number (or SIP user) at the signed-in domain. @param {string} input */
+  async dial(input) {
+    if (this.registration.state !== 'registered') throw new Error('Sign in first');
+    if (!this.call.can('calling')) throw new Error('Already in a call');
+    const target = normaliseTarget(input);
+    // RFC 3261 §25.1: "#" is not allowed unescaped in the user part.
+    const uri = UserAgent.makeURI(`sip:${target.replace(/#/g, '%23')}@${this.domain}`);
+    if (!uri) throw new Error(`Cannot call ${target}`);
+    const inviter = new Inviter(this.ua, uri, { sessionDescriptionHandlerOptions: AUDIO_ONLY });
+    this.peer = target;
+    this.#adopt(inviter);
+    this.call.transition('calling', target);
+    const requestDelegate = {
+      onProgress: (/** @type {any} */ r) => {
+        const code = r.message.statusCode;
+        if ((code === 180 || code === 183) && this.call.state === 'calling') this.#move(this.call, 'ringing');
+      },
+      onReject: (/** @type {any} */ r) => { this.endReason = responseReason(r); },
+    };
+    await inviter.invite({ requestDelegate }).catch((/** @type {unknown} */ err) => {
+      this.endReason = `${END_REASONS.mediaFailed}: ${errorText(err)}`;
+    });
+  }
+
+  /** Hangs up, cancels or declines, whichever the call state calls for. */
+  async hangup() {
+    const s = this.session;
+    if (!s) return;
+    switch (this.call.state) {
+      case 'calling':
+      case 'ringing':
+        this.endReason = END_REASONS.cancelled;
+        return void (await s.cancel());
+      case 'incoming':
+        return this.decline();
+      case 'in-call':
+        this.endReason = END_REASONS.localHangup;
+        return void (await s.bye());
+      default:
+        return undefined;
+    }
+  }
+
+  /** @param {any} invitation an sip.js Invitation */
+  #onInvite(invitation) {
+    if (!this.call.can('incoming')) {
+      // RFC 3261 §21.4.24: 486 Busy Here when the callee's end system cannot take another call.
+      void invitation.reject({ statusCode: 486 }).catch(() => undefined);
+      return;
+    }
+    const from = invitation.remoteIdentity;
+    this.peer = from?.displayName || from?.uri?.user || 'unknown';
+    this.#adopt(invitation);
+    this.call.transition('incoming', this.peer);
+  }
+
+  async accept() {
+    if (this.call.state !== 'incoming' || !this.session) throw new Error('No incoming call to accept');
+    await this.session.accept({ sessionDescriptionHandlerOptions: AUDIO_ONLY }).catch((/** @type {unknown} */ err) => {
+      this.endReason = `${END_REASONS.mediaFailed}: ${errorText(err)}`;
+    });
+  }
+
+  async decline() {
+    if (this.call.state !== 'incoming' || !this.session) throw new Error('No incoming call to decline');
+    this.endReason = END_REASONS.declined;
+    // RFC 3261 §21.6.2: 603 Decline — the callee does not wish to participate.
+    await this.session.reject({ statusCode: 603 });
+  }
+
+  /** Sends an RFC 4733 telephone-event via the peer connection's RTCDTMFSender. @param {string} digit */
+  sendDtmf(digit) {
+    if (this.call.state !== 'in-call' || !/^[0-9*#A-D]$/.test(digit)) return false;
+    return Boolean(this.session?.sessionDescriptionHandler?.sendDtmf(digit));
+  }
+
+  /** Follows one sip.js session (Inviter or Invitation) until it terminates. @param {any} session */
+  #adopt(session) {
+    this.session = session;
+    this.endReason = '';
+    this.remoteStream = null;
+    this.peerConnection = null;
+    session.delegate = { onBye: () => { this.endReason = END_REASONS.remoteHangup; } };
+    session.stateChange.addListener((/** @type {string} */ s) => {
+      if (s === SessionState.Established) this.#onEstablished(session);
+      if (s === SessionState.Terminated) this.#onTerminated(session);
+    });
+  }
+
+  /** @param {any} session */
+  #onEstablished(session) {
+    const sdh = session.sessionDescriptionHandler;
+    this.peerConnection = sdh?.peerConnection ?? null;
+    this.remoteStream = sdh?.remoteMediaStream ?? null;
+    this.#move(this.call, 'in-call', this.peer);
+    if (this.remoteStream) this.#emit('media', { stream: this.remoteStream });
+  }
+
+  /** @param {any} session */
+  #onTerminated(session) {
+    if (session !== this.session) return;
+    const wasInCall = this.call.state === 'in-call';
+    const reason = this.endReason || (wasInCall ? END_REASONS.remoteHangup : 'Call failed');
+    this.session = null;
+    this.#move(this.call, 'ended', reason);
+  }
+}
+
+/** @param {unknown} err */
+function errorText(err) {
+  return err instanceof Error ? err.message : String(err);
+}

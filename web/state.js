@@ -1,0 +1,73 @@
+// Explicit state machines for the softphone: a string-union state per machine and ONE transition
+// function that rejects edges the table does not list. Pure module (no DOM, no sip.js): unit-tested.
+
+/** @typedef {'signed-out'|'connecting'|'registering'|'registered'|'failed'} RegistrationState */
+/** @typedef {'idle'|'calling'|'ringing'|'incoming'|'in-call'|'ended'} CallState */
+
+/** @type {Readonly<Record<RegistrationState, readonly RegistrationState[]>>} */
+export const REGISTRATION_EDGES = Object.freeze({
+  'signed-out': ['connecting'],
+  connecting: ['registering', 'failed', 'signed-out'],
+  // RFC 3261 §10.2.4: a binding is refreshed by registering again before it expires.
+  registering: ['registered', 'failed', 'signed-out'],
+  registered: ['registering', 'failed', 'signed-out'],
+  failed: ['connecting', 'signed-out'],
+});
+
+/** @type {Readonly<Record<CallState, readonly CallState[]>>} */
+export const CALL_EDGES = Object.freeze({
+  idle: ['calling', 'incoming'],
+  // RFC 3261 §13.2.2: provisional (1xx: ringing), final 2xx (in call) or failure (ended).
+  calling: ['ringing', 'in-call', 'ended'],
+  ringing: ['in-call', 'ended'],
+  incoming: ['in-call', 'ended'],
+  'in-call': ['ended'],
+  ended: ['idle', 'calling', 'incoming'],
+});
+
+export class IllegalTransition extends Error {
+  /** @param {string} machine @param {string} from @param {string} to */
+  constructor(machine, from, to) {
+    super(`${machine}: illegal transition ${from} -> ${to}`);
+    this.name = 'IllegalTransition';
+  }
+}
+
+/**
+ * A state machine over `edges`. `transition(to, reason)` applies a listed edge and calls
+ * `onChange({ from, to, reason, at })`; an unlisted edge throws IllegalTransition and changes nothing.
+ * @template {string} S
+ * @param {string} name
+ * @param {Readonly<Record<S, readonly S[]>>} edges
+ * @param {S} initial
+ * @param {(change: { from: S, to: S, reason: string, at: number }) => void} [onChange]
+ */
+export function createMachine(name, edges, initial, onChange) {
+  if (!(initial in edges)) throw new Error(`${name}: unknown initial state ${initial}`);
+  let state = initial;
+  let reason = '';
+  let since = Date.now();
+  return {
+    get state() { return state; },
+    get reason() { return reason; },
+    /** Milliseconds since epoch when the current state was entered. */
+    get since() { return since; },
+    /** @param {S} to */
+    can(to) { return (edges[state] ?? []).includes(to); },
+    /** @param {S} to @param {string} [why] */
+    transition(to, why = '') {
+      if (!(edges[state] ?? []).includes(to)) throw new IllegalTransition(name, state, to);
+      const from = state;
+      state = to;
+      reason = why;
+      since = Date.now();
+      onChange?.({ from, to, reason: why, at: since });
+    },
+  };
+}
+
+export const createRegistrationMachine = (/** @type {any} */ onChange) =>
+  createMachine('registration', REGISTRATION_EDGES, /** @type {RegistrationState} */ ('signed-out'), onChange);
+
+export const createCallMachine = (/** @type {any} */ onChange) =>
+  createMachine('call', CALL_EDGES, /** @type {CallState} */ ('idle'), onChange);
