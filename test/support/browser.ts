@@ -1,0 +1,84 @@
+// Real Chromium for end-to-end tests: Debian's /usr/bin/chromium driven by playwright-core
+// (no browser download, ever). Fake microphone/camera, no permission prompts, autoplay allowed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export interface BrowserOptions {
+  /** WAV played as the fake microphone (Chromium loops it); default: Chromium's built-in beep. */
+  fakeAudioWav?: string;
+  /** Extra Chromium switches. */
+  args?: string[];
+  /** Collect the page's console output and page errors (default true). */
+  captureConsole?: boolean;
+}
+
+export interface BrowserHandle {
+  context: BrowserContext;
+  page: Page;
+  /** Console lines and uncaught page errors, oldest first ("[type] text"). */
+  consoleLines: string[];
+  /** Kills the browser and removes its profile directory. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function chromiumArgs(opts: BrowserOptions = {}): string[] {
+  return [
+    '--no-sandbox',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--allow-loopback-in-peer-connection',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    // Keep WebRTC/timers running at full speed although the page is never "visible".
+    '--disable-renderer-backgrounding',
+    '--disable-background-timer-throttling',
+    '--disable-backgrounding-occluded-windows',
+    ...(opts.fakeAudioWav ? [`--use-file-for-fake-audio-capture=${opts.fakeAudioWav}`] : []),
+    ...(opts.args ?? []),
+  ];
+}
+
+/** Launches headless Chromium with a fresh profile dir; the first page is ready to navigate. */
+export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserHandle> {
+  const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: chromiumArgs(opts),
+      permissions: ['microphone'],
+      timeout: 60_000,
+    });
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw new Error(`launchBrowser: could not start ${CHROMIUM_PATH}: ${(err as Error).message}`);
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleLines: string[] = [];
+  if (opts.captureConsole !== false) {
+    page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  }
+  let closed = false;
+  return {
+    context,
+    page,
+    consoleLines,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
