@@ -1,0 +1,192 @@
+// One B2BUA call: the browser leg (we are its UAS) and, for trunk calls, the trunk leg (we are its UAC).
+// The Call owns both legs and the media session; end() is idempotent and cascades to both legs.
+import { randomUUID } from 'node:crypto';
+import type { GatewayConfig, TrunkConfig, UserConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { MediaEngine, SdpResult } from '../media/types.js';
+import { getTo, parseUri } from '../sip/message/index.js';
+import type { SipResponse } from '../sip/message/types.js';
+import type { ServerTransaction } from '../sip/transaction/types.js';
+import { resolveTarget, TargetError } from '../sip/ua/target.js';
+import { BrowserLeg } from './browser-leg.js';
+import { browserFinalFor, browserFinalForMedia, type BrowserFinal, type TrunkOutcome } from './responses.js';
+import { callTransition, type CallState } from './states.js';
+import { TrunkLeg, type TrunkLegContext } from './trunk-leg.js';
+
+export interface CallContext extends TrunkLegContext {
+  config: GatewayConfig;
+  media: MediaEngine;
+}
+
+/** RFC 3264 §5: what the trunk may use. Never opus etc.: the trunk side is plain G.711. */
+export const TRUNK_CODECS = ['PCMU', 'PCMA', 'telephone-event'];
+
+export class Call {
+  /** Gateway-internal key of the media session (not a SIP Call-ID). */
+  readonly id = randomUUID();
+  readonly browser: BrowserLeg;
+  readonly log: Logger;
+  private current: CallState = 'routing';
+  private trunk: TrunkLeg | undefined;
+  private ringTimer: NodeJS.Timeout | undefined;
+  /** Trunk events are handled one after the other (each may await the media engine). */
+  private queue: Promise<void> = Promise.resolve();
+  private early: { sdp: string; answer: SdpResult } | undefined;
+
+  constructor(
+    private readonly ctx: CallContext,
+    tx: ServerTransaction,
+    readonly user: UserConfig,
+    private readonly onEnded: (call: Call) => void,
+  ) {
+    this.log = ctx.logger.child({ call: this.id, user: user.name });
+    const legCtx = { ...ctx, logger: this.log };
+    this.browser = new BrowserLeg(tx, legCtx, { onHangup: () => this.end(), onAckTimeout: () => this.end() });
+  }
+
+  get state(): CallState {
+    return this.current;
+  }
+
+  /** Read through a getter: the state may change across an await. */
+  get ended(): boolean {
+    return this.current === 'ended';
+  }
+
+  private to(next: CallState): void {
+    this.current = callTransition(this.current, next);
+  }
+
+  private get offer(): string {
+    return this.browser.invite.body.toString('utf8');
+  }
+
+  /** The echo line: the media engine answers and loops the browser's media back. */
+  async startEcho(): Promise<void> {
+    const result = await this.media(() => this.ctx.media.echo({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer }));
+    if (!result || this.current !== 'routing') return;
+    this.to('answered');
+    this.browser.accept(result.sdp);
+    this.log.info('echo call answered');
+  }
+
+  /** §4 of the design: INVITE to the trunk with the media engine's RTP/AVP offer. */
+  async startTrunk(trunk: TrunkConfig, number: string): Promise<void> {
+    const offer = await this.media(() =>
+      this.ctx.media.offer({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer, toProfile: 'rtp', codecs: TRUNK_CODECS }),
+    );
+    if (!offer || this.current !== 'routing') return;
+    let target;
+    try {
+      target = await resolveTarget(parseUri(trunk.uri));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, trunk: trunk.name }, 'trunk unresolvable');
+      return this.end({ status: 503, reason: err instanceof TargetError ? 'Trunk Unreachable' : 'Service Unavailable' });
+    }
+    const sentBy = this.ctx.transport.localAddress(target.transport);
+    if (this.current !== 'routing') return;
+    if (!sentBy) return this.end({ status: 503, reason: `No ${target.transport.toUpperCase()} Transport To Trunk` });
+    const spec = { trunk, number, callerId: this.user.callerId ?? this.user.name, sdp: offer.sdp, target, via: { transport: target.transport, sentBy } };
+    this.trunk = new TrunkLeg({ ...this.ctx, logger: this.log }, spec, {
+      onProvisional: (res) => this.enqueue(() => this.onTrunkProvisional(res)),
+      onAnswer: (res) => this.enqueue(() => this.onTrunkAnswer(res)),
+      onFailure: (outcome) => this.enqueue(async () => this.onTrunkFailure(outcome)),
+      onHangup: () => this.end(),
+    });
+    this.to('calling');
+    this.startRingTimer();
+    this.log.info({ trunk: trunk.name, number }, 'calling trunk');
+    this.trunk.start();
+  }
+
+  /** The browser CANCELled its INVITE (§9.2: the 487 goes to the INVITE; the trunk gets a CANCEL). */
+  cancel(): void {
+    this.end({ status: 487, reason: 'Request Terminated' });
+  }
+
+  /** Tears the call down: the browser gets `final` if still unanswered (else BYE), the trunk CANCEL or
+   *  BYE, and the media session is freed. Idempotent. */
+  end(final: BrowserFinal = { status: 500, reason: 'Server Internal Error' }): void {
+    if (this.current === 'ended') return;
+    this.to('ended');
+    clearTimeout(this.ringTimer);
+    this.browser.hangup(final.status, final.reason);
+    this.trunk?.hangup();
+    this.freeMedia();
+    this.log.info({ final: final.status }, 'call ended');
+    this.onEnded(this);
+  }
+
+  private freeMedia(): void {
+    this.ctx.media.delete(this.id).catch((err: Error) => this.log.warn({ err: err.message }, 'media delete failed'));
+  }
+
+  /** Runs a media engine request; on failure ends the call with the mapped final response. If the call
+   *  ended meanwhile, whatever was allocated is freed again. */
+  private async media(op: () => Promise<SdpResult>): Promise<SdpResult | undefined> {
+    try {
+      const result = await op();
+      if (this.current === 'ended') this.freeMedia();
+      return result;
+    } catch (err) {
+      this.log.info({ err: (err as Error).message }, 'media engine refused');
+      this.end(browserFinalForMedia(err));
+      return undefined;
+    }
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(task).catch((err: Error) => {
+      this.log.error({ err: err.message }, 'call event failed');
+      this.end();
+    });
+  }
+
+  private startRingTimer(): void {
+    const seconds = this.ctx.config.calls.ringTimeout;
+    // config: "Seconds a call may ring before the gateway gives up (480 / CANCEL)".
+    this.ringTimer = setTimeout(() => {
+      this.log.info({ seconds }, 'ring timeout');
+      this.end({ status: 480, reason: 'Temporarily Unavailable' });
+    }, seconds * 1000);
+  }
+
+  /** 180/183 relayed with the same code; SDP in a 183 is converted for early media. */
+  private async onTrunkProvisional(res: SipResponse): Promise<void> {
+    if (this.current !== 'calling' && this.current !== 'early') return;
+    let sdp: string | undefined;
+    if (res.body.length > 0 && res.status === 183 && !this.early) {
+      const early = res.body.toString('utf8');
+      const answer = await this.media(() => this.answerFrom(res, early));
+      if (!answer) return;
+      this.early = { sdp: early, answer };
+      sdp = answer.sdp;
+    }
+    if (this.current !== 'calling' && this.current !== 'early') return;
+    if (this.current === 'calling') this.to('early');
+    this.browser.provisional(res.status, res.reason, sdp);
+  }
+
+  /** 2xx from the trunk (already ACKed): the browser gets 200 with the WebRTC answer. */
+  private async onTrunkAnswer(res: SipResponse): Promise<void> {
+    if (this.current === 'ended') return;
+    if (res.body.length === 0) return this.end({ status: 502, reason: 'Bad Gateway: no SDP answer from trunk' });
+    const sdp = res.body.toString('utf8');
+    const answer = this.early?.sdp === sdp ? this.early.answer : await this.media(() => this.answerFrom(res, sdp));
+    if (!answer || this.ended) return;
+    clearTimeout(this.ringTimer);
+    this.to('answered');
+    this.browser.accept(answer.sdp);
+    this.log.info('call answered');
+  }
+
+  private answerFrom(res: SipResponse, sdp: string): Promise<SdpResult> {
+    const toTag = getTo(res).params.tag ?? '';
+    return this.ctx.media.answer({ callId: this.id, fromTag: this.browser.remoteTag, toTag, sdp });
+  }
+
+  private onTrunkFailure(outcome: TrunkOutcome): void {
+    this.log.info({ outcome }, 'trunk leg failed');
+    this.end(browserFinalFor(outcome));
+  }
+}

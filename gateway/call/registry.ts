@@ -1,0 +1,47 @@
+// Which call leg owns which dialog: in-dialog requests, ACKs and stray 2xx retransmissions are routed here
+// by dialog ID (RFC 3261 §12; lookup by the dialog layer's DialogStore).
+import type { Dialog } from '../sip/dialog/index.js';
+import { DialogStore } from '../sip/dialog/index.js';
+import type { SipRequest, SipResponse } from '../sip/message/types.js';
+import type { ServerTransaction } from '../sip/transaction/types.js';
+import type { Flow } from '../sip/transport/types.js';
+
+/** A leg that owns a dialog. */
+export interface DialogOwner {
+  /** A request inside the dialog (not ACK). The owner answers it. */
+  onRequest(req: SipRequest, tx: ServerTransaction): void;
+  /** The ACK for our 2xx (RFC 3261 §13.3.1.4). */
+  onAck(ack: SipRequest, flow: Flow): void;
+  /** A response the transaction layer matched to no transaction (e.g. a late 2xx retransmission). */
+  onStrayResponse(res: SipResponse): void;
+}
+
+export class DialogRegistry {
+  private readonly store = new DialogStore();
+  private readonly owners = new WeakMap<Dialog, DialogOwner>();
+
+  add(dialog: Dialog, owner: DialogOwner): void {
+    this.store.add(dialog);
+    this.owners.set(dialog, owner);
+  }
+
+  remove(dialog: Dialog): void {
+    this.store.delete(dialog.id);
+  }
+
+  /** §12.2.2: the dialog of an incoming request (local tag = To tag), or undefined (→ 481). */
+  forRequest(req: SipRequest): DialogOwner | undefined {
+    const d = this.store.findForRequest(req);
+    return d && this.owners.get(d);
+  }
+
+  /** The dialog of a response to our request (local tag = From tag). */
+  forResponse(res: SipResponse): DialogOwner | undefined {
+    const d = this.store.findForResponse(res);
+    return d && this.owners.get(d);
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+}

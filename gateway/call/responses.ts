@@ -1,0 +1,48 @@
+// How the trunk leg's outcome is told to the browser (pure). Final responses are relayed with the same
+// status and reason, with these exceptions (documented in the README's call section):
+// - 401/407 are never relayed: they challenge the gateway, not the browser. The gateway answers the first
+//   one with the trunk's credentials (RFC 3261 §22.2). Being challenged again means the trunk rejected
+//   them → 403 "Trunk Authentication Failed" (re-authenticating the browser cannot help, §21.4.4). A
+//   challenge from a trunk with no credentials configured is a gateway misconfiguration → 503.
+// - 3xx: this B2BUA does not recurse on redirects (§8.1.3.4 lets a UAC ignore them) → 480.
+// - 6xx and other 4xx/5xx are relayed unchanged (§16.7 lets a proxy relay them too).
+// - Our own failures: Timer B/F → 408 (§8.1.3.1), transport error → 503 (§8.1.3.1).
+import type { MediaError } from '../media/types.js';
+
+export interface BrowserFinal {
+  status: number;
+  reason: string;
+}
+
+export type TrunkOutcome =
+  | { kind: 'response'; status: number; reason: string }
+  | { kind: 'challenge-without-credentials' }
+  | { kind: 'challenge-after-credentials' }
+  | { kind: 'timeout' }
+  | { kind: 'transport-error' };
+
+export function browserFinalFor(o: TrunkOutcome): BrowserFinal {
+  switch (o.kind) {
+    case 'timeout':
+      return { status: 408, reason: 'Request Timeout' };
+    case 'transport-error':
+      return { status: 503, reason: 'Service Unavailable' };
+    case 'challenge-without-credentials':
+      return { status: 503, reason: 'Trunk Requires Authentication' };
+    case 'challenge-after-credentials':
+      return { status: 403, reason: 'Trunk Authentication Failed' };
+    case 'response':
+      if (o.status >= 300 && o.status < 400) return { status: 480, reason: 'Temporarily Unavailable' };
+      return { status: o.status, reason: o.reason || 'Call Failed' };
+  }
+}
+
+/** MediaError → final response (media/types.ts): no-common-codec / bad-sdp → 488, no-ports → 503,
+ *  unknown-call → 481; anything else → 500. */
+export function browserFinalForMedia(err: unknown): BrowserFinal {
+  const code = (err as Partial<MediaError> | undefined)?.code;
+  if (code === 'no-common-codec' || code === 'bad-sdp') return { status: 488, reason: 'Not Acceptable Here' };
+  if (code === 'no-ports') return { status: 503, reason: 'Service Unavailable' };
+  if (code === 'unknown-call') return { status: 481, reason: 'Call/Transaction Does Not Exist' };
+  return { status: 500, reason: 'Server Internal Error' };
+}

@@ -1,0 +1,307 @@
+// The trunk leg: the gateway is the UAC of an INVITE to the trunk (RFC 3261 §13.2) and, once answered,
+// one end of the dialog it created.
+import type { TrunkConfig } from '../config/schema.js';
+import { answerChallenge, pickBestChallenge } from '../sip/auth/index.js';
+import { Dialog } from '../sip/dialog/index.js';
+import { getCSeq, getTo, parseUri } from '../sip/message/index.js';
+import type { NameAddr, SipRequest, SipResponse, SipUri } from '../sip/message/types.js';
+import type { ServerTransaction } from '../sip/transaction/types.js';
+import type { SipTransport, Target } from '../sip/transport/types.js';
+import { buildCancel, buildRequest, localContact, reissueRequest, withVia, type ViaSpec } from '../sip/ua/request.js';
+import { resolveTarget } from '../sip/ua/target.js';
+import { optionsReply, reply } from '../sip/ua/uas.js';
+import type { LegContext } from './browser-leg.js';
+import type { DialogOwner } from './registry.js';
+import type { TrunkOutcome } from './responses.js';
+import { trunkLegTransition, type TrunkLegState } from './states.js';
+
+export interface TrunkLegContext extends LegContext {
+  transport: SipTransport;
+}
+
+export interface TrunkCallSpec {
+  trunk: TrunkConfig;
+  /** The normalised dialled number: the Request-URI user part. */
+  number: string;
+  /** Our identity toward the trunk: the user's configured callerId (never what the browser claims). */
+  callerId: string;
+  /** The SDP offer for the trunk (already rewritten by the media engine). */
+  sdp: string;
+  target: Target;
+  via: ViaSpec;
+}
+
+export interface TrunkLegEvents {
+  /** A 101-199 response (not relayed while cancelling). */
+  onProvisional(res: SipResponse): void;
+  /** The first 2xx; the ACK has been sent. */
+  onAnswer(res: SipResponse): void;
+  /** The INVITE failed (not reported once cancelled). */
+  onFailure(outcome: TrunkOutcome): void;
+  /** The trunk sent BYE (already answered 200). */
+  onHangup(): void;
+}
+
+const noHandlers = (ctx: LegContext, what: string) => ({
+  onResponse: (res: SipResponse) => ctx.logger.debug({ status: res.status }, `${what} answered`),
+  onTimeout: () => ctx.logger.info(`${what} timed out`),
+  onTransportError: (err: Error) => ctx.logger.info({ err: err.message }, `${what} failed`),
+});
+
+/** `sip:<number>@<trunk host:port>` keeping the trunk URI's parameters (e.g. transport). */
+export function trunkRequestUri(trunk: SipUri, number: string): SipUri {
+  return { ...trunk, user: number, password: undefined, headers: {} };
+}
+
+export class TrunkLeg implements DialogOwner {
+  private current: TrunkLegState = 'calling';
+  private invite: SipRequest;
+  private attempts = 0;
+  private authRetried = false;
+  /** §9.1: CANCEL only after a provisional response to the INVITE being cancelled. */
+  private provisionalSeen = false;
+  private cancelSent = false;
+  private dialog: Dialog | undefined;
+  private ack: SipRequest | undefined;
+  /** Where in-dialog requests go: the remote target resolved (§12.2.1.1). */
+  private remote: Promise<Target> | undefined;
+
+  constructor(
+    private readonly ctx: TrunkLegContext,
+    private readonly spec: TrunkCallSpec,
+    private readonly events: TrunkLegEvents,
+  ) {
+    this.invite = buildInvite(spec);
+  }
+
+  get state(): TrunkLegState {
+    return this.current;
+  }
+
+  /** The INVITE most recently sent (after an auth retry: the one with credentials). */
+  get request(): SipRequest {
+    return this.invite;
+  }
+
+  private to(next: TrunkLegState): void {
+    this.current = trunkLegTransition(this.current, next);
+  }
+
+  start(): void {
+    this.send(this.invite);
+  }
+
+  private send(invite: SipRequest): void {
+    this.invite = invite;
+    this.provisionalSeen = false;
+    // Only the latest INVITE transaction speaks for this leg (an auth retry supersedes the first).
+    const attempt = ++this.attempts;
+    const live = (): boolean => attempt === this.attempts;
+    try {
+      this.ctx.transactions.sendRequest(invite, this.spec.target, {
+        onResponse: (res) => live() && this.onResponse(res),
+        onTimeout: () => live() && this.fail({ kind: 'timeout' }),
+        onTransportError: () => live() && this.fail({ kind: 'transport-error' }),
+      });
+    } catch (err) {
+      this.ctx.logger.warn({ err: (err as Error).message }, 'INVITE to trunk not sent');
+      this.fail({ kind: 'transport-error' });
+    }
+  }
+
+  private onResponse(res: SipResponse): void {
+    if (res.status < 200) return this.onProvisional(res);
+    if (res.status < 300) return this.on2xx(res);
+    this.onFinalFailure(res);
+  }
+
+  private onProvisional(res: SipResponse): void {
+    this.provisionalSeen = true;
+    if (this.current === 'cancelling') return this.sendCancel();
+    if (res.status === 100 || (this.current !== 'calling' && this.current !== 'early')) return;
+    if (this.current === 'calling') this.to('early');
+    this.events.onProvisional(res);
+  }
+
+  /** §13.2.2.4: "The UAC core MUST generate an ACK request for each 2xx received from the transaction
+   *  layer." A retransmission gets the same ACK again; a 2xx from another fork is ACKed and ended (BYE). */
+  private on2xx(res: SipResponse): void {
+    const toTag = getTo(res).params.tag;
+    if (this.dialog) {
+      if (toTag === this.dialog.id.remoteTag) return this.resendAck();
+      return this.ackAndByeFork(res);
+    }
+    if (this.current === 'terminated') return this.ackAndByeFork(res);
+    const dialog = Dialog.fromUacResponse(this.invite, res);
+    this.dialog = dialog;
+    this.remote = this.resolveRemote(dialog);
+    this.ctx.registry.add(dialog, this);
+    this.ack = withVia(dialog.createAck(getCSeq(this.invite).seq), this.spec.via);
+    this.resendAck();
+    const raced = this.current === 'cancelling';
+    this.to('confirmed');
+    // §15: a 2xx that raced our CANCEL still makes a dialog, which "the UAC MUST … terminate" with BYE.
+    if (raced) return this.sendBye();
+    this.events.onAnswer(res);
+  }
+
+  private onFinalFailure(res: SipResponse): void {
+    if ((res.status === 401 || res.status === 407) && this.current !== 'cancelling') {
+      if (this.retryWithCredentials(res)) return;
+      const creds = this.spec.trunk.username !== undefined && this.spec.trunk.password !== undefined;
+      return this.fail({ kind: creds ? 'challenge-after-credentials' : 'challenge-without-credentials' });
+    }
+    this.fail({ kind: 'response', status: res.status, reason: res.reason });
+  }
+
+  /** RFC 3261 §22.2: answer a 401 (WWW-Authenticate → Authorization) or 407 (Proxy-Authenticate →
+   *  Proxy-Authorization) once, with "the same Call-ID, To, From" and an incremented CSeq. */
+  private retryWithCredentials(res: SipResponse): boolean {
+    const { username, password } = this.spec.trunk;
+    if (this.authRetried || username === undefined || password === undefined) return false;
+    const [ask, answer] = res.status === 401 ? ['www-authenticate', 'Authorization'] : ['proxy-authenticate', 'Proxy-Authorization'];
+    const challenge = pickBestChallenge(res.headers.filter((h) => h.name.toLowerCase() === ask).map((h) => h.value));
+    if (challenge === undefined) return false;
+    let value: string;
+    try {
+      value = answerChallenge({ challenge, username, password, method: 'INVITE', uri: this.invite.uri, body: this.invite.body });
+    } catch (err) {
+      this.ctx.logger.warn({ err: (err as Error).message }, 'cannot answer the trunk challenge');
+      return false;
+    }
+    this.authRetried = true;
+    this.send(reissueRequest(this.invite, getCSeq(this.invite).seq + 1, [{ name: answer, value }]));
+    return true;
+  }
+
+  private fail(outcome: TrunkOutcome): void {
+    if (this.current === 'terminated' || this.current === 'confirmed') return;
+    const quiet = this.current === 'cancelling';
+    this.to('terminated');
+    if (!quiet) this.events.onFailure(outcome);
+  }
+
+  /** Ends the leg: CANCEL while unanswered (§9.1), BYE once confirmed (§15). Idempotent. */
+  hangup(): void {
+    if (this.current === 'calling' || this.current === 'early') {
+      this.to('cancelling');
+      if (this.provisionalSeen) this.sendCancel();
+    } else if (this.current === 'confirmed') {
+      this.sendBye();
+    }
+  }
+
+  private sendCancel(): void {
+    if (this.cancelSent) return;
+    this.cancelSent = true;
+    // §9.1: "the CANCEL request … is sent to the same destination as the request being cancelled".
+    this.trySend(buildCancel(this.invite), Promise.resolve(this.spec.target), 'CANCEL to trunk');
+  }
+
+  onRequest(req: SipRequest, tx: ServerTransaction): void {
+    if (this.dialog?.receiveRequest(req) === 'out-of-order') return reply(tx, 500, 'Server Internal Error: CSeq out of order');
+    switch (req.method) {
+      case 'BYE':
+        reply(tx, 200, 'OK');
+        if (this.current !== 'confirmed') return;
+        this.terminate();
+        this.events.onHangup();
+        return;
+      case 'OPTIONS':
+        return tx.respond(optionsReply(req));
+      case 'INVITE':
+      case 'UPDATE':
+        // Re-INVITE/UPDATE (hold) not supported yet: §14.2 "MUST return a 488 (Not Acceptable Here)".
+        return reply(tx, 488, 'Not Acceptable Here: session modification not supported');
+      default:
+        return reply(tx, 405, 'Method Not Allowed');
+    }
+  }
+
+  onAck(): void {
+    // We are the UAC of this dialog: no ACK is expected from the trunk.
+  }
+
+  /** RFC 6026 §7.2: a 2xx retransmission after the INVITE transaction ended gets the ACK again. */
+  onStrayResponse(res: SipResponse): void {
+    if (res.status >= 200 && res.status < 300 && getCSeq(res).method === 'INVITE') this.resendAck();
+  }
+
+  private resendAck(): void {
+    if (!this.ack || !this.remote) return;
+    const ack = this.ack;
+    void this.remote
+      .then((dest) => this.ctx.transport.send(ack, dest))
+      .catch((err: Error) => this.ctx.logger.info({ err: err.message }, 'ACK to trunk failed'));
+  }
+
+  private sendBye(): void {
+    const dialog = this.dialog!;
+    const bye = withVia(dialog.createRequest('BYE'), this.spec.via);
+    this.terminate();
+    this.trySend(bye, this.remote!, 'BYE to trunk');
+  }
+
+  /** A 2xx from a fork we do not keep, or after the leg ended: ACK it, then BYE (§13.2.2.4). */
+  private ackAndByeFork(res: SipResponse): void {
+    let fork: Dialog;
+    try {
+      fork = Dialog.fromUacResponse(this.invite, res);
+    } catch (err) {
+      return this.ctx.logger.info({ err: (err as Error).message }, 'unusable 2xx from trunk ignored');
+    }
+    const dest = this.resolveRemote(fork);
+    const ack = withVia(fork.createAck(getCSeq(this.invite).seq), this.spec.via);
+    void dest.then((d) => this.ctx.transport.send(ack, d)).catch(() => undefined);
+    this.trySend(withVia(fork.createRequest('BYE'), this.spec.via), dest, 'BYE to extra 2xx');
+  }
+
+  private terminate(): void {
+    if (this.current !== 'terminated') this.to('terminated');
+    if (this.dialog && this.dialog.state !== 'terminated') {
+      this.dialog.transition('terminated');
+      this.ctx.registry.remove(this.dialog);
+    }
+  }
+
+  private trySend(req: SipRequest, dest: Promise<Target>, what: string): void {
+    const log = this.ctx.logger;
+    void dest
+      .then((d) => {
+        this.ctx.transactions.sendRequest(req, d, noHandlers(this.ctx, what));
+      })
+      .catch((err: Error) => log.info({ err: err.message }, `${what} not sent`));
+  }
+
+  /** The remote target (or first Route) as a transport Target. Without a transport parameter the INVITE's
+   *  transport is kept; an unresolvable target falls back to the trunk address. */
+  private resolveRemote(dialog: Dialog): Promise<Target> {
+    const fallback = this.spec.target;
+    try {
+      const uri = parseUri(dialog.nextHopUri());
+      if (uri.params.transport === undefined) uri.params = { ...uri.params, transport: fallback.transport };
+      return resolveTarget(uri).catch(() => fallback);
+    } catch {
+      return Promise.resolve(fallback);
+    }
+  }
+}
+
+function buildInvite(spec: TrunkCallSpec): SipRequest {
+  const trunk = parseUri(spec.trunk.uri);
+  const at = (user: string): SipUri => ({ scheme: 'sip', user, host: trunk.host, params: {}, headers: {} });
+  const from: NameAddr = { uri: at(spec.callerId), params: {} };
+  const to: NameAddr = { uri: { ...at(spec.number), port: trunk.port }, params: {} };
+  return buildRequest({
+    method: 'INVITE',
+    uri: trunkRequestUri(trunk, spec.number),
+    from,
+    to,
+    cseq: 1,
+    via: spec.via,
+    contact: localContact(spec.via),
+    headers: [{ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' }],
+    body: Buffer.from(spec.sdp),
+    contentType: 'application/sdp',
+  });
+}
