@@ -12,7 +12,8 @@ import type { Flow } from '../transport/types.js';
 import { safely, sendResponseSafely, type ServerHooks, type TxEnv } from './env.js';
 import { makeTransition } from './fsm.js';
 import { ackKeyOfResponse } from './keys.js';
-import { buildResponse, TransactionInputError } from './msg.js';
+import { createResponse } from '../message/index.js';
+import { TransactionInputError } from './msg.js';
 import { nextInterval, TimerSet, TRYING_DELAY_MS } from './timers.js';
 import type { ServerTransaction } from './types.js';
 
@@ -44,10 +45,10 @@ export class InviteServerTransaction implements ServerTransaction {
     private readonly hooks: ServerHooks,
   ) {
     // §17.2.1: "the server transaction MUST generate a 100 (Trying) response unless it knows that the TU
-    // will generate a provisional or final response within 200 ms".
+    // will generate a provisional or final response within 200 ms". §8.2.6.1: it carries no To tag.
     this.timers.start('trying', TRYING_DELAY_MS, () => {
       if (this.current === 'proceeding' && this.lastResponse === undefined) {
-        this.send(buildResponse(this.request, 100, 'Trying'));
+        this.send(createResponse(this.request, 100, 'Trying'));
       }
     });
   }

@@ -1,6 +1,7 @@
 // Transaction matching keys (RFC 3261 §17.1.3 for responses, §17.2.3 for requests).
-import type { SipRequest, SipResponse, Via } from '../message/types.js';
-import { getCSeq, getHeader, getTopVia, MAGIC_COOKIE, tagOf, TransactionInputError } from './msg.js';
+import type { SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
+import { getCSeq, getHeader } from '../message/index.js';
+import { MAGIC_COOKIE, tagOf, topVia, TransactionInputError } from './msg.js';
 
 function branchOf(via: Via): string | undefined {
   const branch = via.params['branch'];
@@ -9,7 +10,7 @@ function branchOf(via: Via): string | undefined {
 
 /** Key of a client transaction from the request that creates it: branch + method. */
 export function clientKeyOfRequest(request: SipRequest): string {
-  const branch = branchOf(getTopVia(request));
+  const branch = branchOf(topVia(request));
   if (branch === undefined) {
     throw new TransactionInputError(`request top Via has no RFC 3261 branch (must start with ${MAGIC_COOKIE})`);
   }
@@ -22,7 +23,7 @@ export function clientKeyOfRequest(request: SipRequest): string {
  *  the transaction. The method is needed since a CANCEL request constitutes a different transaction, but
  *  shares the same value of the branch parameter." Undefined when the branch lacks the magic cookie. */
 export function clientKeyOfResponse(response: SipResponse): string | undefined {
-  const branch = branchOf(getTopVia(response));
+  const branch = branchOf(topVia(response));
   return branch === undefined ? undefined : `${branch}|${getCSeq(response).method}`;
 }
 
@@ -34,7 +35,7 @@ function sentBy(via: Via): string {
  *  one that created the transaction, except for ACK, where the method of the request that created the
  *  transaction is INVITE". Undefined for RFC 2543 requests (no magic cookie): they are treated as new. */
 export function serverKey(request: SipRequest, method: string = request.method): string | undefined {
-  const via = getTopVia(request);
+  const via = topVia(request);
   const branch = branchOf(via);
   if (branch === undefined) return undefined;
   const matchMethod = method === 'ACK' ? 'INVITE' : method;
@@ -49,18 +50,23 @@ export function ackKey(callId: string, seq: number, fromTag: string, toTag: stri
 
 /** The ackKey a request (an ACK) carries, undefined when it lacks a piece. */
 export function ackKeyOfRequest(request: SipRequest): string | undefined {
-  const callId = getHeader(request, 'Call-ID');
-  const fromTag = tagOf(getHeader(request, 'From'));
-  const toTag = tagOf(getHeader(request, 'To'));
-  if (callId === undefined || fromTag === undefined || toTag === undefined) return undefined;
-  return ackKey(callId, getCSeq(request).seq, fromTag, toTag);
+  return dialogAckKey(request, request, request);
 }
 
 /** The ackKey of an INVITE's 2xx: Call-ID/From from the INVITE, To tag from the response. */
 export function ackKeyOfResponse(invite: SipRequest, response: SipResponse): string | undefined {
-  const callId = getHeader(invite, 'Call-ID');
-  const fromTag = tagOf(getHeader(invite, 'From'));
-  const toTag = tagOf(getHeader(response, 'To'));
+  return dialogAckKey(invite, invite, response);
+}
+
+/** Call-ID and CSeq from `base`, From tag from `from`, To tag from `to`; undefined when any is missing. */
+function dialogAckKey(base: SipRequest, from: SipMessage, to: SipMessage): string | undefined {
+  const callId = getHeader(base, 'Call-ID');
+  const fromTag = tagOf(from, 'From');
+  const toTag = tagOf(to, 'To');
   if (callId === undefined || fromTag === undefined || toTag === undefined) return undefined;
-  return ackKey(callId, getCSeq(invite).seq, fromTag, toTag);
+  try {
+    return ackKey(callId, getCSeq(base).seq, fromTag, toTag);
+  } catch {
+    return undefined;
+  }
 }

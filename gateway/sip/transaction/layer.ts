@@ -1,6 +1,5 @@
 // The transaction layer: owns the four §17 state machines, matches inbound messages to them (§17.1.3,
 // §17.2.3) and hands everything else to the TU.
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, SipTransport, Target } from '../transport/types.js';
@@ -8,7 +7,8 @@ import { safely, type ServerHooks, type TxEnv } from './env.js';
 import { InviteClientTransaction } from './invite-client.js';
 import { InviteServerTransaction } from './invite-server.js';
 import { ackKeyOfRequest, clientKeyOfRequest, clientKeyOfResponse, serverKey } from './keys.js';
-import { buildResponse, TransactionInputError } from './msg.js';
+import { createResponse, newTag } from '../message/index.js';
+import { TransactionInputError } from './msg.js';
 import { NonInviteClientTransaction } from './non-invite-client.js';
 import { NonInviteServerTransaction } from './non-invite-server.js';
 import { resolveTimers } from './timers.js';
@@ -147,7 +147,7 @@ class Layer implements TransactionLayer {
     const matchingInvite = request.method === 'CANCEL' ? this.inviteCancelledBy(request) : undefined;
     if (this.requestHandlers.length === 0) {
       this.env.logger.error({ method: request.method }, 'transaction layer: no request handler; answering 503');
-      tx.respond(withToTag(buildResponse(request, 503, 'Service Unavailable')));
+      tx.respond(createResponse(request, 503, 'Service Unavailable', { toTag: newTag() }));
       return;
     }
     for (const handler of this.requestHandlers) {
@@ -191,14 +191,4 @@ class Layer implements TransactionLayer {
         : new NonInviteServerTransaction(key, request, flow, this.env, hooks);
     return tx;
   }
-}
-
-/** RFC 3261 §8.2.6.2: a final response carries a To tag. */
-function withToTag(response: SipResponse): SipResponse {
-  const headers = response.headers.map((h) =>
-    h.name.toLowerCase() === 'to' && !/;\s*tag=/i.test(h.value)
-      ? { name: h.name, value: `${h.value};tag=${randomBytes(6).toString('hex')}` }
-      : h,
-  );
-  return { ...response, headers };
 }
