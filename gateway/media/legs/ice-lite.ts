@@ -19,6 +19,8 @@ export interface IceLiteAgent {
   handle(request: Buffer, address: string, port: number): StunOutcome;
 }
 
+const NOT_A_CHECK: StunOutcome = Object.freeze({ valid: false, useCandidate: false });
+
 /** RFC 8839 §5.4: ice-ufrag 4+ and ice-pwd 22+ ice-chars (ALPHA / DIGIT / "+" / "/"). */
 function iceChars(bytes: number): string {
   return randomBytes(bytes).toString('base64').replace(/=+$/, '');
@@ -38,9 +40,8 @@ export function createIceLiteAgent(): IceLiteAgent {
     },
     handle(request: Buffer, address: string, port: number): StunOutcome {
       const result = handleBindingRequest(request, { address, port }, { localUfrag, localPwd, remoteUfrag });
-      const outcome: StunOutcome = { valid: result.valid, useCandidate: result.useCandidate };
-      if (result.response) outcome.response = result.response;
-      return outcome;
+      if (!result) return NOT_A_CHECK; // not a Binding request, or malformed: silently discarded
+      return { response: result.response, valid: result.valid, useCandidate: result.useCandidate };
     },
   };
 }
