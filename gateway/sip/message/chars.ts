@@ -102,3 +102,17 @@ export function escape(s: string, allowed: CharTable): string {
   }
   return out;
 }
+
+/** Strip SP/HTAB (and stray CR/LF) at both ends. Unlike String.prototype.trim it keeps Unicode spaces
+ *  and U+FEFF, which are data in UTF-8 header values (RFC 4475 §3.1.1.2). */
+export function trimWs(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isLws(s.charCodeAt(a))) a++;
+  while (b > a && isLws(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+function isLws(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}

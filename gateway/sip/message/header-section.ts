@@ -1,5 +1,5 @@
 // Locating and splitting the header section of a message held in bytes (RFC 3261 §7).
-import { TOKEN, inTable, isWs } from './chars.js';
+import { TOKEN, inTable, isWs, trimWs } from './chars.js';
 import { canonicalName } from './header-names.js';
 import { SipParseError, type HeaderField } from './types.js';
 
@@ -59,13 +59,13 @@ export function splitHeaderSection(text: string): HeaderSection {
     const line = lines[n] ?? '';
     if (line.length > 0 && isWs(line.charCodeAt(0))) {
       if (!current) throw headerError('Bad header line: continuation without a header', headers, start);
-      current.value = current.value.length === 0 ? line.trim() : `${current.value} ${line.trim()}`;
+      current.value = current.value.length === 0 ? trimWs(line) : `${current.value} ${trimWs(line)}`;
       continue;
     }
     current = parseFieldLine(line, headers, start);
     headers.push(current);
   }
-  for (const h of headers) h.value = h.value.trimEnd();
+  for (const h of headers) h.value = trimWs(h.value);
   return { startLine, headers, start };
 }
 
@@ -79,7 +79,7 @@ function parseFieldLine(line: string, headers: HeaderField[], start: StartInfo):
     const why = name.length === 0 ? 'invalid header name' : `missing ':' after ${name}`;
     throw headerError(`Bad header line: ${why}`, headers, start);
   }
-  return { name: canonicalName(name), value: line.slice(i + 1).trim() };
+  return { name: canonicalName(name), value: trimWs(line.slice(i + 1)) };
 }
 
 function headerError(reason: string, headers: HeaderField[], start: StartInfo): SipParseError {

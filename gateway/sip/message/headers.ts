@@ -1,4 +1,5 @@
 // Header access: raw fields by name (case-insensitive, compact forms accepted) and typed getters.
+import { trimWs } from './chars.js';
 import { canonicalName, isListHeader, nameKey } from './header-names.js';
 import { parseNameAddr } from './name-addr.js';
 import { parseCSeq, parseCallId, parseExpires, parseMaxForwards } from './scalars.js';
@@ -23,11 +24,11 @@ export function splitList(value: string): string[] {
     else if (c === 0x3c) inAngle = true;
     else if (c === 0x3e) inAngle = false;
     else if (c === 0x2c && !inAngle) {
-      out.push(value.slice(start, i).trim());
+      out.push(trimWs(value.slice(start, i)));
       start = i + 1;
     }
   }
-  out.push(value.slice(start).trim());
+  out.push(trimWs(value.slice(start)));
   return out;
 }
 

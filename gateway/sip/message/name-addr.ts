@@ -1,7 +1,7 @@
 // From / To / Contact / Route / Record-Route values, RFC 3261 §20.10 and §25.1:
 //   ( name-addr / addr-spec ) *( SEMI generic-param )
 //   name-addr = [ display-name ] LAQUOT addr-spec RAQUOT;  display-name = *(token LWS) / quoted-string
-import { TOKEN, inTable, isWs } from './chars.js';
+import { TOKEN, inTable, isWs, trimWs } from './chars.js';
 import { formatParams, scanParams } from './params.js';
 import { Scanner, quote, unquote } from './scanner.js';
 import { SipParseError, type NameAddr } from './types.js';
@@ -49,7 +49,7 @@ function scanUnquotedForm(sc: Scanner): NameAddr {
 }
 
 function collapseWs(s: string): string {
-  return s.trim().replace(/[ \t]+/g, ' ');
+  return trimWs(s).replace(/[ \t]+/g, ' ');
 }
 
 /** LAQUOT addr-spec RAQUOT: no whitespace allowed inside the brackets (RFC 4475 §3.1.2.14). */
