@@ -48,7 +48,9 @@ export class InviteServerTransaction implements ServerTransaction {
     // will generate a provisional or final response within 200 ms". §8.2.6.1: it carries no To tag.
     this.timers.start('trying', TRYING_DELAY_MS, () => {
       if (this.current === 'proceeding' && this.lastResponse === undefined) {
-        this.send(createResponse(this.request, 100, 'Trying'));
+        // Kept as the latest provisional so a retransmitted INVITE gets it again.
+        this.lastResponse = createResponse(this.request, 100, 'Trying');
+        this.send(this.lastResponse);
       }
     });
   }

@@ -147,12 +147,23 @@ class Layer implements TransactionLayer {
     const matchingInvite = request.method === 'CANCEL' ? this.inviteCancelledBy(request) : undefined;
     if (this.requestHandlers.length === 0) {
       this.env.logger.error({ method: request.method }, 'transaction layer: no request handler; answering 503');
-      tx.respond(createResponse(request, 503, 'Service Unavailable', { toTag: newTag() }));
+      this.answerIfUnanswered(tx, request, 503, 'Service Unavailable');
       return;
     }
     for (const handler of this.requestHandlers) {
-      safely(this.env.logger, 'onRequest', () => handler(request, tx, matchingInvite));
+      try {
+        handler(request, tx, matchingInvite);
+      } catch (err) {
+        this.env.logger.error({ err, method: request.method }, 'onRequest handler threw');
+        this.answerIfUnanswered(tx, request, 500, 'Server Internal Error');
+      }
     }
+  }
+
+  /** A request whose TU failed must still get a final response, or its transaction would never end. */
+  private answerIfUnanswered(tx: ServerTx, request: SipRequest, status: number, reason: string): void {
+    if (tx.state !== 'trying' && tx.state !== 'proceeding') return;
+    tx.respond(createResponse(request, status, reason, { toTag: newTag() }));
   }
 
   /** RFC 2543 requests (no magic cookie) cannot be matched reliably: logged and treated as new. */

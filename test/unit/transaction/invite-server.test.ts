@@ -55,6 +55,8 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
     expect(h.transport.sent[0]!.dest).toBe(flow);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(h.transport.sent).toHaveLength(1);
+    h.transport.inject(invite, flow); // a retransmitted INVITE gets the 100 again
+    expect(h.transport.timesOf(status(100))).toEqual([200, 10_200]);
   });
 
   it('sends no 100 Trying when the TU answers within 200 ms', async () => {

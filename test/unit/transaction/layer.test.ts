@@ -112,13 +112,15 @@ describe('transaction layer: matching, CANCEL, stray responses, close()', () => 
     expect(delivered).toEqual([]);
   });
 
-  it('keeps going when a TU handler throws', () => {
+  it('keeps going when a TU handler throws, answering 500 so the transaction can end', () => {
     h.layer.onRequest(() => {
       throw new Error('TU bug');
     });
     expect(() => h.transport.inject(request({ method: 'OPTIONS', branch: 'z9hG4bK-t1' }), flow)).not.toThrow();
     h.transport.inject(request({ method: 'OPTIONS', branch: 'z9hG4bK-t2' }), flow);
     expect(delivered).toHaveLength(2);
+    expect(delivered.map((d) => d.tx.state)).toEqual(['completed', 'completed']);
+    expect(h.transport.sent.map((s) => (s.message as SipResponse).status)).toEqual([500, 500]);
   });
 
   it('reports a transport error on a TCP target through onTransportError', async () => {
