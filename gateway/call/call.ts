@@ -101,6 +101,8 @@ export class Call {
 
   /** The browser CANCELled its INVITE (§9.2: the 487 goes to the INVITE; the trunk gets a CANCEL). */
   cancel(): void {
+    // §9.2: "If the UAS has already sent a final response for the original request, the CANCEL has no effect".
+    if (this.browser.state !== 'proceeding' && this.browser.state !== 'early') return;
     this.end({ status: 487, reason: 'Request Terminated' });
   }
 

@@ -2,9 +2,10 @@
 import type { Logger } from '../log.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { DigestServer } from '../sip/auth/index.js';
-import { formatUri, getCallId, getCSeq, getHeader, getTo, parseUri } from '../sip/message/index.js';
+import { formatUri, getCallId, getCSeq, getTo, parseUri } from '../sip/message/index.js';
 import type { NameAddr, SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
+import { credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
 import { reply } from '../sip/ua/uas.js';
 import { BindingStore, type Binding } from './bindings.js';
 import { planContacts, type ContactPlan } from './contacts.js';
@@ -29,11 +30,6 @@ export interface Registrar {
   close(): void;
 }
 
-/** The user's password by name (undefined: unknown user). */
-export function passwordLookup(config: GatewayConfig): (username: string) => string | undefined {
-  return (username) => config.users.find((u) => u.name === username)?.password;
-}
-
 function hostOnly(host: string): string {
   return host.toLowerCase().replace(/\.$/, '');
 }
@@ -51,7 +47,7 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
       return reply(tx, 404, 'Domain Not Served');
     }
     // §10.3 step 3: "A registrar SHOULD authenticate the UAC." (§22.1: 401 with WWW-Authenticate)
-    const auth = deps.digest.verify(req.method, req.uri, getHeader(req, 'Authorization'), lookup);
+    const auth = deps.digest.verify(req.method, req.uri, credentialsFor(req, deps.digest.realm, 'Authorization'), lookup);
     if (!auth.ok) {
       deps.logger.debug({ reason: auth.reason }, 'REGISTER challenged');
       const headers = deps.digest.challenge({ stale: auth.stale }).map((value) => ({ name: 'WWW-Authenticate', value }));

@@ -1,0 +1,26 @@
+// Who is calling: an INVITE is digest-authenticated like a proxy would (RFC 3261 §22.3: 407 with
+// Proxy-Authenticate, answered with Proxy-Authorization). An unauthenticated INVITE never reaches a trunk.
+import type { GatewayConfig, UserConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { DigestServer } from '../sip/auth/index.js';
+import { credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
+import type { SipRequest } from '../sip/message/types.js';
+import type { ServerTransaction } from '../sip/transaction/types.js';
+import { reply } from '../sip/ua/uas.js';
+
+/** The authenticated user, or undefined after answering 407 (wrong password and unknown user alike). */
+export function authenticateInvite(
+  req: SipRequest,
+  tx: ServerTransaction,
+  deps: { config: GatewayConfig; digest: DigestServer; logger: Logger },
+): UserConfig | undefined {
+  const credentials = credentialsFor(req, deps.digest.realm, 'Proxy-Authorization');
+  const result = deps.digest.verify(req.method, req.uri, credentials, passwordLookup(deps.config));
+  if (result.ok) return deps.config.users.find((u) => u.name === result.username);
+  deps.logger.info({ reason: result.reason }, 'INVITE challenged');
+  // §22.3: "the proxy … MUST respond with 407 (Proxy Authentication Required) … including a
+  // Proxy-Authenticate header field value applicable to the proxy for the requested resource."
+  const headers = deps.digest.challenge({ stale: result.stale }).map((value) => ({ name: 'Proxy-Authenticate', value }));
+  reply(tx, 407, 'Proxy Authentication Required', { headers });
+  return undefined;
+}
