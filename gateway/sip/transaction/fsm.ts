@@ -8,7 +8,7 @@ export class IllegalTransitionError extends Error {
     readonly from: string,
     readonly to: string,
   ) {
-    super(`${machine} transaction: illegal transition ${from} -> ${to}`);
+    super(`${machine} state machine: illegal transition ${from} -> ${to}`);
     this.name = 'IllegalTransitionError';
   }
 }

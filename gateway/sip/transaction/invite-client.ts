@@ -10,7 +10,7 @@ import type { ClientTransaction, ClientTransactionHandlers } from './types.js';
 export type InviteClientState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
 /** RFC 3261 Figure 5 with RFC 6026 Figure 3's Accepted state. */
-export const inviteClientTransition = makeTransition<InviteClientState>('INVITE client', {
+export const inviteClientTransition = makeTransition<InviteClientState>('INVITE client transaction', {
   calling: ['proceeding', 'accepted', 'completed', 'terminated'],
   proceeding: ['accepted', 'completed', 'terminated'],
   accepted: ['terminated'],

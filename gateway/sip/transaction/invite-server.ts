@@ -20,7 +20,7 @@ import type { ServerTransaction } from './types.js';
 export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
 /** RFC 3261 Figure 7 with RFC 6026 Figure 5's Accepted state. */
-export const inviteServerTransition = makeTransition<InviteServerState>('INVITE server', {
+export const inviteServerTransition = makeTransition<InviteServerState>('INVITE server transaction', {
   proceeding: ['completed', 'accepted', 'terminated'],
   completed: ['confirmed', 'terminated'],
   confirmed: ['terminated'],

@@ -9,7 +9,7 @@ import type { ClientTransaction, ClientTransactionHandlers } from './types.js';
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 /** RFC 3261 Figure 6. */
-export const nonInviteClientTransition = makeTransition<NonInviteClientState>('non-INVITE client', {
+export const nonInviteClientTransition = makeTransition<NonInviteClientState>('non-INVITE client transaction', {
   trying: ['proceeding', 'completed', 'terminated'],
   proceeding: ['completed', 'terminated'],
   completed: ['terminated'],

@@ -10,7 +10,7 @@ import type { ServerTransaction } from './types.js';
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 /** RFC 3261 Figure 8. */
-export const nonInviteServerTransition = makeTransition<NonInviteServerState>('non-INVITE server', {
+export const nonInviteServerTransition = makeTransition<NonInviteServerState>('non-INVITE server transaction', {
   trying: ['proceeding', 'completed', 'terminated'],
   proceeding: ['completed', 'terminated'],
   completed: ['terminated'],
