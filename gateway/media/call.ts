@@ -66,6 +66,8 @@ export function localTransport(side: Side, address: string, certificate: DtlsCer
       icePwd: open.ice.localPwd,
       fingerprint: certificate.fingerprint,
       setup: side.setup,
+      ssrc: open.leg.ssrc,
+      cname: open.leg.cname,
     };
   }
   return local;

@@ -2,6 +2,7 @@
 // rtcp-mux), ICE-lite (RFC 8445 §2.5: "a lite implementation ... does not gather candidates ... and
 // does not generate connectivity checks"; it answers the browser's checks and uses the address a
 // valid check came from), DTLS-SRTP (RFC 5763/5764) with SRTP_AES128_CM_HMAC_SHA1_80.
+import { randomBytes, randomInt } from 'node:crypto';
 import type dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import type { DtlsCertificate } from '../dtls/certificate.js';
@@ -28,6 +29,13 @@ export class WebrtcLeg implements MediaLeg {
   readonly counters: LegCounters = newCounters();
   onRtp: PacketSink = dropPacket;
   onRtcp: PacketSink = dropPacket;
+  /** The SSRC of everything we send to the browser, announced in our SDP (a=ssrc, RFC 5576). Relayed
+   *  packets are restamped with it: the far end's SSRC may change mid-call (re-INVITE, transfer) and
+   *  a WebRTC receiver routes by signalled SSRC. Only the header changes; payloads pass as they are. */
+  readonly ssrc = randomInt(1, 2 ** 32 - 1);
+  /** RFC 7022 short-term CNAME for a=ssrc:<ssrc> cname:. */
+  readonly cname = randomBytes(12).toString('base64url');
+  private readonly ssrcBytes: Buffer;
   private selected: Endpoint | undefined;
   private dtls: DtlsSession | undefined;
   private srtp: SrtpContextPair | undefined;
@@ -41,6 +49,8 @@ export class WebrtcLeg implements MediaLeg {
     private readonly certificate: DtlsCertificate,
     private readonly logger: Logger,
   ) {
+    this.ssrcBytes = Buffer.alloc(4);
+    this.ssrcBytes.writeUInt32BE(this.ssrc, 0);
     watchErrors(socket, logger);
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address, rinfo.port));
   }
@@ -131,6 +141,7 @@ export class WebrtcLeg implements MediaLeg {
 
   sendRtp(packet: Buffer): void {
     if (!this.srtp || !this.selected || this.closed) return;
+    this.ssrcBytes.copy(packet, 8); // RFC 3550 §5.1: SSRC at bytes 8..11
     try {
       this.sendProtected(this.srtp.local.protectRtp(packet));
     } catch (err) {
@@ -140,6 +151,7 @@ export class WebrtcLeg implements MediaLeg {
 
   sendRtcp(packet: Buffer): void {
     if (!this.srtp || !this.selected || this.closed) return;
+    this.ssrcBytes.copy(packet, 4); // RFC 3550 §6.4.1: sender SSRC of the first SR/RR at bytes 4..7
     try {
       this.sendProtected(this.srtp.local.protectRtcp(packet));
     } catch (err) {

@@ -29,6 +29,10 @@ export interface WebrtcSdpParams extends CommonSdpParams {
   fingerprint: string;
   setup: SetupRole;
   mid: string;
+  /** RFC 5576 a=ssrc of what we send, with its cname; also a=msid (RFC 8830) so the browser files
+   *  the track under a stream. */
+  ssrc: number;
+  cname: string;
 }
 
 type Media = sdpTransform.MediaDescription;
@@ -110,6 +114,11 @@ export function buildWebrtcSdp(p: WebrtcSdpParams): string {
     endOfCandidates: 'end-of-candidates',
     ptime: p.ptime ?? 20,
     direction: p.direction,
+    msid: `${p.cname} ${p.cname}-audio`,
+    ssrcs: [
+      { id: p.ssrc, attribute: 'cname', value: p.cname },
+      { id: p.ssrc, attribute: 'msid', value: `${p.cname} ${p.cname}-audio` },
+    ],
   };
   const description = session(p, arrange(p, audio, true));
   description.icelite = 'ice-lite';

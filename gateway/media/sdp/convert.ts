@@ -10,6 +10,9 @@ export interface LocalWebrtcParams {
   icePwd: string;
   fingerprint: string;
   setup: SetupRole;
+  /** SSRC and CNAME of what we send (a=ssrc, RFC 5576). */
+  ssrc: number;
+  cname: string;
 }
 
 /** Where and how the engine itself receives the media of one leg. */

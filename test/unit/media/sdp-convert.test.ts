@@ -14,7 +14,7 @@ const webrtcLocal = (setup: 'actpass' | 'passive' | 'active'): LocalTransport =>
   address: '192.0.2.10',
   port: 20011,
   origin: { sessionId: '43', version: 1 },
-  webrtc: { iceUfrag: 'engU', icePwd: 'enginePasswordOf22chars', fingerprint: FP, setup },
+  webrtc: { iceUfrag: 'engU', icePwd: 'enginePasswordOf22chars', fingerprint: FP, setup, ssrc: 287454020, cname: 'engCname' },
 });
 
 describe('webrtc offer → rtp offer', () => {
@@ -93,6 +93,7 @@ describe('rtp answer → webrtc answer', () => {
     expect(m.rtcpMux).toBe('rtcp-mux');
     expect(sdp).toContain('a=candidate:1 1 udp 2130706431 192.0.2.10 20011 typ host');
     expect(m.endOfCandidates).toBe('end-of-candidates');
+    expect(m.ssrcs?.find((x) => x.attribute === 'cname')).toMatchObject({ id: 287454020, value: 'engCname' });
   });
 
   it('lists only the codecs the trunk answered, with the browser numbers', () => {

@@ -1,0 +1,100 @@
+// Test peers for the media engine: a werift RTCPeerConnection playing the browser (loopback only),
+// and a plain UDP socket playing the SIP trunk.
+import dgram from 'node:dgram';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+
+/** A browser stand-in that can reach nothing but 127.0.0.1: host candidates on loopback only, no
+ *  IPv6, no TCP, and the "STUN server" pointed at the loopback discard port (werift otherwise falls
+ *  back to a public one). The test runs in a loopback-only network namespace as well. */
+export function loopbackPeer(): { pc: RTCPeerConnection; track: MediaStreamTrack; received: RtpPacket[] } {
+  const pc = new RTCPeerConnection({
+    codecs: {
+      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 })],
+    },
+    iceServers: [{ urls: 'stun:127.0.0.1:9' }],
+    iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceUseIpv6: false,
+    iceUseTcp: false,
+  });
+  const track = new MediaStreamTrack({ kind: 'audio' });
+  const received: RtpPacket[] = [];
+  pc.addTransceiver(track, { direction: 'sendrecv' });
+  pc.onTrack.subscribe((remote) => {
+    remote.onReceiveRtp.subscribe((rtp) => received.push(rtp));
+  });
+  return { pc, track, received };
+}
+
+export function waitConnected(pc: RTCPeerConnection, ms = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (pc.connectionState === 'connected') return resolve();
+    const timer = setTimeout(() => reject(new Error(`peer not connected: ${pc.connectionState}`)), ms);
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') {
+        clearTimeout(timer);
+        resolve();
+      }
+      if (state === 'failed') {
+        clearTimeout(timer);
+        reject(new Error('peer connection failed'));
+      }
+    });
+  });
+}
+
+/** A 160-byte PCMU frame whose bytes encode `n`, so each payload is distinguishable. */
+export function frame(n: number): Buffer {
+  const payload = Buffer.alloc(160);
+  for (let i = 0; i < payload.length; i++) payload[i] = (n * 7 + i) & 0xff;
+  payload.writeUInt32BE(n, 0);
+  return payload;
+}
+
+export function rtpPacket(seq: number, payload: Buffer, ssrc = 0x1234abcd, pt = 0): RtpPacket {
+  const header = new RtpHeader({ payloadType: pt, sequenceNumber: seq & 0xffff, timestamp: seq * 160, ssrc, marker: false });
+  return new RtpPacket(header, payload);
+}
+
+export interface Trunk {
+  socket: dgram.Socket;
+  port: number;
+  rtp: Buffer[];
+  close(): Promise<void>;
+}
+
+export async function startTrunk(): Promise<Trunk> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const rtp: Buffer[] = [];
+  socket.on('message', (msg) => rtp.push(msg));
+  return {
+    socket,
+    port: socket.address().port,
+    rtp,
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
+}
+
+/** RTP payload (after the fixed header, CSRCs and extension, RFC 3550 §5.1/5.3.1). */
+export function payloadOf(packet: Buffer): Buffer {
+  let offset = 12 + 4 * (packet[0]! & 0x0f);
+  if (packet[0]! & 0x10) offset += 4 + 4 * packet.readUInt16BE(offset + 2);
+  return packet.subarray(offset);
+}
+
+export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function bindsFree(port: number): Promise<boolean> {
+  const socket = dgram.createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}
