@@ -1,0 +1,67 @@
+// End to end (a): real Chromium → gateway → echo line (*43) → back. The fake microphone plays a
+// 1 kHz sine; the remote audio must carry it back, and RTP must flow both ways.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Gateway } from '../../gateway/app.js';
+import { launchBrowser, type BrowserHandle } from '../support/browser.js';
+import { writeSineWav } from '../support/tone.js';
+import { callState, dial, e2eConfig, hangUp, openPage, signIn, startGateway, waitForPackets, waitForTone } from './helpers.js';
+
+declare const window: any; // page.evaluate() code runs in Chromium (no DOM lib in this project)
+declare const document: any;
+
+describe('e2e: browser echo test', () => {
+  let dir: string;
+  let gateway: Gateway;
+  let browser: BrowserHandle;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-echo-'));
+    const wav = writeSineWav({ freqHz: 1000, seconds: 20, sampleRate: 48000, amplitude: 0.5 }, dir);
+    gateway = await startGateway(await e2eConfig());
+    browser = await launchBrowser({ fakeAudioWav: wav });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs in, dials *43, hears its own 1 kHz tone, hangs up cleanly', async () => {
+    const { page } = browser;
+    await openPage(page, gateway.httpUrl);
+    expect(await page.evaluate(() => window.softphone.state())).toBe('signed-out');
+    await signIn(page, 'alice', 'alice');
+    expect(await page.textContent('#reg-state')).toContain('Registered');
+
+    expect(await dial(page, '*43')).toBe('in-call');
+    await expect(page.textContent('#call-state')).resolves.toContain('In call');
+
+    const stats = await waitForPackets(page, 100);
+    expect(stats.packetsSent).toBeGreaterThanOrEqual(100);
+    expect(stats.packetsReceived).toBeGreaterThanOrEqual(100);
+
+    const tone = await waitForTone(page, 1000, 3300);
+    expect(tone.level).toBeGreaterThan(5 * tone.other);
+
+    // The timer runs while in call.
+    await page.waitForFunction(() => /\d+:\d\d/.test(document.getElementById('call-timer')?.textContent ?? ''));
+
+    expect(await hangUp(page)).toBe('Hung up');
+    expect(await callState(page)).toEqual({ state: 'ended', reason: 'Hung up' });
+    await expect(page.textContent('#call-state')).resolves.toContain('Call ended: Hung up');
+    await vi.waitFor(() => expect(gateway.status().calls).toBe(0), { timeout: 10_000, interval: 100 });
+  });
+
+  it('shows the reason when the gateway has no route for the number', async () => {
+    const { page } = browser;
+    const routes = await e2eConfig();
+    // The default dial plan routes only *43 / echo: anything else must fail with 404.
+    expect(routes.routes.some((r) => new RegExp(r.match).test('5550000'))).toBe(false);
+    expect(await dial(page, '5550000', 'ended')).toBe('ended No route (404)');
+    await expect(page.textContent('#call-state')).resolves.toContain('No route (404)');
+  });
+});

@@ -1,0 +1,136 @@
+// Shared steps of the end-to-end tests: a gateway on free loopback ports, and the page actions a
+// person takes (sign in, dial, hang up), each waiting on a condition, never on a fixed sleep.
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { buildGateway, type Gateway } from '../../gateway/app.js';
+import { loadConfigFile, parseConfig } from '../../gateway/config/load.js';
+import type { GatewayConfig } from '../../gateway/config/schema.js';
+import { createLogger } from '../../gateway/log.js';
+import { freePort } from '../support/baresip.js';
+
+export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../sip-config/gateway.yaml', import.meta.url));
+
+/** Generous: Chromium, the gateway and baresip share 2 busy cores. */
+export const STEP_TIMEOUT = 30_000;
+
+/** The embedded default config with every listening port made free, plus `patch` on top. */
+export async function e2eConfig(patch: Partial<Record<keyof GatewayConfig, unknown>> = {}): Promise<GatewayConfig> {
+  const base = loadConfigFile(DEFAULT_CONFIG_FILE);
+  const sipPort = await freePort();
+  return parseConfig(
+    {
+      ...base,
+      http: { listen: '127.0.0.1:0' },
+      sip: { ...base.sip, listen: [`udp:127.0.0.1:${sipPort}`, `tcp:127.0.0.1:${sipPort}`] },
+      // Inside the test's own network namespace nothing else uses these.
+      media: { ...base.media, address: '127.0.0.1', rtpPorts: '40000-40999' },
+      log: { level: process.env.E2E_LOG_LEVEL ?? 'silent' },
+      ...patch,
+    },
+    'e2e config',
+  );
+}
+
+export async function startGateway(config: GatewayConfig): Promise<Gateway> {
+  const gateway = await buildGateway(config, { logger: createLogger(config.log.level) });
+  await gateway.start();
+  return gateway;
+}
+
+type Hook = {
+  state(): string;
+  stateReason(): string;
+  callState(): string;
+  callReason(): string;
+  remoteStats(): Promise<{ packetsReceived: number; packetsSent: number }>;
+  remoteToneLevel(freqHz: number): number;
+};
+declare const window: { softphone: Hook };
+
+export async function openPage(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => typeof window.softphone === 'object', null, { timeout: STEP_TIMEOUT });
+}
+
+/** Signs in through the form; resolves once registered (rejects with the page's reason if it fails). */
+export async function signIn(page: Page, user: string, password: string): Promise<void> {
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.click('#signin-btn');
+  await page.waitForFunction(() => ['registered', 'failed'].includes(window.softphone.state()), null, {
+    timeout: STEP_TIMEOUT,
+  });
+  const state = await page.evaluate(() => window.softphone.state());
+  if (state !== 'registered') {
+    throw new Error(`sign-in failed: ${await page.evaluate(() => window.softphone.stateReason())}`);
+  }
+}
+
+/** Types the number, clicks Call; resolves when the call state reaches `until` (or ended). */
+export async function dial(page: Page, number: string, until = 'in-call'): Promise<string> {
+  await page.fill('#number', number);
+  await page.click('#call-btn');
+  await page.waitForFunction((s) => [s, 'ended'].includes(window.softphone.callState()), until, {
+    timeout: STEP_TIMEOUT,
+  });
+  return page.evaluate(() => `${window.softphone.callState()} ${window.softphone.callReason()}`.trim());
+}
+
+export async function callState(page: Page): Promise<{ state: string; reason: string }> {
+  return page.evaluate(() => ({ state: window.softphone.callState(), reason: window.softphone.callReason() }));
+}
+
+/** Waits until the browser has sent and received at least `min` audio RTP packets. */
+export async function waitForPackets(page: Page, min: number): Promise<{ packetsReceived: number; packetsSent: number }> {
+  await page.waitForFunction(
+    async (n) => {
+      const s = await window.softphone.remoteStats();
+      return s.packetsReceived >= n && s.packetsSent >= n;
+    },
+    min,
+    { timeout: STEP_TIMEOUT, polling: 250 },
+  );
+  return page.evaluate(() => window.softphone.remoteStats());
+}
+
+/**
+ * Waits until the remote audio holds a tone at `freqHz` that stands `factor` times above the
+ * level at `otherHz` and at least `minLevel` above the spectrum's mean; returns both levels.
+ */
+export async function waitForTone(
+  page: Page,
+  freqHz: number,
+  otherHz: number,
+  opts: { minLevel?: number; factor?: number } = {},
+): Promise<{ level: number; other: number }> {
+  const args = { freqHz, otherHz, minLevel: opts.minLevel ?? 10, factor: opts.factor ?? 5 };
+  const read = (a: typeof args): { level: number; other: number } => ({
+    level: window.softphone.remoteToneLevel(a.freqHz),
+    other: window.softphone.remoteToneLevel(a.otherHz),
+  });
+  try {
+    await page.waitForFunction(
+      (a) => {
+        const level = window.softphone.remoteToneLevel(a.freqHz);
+        return level >= a.minLevel && level >= a.factor * window.softphone.remoteToneLevel(a.otherHz);
+      },
+      args,
+      { timeout: STEP_TIMEOUT, polling: 200 },
+    );
+  } catch (err) {
+    const last = await page.evaluate(read, args);
+    throw new Error(`no ${freqHz} Hz tone: level ${last.level.toFixed(2)} vs ${last.other.toFixed(2)} at ${otherHz} Hz (${(err as Error).message})`);
+  }
+  return page.evaluate(read, args);
+}
+
+/** Clicks Hang up; resolves with the reason shown once the call has ended. */
+export async function hangUp(page: Page): Promise<string> {
+  await page.click('#hangup-btn');
+  return waitForEnded(page);
+}
+
+export async function waitForEnded(page: Page): Promise<string> {
+  await page.waitForFunction(() => window.softphone.callState() === 'ended', null, { timeout: STEP_TIMEOUT });
+  return page.evaluate(() => window.softphone.callReason());
+}

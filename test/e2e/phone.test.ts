@@ -1,0 +1,78 @@
+// End to end (b): real Chromium → gateway → SIP trunk → baresip, a real SIP phone that answers at
+// once and plays a 440 Hz tone. RTP is counted on both far ends: the browser's getStats and
+// baresip's own rtp_stats; hang-up is tried from each side.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Gateway } from '../../gateway/app.js';
+import { startBaresip, type BaresipHandle } from '../support/baresip.js';
+import { launchBrowser, type BrowserHandle } from '../support/browser.js';
+import { writeSineWav } from '../support/tone.js';
+import { dial, e2eConfig, hangUp, openPage, signIn, startGateway, waitForEnded, waitForPackets, waitForTone } from './helpers.js';
+
+const NUMBER = '5551234';
+
+describe('e2e: browser calls a real SIP phone through the trunk', () => {
+  let dir: string;
+  let baresip: BaresipHandle;
+  let gateway: Gateway;
+  let browser: BrowserHandle;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-phone-'));
+    const farTone = writeSineWav({ freqHz: 440, seconds: 60, sampleRate: 8000, amplitude: 0.5 }, dir);
+    const micTone = writeSineWav({ freqHz: 1000, seconds: 20, sampleRate: 48000, amplitude: 0.5 }, dir);
+    // baresip answers INVITEs whose Request-URI user is its account user: the dialled number.
+    baresip = await startBaresip({ sourceWav: farTone, user: NUMBER, rtpPorts: [31000, 31999] });
+    const config = await e2eConfig({
+      trunks: [{ name: 'far', uri: `${baresip.trunkUri};transport=udp` }],
+      routes: [{ match: '^[0-9]{3,15}$', trunk: 'far' }],
+    });
+    gateway = await startGateway(config);
+    browser = await launchBrowser({ fakeAudioWav: micTone });
+    await openPage(browser.page, gateway.httpUrl);
+    await signIn(browser.page, 'alice', 'alice');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.stop();
+    await baresip?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('connects, carries ≥ 100 packets each way and the far 440 Hz tone; browser hang-up ends both legs', async () => {
+    const { page } = browser;
+    expect(await dial(page, NUMBER)).toBe('in-call');
+    await baresip.waitForEvent('CALL_ESTABLISHED');
+
+    const stats = await waitForPackets(page, 120);
+    expect(stats.packetsReceived).toBeGreaterThanOrEqual(100);
+    expect(stats.packetsSent).toBeGreaterThanOrEqual(100);
+    const tone = await waitForTone(page, 440, 3300);
+    expect(tone.level).toBeGreaterThan(5 * tone.other);
+
+    expect(await hangUp(page)).toBe('Hung up');
+    // baresip saw the BYE: the peer reset the session.
+    const closed = await baresip.waitForEvent('CALL_CLOSED');
+    expect(closed.param).toBe('Connection reset by peer');
+    const far = await baresip.waitForCallStats(0);
+    expect(far.rxPackets).toBeGreaterThanOrEqual(100);
+    expect(far.txPackets).toBeGreaterThanOrEqual(100);
+    await vi.waitFor(() => expect(gateway.status().calls).toBe(0), { timeout: 10_000, interval: 100 });
+  });
+
+  it('shows the call ended when the far end hangs up', async () => {
+    const { page } = browser;
+    const from = baresip.events.length;
+    expect(await dial(page, NUMBER)).toBe('in-call');
+    await baresip.waitForEvent('CALL_ESTABLISHED', { from });
+    await waitForPackets(page, 50);
+    await baresip.hangup();
+    expect(await waitForEnded(page)).toBe('Remote party hung up');
+    const closed = await baresip.waitForEvent('CALL_CLOSED', { from });
+    expect(closed.param).toBe('Connection reset by user');
+    await vi.waitFor(() => expect(gateway.status().calls).toBe(0), { timeout: 10_000, interval: 100 });
+  });
+});
