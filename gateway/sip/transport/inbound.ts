@@ -49,10 +49,9 @@ function tryRewriteTopVia(headers: HeaderField[], source: Address): HeaderField[
   }
 }
 
-/** Status for a parse error: e.status when the parser chose one (e.g. 505, 413), else 400. */
+/** Status for a parse error: the one the parser chose (400, 505, 416 …), 400 if out of range. */
 function statusOf(err: SipParseError): number {
-  const status = (err as { status?: unknown }).status;
-  return typeof status === 'number' && status >= 400 && status < 700 ? status : 400;
+  return err.status >= 400 && err.status < 700 ? err.status : 400;
 }
 
 /** Send the 400 (or e.status) for an unparseable request, per §18.2.2 like any response. */
@@ -85,7 +84,7 @@ export async function rejectMalformed(err: SipParseError, flow: BaseFlow, deps: 
 function asParseError(err: unknown, parsed: SipMessage | undefined): SipParseError {
   if (err instanceof SipParseError) {
     if (err.partial || parsed?.kind !== 'request') return err;
-    return new SipParseError(err.reason, { method: parsed.method, headers: parsed.headers, isRequest: true });
+    return new SipParseError(err.reason, { method: parsed.method, headers: parsed.headers, isRequest: true }, err.status);
   }
   const reason = err instanceof Error ? err.message : String(err);
   if (parsed?.kind !== 'request') return new SipParseError(reason);

@@ -3,7 +3,7 @@
 // connection is framed by Content-Length (RFC 3261 §18.3). TLS will plug in as another Dialer/kind.
 import net from 'node:net';
 import type { Logger } from '../../log.js';
-import { StreamFramer } from '../message/index.js';
+import { FramingError, StreamFramer } from '../message/index.js';
 import { SipParseError } from '../message/types.js';
 import { addressKey, normalizeHost } from './addressing.js';
 import type { ConnState } from './conn-state.js';
@@ -48,27 +48,39 @@ function socketAddress(address: string | undefined, port: number | undefined): A
   return { address: normalizeHost(address ?? ''), port: port ?? 0 };
 }
 
+/** Cut a chunk into messages; a framing fault still yields the messages complete before it. */
+function frame(framer: StreamFramer, chunk: Buffer, maxBytes: number): { messages: Buffer[]; error?: SipParseError } {
+  let messages: Buffer[];
+  try {
+    messages = framer.push(chunk);
+  } catch (err) {
+    if (err instanceof FramingError) return { messages: err.frames, error: err };
+    const error = err instanceof SipParseError ? err : new SipParseError(String(err));
+    return { messages: [], error };
+  }
+  // RFC 3261 §21.5.11 513 Message Too Large: nothing to answer from yet, the connection is closed.
+  if (framer.buffered > maxBytes) return { messages, error: new SipParseError(`Message larger than ${maxBytes} bytes`, undefined, 513) };
+  return { messages };
+}
+
 /** Framing, idle timeout and close handling for one open connection. */
 function wireConnection(flow: TcpFlow, deps: StreamDeps): void {
   const { socket } = flow;
-  const framer = new StreamFramer({ maxMessageBytes: deps.maxMessageBytes });
+  const framer = new StreamFramer();
   let broken = false;
+  // RFC 3261 §18.1.1 leaves connection lifetime to the implementation: close after idleTimeoutMs quiet.
   socket.setTimeout(deps.idleTimeoutMs, () => {
     deps.logger.debug({ flow: flow.id }, 'tcp connection idle, closing');
     socket.destroy();
   });
   socket.on('data', (chunk: Buffer) => {
     if (broken) return;
-    let messages: Buffer[];
-    try {
-      messages = framer.push(chunk);
-    } catch (err) {
-      broken = true;
-      const parseErr = err instanceof SipParseError ? err : new SipParseError(String(err));
-      void deps.onFramingError(parseErr, flow).finally(() => socket.end());
-      return;
-    }
+    const { messages, error } = frame(framer, chunk, deps.maxMessageBytes);
     for (const message of messages) deps.onMessage(message, flow);
+    if (!error) return;
+    broken = true;
+    // The byte stream cannot be resynchronised: answer if possible, then close (RFC 3261 §18.3).
+    void deps.onFramingError(error, flow).finally(() => socket.end());
   });
 }
 

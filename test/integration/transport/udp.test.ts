@@ -27,7 +27,7 @@ describe('UDP transport', () => {
       client.socket.send(text, rig.udpPort, '127.0.0.1');
       const { message, flow } = await got;
       expect(message.kind).toBe('request');
-      const via = getTopVia(message);
+      const via = getTopVia(message)!;
       expect(via.params.received).toBe('127.0.0.1');
       expect(via.params.rport).toBe(String(client.port));
       expect(flow).toMatchObject({ transport: 'udp', reliable: false, alive: true });
@@ -54,7 +54,7 @@ describe('UDP transport', () => {
       const b = await second;
       expect(b.flow).toBe(a.flow);
       // sent-by equals the source and no rport: nothing is added.
-      expect(getTopVia(a.message).params).not.toHaveProperty('received');
+      expect(getTopVia(a.message)!.params).not.toHaveProperty('received');
     } finally {
       client.socket.close();
     }

@@ -70,7 +70,7 @@ describe('WebSocket transport (RFC 7118)', () => {
     ws.send(request({ method: 'REGISTER', via: 'SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bKreg' }));
     const { message, flow } = await got;
     expect(message).toMatchObject({ kind: 'request', method: 'REGISTER' });
-    expect(getTopVia(message).params.received).toBe('127.0.0.1');
+    expect(getTopVia(message)!.params.received).toBe('127.0.0.1');
     expect(flow).toMatchObject({ transport: 'ws', reliable: true, alive: true });
 
     const inbound = nextText(ws);
