@@ -55,8 +55,11 @@ export function splitHeaderSection(text: string): HeaderSection {
   const start = peekStart(startLine);
   const headers: HeaderField[] = [];
   let current: { name: string; value: string } | undefined;
+  if (startLine.indexOf('\r') >= 0) throw headerError('Bad start line: bare CR', headers, start);
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n] ?? '';
+    // RFC 3261 §7: lines end in CRLF; a CR anywhere else cannot be represented in a field value.
+    if (line.indexOf('\r') >= 0) throw headerError('Bad header line: bare CR', headers, start);
     if (line.length > 0 && isWs(line.charCodeAt(0))) {
       if (!current) throw headerError('Bad header line: continuation without a header', headers, start);
       current.value = current.value.length === 0 ? trimWs(line) : `${current.value} ${trimWs(line)}`;

@@ -96,6 +96,7 @@ describe('parse errors', () => {
     expect(parseError(Buffer.from('hello')).reason).toMatch(/Missing empty line/);
     expect(parseError(Buffer.from('\x00\xff\r\n\r\n')).reason).toMatch(/Request-Line/);
     expect(parseError(Buffer.from('INVITE sip:a@b SIP/2.0\r\n folded\r\n\r\n')).reason).toMatch(/continuation/);
+    expect(parseError(Buffer.from('INVITE sip:a@b SIP/2.0\r\nSubject: a\rb\r\n\r\n')).reason).toBe('Bad header line: bare CR');
   });
 
   it('requires Max-Forwards only when asked (RFC 2543 compatibility)', async () => {
