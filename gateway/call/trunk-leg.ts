@@ -195,7 +195,7 @@ export class TrunkLeg implements DialogOwner {
     if (this.cancelSent) return;
     this.cancelSent = true;
     // §9.1: "the CANCEL request … is sent to the same destination as the request being cancelled".
-    this.trySend(buildCancel(this.invite), Promise.resolve(this.spec.target), 'CANCEL to trunk');
+    this.sendNow(buildCancel(this.invite), this.spec.target, 'CANCEL to trunk');
   }
 
   onRequest(req: SipRequest, tx: ServerTransaction): void {
@@ -265,12 +265,15 @@ export class TrunkLeg implements DialogOwner {
   }
 
   private trySend(req: SipRequest, dest: Promise<Target>, what: string): void {
-    const log = this.ctx.logger;
-    void dest
-      .then((d) => {
-        this.ctx.transactions.sendRequest(req, d, noHandlers(this.ctx, what));
-      })
-      .catch((err: Error) => log.info({ err: err.message }, `${what} not sent`));
+    void dest.then((d) => this.sendNow(req, d, what));
+  }
+
+  private sendNow(req: SipRequest, dest: Target, what: string): void {
+    try {
+      this.ctx.transactions.sendRequest(req, dest, noHandlers(this.ctx, what));
+    } catch (err) {
+      this.ctx.logger.info({ err: (err as Error).message }, `${what} not sent`);
+    }
   }
 
   /** The remote target (or first Route) as a transport Target. Without a transport parameter the INVITE's
