@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { parseCallStats, parseNetstrings } from '../../support/baresip.js';
+
+describe('test/support/baresip parsers', () => {
+  it('splits ctrl_tcp netstrings and keeps an incomplete tail', () => {
+    const a = '{"event":true,"type":"CALL_ESTABLISHED"}';
+    const b = '{"response":true}';
+    const { messages, rest } = parseNetstrings(`${a.length}:${a},${b.length}:${b},12:{"resp`);
+    expect(messages).toEqual([a, b]);
+    expect(rest).toBe('12:{"resp');
+  });
+
+  it('throws on a corrupt stream', () => {
+    expect(() => parseNetstrings('x1:a,')).toThrow(/bad length prefix/);
+    expect(() => parseNetstrings('1:ab')).toThrow(/missing trailing/);
+  });
+
+  it('reads baresip rtp_stats summaries, one per ended call', () => {
+    const out = [
+      'audio: destroyed (started=1)',
+      'audio           Transmit:     Receive:',
+      'packets:            451          246',
+      'avg. bitrate:      64.0         50.3  (kbit/s)',
+      'noise',
+      'audio           Transmit:     Receive:',
+      'packets:             12            0',
+    ].join('\n');
+    expect(parseCallStats(out)).toEqual([
+      { txPackets: 451, rxPackets: 246 },
+      { txPackets: 12, rxPackets: 0 },
+    ]);
+    expect(parseCallStats('nothing here')).toEqual([]);
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  CALL_EDGES,
+  createCallMachine,
+  createMachine,
+  createRegistrationMachine,
+  IllegalTransition,
+  REGISTRATION_EDGES,
+} from '../../../web/state.js';
+
+describe('web/state: registration machine', () => {
+  it('walks signed-out → connecting → registering → registered and reports each change', () => {
+    const changes: string[] = [];
+    const m = createRegistrationMachine((c) => changes.push(`${c.from}>${c.to}:${c.reason}`));
+    expect(m.state).toBe('signed-out');
+    m.transition('connecting', 'ws://x/sip');
+    m.transition('registering');
+    m.transition('registered');
+    expect(m.state).toBe('registered');
+    expect(changes).toEqual(['signed-out>connecting:ws://x/sip', 'connecting>registering:', 'registering>registered:']);
+  });
+
+  it('rejects an illegal edge and leaves the state unchanged', () => {
+    const onChange = vi.fn();
+    const m = createRegistrationMachine(onChange);
+    expect(() => m.transition('registered')).toThrow(IllegalTransition);
+    expect(() => m.transition('registered')).toThrow('registration: illegal transition signed-out -> registered');
+    expect(m.state).toBe('signed-out');
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
+  it('keeps the failure reason until the next transition', () => {
+    const m = createRegistrationMachine();
+    m.transition('connecting');
+    m.transition('failed', 'Wrong user or password (401)');
+    expect(m.reason).toBe('Wrong user or password (401)');
+    expect(m.can('connecting')).toBe(true);
+    m.transition('connecting');
+    expect(m.reason).toBe('');
+  });
+
+  it('every edge target is a known state', () => {
+    for (const edges of [REGISTRATION_EDGES, CALL_EDGES]) {
+      const states = Object.keys(edges);
+      for (const targets of Object.values(edges)) for (const t of targets) expect(states).toContain(t);
+    }
+  });
+});
+
+describe('web/state: call machine', () => {
+  it('allows calling → ringing → in-call → ended → calling', () => {
+    const m = createCallMachine();
+    for (const s of ['calling', 'ringing', 'in-call', 'ended', 'calling'] as const) m.transition(s);
+    expect(m.state).toBe('calling');
+  });
+
+  it('cannot go back from in-call to ringing, nor start a call while one is up', () => {
+    const m = createCallMachine();
+    m.transition('calling');
+    m.transition('in-call');
+    expect(m.can('ringing')).toBe(false);
+    expect(() => m.transition('calling')).toThrow('call: illegal transition in-call -> calling');
+    expect(() => m.transition('incoming')).toThrow(IllegalTransition);
+  });
+
+  it('records when the state was entered (for the in-call timer)', () => {
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(new Date('2030-01-01T00:00:00Z'));
+      const m = createCallMachine();
+      m.transition('calling');
+      vi.setSystemTime(new Date('2030-01-01T00:00:05Z'));
+      m.transition('in-call');
+      expect(m.since).toBe(Date.parse('2030-01-01T00:00:05Z'));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refuses an unknown initial state', () => {
+    expect(() => createMachine('x', { a: ['a'] }, 'b' as 'a')).toThrow('x: unknown initial state b');
+  });
+});
