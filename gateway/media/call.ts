@@ -13,8 +13,9 @@ export type CallState = 'offered' | 'answered' | 'echo' | 'deleted';
 
 const EDGES: Record<CallState, readonly CallState[]> = {
   offered: ['answered', 'deleted'],
-  answered: ['answered', 'deleted'], // a repeated answer (183 then 200) updates in place
-  echo: ['deleted'],
+  // a repeated answer (183 then 200) updates in place; a re-offer (re-INVITE) reuses the legs
+  answered: ['answered', 'offered', 'deleted'],
+  echo: ['echo', 'deleted'],
   deleted: [],
 };
 

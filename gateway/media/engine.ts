@@ -7,7 +7,6 @@ import { createDtlsCertificate, type DtlsCertificate } from './dtls/certificate.
 import { openLeg, type LegDeps, type OpenLeg } from './legs/factory.js';
 import { PortAllocator, type PortRange } from './ports.js';
 import { Bridge, loopBack } from './relay.js';
-import { invert, ptTable } from './sdp/codecs.js';
 import { dtlsRoleFor, produceAnswer, produceOffer, produceSelfAnswer } from './sdp/convert.js';
 import { parseAudioSdp, requireWebrtcAttributes, type AudioDescription } from './sdp/model.js';
 import {
@@ -62,9 +61,11 @@ function applyRemote(open: OpenLeg, desc: AudioDescription, peerIsOfferer: boole
   });
 }
 
-/** Our a=setup answering a peer's offer: the opposite of the role its a=setup leaves us. */
-function answerSetup(desc: AudioDescription): 'active' | 'passive' {
-  return dtlsRoleFor(desc.setup, true) === 'server' ? 'passive' : 'active';
+/** Our a=setup answering a peer's offer: the role a running DTLS association already has (RFC 8842
+ *  §5.5: a re-offer does not change it), else the opposite of what the offer's a=setup leaves us. */
+function answerSetup(desc: AudioDescription, open?: OpenLeg): 'active' | 'passive' {
+  const role = (open?.profile === 'webrtc' ? open.leg.dtlsRole : undefined) ?? dtlsRoleFor(desc.setup, true);
+  return role === 'server' ? 'passive' : 'active';
 }
 
 class EmbeddedMediaEngine implements MediaEngine {
@@ -94,7 +95,11 @@ class EmbeddedMediaEngine implements MediaEngine {
       throw new MediaError('bad-sdp', `toProfile must be 'rtp' or 'webrtc', got ${String(request.toProfile)}`);
     }
     const desc = parseFor(request.sdp);
-    await this.delete(callId); // a new offer for a known call starts its media afresh
+    const existing = this.calls.get(callId);
+    if (existing?.state === 'answered' && (existing.offerer.tag === fromTag || existing.answerer?.tag === fromTag)) {
+      return this.reoffer(existing, fromTag, desc, request.codecs);
+    }
+    await this.delete(callId); // any other offer for a known call starts its media afresh
     const logger = this.logger.child({ callId });
     const offererLeg = await this.open(desc.profile, logger, []);
     const answererLeg = await this.open(request.toProfile, logger, [offererLeg]);
@@ -131,6 +136,24 @@ class EmbeddedMediaEngine implements MediaEngine {
     return { sdp: produced.sdp };
   }
 
+  /** RFC 3264 §8: a new offer in an established session (hold, resume, refresh) keeps the ports, ICE
+   *  credentials and DTLS association of both legs; only directions, codecs and addresses change.
+   *  Either side may re-offer. */
+  private reoffer(call: MediaCall, fromTag: string, desc: AudioDescription, codecs: string[] | undefined): SdpResult {
+    const [offerer, answerer] = call.offerer.tag === fromTag ? [call.offerer, call.answerer!] : [call.answerer!, call.offerer];
+    if (desc.profile !== offerer.open.profile) {
+      throw new MediaError('bad-sdp', `re-offer is ${desc.profile} but this side of the call is ${offerer.open.profile}`);
+    }
+    answerer.setup = 'actpass';
+    offerer.setup = answerSetup(desc, offerer.open);
+    const produced = produceOffer(desc, localTransport(answerer, this.address, this.certificate), codecs);
+    applyRemote(offerer.open, desc, true);
+    Object.assign(call, { offerer, answerer, offer: desc, sentCodecs: produced.codecs });
+    moveCall(call, 'offered');
+    this.logger.info({ callId: call.id, fromTag }, 'media re-offer');
+    return { sdp: produced.sdp };
+  }
+
   /** Open a leg; on failure release those already opened for this request. */
   private async open(profile: MediaProfile, logger: Logger, opened: OpenLeg[]): Promise<OpenLeg> {
     if (this.closed) throw new MediaError('no-ports', 'media engine is closed');
@@ -157,10 +180,7 @@ class EmbeddedMediaEngine implements MediaEngine {
     const produced = produceAnswer(call.offer, call.sentCodecs, desc, localTransport(call.offerer, this.address, this.certificate));
     applyRemote(answerer.open, desc, false);
     answerer.tag = toTag;
-    if (call.bridge) {
-      call.bridge.bToA = ptTable(produced.match.answerToOffer);
-      call.bridge.aToB = ptTable(invert(produced.match.answerToOffer));
-    }
+    call.bridge?.setPayloadMap(call.offerer.open.leg, produced.match.answerToOffer);
     moveCall(call, 'answered');
     this.logger.info({ callId: call.id, codecs: produced.match.codecs.map((c) => c.name) }, 'media answer');
     return { sdp: produced.sdp };
@@ -170,6 +190,10 @@ class EmbeddedMediaEngine implements MediaEngine {
     const callId = requireText(request?.callId, 'callId');
     const fromTag = requireText(request.fromTag, 'fromTag');
     const desc = parseFor(request.sdp);
+    const existing = this.calls.get(callId);
+    if (existing?.state === 'echo' && existing.offerer.tag === fromTag && existing.offerer.open.profile === desc.profile) {
+      return this.reecho(existing, desc, request.codecs);
+    }
     await this.delete(callId);
     const open = await this.open(desc.profile, this.logger.child({ callId, echo: true }), []);
     try {
@@ -184,6 +208,17 @@ class EmbeddedMediaEngine implements MediaEngine {
       await open.release();
       throw err;
     }
+  }
+
+  /** A re-offer to an echo call: same leg, same ICE/DTLS, new answer. */
+  private reecho(call: MediaCall, desc: AudioDescription, codecs: string[] | undefined): SdpResult {
+    const side = call.offerer;
+    side.setup = answerSetup(desc, side.open);
+    const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), codecs);
+    applyRemote(side.open, desc, true);
+    call.offer = desc;
+    moveCall(call, 'echo');
+    return { sdp };
   }
 
   async delete(callId: string): Promise<void> {

@@ -1,6 +1,7 @@
 // The per-packet path between legs: payload bytes pass unchanged. The only in-place edits are the
 // payload type (when an answerer renumbered a codec) and, for echo, the SSRC.
 import type { MediaLeg } from './legs/leg.js';
+import { invert, ptTable } from './sdp/codecs.js';
 
 /** Rewrite the 7-bit PT through a 128-entry table, keeping the marker bit (RFC 3550 §5.1). */
 function mapPayloadType(packet: Buffer, table: Uint8Array): void {
@@ -14,7 +15,10 @@ export class Bridge {
   aToB: Uint8Array | undefined;
   bToA: Uint8Array | undefined;
 
-  constructor(a: MediaLeg, b: MediaLeg) {
+  constructor(
+    private readonly a: MediaLeg,
+    b: MediaLeg,
+  ) {
     a.onRtp = (packet) => {
       if (this.aToB) mapPayloadType(packet, this.aToB);
       b.sendRtp(packet);
@@ -25,6 +29,20 @@ export class Bridge {
     };
     a.onRtcp = (packet) => b.sendRtcp(packet);
     b.onRtcp = (packet) => a.sendRtcp(packet);
+  }
+
+  /** Install the answer's renumbering: `answerToOffer` maps the answerer's PT to the offerer's; the
+   *  opposite direction uses the inverse. Either leg may be the offerer (re-offers swap roles). */
+  setPayloadMap(offerer: MediaLeg, answerToOffer: ReadonlyMap<number, number>): void {
+    const toOfferer = ptTable(answerToOffer);
+    const toAnswerer = ptTable(invert(answerToOffer));
+    if (offerer === this.a) {
+      this.bToA = toOfferer;
+      this.aToB = toAnswerer;
+    } else {
+      this.aToB = toOfferer;
+      this.bToA = toAnswerer;
+    }
   }
 }
 

@@ -59,6 +59,11 @@ export class WebrtcLeg implements MediaLeg {
     return this.dtls?.state ?? 'new';
   }
 
+  /** Our DTLS role once the peer's SDP fixed it. */
+  get dtlsRole(): DtlsRole | undefined {
+    return this.dtls?.role;
+  }
+
   /** The browser's ICE credentials and DTLS parameters, from its offer or answer. Setting them again
    *  with the same fingerprint (a re-offer) keeps the running DTLS association. */
   setRemote(remote: WebrtcRemote): void {

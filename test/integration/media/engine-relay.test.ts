@@ -86,6 +86,40 @@ describe('embedded media engine: browser ⇄ trunk relay', () => {
     expect(await bindsFree(trunkSide.port + 1)).toBe(true);
   });
 
+  it('a re-offer (hold) keeps ports, ICE and DTLS: media still flows afterwards', async () => {
+    const toTrunk = await engine.offer({ callId: 'c2', fromTag: 'browser', sdp: await offerOf(peer.pc), toProfile: 'rtp', codecs: G711 });
+    const trunkPort = sdpTransform.parse(toTrunk.sdp).media[0]!.port;
+    const first = await engine.answer({ callId: 'c2', fromTag: 'browser', toTag: 'trunk', sdp: trunkAnswer(trunk.port) });
+    await peer.pc.setRemoteDescription({ type: 'answer', sdp: first.sdp });
+    await waitConnected(peer.pc);
+
+    peer.pc.getTransceivers()[0]!.setDirection('sendonly');
+    const reoffer = await engine.offer({ callId: 'c2', fromTag: 'browser', sdp: await offerOf(peer.pc), toProfile: 'rtp', codecs: G711 });
+    const held = sdpTransform.parse(reoffer.sdp).media[0]!;
+    expect(held.port).toBe(trunkPort);
+    expect(held.direction).toBe('sendonly');
+    const second = await engine.answer({
+      callId: 'c2',
+      fromTag: 'browser',
+      toTag: 'trunk',
+      sdp: trunkAnswer(trunk.port).replace('a=sendrecv', 'a=recvonly'),
+    });
+    const [a1, a2] = [sdpTransform.parse(first.sdp), sdpTransform.parse(second.sdp)];
+    expect(a2.media[0]!.port).toBe(a1.media[0]!.port);
+    expect(a2.media[0]!.iceUfrag).toBe(a1.media[0]!.iceUfrag);
+    expect(a2.media[0]!.setup).toBe('passive');
+    expect(a2.media[0]!.direction).toBe('recvonly');
+    expect(a2.origin.sessionId).toBe(a1.origin.sessionId);
+    expect(a2.origin.sessionVersion).toBe(a1.origin.sessionVersion + 1);
+    await peer.pc.setRemoteDescription({ type: 'answer', sdp: second.sdp });
+
+    for (let n = 0; n < 120; n++) {
+      peer.track.writeRtp(rtpPacket(n, frame(n)));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await until(() => trunk.rtp.length >= 100, 5000, '100 RTP packets at the trunk after the re-offer');
+  });
+
   it('echo: the browser gets its own payloads back under another SSRC', async () => {
     const answer = await engine.echo({ callId: 'e1', fromTag: 'browser', sdp: await offerOf(peer.pc), codecs: G711 });
     expect(answer.sdp).toContain('a=ice-lite');
