@@ -80,7 +80,9 @@ function wireConnection(flow: TcpFlow, deps: StreamDeps): void {
     if (!error) return;
     broken = true;
     // The byte stream cannot be resynchronised: answer if possible, then close (RFC 3261 §18.3).
-    void deps.onFramingError(error, flow).finally(() => socket.end());
+    deps.onFramingError(error, flow)
+      .catch((err: unknown) => deps.logger.debug({ flow: flow.id, err: String(err) }, 'framing error answer failed'))
+      .finally(() => socket.end());
   });
 }
 

@@ -133,6 +133,27 @@ describe('TCP transport', () => {
     await closed;
   });
 
+  it('answers over a new connection to received and the sent-by port when the request connection died', async () => {
+    rig = await startRig();
+    const peer = net.createServer();
+    const accepted = new Promise<net.Socket>((resolve) => peer.once('connection', resolve));
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const peerPort = (peer.address() as net.AddressInfo).port;
+    try {
+      const got = nextMessage(rig.transport);
+      const socket = await tcpConnect(rig.tcpPort);
+      socket.write(request({ via: `SIP/2.0/TCP 127.0.0.1:${peerPort};branch=z9hG4bKre` }));
+      const { message, flow } = await got;
+      const dead = new Promise<void>((resolve) => flow.onClose(resolve));
+      socket.destroy();
+      await dead;
+      await rig.transport.sendResponse(createResponse(message as SipRequest, 486, 'Busy Here'), flow);
+      expect(await readUntil(await accepted, /\r\n\r\n/)).toMatch(/^SIP\/2\.0 486 Busy Here\r\n/);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('closes a connection idle longer than the configured timeout', async () => {
     rig = await startRig({ tcpIdleTimeoutMs: 200 });
     const got = nextMessage(rig.transport);

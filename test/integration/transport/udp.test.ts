@@ -65,7 +65,8 @@ describe('UDP transport', () => {
     const delivered: unknown[] = [];
     rig.transport.onMessage((m) => delivered.push(m));
     try {
-      const bad = request({ via: `SIP/2.0/UDP 127.0.0.1:${client.port};branch=z9hG4bKbad`, cseq: 'abc OPTIONS' });
+      // sent-by is unreachable: the 400 must follow received/rport like any response (§18.2.2, RFC 3581).
+      const bad = request({ via: 'SIP/2.0/UDP 10.9.9.9:5999;rport;branch=z9hG4bKbad', cseq: 'abc OPTIONS' });
       client.socket.send(bad, rig.udpPort, '127.0.0.1');
       const answer = await client.next();
       expect(answer).toMatch(/^SIP\/2\.0 400 [^\r\n]*CSeq/i);
