@@ -53,7 +53,8 @@ export interface SippHandle extends ProcessHandle {
   readonly args: readonly string[];
   readonly messageFile: string;
   readonly errorFile: string;
-  /** Resolves once SIPp has bound its SIP port; rejects if it exits first or within 5 s it has not. */
+  /** Resolves once SIPp has bound its SIP port (and, with rtpEcho, its media port); rejects if it exits
+   *  first or has not within 5 s. */
   readonly ready: Promise<void>;
   /** Messages SIPp sent/received so far, in order, parsed. */
   messages(): SippTraceEntry[];
@@ -127,7 +128,9 @@ export function startSipp(o: SippOptions): SippHandle {
   const files = { messages: `${base}-messages.log`, errors: `${base}-errors.log`, screen: `${base}-screen.log` };
   const args = buildSippArgs(o, files);
   const proc = startProcess(SIPP_BIN, args, { cwd: o.cwd ?? o.traceDir, name: `sipp ${o.scenario ?? ''}` });
-  const ready = waitBound(proc, o.localPort, o.transport ?? 'udp');
+  const ready = waitBound(proc, o.localPort, o.transport ?? 'udp').then(() =>
+    o.rtpEcho && o.mediaPort !== undefined ? waitBound(proc, o.mediaPort, 'udp') : undefined,
+  );
   ready.catch(() => undefined); // observed by callers who await it; never an unhandled rejection
   const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
   return {
