@@ -126,7 +126,9 @@ export class WebrtcLeg implements MediaLeg {
   }
 
   private receiveDtls(msg: Buffer, address: string, port: number): void {
-    if (!this.selected) this.select(address, port); // DTLS before any STUN: use its source
+    // RFC 8842 §4 / RFC 8445: DTLS runs on the pair ICE validated; records from elsewhere are dropped
+    // (and an address is never learned from DTLS, which anyone could send first).
+    if (!sameEndpoint(this.selected, address, port)) return;
     if (this.dtls) this.dtls.handle(msg);
     else if (this.early.length < MAX_EARLY_DTLS) this.early.push(msg);
   }
