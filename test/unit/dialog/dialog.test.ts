@@ -26,7 +26,7 @@ function response(status: number, extra: HeaderField[], toTag = 'a6c85cf'): SipR
     kind: 'response', status, reason: 'X', version: 'SIP/2.0', body: Buffer.alloc(0),
     headers: [
       h('From', 'Alice <sip:alice@atlanta.example.com>;tag=1928301774'),
-      h('To', `Bob <sip:bob@biloxi.example.com>;tag=${toTag}`),
+      h('To', toTag ? `Bob <sip:bob@biloxi.example.com>;tag=${toTag}` : 'Bob <sip:bob@biloxi.example.com>'),
       h('Call-ID', 'a84b4c76e66710@pc33'),
       h('CSeq', '314159 INVITE'),
       ...extra,
@@ -88,7 +88,7 @@ describe('Dialog.fromUacResponse (§12.1.2)', () => {
     [response(200, [h('Contact', '<sip:b@x>')], ''), 'response has no To tag'],
     [response(200, []), 'response has no Contact'],
     [response(100, [h('Contact', '<sip:b@x>')]), 'a 100 response does not create a dialog'],
-    [response(200, [h('Contact', '<sip:b@x>'), h('Record-Route', '<sip:p1;lr')]), 'unclosed "<"'],
+    [response(200, [h('Contact', '<sip:b@x>'), h('Record-Route', '<sip:p1;lr')]), 'Bad Record-Route'],
   ])('refuses with a reason (%#)', (res, reason) => {
     expect(() => Dialog.fromUacResponse(invite(), res)).toThrow(DialogError);
     expect(() => Dialog.fromUacResponse(invite(), res)).toThrow(reason);
@@ -219,7 +219,8 @@ describe('receiveRequest (§12.2.2)', () => {
     const d = Dialog.fromUasRequest(invite(), 't');
     const bad = inDialog('BYE', 1);
     bad.headers = bad.headers.map((x) => (x.name === 'CSeq' ? h('CSeq', 'abc BYE') : x));
-    expect(() => d.receiveRequest(bad)).toThrow('malformed CSeq "abc BYE"');
+    expect(() => d.receiveRequest(bad)).toThrow(DialogError);
+    expect(() => d.receiveRequest(bad)).toThrow(/^Bad CSeq/);
   });
 });
 
