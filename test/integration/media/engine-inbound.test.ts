@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../gateway/log.js';
 import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { MediaEngine } from '../../../gateway/media/types.js';
-import { frame, loopbackPeer, payloadOf, rtpPacket, startTrunk, until, waitConnected, type Trunk } from './peers.js';
+import { frame, loopbackPeer, startStunRefuser, payloadOf, rtpPacket, startTrunk, until, waitConnected, type Trunk } from './peers.js';
 
 function trunkOffer(port: number): string {
   return [
@@ -19,17 +19,20 @@ describe('embedded media engine: inbound call (trunk offers, browser answers)', 
   let engine: MediaEngine;
   let peer: ReturnType<typeof loopbackPeer>;
   let trunk: Trunk;
+  let stun: Awaited<ReturnType<typeof startStunRefuser>>;
 
   beforeEach(async () => {
+    stun = await startStunRefuser();
     const from = 30000 + 2 * Math.floor(Math.random() * 10000);
     engine = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: { from, to: from + 19 }, logger: createLogger('silent') });
-    peer = loopbackPeer();
+    peer = loopbackPeer(stun.port);
     trunk = await startTrunk();
   });
 
   afterEach(async () => {
     await peer.pc.close();
     await trunk.close();
+    await stun.close();
     await engine.close();
   });
 

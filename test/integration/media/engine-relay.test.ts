@@ -7,7 +7,7 @@ import type { RTCPeerConnection } from 'werift';
 import { createLogger } from '../../../gateway/log.js';
 import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { MediaEngine } from '../../../gateway/media/types.js';
-import { bindsFree, frame, loopbackPeer, payloadOf, rtpPacket, startTrunk, until, waitConnected, type Trunk } from './peers.js';
+import { bindsFree, frame, loopbackPeer, startStunRefuser, payloadOf, rtpPacket, startTrunk, until, waitConnected, type Trunk } from './peers.js';
 
 const G711 = ['PCMU', 'PCMA', 'telephone-event'];
 const range = () => {
@@ -28,16 +28,19 @@ describe('embedded media engine: browser ⇄ trunk relay', () => {
   let engine: MediaEngine;
   let peer: ReturnType<typeof loopbackPeer>;
   let trunk: Trunk;
+  let stun: Awaited<ReturnType<typeof startStunRefuser>>;
 
   beforeEach(async () => {
+    stun = await startStunRefuser();
     engine = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: range(), logger: createLogger('silent') });
-    peer = loopbackPeer();
+    peer = loopbackPeer(stun.port);
     trunk = await startTrunk();
   });
 
   afterEach(async () => {
     await peer.pc.close();
     await trunk.close();
+    await stun.close();
     await engine.close();
   });
 

@@ -3,15 +3,31 @@
 import dgram from 'node:dgram';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 
+/** werift always queries a STUN server (falling back to a public one when none is configured) and
+ *  setLocalDescription waits for the answer. This loopback stand-in answers every Binding request
+ *  at once with a bare error response (RFC 5389 §6 header: class error 0x0111, same transaction). */
+export async function startStunRefuser(): Promise<{ port: number; close(): Promise<void> }> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (msg, rinfo) => {
+    if (msg.length < 20) return;
+    const response = Buffer.alloc(20);
+    response.writeUInt16BE(0x0111, 0);
+    msg.copy(response, 4, 4, 20); // magic cookie + transaction ID
+    socket.send(response, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, close: () => new Promise((resolve) => socket.close(() => resolve())) };
+}
+
 /** A browser stand-in that can reach nothing but 127.0.0.1: host candidates on loopback only, no
- *  IPv6, no TCP, and the "STUN server" pointed at the loopback discard port (werift otherwise falls
- *  back to a public one). The test runs in a loopback-only network namespace as well. */
-export function loopbackPeer(): { pc: RTCPeerConnection; track: MediaStreamTrack; received: RtpPacket[] } {
+ *  IPv6, no TCP, and its STUN server on loopback (werift otherwise falls back to a public one). The
+ *  test runs in a loopback-only network namespace as well. */
+export function loopbackPeer(stunPort: number): { pc: RTCPeerConnection; track: MediaStreamTrack; received: RtpPacket[] } {
   const pc = new RTCPeerConnection({
     codecs: {
       audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 })],
     },
-    iceServers: [{ urls: 'stun:127.0.0.1:9' }],
+    iceServers: [{ urls: `stun:127.0.0.1:${stunPort}` }],
     iceInterfaceAddresses: { udp4: '127.0.0.1' },
     iceAdditionalHostAddresses: ['127.0.0.1'],
     iceUseIpv6: false,
