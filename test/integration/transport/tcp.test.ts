@@ -38,7 +38,7 @@ function readUntil(socket: net.Socket, pattern: RegExp): Promise<string> {
   });
 }
 
-describe('TCP transport', () => {
+describe('TCP transport', { timeout: 5000 }, () => {
   let rig: Rig | undefined;
   const sockets: net.Socket[] = [];
   afterEach(async () => {

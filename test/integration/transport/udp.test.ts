@@ -3,7 +3,7 @@ import { createResponse, getTopVia } from '../../../gateway/sip/message/index.js
 import type { SipRequest } from '../../../gateway/sip/message/types.js';
 import { header, nextMessage, request, startRig, udpClient, type Rig } from './helpers.js';
 
-describe('UDP transport', () => {
+describe('UDP transport', { timeout: 5000 }, () => {
   let rig: Rig;
   beforeEach(async () => {
     rig = await startRig();

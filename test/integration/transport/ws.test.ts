@@ -34,7 +34,7 @@ const bye = (port: number): SipRequest => ({
   body: Buffer.alloc(0),
 });
 
-describe('WebSocket transport (RFC 7118)', () => {
+describe('WebSocket transport (RFC 7118)', { timeout: 5000 }, () => {
   let rig: Rig;
   const clients: WebSocket[] = [];
   beforeEach(async () => {
