@@ -1,0 +1,290 @@
+// A small SIP-over-WebSocket client (RFC 7118) that plays the browser in integration tests: REGISTER,
+// INVITE with a Chrome-like WebRTC offer, digest answers, ACK, CANCEL, BYE; every message it receives is
+// kept in `received` for assertions. Loopback only; one connection per client.
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import { answerChallenge, pickBestChallenge } from '../../gateway/sip/auth/index.js';
+import { createResponse, getCSeq, getHeader, getTo, newBranch, newCallId, newTag, parseMessage, serializeMessage } from '../../gateway/sip/message/index.js';
+import type { HeaderField, SipMessage, SipRequest, SipResponse } from '../../gateway/sip/message/types.js';
+
+export type OfferCodec = 'opus' | 'red' | 'G722' | 'PCMU' | 'PCMA' | 'CN' | 'telephone-event';
+
+const CODEC_LINES: Record<OfferCodec, { pts: number[]; lines: string[] }> = {
+  opus: { pts: [111], lines: ['a=rtpmap:111 opus/48000/2', 'a=rtcp-fb:111 transport-cc', 'a=fmtp:111 minptime=10;useinbandfec=1'] },
+  red: { pts: [63], lines: ['a=rtpmap:63 red/48000/2', 'a=fmtp:63 111/111'] },
+  G722: { pts: [9], lines: ['a=rtpmap:9 G722/8000'] },
+  PCMU: { pts: [0], lines: ['a=rtpmap:0 PCMU/8000'] },
+  PCMA: { pts: [8], lines: ['a=rtpmap:8 PCMA/8000'] },
+  CN: { pts: [13], lines: ['a=rtpmap:13 CN/8000'] },
+  'telephone-event': { pts: [110, 126], lines: ['a=rtpmap:110 telephone-event/48000', 'a=rtpmap:126 telephone-event/8000'] },
+};
+
+const hex = (n: number): string => randomBytes(n).toString('hex');
+
+/** An SDP offer shaped like Chrome's (UDP/TLS/RTP/SAVPF, BUNDLE, ICE ufrag/pwd, DTLS fingerprint,
+ *  setup:actpass, rtcp-mux, a host candidate on 127.0.0.1). */
+export function chromeOffer(codecs: OfferCodec[] = ['opus', 'red', 'G722', 'PCMU', 'PCMA', 'CN', 'telephone-event'], candidatePort = 9): string {
+  const fingerprint = randomBytes(32).toString('hex').toUpperCase().match(/../g)!.join(':');
+  const pts = codecs.flatMap((c) => CODEC_LINES[c].pts);
+  return [
+    'v=0',
+    `o=- ${BigInt('0x' + hex(7))} 2 IN IP4 127.0.0.1`,
+    's=-',
+    't=0 0',
+    'a=group:BUNDLE 0',
+    'a=extmap-allow-mixed',
+    'a=msid-semantic: WMS',
+    `m=audio 9 UDP/TLS/RTP/SAVPF ${pts.join(' ')}`,
+    'c=IN IP4 0.0.0.0',
+    'a=rtcp:9 IN IP4 0.0.0.0',
+    `a=candidate:${hex(4)} 1 udp 2122260223 127.0.0.1 ${candidatePort} typ host generation 0 network-id 1`,
+    `a=ice-ufrag:${randomBytes(3).toString('base64url')}`,
+    `a=ice-pwd:${randomBytes(18).toString('base64url')}`,
+    'a=ice-options:trickle',
+    `a=fingerprint:sha-256 ${fingerprint}`,
+    'a=setup:actpass',
+    'a=mid:0',
+    'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+    'a=sendrecv',
+    `a=msid:- ${hex(8)}`,
+    'a=rtcp-mux',
+    ...codecs.flatMap((c) => CODEC_LINES[c].lines),
+    `a=ssrc:${parseInt(hex(3), 16)} cname:${hex(8)}`,
+    '',
+  ].join('\r\n');
+}
+
+export interface WsSipClientOptions {
+  /** ws://127.0.0.1:<port>/sip */
+  url: string;
+  user: string;
+  password: string;
+  /** Domain of our AOR and of Request-URIs (default 127.0.0.1). */
+  domain?: string;
+}
+
+interface Pending {
+  method: string;
+  branch: string;
+  onResponse(res: SipResponse): void;
+}
+
+/** An INVITE in progress. `final` resolves with the final response to the last INVITE sent (after a
+ *  407/401 answered with our credentials); a 2xx is ACKed automatically. */
+export interface OutgoingCall {
+  readonly callId: string;
+  readonly responses: SipResponse[];
+  readonly final: Promise<SipResponse>;
+  /** Resolves with the gateway's BYE (already answered 200). */
+  readonly byeReceived: Promise<SipRequest>;
+  cancel(): void;
+  bye(): Promise<SipResponse>;
+}
+
+export class WsSipClient {
+  /** Every message received, in order. */
+  readonly received: SipMessage[] = [];
+  private readonly pending = new Map<string, Pending>();
+  private readonly listeners: Array<(m: SipMessage) => void> = [];
+  private readonly host = `${hex(4)}.invalid`;
+  private readonly contactUser = hex(4);
+  private readonly fromTag = newTag();
+  private cseq = 0;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    readonly options: WsSipClientOptions,
+  ) {
+    ws.on('message', (data) => this.onData(Buffer.from(data as Buffer)));
+  }
+
+  static connect(options: WsSipClientOptions): Promise<WsSipClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(options.url, 'sip');
+      ws.once('open', () => resolve(new WsSipClient(ws, options)));
+      ws.once('error', reject);
+    });
+  }
+
+  get domain(): string {
+    return this.options.domain ?? '127.0.0.1';
+  }
+
+  get contact(): string {
+    return `<sip:${this.contactUser}@${this.host};transport=ws>`;
+  }
+
+  /** Resolves with the first received message (past or future) matching `pred`. */
+  waitFor(pred: (m: SipMessage) => boolean, timeoutMs = 10_000): Promise<SipMessage> {
+    const seen = this.received.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`waitFor: nothing matched within ${timeoutMs} ms`)), timeoutMs);
+      this.listeners.push((m) => {
+        if (!pred(m)) return;
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  }
+
+  send(msg: SipMessage): void {
+    this.ws.send(serializeMessage(msg).toString('utf8'));
+  }
+
+  /** REGISTER, answering one 401 with our credentials. Resolves with the final response. */
+  async register(expires = 600): Promise<SipResponse> {
+    const uri = `sip:${this.domain}`;
+    const callId = newCallId();
+    const build = (extra: HeaderField[]): SipRequest =>
+      this.request('REGISTER', uri, { callId, to: `<sip:${this.options.user}@${this.domain}>`, extra: [{ name: 'Contact', value: this.contact }, { name: 'Expires', value: String(expires) }, ...extra] });
+    const first = await this.transact(build([]));
+    if (first.status !== 401) return first;
+    return this.transact(build([{ name: 'Authorization', value: this.answer(first, 'REGISTER', uri) }]));
+  }
+
+  /** INVITE `number`@domain with a Chrome-like offer (or `sdp`). auth: answer one 407/401 (default true). */
+  invite(number: string, o: { sdp?: string; auth?: boolean } = {}): OutgoingCall {
+    return new Call(this, `sip:${number}@${this.domain}`, o.sdp ?? chromeOffer(), o.auth ?? true);
+  }
+
+  /** Builds an out-of-dialog request from us (new branch, next CSeq). */
+  request(method: string, uri: string, o: { callId: string; to: string; cseq?: number; branch?: string; extra?: HeaderField[]; body?: string }): SipRequest {
+    const headers: HeaderField[] = [
+      { name: 'Via', value: `SIP/2.0/WS ${this.host};branch=${o.branch ?? newBranch()}` },
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'To', value: o.to },
+      { name: 'From', value: `"Browser" <sip:${this.options.user}@${this.domain}>;tag=${this.fromTag}` },
+      { name: 'Call-ID', value: o.callId },
+      { name: 'CSeq', value: `${o.cseq ?? ++this.cseq} ${method}` },
+      ...(o.extra ?? []),
+    ];
+    if (o.body) headers.push({ name: 'Content-Type', value: 'application/sdp' });
+    return { kind: 'request', method, uri, version: 'SIP/2.0', headers, body: Buffer.from(o.body ?? '') };
+  }
+
+  /** Sends a request and resolves with its final response; `onResponse` sees provisional ones too. */
+  transact(req: SipRequest, onResponse?: (res: SipResponse) => void): Promise<SipResponse> {
+    return new Promise((resolve) => {
+      const branch = /branch=([^;\s]+)/.exec(getHeader(req, 'Via')!)![1]!;
+      this.pending.set(`${branch}|${req.method}`, {
+        method: req.method,
+        branch,
+        onResponse: (res) => {
+          onResponse?.(res);
+          if (res.status >= 200) {
+            this.pending.delete(`${branch}|${req.method}`);
+            resolve(res);
+          }
+        },
+      });
+      this.send(req);
+    });
+  }
+
+  /** The digest answer to a 401/407 (RFC 3261 §22.2, §22.3). */
+  answer(res: SipResponse, method: string, uri: string): string {
+    const name = res.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
+    const challenge = pickBestChallenge(res.headers.filter((h) => h.name.toLowerCase() === name).map((h) => h.value));
+    if (!challenge) throw new Error(`no usable challenge in ${res.status}`);
+    return answerChallenge({ challenge, username: this.options.user, password: this.options.password, method, uri });
+  }
+
+  nextCSeq(): number {
+    return ++this.cseq;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+
+  private onData(data: Buffer): void {
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(data);
+    } catch {
+      return;
+    }
+    this.received.push(msg);
+    for (const l of [...this.listeners]) l(msg);
+    if (msg.kind === 'response') {
+      const branch = /branch=([^;\s]+)/.exec(getHeader(msg, 'Via') ?? '')?.[1];
+      this.pending.get(`${branch}|${getCSeq(msg).method}`)?.onResponse(msg);
+    } else if (msg.method === 'BYE' || msg.method === 'OPTIONS') {
+      this.send(createResponse(msg, 200, 'OK'));
+    }
+  }
+}
+
+class Call implements OutgoingCall {
+  readonly callId = newCallId();
+  readonly responses: SipResponse[] = [];
+  readonly final: Promise<SipResponse>;
+  readonly byeReceived: Promise<SipRequest>;
+  private invite: SipRequest;
+  private answered: SipResponse | undefined;
+
+  constructor(
+    private readonly client: WsSipClient,
+    private readonly uri: string,
+    sdp: string,
+    auth: boolean,
+  ) {
+    this.invite = this.build(sdp, []);
+    this.final = this.run(sdp, auth);
+    this.final.catch(() => undefined);
+    this.byeReceived = client.waitFor((m) => m.kind === 'request' && m.method === 'BYE' && getHeader(m, 'Call-ID') === this.callId, 120_000) as Promise<SipRequest>;
+    this.byeReceived.catch(() => undefined);
+  }
+
+  private build(sdp: string, extra: HeaderField[]): SipRequest {
+    return this.client.request('INVITE', this.uri, { callId: this.callId, to: `<${this.uri}>`, extra: [{ name: 'Contact', value: this.client.contact }, ...extra], body: sdp });
+  }
+
+  private async run(sdp: string, auth: boolean): Promise<SipResponse> {
+    let res = await this.send(this.invite);
+    if (auth && (res.status === 407 || res.status === 401)) {
+      const name = res.status === 407 ? 'Proxy-Authorization' : 'Authorization';
+      this.invite = this.build(sdp, [{ name, value: this.client.answer(res, 'INVITE', this.uri) }]);
+      res = await this.send(this.invite);
+    }
+    return res;
+  }
+
+  private async send(invite: SipRequest): Promise<SipResponse> {
+    const res = await this.client.transact(invite, (r) => this.responses.push(r));
+    if (res.status >= 200 && res.status < 300) {
+      this.answered = res;
+      this.client.send(this.inDialog('ACK', getCSeq(invite).seq));
+    } else {
+      // RFC 3261 §17.1.1.3: the ACK for a non-2xx final response reuses the INVITE's branch and the response's To.
+      const ack = { ...invite, method: 'ACK', headers: invite.headers.filter((h) => !['content-type', 'contact', 'proxy-authorization', 'authorization'].includes(h.name.toLowerCase())).map((h) => (h.name === 'CSeq' ? { ...h, value: `${getCSeq(invite).seq} ACK` } : h.name === 'To' ? { ...h, value: getHeader(res, 'To')! } : h)), body: Buffer.alloc(0) };
+      this.client.send(ack);
+    }
+    return res;
+  }
+
+  /** A request in the dialog the 2xx created (§12.2.1.1: Request-URI = the remote Contact). */
+  private inDialog(method: string, cseq: number): SipRequest {
+    const res = this.answered!;
+    const target = /<([^>]+)>/.exec(getHeader(res, 'Contact') ?? '')?.[1] ?? this.uri;
+    return this.client.request(method, target, { callId: this.callId, to: getHeader(res, 'To')!, cseq });
+  }
+
+  cancel(): void {
+    // §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE.
+    const keep = ['via', 'max-forwards', 'to', 'from', 'call-id'];
+    const headers = this.invite.headers.filter((h) => keep.includes(h.name.toLowerCase()));
+    headers.push({ name: 'CSeq', value: `${getCSeq(this.invite).seq} CANCEL` });
+    void this.client.transact({ ...this.invite, method: 'CANCEL', headers, body: Buffer.alloc(0) });
+  }
+
+  bye(): Promise<SipResponse> {
+    if (!this.answered || getTo(this.answered).params.tag === undefined) throw new Error('bye(): the call was not answered');
+    return this.client.transact(this.inDialog('BYE', this.client.nextCSeq()));
+  }
+}
