@@ -27,16 +27,19 @@ interface Rig {
   sipp?: SippHandle;
 }
 
-async function rig(scenario: SippScenario | undefined, o: Partial<TestGatewayOptions> & { set?: Record<string, number>; trunkPort?: number } = {}): Promise<Rig> {
-  const trunkPort = o.trunkPort ?? (await freeSipPort());
+type RigOptions = Partial<TestGatewayOptions> & { set?: Record<string, number>; tcp?: boolean };
+
+async function rig(scenario: SippScenario | undefined, o: RigOptions = {}): Promise<Rig> {
+  const trunkPort = await freeSipPort();
+  const transport = o.tcp ? 'tcp' : 'udp';
   let sipp: SippHandle | undefined;
   if (scenario) {
     const media = await freeUdpPortPair();
-    sipp = startSipp({ scenario, localPort: trunkPort, mediaPort: media.rtp, traceDir, set: o.set, keys: { auth_realm: 'trunk.test' } });
+    sipp = startSipp({ scenario, localPort: trunkPort, mediaPort: media.rtp, traceDir, transport, set: o.set, keys: { auth_realm: 'trunk.test' } });
     cleanups.push(() => sipp!.stop());
     await sipp.ready;
   }
-  const gw = await startTestGateway({ trunkUri: `sip:127.0.0.1:${trunkPort}`, ...o });
+  const gw = await startTestGateway({ trunkUri: `sip:127.0.0.1:${trunkPort}${o.tcp ? ';transport=tcp' : ''}`, ...o });
   cleanups.push(() => gw.close());
   const client = await WsSipClient.connect({ url: gw.wsUrl, user: USER.name, password: USER.password });
   cleanups.push(() => client.close());
@@ -151,10 +154,28 @@ describe('outbound calls through the gateway to a SIPp trunk', () => {
     expect(received(sipp!.messages()).filter((l) => l === 'INVITE').length).toBeGreaterThan(1); // retransmitted over UDP
   });
 
-  it('an unreachable trunk (closed port): 408 or 503, never a hang', async () => {
+  it('an unreachable UDP trunk (closed port): 408 after Timer B, never a hang', async () => {
     const { client } = await rig(undefined, { timers: { t1: 100 } });
     const final = await client.invite('5551234').final;
     expect([408, 503]).toContain(final.status);
+  });
+
+  it('an unreachable TCP trunk (connection refused): 503 at once', async () => {
+    const { client } = await rig(undefined, { tcp: true });
+    const started = Date.now();
+    const final = await client.invite('5551234').final;
+    expect(final.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('a TCP trunk: INVITE/200/ACK/BYE over TCP', async () => {
+    const { client, sipp } = await rig('uas-answer', { tcp: true });
+    const call = client.invite('5551234');
+    expect((await call.final).status).toBe(200);
+    expect((await call.bye()).status).toBe(200);
+    expect(await exited(sipp!)).toBe(0);
+    expect(received(sipp!.messages())).toEqual(['INVITE', 'ACK', 'BYE']);
+    expect(traceHeader(trunkInvite(sipp!), 'Via')).toMatch(/^SIP\/2\.0\/TCP /);
   });
 });
 
