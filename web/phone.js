@@ -5,6 +5,7 @@
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
 import { createCallMachine, createRegistrationMachine } from './state.js';
 import { END_REASONS, normaliseTarget, statusReason } from './reasons.js';
+import { installChallengeShim } from './challenge.js';
 
 const AUDIO_ONLY = Object.freeze({ constraints: { audio: true, video: false } });
 
@@ -77,7 +78,7 @@ export class Phone extends EventTarget {
 
   /** @param {any} uri @param {string} user @param {string} password */
   #createUserAgent(uri, user, password) {
-    return new UserAgent({
+    const ua = new UserAgent({
       uri,
       authorizationUsername: user,
       authorizationPassword: password,
@@ -93,6 +94,8 @@ export class Phone extends EventTarget {
         onDisconnect: (/** @type {Error | undefined} */ error) => this.#onDisconnect(error),
       },
     });
+    installChallengeShim(ua);
+    return ua;
   }
 
   async #register() {
@@ -215,7 +218,9 @@ export class Phone extends EventTarget {
     session.delegate = { onBye: () => { this.endReason = END_REASONS.remoteHangup; } };
     session.stateChange.addListener((/** @type {string} */ s) => {
       if (s === SessionState.Established) this.#onEstablished(session);
-      if (s === SessionState.Terminated) this.#onTerminated(session);
+      // sip.js 0.21.2 moves an Inviter to Terminated *before* it calls requestDelegate.onReject
+      // (same tick): let that delegate record the final response's reason first.
+      if (s === SessionState.Terminated) queueMicrotask(() => this.#onTerminated(session));
     });
   }
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startBaresip, type BaresipHandle } from '../support/baresip.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
 import { writeSineWav } from '../support/tone.js';
-import { STEP_TIMEOUT } from './helpers.js';
+import { pollPage, STEP_TIMEOUT } from './helpers.js';
 
 // Code inside page.evaluate() runs in Chromium; the project compiles without the DOM lib, so the
 // few browser globals used there are declared loosely, for this module only.
@@ -165,14 +165,15 @@ describe('harness: softphone page in real Chromium (static, no gateway)', () => 
       meter.attach(stream);
       window.loop = { meter, counts: () => Promise.all([rtpCounts(a), rtpCounts(b)]) };
     });
-    await page.waitForFunction(
-      async () => {
-        const [a, b] = await window.loop.counts();
-        return a.packetsSent >= 100 && b.packetsReceived >= 100;
-      },
+    const [a, b] = await pollPage(
+      page,
+      () => window.loop.counts(),
       null,
-      { timeout: STEP_TIMEOUT, polling: 250 },
+      ([sent, got]: any) => sent.packetsSent >= 100 && got.packetsReceived >= 100,
+      '100 packets over the loopback call',
     );
+    expect(a.packetsSent).toBeGreaterThanOrEqual(100);
+    expect(b.packetsReceived).toBeGreaterThanOrEqual(100);
     await page.waitForFunction(
       () => {
         const m = window.loop.meter;

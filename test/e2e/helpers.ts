@@ -80,17 +80,36 @@ export async function callState(page: Page): Promise<{ state: string; reason: st
   return page.evaluate(() => ({ state: window.softphone.callState(), reason: window.softphone.callReason() }));
 }
 
+/**
+ * Polls `read` (run in the page) until `done` holds for its value; resolves with that value.
+ * For page values behind a Promise (getStats), which page.waitForFunction would not await.
+ */
+export async function pollPage<T, A>(
+  page: Page,
+  read: (arg: A) => Promise<T> | T,
+  arg: A,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = STEP_TIMEOUT,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = (await page.evaluate(read as never, arg)) as T; // generic A defeats Unboxed<Arg>
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250)); // poll interval, not a race fix
+  }
+}
+
 /** Waits until the browser has sent and received at least `min` audio RTP packets. */
 export async function waitForPackets(page: Page, min: number): Promise<{ packetsReceived: number; packetsSent: number }> {
-  await page.waitForFunction(
-    async (n) => {
-      const s = await window.softphone.remoteStats();
-      return s.packetsReceived >= n && s.packetsSent >= n;
-    },
-    min,
-    { timeout: STEP_TIMEOUT, polling: 250 },
+  return pollPage(
+    page,
+    () => window.softphone.remoteStats(),
+    null,
+    (s) => s.packetsReceived >= min && s.packetsSent >= min,
+    `${min} RTP packets each way`,
   );
-  return page.evaluate(() => window.softphone.remoteStats());
 }
 
 /**
