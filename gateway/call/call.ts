@@ -32,6 +32,7 @@ export class Call {
   /** Trunk events are handled one after the other (each may await the media engine). */
   private queue: Promise<void> = Promise.resolve();
   private early: { sdp: string; answer: SdpResult } | undefined;
+  private readonly unwatchFlow: () => void;
 
   constructor(
     private readonly ctx: CallContext,
@@ -42,6 +43,12 @@ export class Call {
     this.log = ctx.logger.child({ call: this.id, user: user.name });
     const legCtx = { ...ctx, logger: this.log };
     this.browser = new BrowserLeg(tx, legCtx, { onHangup: () => this.end(), onAckTimeout: () => this.end() });
+    // A browser whose WebSocket closed can neither hang up nor be reached (RFC 7118 §5): the trunk side
+    // must not stay up (and billed) without it.
+    this.unwatchFlow = tx.flow.onClose(() => {
+      this.log.info('browser connection closed');
+      this.end({ status: 480, reason: 'Temporarily Unavailable' });
+    });
   }
 
   get state(): CallState {
@@ -112,6 +119,7 @@ export class Call {
     if (this.current === 'ended') return;
     this.to('ended');
     clearTimeout(this.ringTimer);
+    this.unwatchFlow();
     this.browser.hangup(final.status, final.reason);
     this.trunk?.hangup();
     this.freeMedia();

@@ -348,6 +348,20 @@ describe('dialog housekeeping', () => {
     expect(s.transactions.method('CANCEL')).toHaveLength(1);
   });
 
+  it('the browser connection closing mid-call sends BYE to the trunk and frees media', async () => {
+    const s = setup();
+    const tx = s.invite('5551234');
+    await settle();
+    s.trunkResponds(200, { body: TRUNK_ANSWER });
+    await settle();
+    s.browserInDialog('ACK', tx);
+    s.flow.close();
+    await settle();
+    expect(s.transactions.method('BYE').map((b) => b.dest === s.flow)).toEqual([false]);
+    expect(s.media.deleted).toHaveLength(1);
+    expect(s.service.status().calls).toBe(0);
+  });
+
   it('close() ends every call', async () => {
     const s = setup();
     const tx = s.invite('5551234');
