@@ -62,4 +62,16 @@ describe('e2e: browser echo test', () => {
     expect(await dial(page, '5550000', 'ended')).toBe('ended No route (404)');
     await expect(page.textContent('#call-state')).resolves.toContain('No route (404)');
   });
+
+  it('shows why sign-in failed when the password is wrong', async () => {
+    const page = await browser.context.newPage();
+    try {
+      await openPage(page, gateway.httpUrl);
+      await expect(signIn(page, 'bob', 'not-bobs-password')).rejects.toThrow(/sign-in failed: /);
+      expect(await page.textContent('#reg-state')).toMatch(/^Registration failed: (Wrong user or password|Forbidden) \(40[13]\)$/);
+      expect(await page.isVisible('#signin')).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
 });

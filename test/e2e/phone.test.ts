@@ -47,7 +47,7 @@ describe('e2e: browser calls a real SIP phone through the trunk', () => {
     expect(await dial(page, NUMBER)).toBe('in-call');
     await baresip.waitForEvent('CALL_ESTABLISHED');
 
-    const stats = await waitForPackets(page, 120);
+    const stats = await waitForPackets(page, 150);
     expect(stats.packetsReceived).toBeGreaterThanOrEqual(100);
     expect(stats.packetsSent).toBeGreaterThanOrEqual(100);
     const tone = await waitForTone(page, 440, 3300);
