@@ -42,7 +42,7 @@ export interface TrunkLegEvents {
   onHangup(): void;
 }
 
-const noHandlers = (ctx: LegContext, what: string) => ({
+const logOnly = (ctx: LegContext, what: string) => ({
   onResponse: (res: SipResponse) => ctx.logger.debug({ status: res.status }, `${what} answered`),
   onTimeout: () => ctx.logger.info(`${what} timed out`),
   onTransportError: (err: Error) => ctx.logger.info({ err: err.message }, `${what} failed`),
@@ -270,7 +270,7 @@ export class TrunkLeg implements DialogOwner {
 
   private sendNow(req: SipRequest, dest: Target, what: string): void {
     try {
-      this.ctx.transactions.sendRequest(req, dest, noHandlers(this.ctx, what));
+      this.ctx.transactions.sendRequest(req, dest, logOnly(this.ctx, what));
     } catch (err) {
       this.ctx.logger.info({ err: (err as Error).message }, `${what} not sent`);
     }

@@ -157,7 +157,8 @@ describe('outbound calls through the gateway to a SIPp trunk', () => {
   it('an unreachable UDP trunk (closed port): 408 after Timer B, never a hang', async () => {
     const { client } = await rig(undefined, { timers: { t1: 100 } });
     const final = await client.invite('5551234').final;
-    expect([408, 503]).toContain(final.status);
+    // ICMP port-unreachable is not reported on an unconnected UDP socket: Timer B decides.
+    expect(final.status).toBe(408);
   });
 
   it('an unreachable TCP trunk (connection refused): 503 at once', async () => {

@@ -1,8 +1,10 @@
 // A gateway for the call integration tests, wired by hand (transport + transactions + media + SIP
-// service on an http.Server bound to 127.0.0.1:0) so the tests can shorten the SIP timers.
+// service on an http.Server bound to 127.0.0.1:0) like buildGateway does, but with the SIP timers
+// shortened where a test needs it (buildGateway takes no timer overrides).
 import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSipService, type SipService } from '../../../gateway/call/index.js';
+import { parsePortRange, parseSipListen } from '../../../gateway/config/load.js';
 import { configSchema, type GatewayConfig } from '../../../gateway/config/schema.js';
 import { createLogger } from '../../../gateway/log.js';
 import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
@@ -56,16 +58,12 @@ export async function startTestGateway(o: TestGatewayOptions): Promise<TestGatew
   let media: MediaEngine | undefined;
   try {
     transport = await createTransport({
-      listen: config.sip.listen.map((l) => {
-        const [kind, address, p] = l.split(':') as ['udp' | 'tcp', string, string];
-        return { transport: kind, address, port: Number(p) };
-      }),
+      listen: config.sip.listen.map(parseSipListen),
       ws: { server, path: '/sip' },
       logger: logger.child({ layer: 'transport' }),
     });
     transactions = createTransactionLayer({ transport, timers: o.timers, logger: logger.child({ layer: 'transaction' }) });
-    const [from, to] = config.media.rtpPorts.split('-').map(Number) as [number, number];
-    media = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: { from, to }, logger: logger.child({ layer: 'media' }) });
+    media = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: parsePortRange(config.media.rtpPorts), logger: logger.child({ layer: 'media' }) });
     const service = startSipService({ config, transport, transactions, media, logger: logger.child({ layer: 'call' }) });
     const parts = { transport, transactions, media };
     return {
