@@ -77,7 +77,8 @@ export class Call {
     this.log.info('echo call answered');
   }
 
-  /** §4 of the design: INVITE to the trunk with the media engine's RTP/AVP offer. */
+  /** The trunk leg: an INVITE carrying the media engine's RTP/AVP rewrite of the browser's offer (RFC 3264
+   *  §5: the offer lists only what the trunk may use — G.711 and telephone-event). */
   async startTrunk(trunk: TrunkConfig, number: string): Promise<void> {
     const offer = await this.media(() =>
       this.ctx.media.offer({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer, toProfile: 'rtp', codecs: TRUNK_CODECS }),
@@ -98,7 +99,8 @@ export class Call {
       onProvisional: (res) => this.enqueue(() => this.onTrunkProvisional(res)),
       onAnswer: (res) => this.enqueue(() => this.onTrunkAnswer(res)),
       onFailure: (outcome) => this.enqueue(async () => this.onTrunkFailure(outcome)),
-      onHangup: () => this.end(),
+      // A BYE from the trunk before the browser got its 2xx (media answer still pending) ends the attempt.
+      onHangup: () => this.end({ status: 480, reason: 'Temporarily Unavailable' }),
     });
     this.to('calling');
     this.startRingTimer();
