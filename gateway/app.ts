@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './log.js';
 import { createEmbeddedMediaEngine } from './media/index.js';
 import type { MediaEngine } from './media/types.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
-import type { TransactionLayer } from './sip/transaction/types.js';
+import type { TimerValues, TransactionLayer } from './sip/transaction/types.js';
 import { createTransport } from './sip/transport/index.js';
 import type { SipTransport, TransportKind, Address } from './sip/transport/types.js';
 
@@ -32,6 +32,8 @@ export interface Gateway {
 
 export interface BuildOptions {
   logger?: Logger;
+  /** RFC 3261 timer overrides (tests shorten T1 so Timer B fires in seconds). */
+  timers?: Partial<TimerValues>;
 }
 
 interface Running {
@@ -70,7 +72,11 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         ws: { server, path: '/sip' },
         logger: logger.child({ layer: 'transport' }),
       });
-      parts.transactions = createTransactionLayer({ transport: parts.transport, logger: logger.child({ layer: 'transaction' }) });
+      parts.transactions = createTransactionLayer({
+        transport: parts.transport,
+        timers: options.timers,
+        logger: logger.child({ layer: 'transaction' }),
+      });
       parts.media = await createEmbeddedMediaEngine({
         bindAddress: config.media.address,
         advertiseAddress: config.media.advertiseAddress,
