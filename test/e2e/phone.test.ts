@@ -9,7 +9,7 @@ import type { Gateway } from '../../gateway/app.js';
 import { startBaresip, type BaresipHandle } from '../support/baresip.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
 import { writeSineWav } from '../support/tone.js';
-import { dial, e2eConfig, hangUp, openPage, signIn, startGateway, waitForEnded, waitForPackets, waitForTone } from './helpers.js';
+import { STEP_TIMEOUT, dial, e2eConfig, hangUp, openPage, signIn, startGateway, waitForEnded, waitForPackets, waitForTone } from './helpers.js';
 
 const NUMBER = '5551234';
 
@@ -61,6 +61,19 @@ describe('e2e: browser calls a real SIP phone through the trunk', () => {
     expect(far.rxPackets).toBeGreaterThanOrEqual(100);
     expect(far.txPackets).toBeGreaterThanOrEqual(100);
     await vi.waitFor(() => expect(gateway.status().calls).toBe(0), { timeout: 10_000, interval: 100 });
+  });
+
+  it('sends keypad presses as RFC 4733 telephone-events that reach the far end', async () => {
+    const { page } = browser;
+    const from = baresip.events.length;
+    expect(await dial(page, NUMBER)).toBe('in-call');
+    await baresip.waitForEvent('CALL_ESTABLISHED', { from });
+    await waitForPackets(page, 25);
+    await page.click('#keypad button[data-key="5"]');
+    await baresip.waitForOutput(/received event: '5'/, STEP_TIMEOUT);
+    // During a call the keypad sends DTMF instead of typing into the number field.
+    expect(await page.inputValue('#number')).toBe(NUMBER);
+    expect(await hangUp(page)).toBe('Hung up');
   });
 
   it('shows the call ended when the far end hangs up', async () => {

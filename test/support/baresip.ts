@@ -62,6 +62,8 @@ export interface BaresipHandle {
   waitForEvent(type: string, opts?: { from?: number; timeoutMs?: number }): Promise<BaresipEvent>;
   /** Resolves with the stats of the `index`-th ended call (0-based). */
   waitForCallStats(index: number, timeoutMs?: number): Promise<CallStats>;
+  /** Resolves with the first match of `re` in baresip's output (e.g. /received event: '5'/). */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Sends a ctrl_tcp command (e.g. "hangup", "callstat") and resolves with its reply data. */
   command(command: string, params?: string): Promise<string>;
   hangup(): Promise<void>;
@@ -226,6 +228,10 @@ class Baresip implements BaresipHandle {
 
   waitForCallStats(index: number, timeoutMs = 30_000): Promise<CallStats> {
     return this.until(`stats of call #${index}`, () => this.callStats[index], timeoutMs);
+  }
+
+  waitForOutput(re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    return this.until(`output ${re}`, () => this.out.match(re) ?? undefined, timeoutMs);
   }
 
   async connectCtrl(): Promise<void> {
