@@ -5,7 +5,6 @@
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
 import { createCallMachine, createRegistrationMachine } from './state.js';
 import { END_REASONS, normaliseTarget, statusReason } from './reasons.js';
-import { installChallengeShim } from './challenge.js';
 
 const AUDIO_ONLY = Object.freeze({ constraints: { audio: true, video: false } });
 
@@ -94,7 +93,6 @@ export class Phone extends EventTarget {
         onDisconnect: (/** @type {Error | undefined} */ error) => this.#onDisconnect(error),
       },
     });
-    installChallengeShim(ua);
     return ua;
   }
 

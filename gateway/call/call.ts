@@ -119,13 +119,15 @@ export class Call {
    *  BYE, and the media session is freed. Idempotent. */
   end(final: BrowserFinal = { status: 500, reason: 'Server Internal Error' }): void {
     if (this.current === 'ended') return;
+    const wasAnswered = this.current === 'answered';
     this.to('ended');
     clearTimeout(this.ringTimer);
     this.unwatchFlow();
     this.browser.hangup(final.status, final.reason);
     this.trunk?.hangup();
     this.freeMedia();
-    this.log.info({ final: final.status }, 'call ended');
+    // An answered call ends with BYE; `final` only reaches a browser whose INVITE was still unanswered.
+    this.log.info(wasAnswered ? { after: 'answer' } : { final: final.status, reason: final.reason }, 'call ended');
     this.onEnded(this);
   }
 

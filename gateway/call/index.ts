@@ -32,9 +32,9 @@ export interface SipService {
 
 export function startSipService(deps: SipServiceDeps): SipService {
   const { config, transactions, logger } = deps;
-  // MD5 first: sip.js 0.21 answers only the first challenge, and only MD5 (RFC 8760 §2.4 lets the server
-  // order them; SHA-256 stays on offer for clients that pick the strongest one).
-  const digest = createDigestServer({ realm: realmOf(config), algorithms: ['MD5', 'SHA-256'] });
+  // RFC 8760 §2.4: one challenge per algorithm, most preferred first — SHA-256, then MD5. The order also
+  // suits sip.js 0.21, whose parser keeps only the LAST challenge header and whose digest is MD5-only.
+  const digest = createDigestServer({ realm: realmOf(config), algorithms: ['SHA-256', 'MD5'] });
   const registrar = createRegistrar({ config, digest, logger: logger.child({ component: 'registrar' }) });
   const registry = new DialogRegistry();
   const calls = new CallTable();
