@@ -13,7 +13,11 @@ describe('INVITE authentication and routing', () => {
     const tx = s.invite('5551234', { auth: false });
     await settle();
     expect(tx.statuses).toEqual([407]);
-    expect(getHeader(tx.last, 'Proxy-Authenticate')).toMatch(/^Digest realm="gw.test".*algorithm=MD5/);
+    // RFC 8760 §2.4: one challenge per algorithm, most preferred first (sip.js keeps the last: MD5).
+    const challenges = tx.last.headers.filter((h) => h.name === 'Proxy-Authenticate').map((h) => h.value);
+    expect(challenges).toHaveLength(2);
+    expect(challenges[0]).toMatch(/^Digest realm="gw.test".*algorithm=SHA-256/);
+    expect(challenges[1]).toMatch(/^Digest realm="gw.test".*algorithm=MD5/);
     expect(s.transactions.method('INVITE')).toHaveLength(0);
     expect(s.media.calls).toHaveLength(0);
   });
