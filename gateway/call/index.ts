@@ -44,7 +44,7 @@ export function startSipService(deps: SipServiceDeps): SipService {
   function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void {
     const call = new Call(callCtx, tx, user, (c) => calls.remove(c));
     calls.add(call);
-    const started = r.kind === 'trunk' ? call.startTrunk(r.trunk, r.number) : call.startEcho();
+    const started = r.kind === 'trunk' ? call.startTrunk(r.trunk, r.number) : r.kind === 'echo' ? call.startEcho() : Promise.resolve(call.end({ status: 404, reason: 'No Route' }));
     started.catch((err: Error) => {
       call.log.error({ err: err.message }, 'call setup failed');
       call.end();

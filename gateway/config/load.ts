@@ -25,7 +25,7 @@ function describeIssue(issue: ZodIssue): string {
     return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
   if (issue.code === 'invalid_union') {
-    return `${keyPath(issue.path)}: expected { match, trunk } or { match, echo: true }`;
+    return `${keyPath(issue.path)}: expected { match, trunk }, { match, echo: true } or { match, user }`;
   }
   return `${keyPath(issue.path)}: ${issue.message}`;
 }

@@ -32,11 +32,30 @@ const regex = z.string().refine((s) => {
   }
 }, 'not a valid regular expression');
 
+/** A user's own PBX account: while the user is registered here, the gateway keeps a registration for
+ *  it there; calls to that account ring the user; the user's calls go out through that PBX. */
+export const upstreamSchema = z
+  .object({
+    registrar: z.string().regex(/^sips?:/, 'expected a sip: URI, e.g. "sip:pbx.example.com;transport=udp"'),
+    username: z.string().min(1),
+    password: z.string().min(1),
+    /** Domain of the account's AOR (sip:username@domain); default: the registrar's host. */
+    domain: z.string().min(1).optional(),
+    /** Requested registration lifetime in seconds. */
+    expires: z.number().int().min(60).max(86400).default(600),
+  })
+  .strict();
+
 export const userSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9._~+-]{1,64}$/, 'user names are 1-64 of A-Z a-z 0-9 . _ ~ + -'),
     password: z.string().min(1),
     callerId: z.string().min(1).optional(),
+    /** A short number other users dial to reach this user (the name is dialable too). */
+    extension: z.string().regex(/^[0-9*#+]{1,15}$/, 'extensions are 1-15 of 0-9 * # +').optional(),
+    /** Numbers (DIDs) that, called in from a trunk, ring this user. */
+    dids: z.array(z.string().regex(/^\+?[0-9]{1,20}$/, 'a DID is digits with an optional leading +')).default([]),
+    upstream: upstreamSchema.optional(),
   })
   .strict();
 
@@ -46,17 +65,27 @@ export const trunkSchema = z
     uri: z.string().regex(/^sips?:/, 'expected a sip: URI, e.g. "sip:trunk.example.com:5060;transport=udp"'),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
+    /** Register to the trunk with username/password (RFC 3261 §10), refreshing before expiry. */
+    register: z.boolean().default(false),
+    /** Requested registration lifetime in seconds (with register: true). */
+    registerExpires: z.number().int().min(60).max(86400).default(600),
+    /** Source addresses (IPs) allowed to send calls in from this trunk, besides the URI host's. */
+    addresses: z.array(z.string().min(1)).default([]),
   })
   .strict();
 
 export const routeSchema = z.union([
   z.object({ match: regex, trunk: z.string().min(1) }).strict(),
   z.object({ match: regex, echo: z.literal(true) }).strict(),
+  z.object({ match: regex, user: z.string().min(1) }).strict(),
 ]);
+
+/** PEM files for HTTPS/WSS (the page and /sip) and SIP over TLS. */
+export const tlsSchema = z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict();
 
 export const configSchema = z
   .object({
-    http: z.object({ listen: hostPort.default('127.0.0.1:8080') }).strict().default({}),
+    http: z.object({ listen: hostPort.default('127.0.0.1:8080'), tls: tlsSchema.optional() }).strict().default({}),
     sip: z
       .object({
         listen: z.array(sipListen).min(1).default(['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']),
@@ -70,6 +99,16 @@ export const configSchema = z
         rtpPorts: portRange.default('20000-20999'),
         address: z.string().min(1).default('127.0.0.1'),
         advertiseAddress: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    registrar: z
+      .object({
+        /** File where UDP/TCP registrations are kept across restarts (WebSocket ones die with their
+         *  connection). Relative paths are relative to the config file. Absent: memory only. */
+        store: z.string().min(1).optional(),
+        minExpires: z.number().int().min(1).default(60),
+        maxExpires: z.number().int().min(60).default(3600),
       })
       .strict()
       .default({}),
@@ -88,9 +127,26 @@ export const configSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     const trunkNames = new Set(cfg.trunks.map((t) => t.name));
+    const userNames = new Set(cfg.users.map((u) => u.name));
     cfg.routes.forEach((r, i) => {
       if ('trunk' in r && !trunkNames.has(r.trunk)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'trunk'], message: `no trunk named "${r.trunk}" in trunks` });
+      }
+      if ('user' in r && !userNames.has(r.user)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'user'], message: `no user named "${r.user}" in users` });
+      }
+    });
+    const dids = new Map<string, string>();
+    cfg.users.forEach((u, i) => {
+      u.dids.forEach((d, j) => {
+        const owner = dids.get(d);
+        if (owner) ctx.addIssue({ code: 'custom', path: ['users', i, 'dids', j], message: `DID ${d} already belongs to "${owner}"` });
+        dids.set(d, u.name);
+      });
+    });
+    cfg.trunks.forEach((t, i) => {
+      if (t.register && !(t.username && t.password)) {
+        ctx.addIssue({ code: 'custom', path: ['trunks', i, 'register'], message: 'register: true needs username and password' });
       }
     });
     const seen = new Set<string>();
@@ -104,3 +160,5 @@ export type GatewayConfig = z.infer<typeof configSchema>;
 export type UserConfig = z.infer<typeof userSchema>;
 export type TrunkConfig = z.infer<typeof trunkSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type TlsConfig = z.infer<typeof tlsSchema>;

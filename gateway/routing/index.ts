@@ -7,11 +7,12 @@
 // - Routes are tried in order; the first whose `match` matches wins.
 // - `match` is an ordinary JavaScript RegExp tested against the normalised string. It is NOT implicitly
 //   anchored: write "^1\d{10}$" to require a whole-string match ("555" alone matches "0555123").
-import type { GatewayConfig, RouteConfig, TrunkConfig } from '../config/schema.js';
+import type { GatewayConfig, RouteConfig, TrunkConfig, UserConfig } from '../config/schema.js';
 
 export type RouteResult =
   | { kind: 'trunk'; trunk: TrunkConfig; number: string }
   | { kind: 'echo'; number: string }
+  | { kind: 'user'; user: UserConfig; number: string }
   | { kind: 'none'; number: string };
 
 const VISUAL_SEPARATORS = /[\s\-.()]/g;
@@ -35,12 +36,16 @@ function patternOf(route: RouteConfig): RegExp {
 
 /** Where a call to `dialled` goes. `number` is the normalised string, to be used as the trunk's
  *  Request-URI user part. An empty number never matches (nothing was dialled). */
-export function route(dialled: string, config: Pick<GatewayConfig, 'routes' | 'trunks'>): RouteResult {
+export function route(dialled: string, config: Pick<GatewayConfig, 'routes' | 'trunks' | 'users'>): RouteResult {
   const number = normalizeDialled(dialled);
   if (number === '') return { kind: 'none', number };
   for (const r of config.routes) {
     if (!patternOf(r).test(number)) continue;
     if ('echo' in r) return { kind: 'echo', number };
+    if ('user' in r) {
+      const user = config.users.find((u) => u.name === r.user);
+      return user ? { kind: 'user', user, number } : { kind: 'none', number };
+    }
     const trunk = config.trunks.find((t) => t.name === r.trunk);
     // The schema guarantees the trunk exists; a hand-built config that breaks this routes nowhere.
     return trunk ? { kind: 'trunk', trunk, number } : { kind: 'none', number };

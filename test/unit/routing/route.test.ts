@@ -47,11 +47,11 @@ describe('route', () => {
     expect(route(' - ', { ...config, routes: [{ match: '.*', echo: true }] }).kind).toBe('none');
   });
   it('treats match as an unanchored JS RegExp', () => {
-    const cfg = { trunks: config.trunks, routes: [{ match: '555', trunk: 'us' }] };
+    const cfg = { trunks: config.trunks, users: [], routes: [{ match: '555', trunk: 'us' }] };
     expect(route('0555123', cfg).kind).toBe('trunk');
     expect(route('0554123', cfg).kind).toBe('none');
   });
   it('routes nowhere when a hand-built config names a missing trunk', () => {
-    expect(route('1', { trunks: [], routes: [{ match: '1', trunk: 'ghost' }] }).kind).toBe('none');
+    expect(route('1', { trunks: [], users: [], routes: [{ match: '1', trunk: 'ghost' }] }).kind).toBe('none');
   });
 });
