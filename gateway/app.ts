@@ -14,7 +14,7 @@ import type { TimerValues, TransactionLayer } from './sip/transaction/types.js';
 import { createTransport } from './sip/transport/index.js';
 import type { SipTransport, TransportKind, Address } from './sip/transport/types.js';
 
-export interface GatewayStatus {
+export interface GatewayStatus extends Record<string, unknown> {
   calls: number;
   registrations: number;
   sip: Partial<Record<TransportKind, Address>>;
@@ -57,8 +57,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       const a = running?.transport.localAddress(kind);
       if (a) sip[kind] = a;
     }
+    // The SIP service reports calls, registrations and whatever else it tracks (trunk registrations …).
     const s = running?.service.status() ?? { calls: 0, registrations: 0 };
-    return { calls: s.calls, registrations: s.registrations, sip };
+    return { ...s, sip };
   };
 
   async function doStart(): Promise<void> {

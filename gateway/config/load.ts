@@ -1,5 +1,6 @@
 // Load and validate the YAML configuration once, at start. Every error names the file and the key.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { configSchema, type GatewayConfig } from './schema.js';
@@ -49,7 +50,18 @@ export function loadConfigFile(file: string): GatewayConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
   }
-  return parseConfig(doc.toJS(), file);
+  return resolvePaths(parseConfig(doc.toJS(), file), path.dirname(path.resolve(file)));
+}
+
+/** File paths in the config (TLS PEM files, the registration store) are relative to the config file. */
+function resolvePaths(config: GatewayConfig, dir: string): GatewayConfig {
+  const abs = (p: string): string => path.resolve(dir, p);
+  const tls = config.http.tls && { cert: abs(config.http.tls.cert), key: abs(config.http.tls.key) };
+  return {
+    ...config,
+    http: { ...config.http, ...(tls ? { tls } : {}) },
+    registrar: { ...config.registrar, ...(config.registrar.store ? { store: abs(config.registrar.store) } : {}) },
+  };
 }
 
 /** "host:port" → parts; IPv6 in brackets. */
