@@ -1,0 +1,33 @@
+// Runs the embedded media engine alone in its own process, so the benchmark can read its CPU time
+// and memory from /proc just as it does rtpengine's. Controlled over IPC with offer/answer/delete.
+import { createLogger } from '../gateway/log.js';
+import { createEmbeddedMediaEngine } from '../gateway/media/index.js';
+
+type Command =
+  | { id: number; op: 'offer'; callId: string; fromTag: string; sdp: string }
+  | { id: number; op: 'answer'; callId: string; fromTag: string; toTag: string; sdp: string }
+  | { id: number; op: 'delete'; callId: string };
+
+const from = Number(process.env.BENCH_PORT_MIN ?? 31000);
+const engine = await createEmbeddedMediaEngine({
+  bindAddress: '127.0.0.1',
+  portRange: { from, to: from + 4999 },
+  logger: createLogger('silent'),
+});
+
+process.on('message', (cmd: Command) => {
+  const run = async (): Promise<string | undefined> => {
+    if (cmd.op === 'offer') return (await engine.offer({ callId: cmd.callId, fromTag: cmd.fromTag, sdp: cmd.sdp, toProfile: 'rtp' })).sdp;
+    if (cmd.op === 'answer') return (await engine.answer({ callId: cmd.callId, fromTag: cmd.fromTag, toTag: cmd.toTag, sdp: cmd.sdp })).sdp;
+    await engine.delete(cmd.callId);
+    return undefined;
+  };
+  run().then(
+    (sdp) => process.send?.({ id: cmd.id, sdp }),
+    (err: Error) => process.send?.({ id: cmd.id, error: err.message }),
+  );
+});
+process.send?.({ ready: true });
+process.on('disconnect', () => {
+  void engine.close().then(() => process.exit(0));
+});

@@ -1,0 +1,104 @@
+// The two media engines under test, behind one offer/answer/delete shape (rtpengine's ng protocol).
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { NgClient } from './ng.js';
+
+export interface BenchEngine {
+  readonly name: string;
+  readonly pid: number;
+  offer(callId: string, fromTag: string, sdp: string): Promise<string>;
+  answer(callId: string, fromTag: string, toTag: string, sdp: string): Promise<string>;
+  delete(callId: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+/** rtpengine in userspace (--table=-1: no kernel forwarding), one ng port, loopback only. */
+export async function startRtpengine(ngPort: number, portMin: number): Promise<BenchEngine> {
+  const child = spawn(
+    '/usr/bin/rtpengine',
+    ['--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`, `--port-min=${portMin}`,
+      `--port-max=${portMin + 4999}`, '--foreground', '--log-stderr', '--log-level=3'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const ng = new NgClient('127.0.0.1', ngPort);
+  for (let i = 0; ; i++) {
+    try {
+      await ng.request({ command: 'ping' }, 200);
+      break;
+    } catch (err) {
+      if (i > 50 || child.exitCode !== null) throw new Error(`rtpengine did not start: ${stderr || (err as Error).message}`);
+    }
+  }
+  const sdpOf = (r: Record<string, unknown>): string => String(r.sdp);
+  return {
+    name: 'rtpengine (userspace)',
+    pid: child.pid!,
+    offer: async (callId, fromTag, sdp) => sdpOf(await ng.request({ command: 'offer', 'call-id': callId, 'from-tag': fromTag, sdp })),
+    answer: async (callId, fromTag, toTag, sdp) =>
+      sdpOf(await ng.request({ command: 'answer', 'call-id': callId, 'from-tag': fromTag, 'to-tag': toTag, sdp })),
+    delete: async (callId) => {
+      await ng.request({ command: 'delete', 'call-id': callId });
+    },
+    stop: async () => {
+      ng.close();
+      await stopChild(child);
+    },
+  };
+}
+
+/** The embedded engine, alone in a child process (bench/engine-child.ts). */
+export async function startEmbedded(portMin: number): Promise<BenchEngine> {
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const child = fork(path.join(here, 'engine-child.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_PORT_MIN: String(portMin) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (sdp: string) => void; reject: (e: Error) => void }>();
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.on('message', (m: { ready?: boolean; id?: number; sdp?: string; error?: string }) => {
+      if (m.ready) return resolve();
+      const p = pending.get(m.id!);
+      pending.delete(m.id!);
+      if (m.error) p?.reject(new Error(m.error));
+      else p?.resolve(m.sdp ?? '');
+    });
+  });
+  const call = (cmd: Record<string, unknown>): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      pending.set(id, { resolve, reject });
+      child.send({ ...cmd, id });
+    });
+  return {
+    name: 'embedded (this gateway)',
+    pid: child.pid!,
+    offer: (callId, fromTag, sdp) => call({ op: 'offer', callId, fromTag, sdp }),
+    answer: (callId, fromTag, toTag, sdp) => call({ op: 'answer', callId, fromTag, toTag, sdp }),
+    delete: async (callId) => {
+      await call({ op: 'delete', callId });
+    },
+    stop: async () => {
+      child.disconnect();
+      await stopChild(child);
+    },
+  };
+}
