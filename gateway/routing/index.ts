@@ -52,3 +52,43 @@ export function route(dialled: string, config: Pick<GatewayConfig, 'routes' | 't
   }
   return { kind: 'none', number };
 }
+
+type Directory = Pick<GatewayConfig, 'routes' | 'users'>;
+
+/** A DID matches the dialled number exactly, or up to a leading "+" (trunks write E.164 either way). */
+function sameNumber(did: string, number: string): boolean {
+  return did === number || did.replace(/^\+/, '') === number.replace(/^\+/, '');
+}
+
+/** The user owning `dialled` as a DID (users[].dids), if any. */
+export function didOwner(dialled: string, config: Pick<GatewayConfig, 'users'>): UserConfig | undefined {
+  const number = normalizeDialled(dialled);
+  if (number === '') return undefined;
+  return config.users.find((u) => u.dids.some((d) => sameNumber(d, number)));
+}
+
+/** The user a name or extension designates (users[].name, users[].extension). */
+export function localUser(dialled: string, config: Pick<GatewayConfig, 'users'>): UserConfig | undefined {
+  const number = normalizeDialled(dialled);
+  if (number === '') return undefined;
+  return config.users.find((u) => u.name === number || u.extension === number);
+}
+
+/** A call coming in from a trunk or a PBX: the user a number rings — users[].dids first, then the
+ *  first route { match, user } that matches (only user routes are tried: trunk routes and the echo
+ *  line are for calls going out, never for calls coming in). */
+export function inboundUser(dialled: string, config: Directory): UserConfig | undefined {
+  const owner = didOwner(dialled, config);
+  if (owner) return owner;
+  const r = route(dialled, { users: config.users, trunks: [], routes: config.routes.filter((x) => 'user' in x) });
+  return r.kind === 'user' ? r.user : undefined;
+}
+
+/** A call dialled by an authenticated user: another user's name or extension first, then a DID of a
+ *  local user (no trip through the trunk), then the routes in order. */
+export function routeFromUser(dialled: string, config: Pick<GatewayConfig, 'routes' | 'trunks' | 'users'>): RouteResult {
+  const number = normalizeDialled(dialled);
+  const user = localUser(number, config) ?? didOwner(number, config);
+  if (user) return { kind: 'user', user, number };
+  return route(number, config);
+}
