@@ -1,0 +1,95 @@
+// Which trunk (if any) an inbound INVITE comes from: only trunks may send calls in. The decision uses
+// the packet's source IP (the flow's remote address), never a header a sender can write. A trunk's
+// addresses are its URI host — a numeric IP as it is, a name resolved with dns.lookup at start and
+// refreshed periodically — plus trunks[].addresses (IPs, or names resolved the same way).
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { TrunkConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { parseUri } from '../sip/message/index.js';
+import type { Flow } from '../sip/transport/types.js';
+
+/** All addresses of a host name. */
+export type AddressLookup = (host: string) => Promise<string[]>;
+
+export interface TrunkAclOptions {
+  trunks: readonly TrunkConfig[];
+  logger: Logger;
+  lookup?: AddressLookup;
+  /** How often names are resolved again (ms). Default 5 minutes. */
+  refreshMs?: number;
+}
+
+export interface TrunkAcl {
+  /** The trunk a request on this flow comes from, or undefined. WebSocket flows are browsers, never trunks. */
+  trunkFor(flow: Flow): TrunkConfig | undefined;
+  /** Resolves every name again (also run at start and every refreshMs). Never rejects. */
+  refresh(): Promise<void>;
+  close(): void;
+}
+
+export const DEFAULT_ACL_REFRESH_MS = 5 * 60_000;
+
+async function lookupAll(host: string): Promise<string[]> {
+  const found = await dnsLookup(host, { all: true });
+  return found.map((a) => a.address);
+}
+
+/** Comparable form of an IP: no brackets, no IPv4-mapped prefix, lower case. */
+export function normalizeIp(ip: string): string {
+  return ip.replace(/^\[(.*)\]$/, '$1').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1').toLowerCase();
+}
+
+/** The hosts that identify a trunk: its URI host (or maddr) and its configured addresses. */
+export function trunkHosts(trunk: TrunkConfig): string[] {
+  const hosts = [...trunk.addresses];
+  try {
+    const uri = parseUri(trunk.uri);
+    hosts.unshift(uri.params.maddr ?? uri.host);
+  } catch {
+    // The schema checked the scheme only; an unparsable URI contributes no address.
+  }
+  return hosts.map(normalizeIp).filter((h) => h !== '');
+}
+
+export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
+  const lookup = o.lookup ?? lookupAll;
+  // Numeric hosts are fixed; names map to their last successful resolution.
+  const resolved = new Map<string, string[]>();
+  let closed = false;
+
+  async function resolveName(name: string): Promise<void> {
+    try {
+      const ips = (await lookup(name)).map(normalizeIp);
+      if (!closed) resolved.set(name, ips);
+    } catch (err) {
+      // A failed refresh keeps the previous addresses (a DNS hiccup must not cut a trunk off).
+      o.logger.warn({ host: name, err: (err as Error).message }, 'trunk address lookup failed');
+    }
+  }
+
+  const names = [...new Set(o.trunks.flatMap(trunkHosts).filter((h) => isIP(h) === 0))];
+  const refresh = async (): Promise<void> => {
+    await Promise.all(names.map(resolveName));
+  };
+  const timer = names.length > 0 ? setInterval(() => void refresh(), o.refreshMs ?? DEFAULT_ACL_REFRESH_MS) : undefined;
+  timer?.unref();
+  void refresh();
+
+  function addressesOf(trunk: TrunkConfig): string[] {
+    return trunkHosts(trunk).flatMap((h) => (isIP(h) !== 0 ? [h] : (resolved.get(h) ?? [])));
+  }
+
+  return {
+    trunkFor(flow) {
+      if (flow.transport === 'ws' || flow.transport === 'wss') return undefined;
+      const source = normalizeIp(flow.remote.address);
+      return o.trunks.find((t) => addressesOf(t).includes(source));
+    },
+    refresh,
+    close() {
+      closed = true;
+      clearInterval(timer);
+    },
+  };
+}
