@@ -5,3 +5,4 @@ export { DEFAULTS as TRANSPORT_DEFAULTS } from './options.js';
 export { selectResponseDestination, stampInboundVia, type ResponseDestination } from './addressing.js';
 export { TransportError } from './types.js';
 export type { Address, Flow, SipTransport, Target, TransportKind } from './types.js';
+export { tlsSettingsFor, type TlsPeer, type TlsClientOptions, type TlsServerCredentials } from './tls.js';

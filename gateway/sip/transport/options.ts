@@ -2,9 +2,11 @@
 import type http from 'node:http';
 import type https from 'node:https';
 import type { Logger } from '../../log.js';
+import type { TlsClientOptions, TlsServerCredentials } from './tls.js';
 
 export interface ListenSpec {
-  transport: 'udp' | 'tcp';
+  /** 'tls' needs TransportOptions.tlsServer (the certificate the listener presents). */
+  transport: 'udp' | 'tcp' | 'tls';
   address: string;
   /** 0 picks a free port; localAddress() reports the bound one. */
   port: number;
@@ -22,12 +24,16 @@ export interface WsListenSpec {
 export interface TransportOptions {
   listen: ListenSpec[];
   ws?: WsListenSpec;
+  /** Certificate and key (PEM) for 'tls' listening points. */
+  tlsServer?: TlsServerCredentials;
+  /** Enables outbound SIP over TLS (targets with transport 'tls'). Absent: such sends fail. */
+  tlsClient?: TlsClientOptions;
   logger: Logger;
   /** Largest accepted message (datagram, framed stream message, WS message). Default 65535. */
   maxMessageBytes?: number;
-  /** Close a TCP connection after this long without traffic. Default 10 min. */
+  /** Close a TCP/TLS connection after this long without traffic. Default 10 min. */
   tcpIdleTimeoutMs?: number;
-  /** Give up an outbound TCP connect after this long. Default 10 s. */
+  /** Give up an outbound TCP connect (TLS: connect and handshake) after this long. Default 10 s. */
   tcpConnectTimeoutMs?: number;
   /** WebSocket ping period; a socket that has not answered the previous ping is terminated. Default 30 s. */
   wsPingIntervalMs?: number;

@@ -1,6 +1,7 @@
-// TCP: a listening server plus a pool of connections, inbound and outbound, reused per remote address
-// (RFC 3261 §18.1.1 "a client SHOULD reuse an existing connection to the same destination"). Each
-// connection is framed by Content-Length (RFC 3261 §18.3). TLS will plug in as another Dialer/kind.
+// Stream transports (TCP, and TLS through ./tls.ts): a listening server plus a pool of connections, inbound
+// and outbound, reused per remote address (RFC 3261 §18.1.1 "a client SHOULD reuse an existing connection
+// to the same destination"). Each connection is framed by Content-Length (RFC 3261 §18.3). TLS differs only
+// in how a socket is dialled/accepted (a Dialer, a server factory); framing and state are shared.
 import net from 'node:net';
 import type { Logger } from '../../log.js';
 import { FramingError, StreamFramer } from '../message/index.js';
@@ -8,7 +9,9 @@ import { SipParseError } from '../message/types.js';
 import { addressKey, normalizeHost } from './addressing.js';
 import type { ConnState } from './conn-state.js';
 import { ConnectionFlow, newFlowId } from './flow.js';
-import { TransportError, type Address } from './types.js';
+import { TransportError, type Address, type Target } from './types.js';
+
+export type StreamKind = 'tcp' | 'tls';
 
 export interface StreamDeps {
   logger: Logger;
@@ -16,21 +19,34 @@ export interface StreamDeps {
   idleTimeoutMs: number;
   connectTimeoutMs: number;
   /** One framed message. Must not throw. */
-  onMessage(data: Buffer, flow: TcpFlow): void;
+  onMessage(data: Buffer, flow: StreamFlow): void;
   /** The byte stream cannot be framed any more: answer if possible; the connection is closed after. */
-  onFramingError(err: SipParseError, flow: TcpFlow): Promise<void>;
+  onFramingError(err: SipParseError, flow: StreamFlow): Promise<void>;
   onListenerError(err: unknown): void;
 }
 
-export class TcpFlow extends ConnectionFlow {
+/** A dialled socket and the event that says it is ready for SIP ('secureConnect' once TLS is up). */
+export interface Dialled {
+  socket: net.Socket;
+  readyEvent: 'connect' | 'secureConnect';
+}
+
+/** Opens a socket toward a target; may reject (e.g. no usable TLS settings) with TransportError. */
+export type Dialer = (remote: Address, target: Target) => Promise<Dialled>;
+
+export const tcpDialer: Dialer = (remote) =>
+  Promise.resolve({ socket: net.connect({ host: remote.address, port: remote.port }), readyEvent: 'connect' });
+
+export class StreamFlow extends ConnectionFlow {
   constructor(
     readonly socket: net.Socket,
+    kind: StreamKind,
     local: Address,
     remote: Address,
     initial: ConnState,
     onListenerError: (err: unknown) => void,
   ) {
-    super(newFlowId('tcp'), 'tcp', local, remote, initial, onListenerError);
+    super(newFlowId(kind), kind, local, remote, initial, onListenerError);
   }
 
   write(data: Buffer): Promise<void> {
@@ -64,13 +80,13 @@ function frame(framer: StreamFramer, chunk: Buffer, maxBytes: number): { message
 }
 
 /** Framing, idle timeout and close handling for one open connection. */
-function wireConnection(flow: TcpFlow, deps: StreamDeps): void {
+function wireConnection(flow: StreamFlow, deps: StreamDeps): void {
   const { socket } = flow;
   const framer = new StreamFramer();
   let broken = false;
   // RFC 3261 §18.1.1 leaves connection lifetime to the implementation: close after idleTimeoutMs quiet.
   socket.setTimeout(deps.idleTimeoutMs, () => {
-    deps.logger.debug({ flow: flow.id }, 'tcp connection idle, closing');
+    deps.logger.debug({ flow: flow.id }, `${flow.transport} connection idle, closing`);
     socket.destroy();
   });
   socket.on('data', (chunk: Buffer) => {
@@ -86,26 +102,30 @@ function wireConnection(flow: TcpFlow, deps: StreamDeps): void {
   });
 }
 
-export class TcpConnections {
-  private readonly pool = new Map<string, TcpFlow>();
-  private readonly pending = new Map<string, Promise<TcpFlow>>();
-  private readonly all = new Set<TcpFlow>();
+export class StreamConnections {
+  private readonly pool = new Map<string, StreamFlow>();
+  private readonly pending = new Map<string, Promise<StreamFlow>>();
+  private readonly all = new Set<StreamFlow>();
 
-  constructor(private readonly deps: StreamDeps) {}
+  constructor(
+    readonly kind: StreamKind,
+    private readonly deps: StreamDeps,
+    private readonly dialer: Dialer = tcpDialer,
+  ) {}
 
-  /** An accepted inbound connection. */
-  adopt(socket: net.Socket): TcpFlow {
+  /** An accepted inbound connection (for TLS: once the handshake completed). */
+  adopt(socket: net.Socket): StreamFlow {
     const local = socketAddress(socket.localAddress, socket.localPort);
     const remote = socketAddress(socket.remoteAddress, socket.remotePort);
-    const flow = new TcpFlow(socket, local, remote, 'open', this.deps.onListenerError);
+    const flow = new StreamFlow(socket, this.kind, local, remote, 'open', this.deps.onListenerError);
     this.track(flow);
     wireConnection(flow, this.deps);
-    this.deps.logger.debug({ flow: flow.id, remote }, 'tcp connection accepted');
+    this.deps.logger.debug({ flow: flow.id, remote }, `${this.kind} connection accepted`);
     return flow;
   }
 
   /** An open connection to the target: reused if one exists, else dialled. Rejects with TransportError. */
-  connect(target: Address): Promise<TcpFlow> {
+  connect(target: Target): Promise<StreamFlow> {
     const key = addressKey(target);
     const open = this.pool.get(key);
     if (open?.alive) return Promise.resolve(open);
@@ -116,40 +136,41 @@ export class TcpConnections {
     return dialing;
   }
 
-  private dial(target: Address): Promise<TcpFlow> {
+  private async dial(target: Target): Promise<StreamFlow> {
     const remote = { address: normalizeHost(target.address), port: target.port };
-    const socket = net.connect({ host: remote.address, port: remote.port });
-    const flow = new TcpFlow(socket, { address: '', port: 0 }, remote, 'connecting', this.deps.onListenerError);
+    const { socket, readyEvent } = await this.dialer(remote, target);
+    const flow = new StreamFlow(socket, this.kind, { address: '', port: 0 }, remote, 'connecting', this.deps.onListenerError);
     this.track(flow);
     return new Promise((resolve, reject) => {
+      // The timeout covers the TLS handshake too: a peer that accepts but never answers is given up.
       const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), this.deps.connectTimeoutMs);
       const onError = (err: Error): void => {
         clearTimeout(timer);
-        reject(new TransportError(`tcp connect to ${addressKey(remote)} failed: ${err.message}`));
+        reject(new TransportError(`${this.kind} connect to ${addressKey(remote)} failed: ${err.message}`));
       };
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(readyEvent, () => {
         clearTimeout(timer);
         socket.off('error', onError);
         Object.assign(flow.local, socketAddress(socket.localAddress, socket.localPort));
         flow.markOpen();
         wireConnection(flow, this.deps);
-        this.deps.logger.debug({ flow: flow.id, remote }, 'tcp connection opened');
+        this.deps.logger.debug({ flow: flow.id, remote }, `${this.kind} connection opened`);
         resolve(flow);
       });
     });
   }
 
-  private track(flow: TcpFlow): void {
+  private track(flow: StreamFlow): void {
     const key = addressKey(flow.remote);
     this.all.add(flow);
     this.pool.set(key, flow);
-    flow.socket.on('error', (err) => this.deps.logger.debug({ flow: flow.id, err: err.message }, 'tcp socket error'));
+    flow.socket.on('error', (err) => this.deps.logger.debug({ flow: flow.id, err: err.message }, `${this.kind} socket error`));
     flow.socket.on('close', () => {
       this.all.delete(flow);
       if (this.pool.get(key) === flow) this.pool.delete(key);
       flow.markClosed();
-      this.deps.logger.debug({ flow: flow.id }, 'tcp connection closed');
+      this.deps.logger.debug({ flow: flow.id }, `${this.kind} connection closed`);
     });
   }
 
@@ -158,22 +179,26 @@ export class TcpConnections {
   }
 }
 
-export class TcpListener {
+/** A TCP or TLS server whose accepted sockets join a StreamConnections pool. */
+export class StreamListener {
   private constructor(
     private readonly server: net.Server,
+    readonly kind: StreamKind,
     readonly local: Address,
   ) {}
 
-  static listen(address: string, port: number, connections: TcpConnections, logger: Logger): Promise<TcpListener> {
-    const server = net.createServer((socket) => connections.adopt(socket));
-    server.on('error', (err) => logger.warn({ err }, 'tcp server error'));
+  /** Listen with a plain TCP server (the default) or the given one (a tls.Server, see ./tls.ts). */
+  static listen(address: string, port: number, connections: StreamConnections, logger: Logger, given?: net.Server): Promise<StreamListener> {
+    const kind = connections.kind;
+    const server = given ?? net.createServer((socket) => connections.adopt(socket));
+    server.on('error', (err) => logger.warn({ err }, `${kind} server error`));
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(new TransportError(`cannot listen tcp ${address}:${port}: ${err.message}`));
+      const onError = (err: Error): void => reject(new TransportError(`cannot listen ${kind} ${address}:${port}: ${err.message}`));
       server.once('error', onError);
       server.listen(port, normalizeHost(address), () => {
         server.off('error', onError);
         const bound = server.address() as net.AddressInfo;
-        resolve(new TcpListener(server, { address: bound.address, port: bound.port }));
+        resolve(new StreamListener(server, kind, { address: bound.address, port: bound.port }));
       });
     });
   }

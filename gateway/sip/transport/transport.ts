@@ -1,5 +1,5 @@
-// createTransport(): UDP sockets, TCP listeners + connection pool and the WebSocket endpoint behind one
-// SipTransport (RFC 3261 §18, RFC 7118, RFC 3581).
+// createTransport(): UDP sockets, TCP/TLS listeners + connection pools and the WebSocket endpoint behind one
+// SipTransport (RFC 3261 §18, RFC 3261 §26.2 for TLS, RFC 7118, RFC 3581).
 import { isIP } from 'node:net';
 import type { Logger } from '../../log.js';
 import { getTopVia, serializeMessage } from '../message/index.js';
@@ -9,7 +9,8 @@ import { BaseFlow } from './flow.js';
 import { receive, rejectMalformed, type InboundDeps } from './inbound.js';
 import { DEFAULTS, type TransportOptions } from './options.js';
 import { summarize } from './summary.js';
-import { TcpConnections, TcpListener, type StreamDeps } from './tcp.js';
+import { StreamConnections, StreamListener, type StreamDeps } from './tcp.js';
+import { createTlsServer, tlsDialer } from './tls.js';
 import { TransportError, type Address, type Flow, type SipTransport, type Target, type TransportKind } from './types.js';
 import { UdpFlow, UdpListener } from './udp.js';
 import { WsEndpoint } from './ws.js';
@@ -23,8 +24,10 @@ function errorText(err: unknown): string {
 class GatewayTransport implements SipTransport {
   private readonly handlers: Handler[] = [];
   private readonly udp: UdpListener[] = [];
-  private readonly tcp: TcpListener[] = [];
-  private readonly connections: TcpConnections;
+  private readonly tcp: StreamListener[] = [];
+  private readonly tls: StreamListener[] = [];
+  private readonly connections: StreamConnections;
+  private readonly tlsConnections: StreamConnections;
   private ws: WsEndpoint | undefined;
   private readonly inbound: InboundDeps;
   private readonly logger: Logger;
@@ -36,9 +39,10 @@ class GatewayTransport implements SipTransport {
       logger: this.logger,
       deliver: (message, flow) => this.deliver(message, flow),
       respond: (response, flow) => this.sendResponse(response, flow),
-      isLocalPort: (port) => [...this.udp, ...this.tcp].some((l) => l.local.port === port) || this.ws?.localAddress()?.port === port,
+      isLocalPort: (port) => [...this.udp, ...this.tcp, ...this.tls].some((l) => l.local.port === port) || this.ws?.localAddress()?.port === port,
     };
-    this.connections = new TcpConnections(this.streamDeps());
+    this.connections = new StreamConnections('tcp', this.streamDeps());
+    this.tlsConnections = new StreamConnections('tls', this.streamDeps(), tlsDialer(options.tlsClient ?? {}));
   }
 
   private streamDeps(): StreamDeps {
@@ -60,8 +64,10 @@ class GatewayTransport implements SipTransport {
       if (spec.transport === 'udp') {
         const onDatagram = (data: Buffer, flow: UdpFlow): void => receive(data, flow, this.inbound);
         this.udp.push(await UdpListener.bind(spec.address, spec.port, { logger: this.logger, maxMessageBytes, onDatagram }));
+      } else if (spec.transport === 'tcp') {
+        this.tcp.push(await StreamListener.listen(spec.address, spec.port, this.connections, this.logger));
       } else {
-        this.tcp.push(await TcpListener.listen(spec.address, spec.port, this.connections, this.logger));
+        this.tls.push(await this.listenTls(spec.address, spec.port));
       }
     }
     if (this.options.ws) {
@@ -73,6 +79,19 @@ class GatewayTransport implements SipTransport {
         onListenerError: (err) => this.logger.warn({ err }, 'flow close listener threw'),
       });
     }
+  }
+
+  /** RFC 3261 §26.3.1: a TLS listening point presents its certificate (TransportOptions.tlsServer). */
+  private listenTls(address: string, port: number): Promise<StreamListener> {
+    const credentials = this.options.tlsServer;
+    if (!credentials) throw new TransportError(`cannot listen tls ${address}:${port}: no certificate (tlsServer) given`);
+    let server;
+    try {
+      server = createTlsServer(credentials, this.tlsConnections, this.logger);
+    } catch (err) {
+      throw new TransportError(`cannot listen tls ${address}:${port}: ${errorText(err)}`);
+    }
+    return StreamListener.listen(address, port, this.tlsConnections, this.logger, server);
   }
 
   onMessage(handler: Handler): void {
@@ -108,7 +127,7 @@ class GatewayTransport implements SipTransport {
     throw new TransportError(`flow ${flow.id} does not belong to this transport`);
   }
 
-  /** RFC 3261 §18.1.1: a UDP socket of ours, or a reused/new TCP connection. */
+  /** RFC 3261 §18.1.1: a UDP socket of ours, or a reused/new TCP or TLS connection. */
   private async flowFor(target: Target): Promise<BaseFlow> {
     switch (target.transport) {
       case 'udp':
@@ -116,9 +135,10 @@ class GatewayTransport implements SipTransport {
       case 'tcp':
         return this.connections.connect(target);
       case 'tls':
-      case 'wss':
-        throw new TransportError('TLS not configured');
+        if (!this.options.tlsClient && this.tls.length === 0) throw new TransportError('TLS not configured');
+        return this.tlsConnections.connect(target);
       case 'ws':
+      case 'wss':
         throw new TransportError('cannot open a WebSocket toward a target: send on the flow the peer opened');
     }
   }
@@ -163,17 +183,28 @@ class GatewayTransport implements SipTransport {
       case 'wss':
         return this.ws && (this.options.ws?.secure ? 'wss' : 'ws') === kind ? this.ws.localAddress() : undefined;
       case 'tls':
-        return undefined;
+        return pick(this.tls[0]) ?? this.tlsClientSentBy();
     }
+  }
+
+  /** Outbound-only TLS (no 'tls' listening point): Via/Contact name our TCP address. Responses and requests
+   *  the peer sends on the connection we opened arrive fine (RFC 3261 §18.2.2); a peer that opens a new
+   *  connection to that Contact cannot reach us — a 'tls' listening point fixes that. */
+  private tlsClientSentBy(): Address | undefined {
+    if (!this.options.tlsClient) return undefined;
+    const fallback = this.tcp[0] ?? this.udp[0];
+    return fallback ? { ...fallback.local } : undefined;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.connections.closeAll();
+    this.tlsConnections.closeAll();
     await Promise.all([
       ...this.udp.map((l) => l.close()),
       ...this.tcp.map((l) => l.close()),
+      ...this.tls.map((l) => l.close()),
       this.ws?.close(),
     ]);
   }

@@ -8,9 +8,23 @@ export interface Address {
   port: number;
 }
 
+/** Client settings for a TLS target (RFC 3261 §26.2.1, RFC 5922 §7.2). All optional: by default the server
+ *  certificate is verified against the system CAs and must match the target address. */
+export interface TlsTargetOptions {
+  /** The URI's host name: sent as SNI and the name the server certificate must match. */
+  servername?: string;
+  /** PEM CA certificate(s) trusted instead of the system CAs. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** false: accept any server certificate (test setups only). Default true. */
+  verify?: boolean;
+}
+
 /** Where to send a new request when no flow exists yet (resolved from a URI by the caller). */
 export interface Target extends Address {
   transport: TransportKind;
+  /** Only for transport 'tls'. Without it, the transport's configured TLS peers (matched by host and port)
+   *  or the defaults apply. */
+  tls?: TlsTargetOptions;
 }
 
 /** A path to one peer: a TCP/TLS/WS connection, or (UDP) the local socket plus the remote address.
@@ -38,7 +52,8 @@ export class TransportError extends Error {
 
 export interface SipTransport {
   /** Send a request (or an ACK/CANCEL) on an existing flow, or to a target (UDP socket, or a reused/new
-   *  TCP connection). Resolves with the flow used; rejects with TransportError. */
+   *  TCP/TLS connection). Resolves with the flow used; rejects with TransportError (a failed TLS handshake,
+   *  e.g. an untrusted server certificate, included). */
   send(message: SipMessage, dest: Flow | Target): Promise<Flow>;
   /** RFC 3261 §18.2.2: on the flow the request came in on when reliable and alive; over UDP to the top
    *  Via's received/rport (RFC 3581) or sent-by. */
