@@ -13,8 +13,10 @@ export type ContactPlan =
   | { kind: 'error'; status: number; reason: string; headers: HeaderField[] };
 
 /** §10.2.1.1: "If neither mechanism for expressing a suggested expiration time is present in a REGISTER,
- *  the client is indicating its desire for the server to choose" — we choose the maximum. */
+ *  the client is indicating its desire for the server to choose" — we choose an hour (within the limits). */
 const DEFAULT_EXPIRES = 3600;
+/** §10.3 step 7: 423 only for an interval "smaller than one hour". */
+const ONE_HOUR = 3600;
 
 function error(status: number, reason: string, headers: HeaderField[] = []): ContactPlan {
   return { kind: 'error', status, reason, headers };
@@ -28,13 +30,16 @@ function expiresOf(contact: NameAddr, headerExpires: number | undefined): number
 }
 
 export function planContacts(req: SipRequest, limits: ExpiryLimits): ContactPlan {
-  const headerExpires = getExpires(req);
+  let headerExpires: number | undefined;
   let listed: NameAddr[] | '*';
   try {
+    headerExpires = getExpires(req);
     listed = getContacts(req);
   } catch (err) {
     return error(400, (err as Error).message);
   }
+  // §10.3 step 8 covers a REGISTER without Contact: a query, answered with the current bindings.
+  if (listed !== '*' && listed.length === 0) return { kind: 'update', contacts: [] };
   if (listed === '*') {
     // §10.3 step 6: "If the request has additional Contact fields or an expiration time other than zero,
     // the request is invalid, and the server MUST return a 400 (Invalid Request)".
@@ -42,17 +47,26 @@ export function planContacts(req: SipRequest, limits: ExpiryLimits): ContactPlan
     return { kind: 'remove-all' };
   }
   const contacts: { contact: NameAddr; expires: number }[] = [];
+  const max = Math.max(limits.min, limits.max);
   for (const contact of listed) {
     const asked = expiresOf(contact, headerExpires);
     if (asked === undefined) return error(400, 'Bad Request: invalid expires parameter');
     // §10.3 step 7: "If and only if the requested expiration interval is greater than zero AND smaller than
     // one hour AND less than a registrar-configured minimum, the registrar MAY reject the registration with
     // a response of 423 (Interval Too Brief)." §20.23: the 423 carries Min-Expires.
-    if (asked > 0 && asked < limits.min) {
+    if (asked > 0 && asked < ONE_HOUR && asked < limits.min) {
       return error(423, 'Interval Too Brief', [{ name: 'Min-Expires', value: String(limits.min) }]);
     }
-    // §10.3 step 7: "the registrar MAY shorten the interval" — to our maximum.
-    contacts.push({ contact, expires: Math.min(asked, limits.max) });
+    // §10.3 step 7: "the registrar MAY shorten the interval" — to our maximum (and never below the minimum).
+    contacts.push({ contact, expires: asked === 0 ? 0 : Math.max(limits.min, Math.min(asked, max)) });
   }
   return { kind: 'update', contacts };
+}
+
+/** RFC 5626 §4.1 / RFC 5627: the +sip.instance contact parameter, e.g. "<urn:uuid:…>" → "urn:uuid:…". */
+export function instanceOf(contact: NameAddr): string | undefined {
+  const raw = contact.params['+sip.instance'];
+  if (raw === undefined || raw === null) return undefined;
+  const inner = raw.replace(/^"(.*)"$/, '$1').replace(/^<(.*)>$/, '$1').trim();
+  return inner === '' ? undefined : inner;
 }

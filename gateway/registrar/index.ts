@@ -1,123 +1,94 @@
-// A minimal registrar (RFC 3261 §10.3): digest-authenticated REGISTER, bindings in memory per user.
+// The registrar (RFC 3261 §10.3): digest-authenticated REGISTER over WS/WSS/UDP/TCP, several contacts
+// per user, an expiry timer, WebSocket bindings tied to their connection (RFC 7118 §5, RFC 5626), UDP/TCP
+// bindings kept across restarts in config.registrar.store.
+//
+// API for the call layer and the upstream-registration layer:
+//
+//   const registrar = createRegistrar({ config, digest, logger, now?, store?, maxContacts?, storeDelayMs? });
+//   registrar.handle(req, tx)        answer a REGISTER (never throws; bad input → 4xx with a reason)
+//   registrar.lookup(user)           ContactRoute[]: how to send a request to each current contact:
+//     { user, contact: SipUri, contactText, flow?: Flow, target?: Target, webrtc, instance?, expiresAt }
+//     - WS/WSS contact (browser): webrtc = true, flow = the very WebSocket that registered it (send the
+//       INVITE on it; it never has a target). The contact disappears when that socket closes.
+//     - UDP contact (SIP phone): webrtc = false, target = the REGISTER's source address (NAT-safe).
+//     - TCP/TLS contact: flow while the connection that registered it is alive; target = source IP with
+//       the contact's port as a fallback.
+//     The Request-URI of a request to the contact is `contactText`.
+//   registrar.onChange((user, count) => …)   fires when a user's contact count changes (REGISTER, Expires 0,
+//     "*", expiry timer, WebSocket closed); returns an unsubscribe function. Bindings loaded from the
+//     store at start are there before any listener: read count(user) / users() for the initial state.
+//   registrar.count(user?)           contacts of one user, or of all users (gateway status "registrations")
+//   registrar.users()                users with at least one contact
+//   registrar.bindings(user)         the raw Binding records
+//   registrar.close()                flush the store file, stop timers; emits no change events; idempotent
 import type { Logger } from '../log.js';
-import type { GatewayConfig } from '../config/schema.js';
-import type { DigestServer } from '../sip/auth/index.js';
-import { formatUri, getCallId, getCSeq, getTo, parseUri } from '../sip/message/index.js';
-import type { NameAddr, SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
-import { credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
-import { reply } from '../sip/ua/uas.js';
-import { BindingStore, type Binding } from './bindings.js';
-import { planContacts, type ContactPlan } from './contacts.js';
+import { buildReply } from '../sip/ua/uas.js';
+import { BindingStore } from './bindings.js';
+import { createRegisterHandler } from './handler.js';
+import { loadBindings, StoreWriter } from './persist.js';
+import { routeOf } from './route.js';
+import type { Registrar, RegistrarDeps } from './types.js';
 
-export { BindingStore, contactKey, type Binding } from './bindings.js';
+export { BindingStore, contactKey } from './bindings.js';
+export { loadBindings, serializeBindings } from './persist.js';
+export type { Binding, ChangeListener, ContactRoute, Registrar, RegistrarDeps } from './types.js';
 
-export const MIN_EXPIRES = 60;
-export const MAX_EXPIRES = 3600;
-
-export interface RegistrarDeps {
-  config: GatewayConfig;
-  digest: DigestServer;
-  logger: Logger;
-  now?: () => number;
-}
-
-export interface Registrar {
-  /** Handle a REGISTER on its server transaction (always answers). */
-  handle(req: SipRequest, tx: ServerTransaction): void;
-  bindings(user: string): Binding[];
-  count(): number;
-  close(): void;
-}
-
-function hostOnly(host: string): string {
-  return host.toLowerCase().replace(/\.$/, '');
-}
+export const DEFAULT_MAX_CONTACTS = 20;
 
 export function createRegistrar(deps: RegistrarDeps): Registrar {
   const now = deps.now ?? Date.now;
-  const store = new BindingStore(now);
-  const lookup = passwordLookup(deps.config);
-  const domain = deps.config.sip.domain;
-
-  function handle(req: SipRequest, tx: ServerTransaction): void {
-    // §10.3 step 1: "The registrar inspects the Request-URI to determine whether it has access to bindings
-    // for the domain identified in the Request-URI." Only enforced when a domain is configured.
-    if (domain !== undefined && hostOnly(parseUri(req.uri).host) !== hostOnly(domain)) {
-      return reply(tx, 404, 'Domain Not Served');
-    }
-    // §10.3 step 3: "A registrar SHOULD authenticate the UAC." (§22.1: 401 with WWW-Authenticate)
-    const auth = deps.digest.verify(req.method, req.uri, credentialsFor(req, deps.digest.realm, 'Authorization'), lookup);
-    if (!auth.ok) {
-      deps.logger.debug({ reason: auth.reason }, 'REGISTER challenged');
-      const headers = deps.digest.challenge({ stale: auth.stale }).map((value) => ({ name: 'WWW-Authenticate', value }));
-      return reply(tx, 401, 'Unauthorized', { headers });
-    }
-    // §10.3 step 4: "The registrar SHOULD determine if the authenticated user is authorized to modify
-    // registrations for this address-of-record" — only their own AOR.
-    const aor = getTo(req).uri;
-    if (aor.user !== auth.username) return reply(tx, 403, 'Forbidden: not your address-of-record');
-    if (domain !== undefined && hostOnly(aor.host) !== hostOnly(domain)) return reply(tx, 404, 'Not Found');
-    apply(req, tx, auth.username);
+  const file = deps.store === false ? undefined : (deps.store ?? deps.config.registrar.store);
+  let writer: StoreWriter | undefined;
+  const store = new BindingStore({ now, logger: deps.logger, onMutate: () => writer?.schedule() });
+  if (file !== undefined) {
+    const users = new Set(deps.config.users.map((u) => u.name));
+    // A user removed from the config since the last run has no bindings any more.
+    restore(store, loadBindings(file, now(), deps.logger).filter((b) => users.has(b.user)));
+    writer = new StoreWriter(file, () => store.all(), deps.logger, deps.storeDelayMs);
   }
-
-  function apply(req: SipRequest, tx: ServerTransaction, user: string): void {
-    const plan = planContacts(req, { min: MIN_EXPIRES, max: MAX_EXPIRES });
-    if (plan.kind === 'error') return reply(tx, plan.status, plan.reason, { headers: plan.headers });
-    const callId = getCallId(req);
-    const cseq = getCSeq(req).seq;
-    if (plan.kind === 'remove-all') {
-      // §10.3 step 6: "*" removes every binding whose Call-ID differs or whose CSeq is lower.
-      store.removeAll(user);
-    } else {
-      const stale = applyContacts(plan, user, callId, cseq, tx);
-      if (stale) return reply(tx, 500, 'Server Internal Error: out-of-order REGISTER');
-    }
-    deps.logger.info({ user, bindings: store.list(user).length }, 'registration updated');
-    reply(tx, 200, 'OK', { headers: contactList(store.list(user), now()) });
-  }
-
-  /** §10.3 step 7, per contact: "If the binding does exist, the registrar checks the Call-ID value. If
-   *  [it is the same], the registrar compares the CSeq value. If the value is higher than that of the
-   *  existing binding, it MUST update or remove the binding as above. If not, the update MUST be aborted
-   *  and the request fails." Returns true when the request must fail. */
-  function applyContacts(plan: Extract<ContactPlan, { kind: 'update' }>, user: string, callId: string, cseq: number, tx: ServerTransaction): boolean {
-    const outOfOrder = plan.contacts.some(({ contact }) => {
-      const old = store.get(user, contact.uri);
-      return old !== undefined && old.callId === callId && cseq <= old.cseq;
-    });
-    if (outOfOrder) return true;
-    for (const { contact, expires } of plan.contacts) {
-      if (expires === 0) store.remove(user, contact.uri);
-      else store.put(binding(user, contact, expires, callId, cseq, tx));
-    }
-    return false;
-  }
-
-  function binding(user: string, contact: NameAddr, expires: number, callId: string, cseq: number, tx: ServerTransaction): Binding {
-    return { user, contact: contact.uri, contactText: formatUri(contact.uri), flow: tx.flow, expiresAt: now() + expires * 1000, callId, cseq };
-  }
+  const handler = createRegisterHandler({
+    config: deps.config, digest: deps.digest, logger: deps.logger, store, now, maxContacts: deps.maxContacts ?? DEFAULT_MAX_CONTACTS,
+  });
+  let closed = false;
 
   return {
     handle(req, tx) {
       try {
-        handle(req, tx);
+        handler(req, tx);
       } catch (err) {
-        deps.logger.warn({ err }, 'bad REGISTER');
-        reply(tx, 400, `Bad Request: ${(err as Error).message}`.slice(0, 120));
+        safeReject(deps.logger, tx, err);
       }
     },
+    lookup: (user) => store.list(user).map(routeOf),
     bindings: (user) => store.list(user),
-    count: () => store.count(),
-    close: () => store.close(),
+    onChange: (listener) => store.onChange(listener),
+    count: (user) => store.count(user),
+    users: () => store.users(),
+    close() {
+      if (closed) return;
+      closed = true;
+      writer?.flush();
+      store.close();
+    },
   };
 }
 
-/** §10.3 step 8: "The response SHOULD include a Contact header field value enumerating all current
- *  bindings. Each Contact value MUST feature an "expires" parameter indicating its expiration interval". */
-function contactList(bindings: Binding[], now: number) {
-  return bindings.map((b) => ({
-    name: 'Contact',
-    value: `<${b.contactText}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`,
-  }));
+function restore(store: BindingStore, loaded: ReturnType<typeof loadBindings>): void {
+  const byUser = new Map<string, typeof loaded>();
+  for (const b of loaded) byUser.set(b.user, [...(byUser.get(b.user) ?? []), b]);
+  for (const [user, bindings] of byUser) store.replace(user, bindings);
+}
+
+/** A header the parser let through but we cannot use: 400 naming it (if the transaction can still answer). */
+function safeReject(logger: Logger, tx: ServerTransaction, err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  logger.warn({ err: message }, 'bad REGISTER');
+  try {
+    if (tx.state === 'trying' || tx.state === 'proceeding') {
+      tx.respond(buildReply(tx.request, 400, `Bad Request: ${message}`.slice(0, 120)));
+    }
+  } catch (again) {
+    logger.error({ err: (again as Error).message }, 'cannot answer a bad REGISTER');
+  }
 }

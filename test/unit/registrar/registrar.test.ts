@@ -59,7 +59,7 @@ describe('registrar', () => {
     expect(tx.last.status).toBe(200);
     expect(getHeaderValues(tx.last, 'Contact')).toEqual(['<sip:abc@c.invalid;transport=ws>;expires=600']);
     expect(registrar.count()).toBe(1);
-    expect(registrar.bindings('alice')[0]!.flow.id).toBe('ws-1');
+    expect(registrar.bindings('alice')[0]!.flow?.id).toBe('ws-1');
   });
 
   it('answers a wrong password and an unknown user with the same 401', () => {
