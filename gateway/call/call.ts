@@ -11,7 +11,8 @@ import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { BrowserLeg } from './browser-leg.js';
 import { browserFinalFor, browserFinalForMedia, type BrowserFinal, type TrunkOutcome } from './responses.js';
 import { callTransition, type CallState } from './states.js';
-import { TrunkLeg, type TrunkLegContext } from './trunk-leg.js';
+import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
+import { UacLeg, type TrunkLegContext } from './uac-leg.js';
 
 export interface CallContext extends TrunkLegContext {
   config: GatewayConfig;
@@ -27,7 +28,7 @@ export class Call {
   readonly browser: BrowserLeg;
   readonly log: Logger;
   private current: CallState = 'routing';
-  private trunk: TrunkLeg | undefined;
+  private trunk: UacLeg | undefined;
   private ringTimer: NodeJS.Timeout | undefined;
   /** Trunk events are handled one after the other (each may await the media engine). */
   private queue: Promise<void> = Promise.resolve();
@@ -80,9 +81,7 @@ export class Call {
   /** The trunk leg: an INVITE carrying the media engine's RTP/AVP rewrite of the browser's offer (RFC 3264
    *  §5: the offer lists only what the trunk may use — G.711 and telephone-event). */
   async startTrunk(trunk: TrunkConfig, number: string): Promise<void> {
-    const offer = await this.media(() =>
-      this.ctx.media.offer({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer, toProfile: 'rtp', codecs: TRUNK_CODECS }),
-    );
+    const offer = await this.rtpOffer();
     if (!offer || this.current !== 'routing') return;
     let target;
     try {
@@ -91,11 +90,31 @@ export class Call {
       this.log.warn({ err: (err as Error).message, trunk: trunk.name }, 'trunk unresolvable');
       return this.end({ status: 503, reason: err instanceof TargetError ? 'Trunk Unreachable' : 'Service Unavailable' });
     }
-    const sentBy = this.ctx.transport.localAddress(target.transport);
     if (this.current !== 'routing') return;
-    if (!sentBy) return this.end({ status: 503, reason: `No ${target.transport.toUpperCase()} Transport To Trunk` });
-    const spec = { trunk, number, callerId: this.user.callerId ?? this.user.name, sdp: offer.sdp, target, via: { transport: target.transport, sentBy } };
-    this.trunk = new TrunkLeg({ ...this.ctx, logger: this.log }, spec, {
+    this.log.info({ trunk: trunk.name, number }, 'calling trunk');
+    this.dial(trunkRoute(trunk, this.user.callerId ?? this.user.name, target), number, offer.sdp);
+  }
+
+  /** Out through the user's own PBX: its account's identity and credentials (upstream.outboundFor). */
+  async startUpstream(route: OutboundRoute, number: string): Promise<void> {
+    const offer = await this.rtpOffer();
+    if (!offer || this.current !== 'routing') return;
+    this.log.info({ pbx: route.base.host, number }, 'calling through the user\'s PBX');
+    this.dial(route, number, offer.sdp);
+  }
+
+  private rtpOffer(): Promise<SdpResult | undefined> {
+    return this.media(() =>
+      this.ctx.media.offer({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer, toProfile: 'rtp', codecs: TRUNK_CODECS }),
+    );
+  }
+
+  private dial(route: OutboundRoute, number: string, sdp: string): void {
+    const sentBy = this.ctx.transport.localAddress(route.target.transport);
+    if (!sentBy) return this.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To Trunk` });
+    const via = { transport: route.target.transport, sentBy };
+    const spec = { invite: buildOutboundInvite(route, number, sdp, via), dest: route.target, via, credentials: route.credentials };
+    this.trunk = new UacLeg({ ...this.ctx, logger: this.log }, spec, {
       onProvisional: (res) => this.enqueue(() => this.onTrunkProvisional(res)),
       onAnswer: (res) => this.enqueue(() => this.onTrunkAnswer(res)),
       onFailure: (outcome) => this.enqueue(async () => this.onTrunkFailure(outcome)),
@@ -104,7 +123,6 @@ export class Call {
     });
     this.to('calling');
     this.startRingTimer();
-    this.log.info({ trunk: trunk.name, number }, 'calling trunk');
     this.trunk.start();
   }
 

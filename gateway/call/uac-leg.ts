@@ -1,13 +1,12 @@
-// The trunk leg: the gateway is the UAC of an INVITE to the trunk (RFC 3261 §13.2) and, once answered,
-// one end of the dialog it created.
-import type { TrunkConfig } from '../config/schema.js';
+// A UAC leg: the gateway is the UAC of an INVITE (RFC 3261 §13.2) — to a trunk, a user's PBX or one
+// registered contact of a forked call — and, once answered, one end of the dialog it created.
 import { answerChallenge, pickBestChallenge } from '../sip/auth/index.js';
 import { Dialog } from '../sip/dialog/index.js';
 import { getCSeq, getTo, parseUri } from '../sip/message/index.js';
-import type { NameAddr, SipRequest, SipResponse, SipUri } from '../sip/message/types.js';
+import type { HeaderField, SipRequest, SipResponse } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
-import type { SipTransport, Target } from '../sip/transport/types.js';
-import { buildCancel, buildRequest, localContact, reissueRequest, withVia, type ViaSpec } from '../sip/ua/request.js';
+import type { Flow, SipTransport, Target } from '../sip/transport/types.js';
+import { buildCancel, reissueRequest, withVia, type ViaSpec } from '../sip/ua/request.js';
 import { resolveTarget } from '../sip/ua/target.js';
 import { optionsReply, reply } from '../sip/ua/uas.js';
 import type { LegContext } from './browser-leg.js';
@@ -19,26 +18,30 @@ export interface TrunkLegContext extends LegContext {
   transport: SipTransport;
 }
 
-export interface TrunkCallSpec {
-  trunk: TrunkConfig;
-  /** The normalised dialled number: the Request-URI user part. */
-  number: string;
-  /** Our identity toward the trunk: the user's configured callerId (never what the browser claims). */
-  callerId: string;
-  /** The SDP offer for the trunk (already rewritten by the media engine). */
-  sdp: string;
-  target: Target;
-  via: ViaSpec;
+export interface Credentials {
+  username: string;
+  password: string;
 }
 
-export interface TrunkLegEvents {
+export interface UacLegSpec {
+  /** The initial INVITE, complete with our Via (e.g. buildTrunkInvite, buildForkInvite). */
+  invite: SipRequest;
+  /** Where the INVITE and its CANCEL go: a resolved target, or the flow a contact registered on
+   *  (RFC 7118 §5: a WebSocket client is reachable over that connection only). */
+  dest: Flow | Target;
+  via: ViaSpec;
+  /** Answer one 401/407 with these (RFC 3261 §22.2). Absent: a challenge fails the leg. */
+  credentials?: Credentials;
+}
+
+export interface UacLegEvents {
   /** A 101-199 response (not relayed while cancelling). */
   onProvisional(res: SipResponse): void;
   /** The first 2xx; the ACK has been sent. */
   onAnswer(res: SipResponse): void;
   /** The INVITE failed (not reported once cancelled). */
   onFailure(outcome: TrunkOutcome): void;
-  /** The trunk sent BYE (already answered 200). */
+  /** The peer sent BYE (already answered 200). */
   onHangup(): void;
 }
 
@@ -48,12 +51,7 @@ const logOnly = (ctx: LegContext, what: string) => ({
   onTransportError: (err: Error) => ctx.logger.info({ err: err.message }, `${what} failed`),
 });
 
-/** `sip:<number>@<trunk host:port>` keeping the trunk URI's parameters (e.g. transport). */
-export function trunkRequestUri(trunk: SipUri, number: string): SipUri {
-  return { ...trunk, user: number, password: undefined, headers: {} };
-}
-
-export class TrunkLeg implements DialogOwner {
+export class UacLeg implements DialogOwner {
   private current: TrunkLegState = 'calling';
   private invite: SipRequest;
   private attempts = 0;
@@ -61,17 +59,19 @@ export class TrunkLeg implements DialogOwner {
   /** §9.1: CANCEL only after a provisional response to the INVITE being cancelled. */
   private provisionalSeen = false;
   private cancelSent = false;
+  /** Extra header fields for our CANCEL (RFC 3326 Reason). */
+  private cancelHeaders: HeaderField[] = [];
   private dialog: Dialog | undefined;
   private ack: SipRequest | undefined;
   /** Where in-dialog requests go: the remote target resolved (§12.2.1.1). */
-  private remote: Promise<Target> | undefined;
+  private remote: Promise<Flow | Target> | undefined;
 
   constructor(
     private readonly ctx: TrunkLegContext,
-    private readonly spec: TrunkCallSpec,
-    private readonly events: TrunkLegEvents,
+    private readonly spec: UacLegSpec,
+    private readonly events: UacLegEvents,
   ) {
-    this.invite = buildInvite(spec);
+    this.invite = spec.invite;
   }
 
   get state(): TrunkLegState {
@@ -98,13 +98,13 @@ export class TrunkLeg implements DialogOwner {
     const attempt = ++this.attempts;
     const live = (): boolean => attempt === this.attempts;
     try {
-      this.ctx.transactions.sendRequest(invite, this.spec.target, {
+      this.ctx.transactions.sendRequest(invite, this.spec.dest, {
         onResponse: (res) => live() && this.onResponse(res),
         onTimeout: () => live() && this.fail({ kind: 'timeout' }),
         onTransportError: () => live() && this.fail({ kind: 'transport-error' }),
       });
     } catch (err) {
-      this.ctx.logger.warn({ err: (err as Error).message }, 'INVITE to trunk not sent');
+      this.ctx.logger.warn({ err: (err as Error).message }, 'INVITE not sent');
       this.fail({ kind: 'transport-error' });
     }
   }
@@ -148,8 +148,7 @@ export class TrunkLeg implements DialogOwner {
   private onFinalFailure(res: SipResponse): void {
     if ((res.status === 401 || res.status === 407) && this.current !== 'cancelling') {
       if (this.retryWithCredentials(res)) return;
-      const creds = this.spec.trunk.username !== undefined && this.spec.trunk.password !== undefined;
-      return this.fail({ kind: creds ? 'challenge-after-credentials' : 'challenge-without-credentials' });
+      return this.fail({ kind: this.spec.credentials ? 'challenge-after-credentials' : 'challenge-without-credentials' });
     }
     this.fail({ kind: 'response', status: res.status, reason: res.reason });
   }
@@ -157,8 +156,8 @@ export class TrunkLeg implements DialogOwner {
   /** RFC 3261 §22.2: answer a 401 (WWW-Authenticate → Authorization) or 407 (Proxy-Authenticate →
    *  Proxy-Authorization) once, with "the same Call-ID, To, From" and an incremented CSeq. */
   private retryWithCredentials(res: SipResponse): boolean {
-    const { username, password } = this.spec.trunk;
-    if (this.authRetried || username === undefined || password === undefined) return false;
+    if (this.authRetried || !this.spec.credentials) return false;
+    const { username, password } = this.spec.credentials;
     const [ask, answer] = res.status === 401 ? ['www-authenticate', 'Authorization'] : ['proxy-authenticate', 'Proxy-Authorization'];
     const challenge = pickBestChallenge(res.headers.filter((h) => h.name.toLowerCase() === ask).map((h) => h.value));
     if (challenge === undefined) return false;
@@ -166,7 +165,7 @@ export class TrunkLeg implements DialogOwner {
     try {
       value = answerChallenge({ challenge, username, password, method: 'INVITE', uri: this.invite.uri, body: this.invite.body });
     } catch (err) {
-      this.ctx.logger.warn({ err: (err as Error).message }, 'cannot answer the trunk challenge');
+      this.ctx.logger.warn({ err: (err as Error).message }, 'cannot answer the challenge');
       return false;
     }
     this.authRetried = true;
@@ -181,9 +180,11 @@ export class TrunkLeg implements DialogOwner {
     if (!quiet) this.events.onFailure(outcome);
   }
 
-  /** Ends the leg: CANCEL while unanswered (§9.1), BYE once confirmed (§15). Idempotent. */
-  hangup(): void {
+  /** Ends the leg: CANCEL while unanswered (§9.1), BYE once confirmed (§15). Idempotent.
+   *  `cancelHeaders` go on the CANCEL (e.g. RFC 3326 Reason: "Call completed elsewhere"). */
+  hangup(cancelHeaders: HeaderField[] = []): void {
     if (this.current === 'calling' || this.current === 'early') {
+      this.cancelHeaders = cancelHeaders;
       this.to('cancelling');
       if (this.provisionalSeen) this.sendCancel();
     } else if (this.current === 'confirmed') {
@@ -195,7 +196,9 @@ export class TrunkLeg implements DialogOwner {
     if (this.cancelSent) return;
     this.cancelSent = true;
     // §9.1: "the CANCEL request … is sent to the same destination as the request being cancelled".
-    this.sendNow(buildCancel(this.invite), this.spec.target, 'CANCEL to trunk');
+    const cancel = buildCancel(this.invite);
+    cancel.headers.push(...this.cancelHeaders);
+    this.sendNow(cancel, this.spec.dest, 'CANCEL');
   }
 
   onRequest(req: SipRequest, tx: ServerTransaction): void {
@@ -219,7 +222,7 @@ export class TrunkLeg implements DialogOwner {
   }
 
   onAck(): void {
-    // We are the UAC of this dialog: no ACK is expected from the trunk.
+    // We are the UAC of this dialog: no ACK is expected from the peer.
   }
 
   /** RFC 6026 §7.2: a 2xx retransmission after the INVITE transaction ended gets the ACK again. */
@@ -232,14 +235,14 @@ export class TrunkLeg implements DialogOwner {
     const ack = this.ack;
     void this.remote
       .then((dest) => this.ctx.transport.send(ack, dest))
-      .catch((err: Error) => this.ctx.logger.info({ err: err.message }, 'ACK to trunk failed'));
+      .catch((err: Error) => this.ctx.logger.info({ err: err.message }, 'ACK failed'));
   }
 
   private sendBye(): void {
     const dialog = this.dialog!;
     const bye = withVia(dialog.createRequest('BYE'), this.spec.via);
     this.terminate();
-    this.trySend(bye, this.remote!, 'BYE to trunk');
+    this.trySend(bye, this.remote!, 'BYE');
   }
 
   /** A 2xx from a fork we do not keep, or after the leg ended: ACK it, then BYE (§13.2.2.4). */
@@ -248,7 +251,7 @@ export class TrunkLeg implements DialogOwner {
     try {
       fork = Dialog.fromUacResponse(this.invite, res);
     } catch (err) {
-      return this.ctx.logger.info({ err: (err as Error).message }, 'unusable 2xx from trunk ignored');
+      return this.ctx.logger.info({ err: (err as Error).message }, 'unusable 2xx ignored');
     }
     const dest = this.resolveRemote(fork);
     const ack = withVia(fork.createAck(getCSeq(this.invite).seq), this.spec.via);
@@ -264,11 +267,11 @@ export class TrunkLeg implements DialogOwner {
     }
   }
 
-  private trySend(req: SipRequest, dest: Promise<Target>, what: string): void {
+  private trySend(req: SipRequest, dest: Promise<Flow | Target>, what: string): void {
     void dest.then((d) => this.sendNow(req, d, what));
   }
 
-  private sendNow(req: SipRequest, dest: Target, what: string): void {
+  private sendNow(req: SipRequest, dest: Flow | Target, what: string): void {
     try {
       this.ctx.transactions.sendRequest(req, dest, logOnly(this.ctx, what));
     } catch (err) {
@@ -276,10 +279,12 @@ export class TrunkLeg implements DialogOwner {
     }
   }
 
-  /** The remote target (or first Route) as a transport Target. Without a transport parameter the INVITE's
-   *  transport is kept; an unresolvable target falls back to the trunk address. */
-  private resolveRemote(dialog: Dialog): Promise<Target> {
-    const fallback = this.spec.target;
+  /** Where in-dialog requests go: the contact's flow when the leg was sent over one (RFC 7118 §5);
+   *  else the remote target (or first Route) resolved. Without a transport parameter the INVITE's
+   *  transport is kept; an unresolvable target falls back to the INVITE's destination. */
+  private resolveRemote(dialog: Dialog): Promise<Flow | Target> {
+    const fallback = this.spec.dest;
+    if ('id' in fallback) return Promise.resolve(fallback);
     try {
       const uri = parseUri(dialog.nextHopUri());
       if (uri.params.transport === undefined) uri.params = { ...uri.params, transport: fallback.transport };
@@ -288,23 +293,4 @@ export class TrunkLeg implements DialogOwner {
       return Promise.resolve(fallback);
     }
   }
-}
-
-function buildInvite(spec: TrunkCallSpec): SipRequest {
-  const trunk = parseUri(spec.trunk.uri);
-  const at = (user: string): SipUri => ({ scheme: 'sip', user, host: trunk.host, params: {}, headers: {} });
-  const from: NameAddr = { uri: at(spec.callerId), params: {} };
-  const to: NameAddr = { uri: { ...at(spec.number), port: trunk.port }, params: {} };
-  return buildRequest({
-    method: 'INVITE',
-    uri: trunkRequestUri(trunk, spec.number),
-    from,
-    to,
-    cseq: 1,
-    via: spec.via,
-    contact: localContact(spec.via),
-    headers: [{ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' }],
-    body: Buffer.from(spec.sdp),
-    contentType: 'application/sdp',
-  });
 }

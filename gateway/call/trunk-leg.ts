@@ -1,0 +1,49 @@
+// The INVITE of an outbound call: to a trunk (its URI and credentials) or through a user's own PBX
+// (the upstream account's identity and credentials). The leg itself is a UacLeg.
+import type { TrunkConfig } from '../config/schema.js';
+import { parseUri } from '../sip/message/index.js';
+import type { NameAddr, SipRequest, SipUri } from '../sip/message/types.js';
+import type { Target } from '../sip/transport/types.js';
+import { buildRequest, localContact, type ViaSpec } from '../sip/ua/request.js';
+import type { Credentials } from './uac-leg.js';
+
+/** Where an outbound call goes and as whom. */
+export interface OutboundRoute {
+  /** Request-URI host (and port/params): the trunk URI, or the PBX registrar URI. */
+  base: SipUri;
+  /** Our From URI (without tag). */
+  from: SipUri;
+  target: Target;
+  credentials?: Credentials;
+}
+
+/** `sip:<number>@<trunk host:port>` keeping the trunk URI's parameters (e.g. transport). */
+export function trunkRequestUri(trunk: SipUri, number: string): SipUri {
+  return { ...trunk, user: number, password: undefined, headers: {} };
+}
+
+/** Trunk calls: From is the user's configured callerId at the trunk host (never what the browser
+ *  claims); credentials are the trunk's. */
+export function trunkRoute(trunk: TrunkConfig, callerId: string, target: Target): OutboundRoute {
+  const base = parseUri(trunk.uri);
+  const from: SipUri = { scheme: 'sip', user: callerId, host: base.host, params: {}, headers: {} };
+  const credentials = trunk.username !== undefined && trunk.password !== undefined ? { username: trunk.username, password: trunk.password } : undefined;
+  return { base, from, target, credentials };
+}
+
+export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: string, via: ViaSpec): SipRequest {
+  const to: SipUri = { scheme: 'sip', user: number, host: route.base.host, port: route.base.port, params: {}, headers: {} };
+  const from: NameAddr = { uri: route.from, params: {} };
+  return buildRequest({
+    method: 'INVITE',
+    uri: trunkRequestUri(route.base, number),
+    from,
+    to: { uri: to, params: {} },
+    cseq: 1,
+    via,
+    contact: localContact(via),
+    headers: [{ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' }],
+    body: Buffer.from(sdp),
+    contentType: 'application/sdp',
+  });
+}
