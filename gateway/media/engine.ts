@@ -58,6 +58,7 @@ function applyRemote(open: OpenLeg, desc: AudioDescription, peerIsOfferer: boole
     icePwd: desc.icePwd!,
     fingerprint: desc.fingerprint!.hash,
     role: dtlsRoleFor(desc.setup, peerIsOfferer),
+    fromOffer: peerIsOfferer,
   });
 }
 
@@ -70,6 +71,9 @@ function answerSetup(desc: AudioDescription, open?: OpenLeg): 'active' | 'passiv
 
 class EmbeddedMediaEngine implements MediaEngine {
   private readonly calls = new Map<string, MediaCall>();
+  /** The latest offer() / echo() in progress per call key. delete(), close() or a newer request for
+   *  the key withdraw it: when its legs are open it releases them instead of installing the call. */
+  private readonly pending = new Map<string, symbol>();
   private readonly ports: PortAllocator;
   private readonly address: string;
   private readonly deps: LegDeps;
@@ -99,16 +103,34 @@ class EmbeddedMediaEngine implements MediaEngine {
     if (existing?.state === 'answered' && (existing.offerer.tag === fromTag || existing.answerer?.tag === fromTag)) {
       return this.reoffer(existing, fromTag, desc, request.codecs);
     }
-    await this.delete(callId); // any other offer for a known call starts its media afresh
+    const ticket = this.claim(callId);
+    await this.remove(callId); // any other offer for a known call starts its media afresh
     const logger = this.logger.child({ callId });
-    const offererLeg = await this.open(desc.profile, logger, []);
-    const answererLeg = await this.open(request.toProfile, logger, [offererLeg]);
+    const offererLeg = await this.open(desc.profile, logger, [], callId, ticket);
+    const answererLeg = await this.open(request.toProfile, logger, [offererLeg], callId, ticket);
     try {
+      this.settle(callId, ticket);
       return this.startOffer(callId, fromTag, desc, offererLeg, answererLeg, request.codecs);
     } catch (err) {
       await Promise.all([offererLeg.release(), answererLeg.release()]);
       throw err;
     }
+  }
+
+  /** Start a request for `callId`, withdrawing any earlier one still in progress. */
+  private claim(callId: string): symbol {
+    const ticket = Symbol(callId);
+    this.pending.set(callId, ticket);
+    return ticket;
+  }
+
+  /** A request whose legs are open: if it was withdrawn meanwhile (delete(), close(), a newer
+   *  request), throw unknown-call so the caller releases the legs at once; else it is done pending. */
+  private settle(callId: string, ticket: symbol): void {
+    if (this.pending.get(callId) !== ticket) {
+      throw new MediaError('unknown-call', `call ${callId} was deleted or re-offered while its media was being set up`);
+    }
+    this.pending.delete(callId);
   }
 
   private startOffer(
@@ -154,12 +176,14 @@ class EmbeddedMediaEngine implements MediaEngine {
     return { sdp: produced.sdp };
   }
 
-  /** Open a leg; on failure release those already opened for this request. */
-  private async open(profile: MediaProfile, logger: Logger, opened: OpenLeg[]): Promise<OpenLeg> {
-    if (this.closed) throw new MediaError('no-ports', 'media engine is closed');
+  /** Open a leg; on failure, or when the request was withdrawn meanwhile, release those already
+   *  opened for it. */
+  private async open(profile: MediaProfile, logger: Logger, opened: OpenLeg[], callId: string, ticket: symbol): Promise<OpenLeg> {
     try {
+      if (this.closed) throw new MediaError('no-ports', 'media engine is closed');
       return await openLeg(profile, this.deps, logger);
     } catch (err) {
+      if (this.pending.get(callId) === ticket) this.pending.delete(callId);
       await Promise.all(opened.map((o) => o.release()));
       throw err;
     }
@@ -194,9 +218,11 @@ class EmbeddedMediaEngine implements MediaEngine {
     if (existing?.state === 'echo' && existing.offerer.tag === fromTag && existing.offerer.open.profile === desc.profile) {
       return this.reecho(existing, desc, request.codecs);
     }
-    await this.delete(callId);
-    const open = await this.open(desc.profile, this.logger.child({ callId, echo: true }), []);
+    const ticket = this.claim(callId);
+    await this.remove(callId);
+    const open = await this.open(desc.profile, this.logger.child({ callId, echo: true }), [], callId, ticket);
     try {
+      this.settle(callId, ticket);
       const side = newSide(fromTag, open, answerSetup(desc));
       const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), request.codecs);
       applyRemote(open, desc, true);
@@ -221,7 +247,14 @@ class EmbeddedMediaEngine implements MediaEngine {
     return { sdp };
   }
 
+  /** Frees the call's ports before resolving. An offer() or echo() for the key still opening its legs
+   *  is withdrawn: it releases them as soon as they are open and rejects with unknown-call. */
   async delete(callId: string): Promise<void> {
+    this.pending.delete(callId);
+    await this.remove(callId);
+  }
+
+  private async remove(callId: string): Promise<void> {
     const call = this.calls.get(callId);
     if (!call) return;
     this.calls.delete(callId);
@@ -237,6 +270,7 @@ class EmbeddedMediaEngine implements MediaEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.pending.clear();
     await Promise.all([...this.calls.keys()].map((id) => this.delete(id)));
   }
 }

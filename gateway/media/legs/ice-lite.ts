@@ -15,7 +15,12 @@ export interface StunOutcome {
 export interface IceLiteAgent {
   readonly localUfrag: string;
   readonly localPwd: string;
-  setRemoteCredentials(ufrag: string, pwd: string): void;
+  /** Record the browser's credentials from its SDP; true when they differ from the previous ones
+   *  (RFC 8839 §4.4.3.1.1: a changed a=ice-ufrag or a=ice-pwd means the peer restarts ICE). */
+  setRemoteCredentials(ufrag: string, pwd: string): boolean;
+  /** New local credentials: an ICE restart changes the ufrag and password of both agents (RFC 8445
+   *  §9, RFC 8839 §4.4.3.1), so our answer to it carries new ones. Checks with the old ones fail. */
+  restart(): void;
   handle(request: Buffer, address: string, port: number): StunOutcome;
 }
 
@@ -27,19 +32,32 @@ function iceChars(bytes: number): string {
 }
 
 export function createIceLiteAgent(): IceLiteAgent {
-  const localUfrag = iceChars(6); // 8 chars
-  const localPwd = iceChars(18); // 24 chars
-  let remoteUfrag: string | undefined;
+  const creds: { localUfrag: string; localPwd: string; remoteUfrag?: string } = {
+    localUfrag: iceChars(6), // 8 chars
+    localPwd: iceChars(18), // 24 chars
+  };
+  let remotePwd: string | undefined;
   return {
-    localUfrag,
-    localPwd,
-    setRemoteCredentials(ufrag: string) {
+    get localUfrag() {
+      return creds.localUfrag;
+    },
+    get localPwd() {
+      return creds.localPwd;
+    },
+    setRemoteCredentials(ufrag: string, pwd: string): boolean {
       // RFC 8445 §7.2.2: responses are authenticated with the responder's (our) password; the
       // browser's password would only matter for checks we never send.
-      remoteUfrag = ufrag;
+      const changed = creds.remoteUfrag !== undefined && (creds.remoteUfrag !== ufrag || remotePwd !== pwd);
+      creds.remoteUfrag = ufrag;
+      remotePwd = pwd;
+      return changed;
+    },
+    restart() {
+      creds.localUfrag = iceChars(6);
+      creds.localPwd = iceChars(18);
     },
     handle(request: Buffer, address: string, port: number): StunOutcome {
-      const result = handleBindingRequest(request, { address, port }, { localUfrag, localPwd, remoteUfrag });
+      const result = handleBindingRequest(request, { address, port }, creds);
       if (!result) return NOT_A_CHECK; // not a Binding request, or malformed: silently discarded
       return { response: result.response, valid: result.valid, useCandidate: result.useCandidate };
     },

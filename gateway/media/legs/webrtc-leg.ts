@@ -6,22 +6,22 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import type { DtlsCertificate } from '../dtls/certificate.js';
-import { DtlsSession, type DtlsKeys, type DtlsRole } from '../dtls/session.js';
+import type { DtlsKeys, DtlsRole } from '../dtls/session.js';
 import { classify } from '../rtp/index.js';
 import { srtpContextsFromDtls, type SrtpContextPair } from '../srtp/index.js';
 import { closeUdp, watchErrors } from '../udp.js';
+import { DtlsLink } from './dtls-link.js';
 import type { IceLiteAgent } from './ice-lite.js';
 import { dropPacket, newCounters, sameEndpoint, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
-
-/** DTLS records that arrive before we know our role (the browser answered our offer and started its
- *  handshake before the SIP answer reached the engine) wait here, a handful at most. */
-const MAX_EARLY_DTLS = 8;
+import { SourceRebaser } from './rebase.js';
 
 export interface WebrtcRemote {
   iceUfrag: string;
   icePwd: string;
   fingerprint: string;
   role: DtlsRole;
+  /** The parameters come from the browser's offer (an ICE restart is only ever offered). */
+  fromOffer: boolean;
 }
 
 export class WebrtcLeg implements MediaLeg {
@@ -30,57 +30,59 @@ export class WebrtcLeg implements MediaLeg {
   onRtp: PacketSink = dropPacket;
   onRtcp: PacketSink = dropPacket;
   /** The SSRC of everything we send to the browser, announced in our SDP (a=ssrc, RFC 5576). Relayed
-   *  packets are restamped with it: the far end's SSRC may change mid-call (re-INVITE, transfer) and
-   *  a WebRTC receiver routes by signalled SSRC. Only the header changes; payloads pass as they are. */
+   *  packets are restamped with it, SEQ and timestamp rebased per source (see rebase.ts). Payloads
+   *  pass as they are. */
   readonly ssrc = randomInt(1, 2 ** 32 - 1);
   /** RFC 7022 short-term CNAME for a=ssrc:<ssrc> cname:. */
   readonly cname = randomBytes(12).toString('base64url');
-  private readonly ssrcBytes: Buffer;
+  readonly dtls: DtlsLink;
+  private readonly rebaser: SourceRebaser;
   private selected: Endpoint | undefined;
-  private dtls: DtlsSession | undefined;
   private srtp: SrtpContextPair | undefined;
-  private early: Buffer[] = [];
   private closed = false;
 
   constructor(
     readonly port: number,
     private readonly socket: dgram.Socket,
     private readonly ice: IceLiteAgent,
-    private readonly certificate: DtlsCertificate,
+    certificate: DtlsCertificate,
     private readonly logger: Logger,
   ) {
-    this.ssrcBytes = Buffer.alloc(4);
-    this.ssrcBytes.writeUInt32BE(this.ssrc, 0);
+    this.rebaser = new SourceRebaser(this.ssrc);
+    this.dtls = new DtlsLink({
+      certificate,
+      send: (datagram) => this.sendRaw(datagram),
+      onKeys: (keys) => this.startSrtp(keys),
+      logger,
+    });
     watchErrors(socket, logger);
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address, rinfo.port));
   }
 
   get dtlsState(): string {
-    return this.dtls?.state ?? 'new';
+    return this.dtls.state;
   }
 
   /** Our DTLS role once the peer's SDP fixed it. */
   get dtlsRole(): DtlsRole | undefined {
-    return this.dtls?.role;
+    return this.dtls.role;
+  }
+
+  /** Sources rebased so far on the way to the browser. */
+  get sourceSwitches(): number {
+    return this.rebaser.switches;
   }
 
   /** The browser's ICE credentials and DTLS parameters, from its offer or answer. Setting them again
-   *  with the same fingerprint (a re-offer) keeps the running DTLS association. */
+   *  with the same fingerprint and role (a re-offer) keeps the running DTLS association; an offer
+   *  with new ICE credentials (RFC 8839 §4.4.3.1.1: ICE restart) gets new local credentials too. */
   setRemote(remote: WebrtcRemote): void {
-    this.ice.setRemoteCredentials(remote.iceUfrag, remote.icePwd);
-    if (this.dtls) return;
-    this.dtls = new DtlsSession({
-      role: remote.role,
-      certificate: this.certificate,
-      remoteFingerprint: remote.fingerprint,
-      send: (datagram) => this.sendRaw(datagram),
-      onKeys: (keys) => this.startSrtp(keys),
-      logger: this.logger,
-    });
-    if (remote.role === 'client' && this.selected) this.dtls.start();
-    const early = this.early;
-    this.early = [];
-    for (const datagram of early) this.dtls.handle(datagram);
+    const iceRestart = this.ice.setRemoteCredentials(remote.iceUfrag, remote.icePwd);
+    if (iceRestart && remote.fromOffer) {
+      this.ice.restart();
+      this.logger.info('ICE restart: new local credentials');
+    }
+    this.dtls.configure({ fingerprint: remote.fingerprint, role: remote.role });
   }
 
   private receive(msg: Buffer, address: string, port: number): void {
@@ -122,17 +124,17 @@ export class WebrtcLeg implements MediaLeg {
     if (sameEndpoint(this.selected, address, port)) return;
     this.logger.info({ from: this.selected, to: { address, port } }, 'ICE-lite: browser address selected');
     this.selected = { address, port };
-    if (this.dtls?.role === 'client') this.dtls.start();
+    this.dtls.pathReady();
   }
 
   private receiveDtls(msg: Buffer, address: string, port: number): void {
     // RFC 8842 §4 / RFC 8445: DTLS runs on the pair ICE validated; records from elsewhere are dropped
     // (and an address is never learned from DTLS, which anyone could send first).
-    if (!sameEndpoint(this.selected, address, port)) return;
-    if (this.dtls) this.dtls.handle(msg);
-    else if (this.early.length < MAX_EARLY_DTLS) this.early.push(msg);
+    if (sameEndpoint(this.selected, address, port)) this.dtls.handle(msg);
   }
 
+  /** Keys of a new association replace those of the previous one (RFC 5764 §4.2: each association
+   *  exports its own keying material). */
   private startSrtp(keys: DtlsKeys): void {
     try {
       this.srtp = srtpContextsFromDtls(keys.keyingMaterial, keys.role, 'AES_CM_128_HMAC_SHA1_80');
@@ -148,7 +150,7 @@ export class WebrtcLeg implements MediaLeg {
 
   sendRtp(packet: Buffer): void {
     if (!this.srtp || !this.selected || this.closed) return;
-    this.ssrcBytes.copy(packet, 8); // RFC 3550 §5.1: SSRC at bytes 8..11
+    this.rebaser.rtp(packet);
     try {
       this.sendProtected(this.srtp.local.protectRtp(packet));
     } catch (err) {
@@ -158,7 +160,7 @@ export class WebrtcLeg implements MediaLeg {
 
   sendRtcp(packet: Buffer): void {
     if (!this.srtp || !this.selected || this.closed) return;
-    this.ssrcBytes.copy(packet, 4); // RFC 3550 §6.4.1: sender SSRC of the first SR/RR at bytes 4..7
+    this.rebaser.rtcp(packet);
     try {
       this.sendProtected(this.srtp.local.protectRtcp(packet));
     } catch (err) {
@@ -177,7 +179,7 @@ export class WebrtcLeg implements MediaLeg {
     this.closed = true;
     this.onRtp = dropPacket;
     this.onRtcp = dropPacket;
-    this.dtls?.close();
+    this.dtls.close();
     await closeUdp(this.socket);
   }
 }
