@@ -2,6 +2,8 @@
 import { Phone } from './phone.js';
 import { ToneMeter } from './media.js';
 import { callLabel, formatDuration, registrationLabel } from './reasons.js';
+import { renderLists } from './lists.js';
+import { Ringer } from './ringtone.js';
 import { installTestHook } from './testhook.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -18,7 +20,10 @@ const ui = {
   signinBtn: $('signin-btn'), signinError: $('signin-error'),
   dialer: $('dialer'), who: $('who'), signoutBtn: $('signout-btn'),
   number: $('number'), keypad: $('keypad'), callBtn: $('call-btn'), hangupBtn: $('hangup-btn'),
-  incoming: $('incoming'), incomingFrom: $('incoming-from'), acceptBtn: $('accept-btn'), declineBtn: $('decline-btn'),
+  incoming: $('incoming'), incomingName: $('incoming-name'), incomingNumber: $('incoming-number'),
+  acceptBtn: $('accept-btn'), declineBtn: $('decline-btn'),
+  missed: $('missed'), missedList: $('missed-list'), missedCount: $('missed-count'),
+  recent: $('recent'), recentList: $('recent-list'),
   callState: $('call-state'), callTimer: $('call-timer'), callError: $('call-error'),
   regDot: $('reg-dot'), regState: $('reg-state'), audio: $('remote-audio'),
 };
@@ -26,7 +31,9 @@ const ui = {
 const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
 const phone = new Phone({ wsUrl: `${scheme}://${location.host}/sip`, defaultDomain: location.hostname });
 const meter = new ToneMeter();
-installTestHook(phone, meter);
+const ringer = new Ringer();
+const pageTitle = document.title;
+installTestHook(phone, meter, ringer);
 ui.domain.placeholder = location.hostname;
 
 /** Runs an async UI action; its error is shown in `errorEl`, never left unhandled. */
@@ -60,7 +67,6 @@ function renderCall() {
   ui.callBtn.disabled = active || state === 'incoming';
   ui.hangupBtn.disabled = !active;
   ui.incoming.hidden = state !== 'incoming';
-  ui.incomingFrom.textContent = phone.peer;
   clearInterval(timer);
   if (state === 'in-call') timer = window.setInterval(renderTimer, 1000);
   renderTimer();
@@ -68,6 +74,19 @@ function renderCall() {
     meter.detach();
     ui.audio.srcObject = null;
   }
+}
+
+/** Rings while an incoming call waits for an answer; shows who calls. */
+function renderIncoming() {
+  const ringing = phone.incoming.state === 'ringing';
+  const id = phone.callerId;
+  ui.incomingName.textContent = id?.displayName || id?.number || '';
+  ui.incomingNumber.textContent = id?.displayName && id.number !== 'unknown' ? id.number : '';
+  ui.acceptBtn.disabled = !ringing;
+  ui.declineBtn.disabled = !ringing;
+  if (ringing) ringer.start();
+  else ringer.stop();
+  document.title = ringing ? `Incoming call: ${phone.peer}` : pageTitle;
 }
 
 /** @param {MediaStream} stream */
@@ -98,6 +117,7 @@ function buildKeypad() {
 function wire() {
   ui.signin.addEventListener('submit', (/** @type {Event} */ e) => {
     e.preventDefault();
+    ringer.unlock(); // a user gesture: lets the ring tone play later without one (autoplay policy)
     act(ui.signinError, () => phone.signIn({ user: ui.user.value, password: ui.password.value, domain: ui.domain.value }));
   });
   ui.signoutBtn.addEventListener('click', () => act(ui.callError, () => phone.signOut()));
@@ -110,6 +130,8 @@ function wire() {
   ui.declineBtn.addEventListener('click', () => act(ui.callError, () => phone.decline()));
   phone.addEventListener('registration', renderRegistration);
   phone.addEventListener('call', renderCall);
+  phone.addEventListener('incoming', renderIncoming);
+  phone.addEventListener('history', () => renderLists(ui, phone.history));
   phone.addEventListener('media', (/** @type {any} */ e) => playRemote(e.detail.stream));
   window.addEventListener('beforeunload', () => { void phone.signOut(); });
 }
@@ -118,3 +140,5 @@ buildKeypad();
 wire();
 renderRegistration();
 renderCall();
+renderIncoming();
+renderLists(ui, phone.history);

@@ -1,5 +1,7 @@
 // Types for phone.js (used by the TypeScript unit tests; the browser loads the .js).
-import type { CallState, Machine, RegistrationState } from './state.js';
+import type { CallerId } from './callerid.js';
+import type { CallLog } from './history.js';
+import type { CallState, IncomingEnd, IncomingState, Machine, RegistrationState } from './state.js';
 export declare class Phone extends EventTarget {
   constructor(opts: { wsUrl: string; defaultDomain: string });
   readonly wsUrl: string;
@@ -9,6 +11,10 @@ export declare class Phone extends EventTarget {
   peerConnection: unknown;
   readonly registration: Machine<RegistrationState>;
   readonly call: Machine<CallState>;
+  readonly incoming: Machine<IncomingState>;
+  readonly callerId: CallerId | null;
+  readonly history: CallLog;
+  readonly direction: 'in' | 'out';
   signIn(creds: { user: string; password: string; domain?: string }): Promise<void>;
   signOut(): Promise<void>;
   dial(input: string): Promise<void>;
@@ -17,3 +23,8 @@ export declare class Phone extends EventTarget {
   decline(): Promise<void>;
   sendDtmf(digit: string): boolean;
 }
+export declare function incomingEnd(
+  state: string,
+  cancelled: { outcome: 'missed' | 'answered-elsewhere' } | null,
+  reason: string,
+): IncomingEnd;

@@ -2,8 +2,12 @@
 // state is explicit). No DOM here: the UI (app.js) listens to the events this class dispatches.
 //   'registration' — detail { state, reason }     'call' — detail { state, reason, since, peer }
 //   'media'        — detail { stream }  (remote MediaStream of the established call)
+//   'incoming'     — detail { state, reason, callerId }  (the incoming-call machine: ring on 'ringing')
+//   'history'      — detail { record }  (a call just ended and was added to `history`)
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
-import { createCallMachine, createRegistrationMachine } from './state.js';
+import { callerIdOf, callerLabel, cancelOutcome } from './callerid.js';
+import { CallLog } from './history.js';
+import { createCallMachine, createIncomingMachine, createRegistrationMachine } from './state.js';
 import { END_REASONS, normaliseTarget, statusReason } from './reasons.js';
 
 const AUDIO_ONLY = Object.freeze({ constraints: { audio: true, video: false } });
@@ -26,6 +30,19 @@ export class Phone extends EventTarget {
       this.#emit('registration', { state: c.to, reason: c.reason }));
     this.call = createCallMachine((/** @type {any} */ c) =>
       this.#emit('call', { state: c.to, reason: c.reason, since: c.at, peer: this.peer }));
+    this.incoming = createIncomingMachine((/** @type {any} */ c) =>
+      this.#emit('incoming', { state: c.to, reason: c.reason, callerId: this.callerId }));
+    /** Caller ID of the current (or last) incoming call. @type {{ number: string, displayName: string } | null} */
+    this.callerId = null;
+    /** Recent calls, newest first; missed ones are `history.missed()`. */
+    this.history = new CallLog();
+    /** What the current session is: an outgoing or an incoming call. @type {'in' | 'out'} */
+    this.direction = 'out';
+    /** When the current session started and (if it did) was answered, ms since epoch. */
+    this.startedAt = 0;
+    this.answeredAt = 0;
+    /** Set when a CANCEL ended the incoming call. @type {{ outcome: 'answered-elsewhere' | 'missed', text: string } | null} */
+    this.cancelled = null;
     /** @type {any} */ this.ua = null;
     /** @type {any} */ this.registerer = null;
     /** @type {any} */ this.session = null;
@@ -141,6 +158,7 @@ export class Phone extends EventTarget {
     if (!uri) throw new Error(`Cannot call ${target}`);
     const inviter = new Inviter(this.ua, uri, { sessionDescriptionHandlerOptions: AUDIO_ONLY });
     this.peer = target;
+    this.direction = 'out';
     this.#adopt(inviter);
     this.call.transition('calling', target);
     const requestDelegate = {
@@ -176,19 +194,22 @@ export class Phone extends EventTarget {
 
   /** @param {any} invitation an sip.js Invitation */
   #onInvite(invitation) {
-    if (!this.call.can('incoming')) {
+    if (!this.call.can('incoming') || !this.incoming.can('ringing')) {
       // RFC 3261 §21.4.24: 486 Busy Here when the callee's end system cannot take another call.
       void invitation.reject({ statusCode: 486 }).catch(() => undefined);
       return;
     }
-    const from = invitation.remoteIdentity;
-    this.peer = from?.displayName || from?.uri?.user || 'unknown';
+    this.callerId = incomingCallerId(invitation);
+    this.peer = callerLabel(this.callerId);
+    this.direction = 'in';
     this.#adopt(invitation);
+    this.incoming.transition('ringing', this.peer);
     this.call.transition('incoming', this.peer);
   }
 
   async accept() {
     if (this.call.state !== 'incoming' || !this.session) throw new Error('No incoming call to accept');
+    this.#move(this.incoming, 'accepting');
     await this.session.accept({ sessionDescriptionHandlerOptions: AUDIO_ONLY }).catch((/** @type {unknown} */ err) => {
       this.endReason = `${END_REASONS.mediaFailed}: ${errorText(err)}`;
     });
@@ -213,7 +234,16 @@ export class Phone extends EventTarget {
     this.endReason = '';
     this.remoteStream = null;
     this.peerConnection = null;
-    session.delegate = { onBye: () => { this.endReason = END_REASONS.remoteHangup; } };
+    this.cancelled = null;
+    this.startedAt = Date.now();
+    this.answeredAt = 0;
+    session.delegate = {
+      onBye: () => { this.endReason = END_REASONS.remoteHangup; },
+      // RFC 3261 §9.2: the caller (or the gateway, for another device that answered) cancels the INVITE.
+      onCancel: (/** @type {any} */ cancel) => {
+        this.cancelled = cancelOutcome(headerValues(cancel?.request, 'Reason'));
+      },
+    };
     session.stateChange.addListener((/** @type {string} */ s) => {
       if (s === SessionState.Established) this.#onEstablished(session);
       // sip.js 0.21.2 moves an Inviter to Terminated *before* it calls requestDelegate.onReject
@@ -227,6 +257,8 @@ export class Phone extends EventTarget {
     const sdh = session.sessionDescriptionHandler;
     this.peerConnection = sdh?.peerConnection ?? null;
     this.remoteStream = sdh?.remoteMediaStream ?? null;
+    this.answeredAt = Date.now();
+    if (this.direction === 'in') this.#move(this.incoming, 'answered', this.peer);
     this.#move(this.call, 'in-call', this.peer);
     if (this.remoteStream) this.#emit('media', { stream: this.remoteStream });
   }
@@ -235,10 +267,64 @@ export class Phone extends EventTarget {
   #onTerminated(session) {
     if (session !== this.session) return;
     const wasInCall = this.call.state === 'in-call';
+    if (this.cancelled && !wasInCall) this.endReason = INCOMING_END_TEXT[this.cancelled.outcome];
     const reason = this.endReason || (wasInCall ? END_REASONS.remoteHangup : 'Call failed');
     this.session = null;
+    const record = this.history.add(this.#record(wasInCall, reason));
+    if (this.direction === 'in') this.#move(this.incoming, incomingEnd(this.incoming.state, this.cancelled, reason), reason);
     this.#move(this.call, 'ended', reason);
+    this.#emit('history', { record });
   }
+
+  /** The recent-calls entry of the session that just ended. @param {boolean} answered @param {string} reason */
+  #record(answered, reason) {
+    const id = this.direction === 'in' && this.callerId ? this.callerId : { number: this.peer, displayName: '' };
+    /** @type {import('./history.js').Outcome} */
+    let outcome = 'failed';
+    if (answered) outcome = 'answered';
+    else if (this.direction === 'in' && this.cancelled) outcome = this.cancelled.outcome;
+    else if (this.direction === 'in' && reason === END_REASONS.declined) outcome = 'declined';
+    const missedText = outcome === 'missed' ? this.cancelled?.text : '';
+    return {
+      direction: this.direction,
+      number: id.number,
+      displayName: id.displayName,
+      at: this.startedAt,
+      durationMs: answered ? Date.now() - this.answeredAt : null,
+      outcome,
+      reason: missedText || reason,
+    };
+  }
+}
+
+/** What the call line says when a CANCEL ended a ringing incoming call. */
+const INCOMING_END_TEXT = Object.freeze({ missed: 'Missed call', 'answered-elsewhere': 'Answered elsewhere' });
+
+/**
+ * The end state of the incoming-call machine: an answered call just 'ended'; before that, a CANCEL
+ * decides (missed / answered elsewhere), then our own decline; anything else (failure) 'ended'.
+ * @param {string} state @param {{ outcome: string } | null} cancelled @param {string} reason
+ */
+export function incomingEnd(state, cancelled, reason) {
+  if (state === 'answered') return 'ended';
+  if (cancelled) return cancelled.outcome;
+  return reason === END_REASONS.declined ? 'declined' : 'ended';
+}
+
+/** All values of a header of an sip.js message, comma-joined ('' if none). @param {any} msg @param {string} name */
+function headerValues(msg, name) {
+  const values = typeof msg?.getHeaders === 'function' ? msg.getHeaders(name) : [];
+  return Array.isArray(values) ? values.join(', ') : '';
+}
+
+/** Caller ID of an sip.js Invitation: raw From and P-Asserted-Identity, else sip.js's parsed From. @param {any} invitation */
+function incomingCallerId(invitation) {
+  const req = invitation.request;
+  const from = typeof req?.getHeader === 'function' ? req.getHeader('From') : undefined;
+  const id = callerIdOf({ from, pai: headerValues(req, 'P-Asserted-Identity') });
+  if (id.number !== 'unknown' || id.displayName) return id;
+  const parsed = invitation.remoteIdentity;
+  return { number: parsed?.uri?.user || 'unknown', displayName: parsed?.displayName || '' };
 }
 
 /** @param {unknown} err */

@@ -3,6 +3,7 @@
 
 /** @typedef {'signed-out'|'connecting'|'registering'|'registered'|'failed'} RegistrationState */
 /** @typedef {'idle'|'calling'|'ringing'|'incoming'|'in-call'|'ended'} CallState */
+/** @typedef {'none'|'ringing'|'accepting'|'answered'|'declined'|'missed'|'answered-elsewhere'|'ended'} IncomingState */
 
 /** @type {Readonly<Record<RegistrationState, readonly RegistrationState[]>>} */
 export const REGISTRATION_EDGES = Object.freeze({
@@ -24,6 +25,27 @@ export const CALL_EDGES = Object.freeze({
   'in-call': ['ended'],
   ended: ['idle', 'calling', 'incoming'],
 });
+
+/**
+ * One incoming call, from INVITE to its end. The end states say how it went (shown in the page and
+ * in the missed-calls list): declined here, missed (CANCEL before answer), answered elsewhere
+ * (CANCEL with RFC 3326 `Reason: SIP;cause=200`), or ended (answered then hung up, or failed).
+ * @type {Readonly<Record<IncomingState, readonly IncomingState[]>>}
+ */
+export const INCOMING_EDGES = Object.freeze({
+  none: ['ringing'],
+  // RFC 3261 §9.2: a CANCEL may arrive until the final response is sent, i.e. also while accepting.
+  ringing: ['accepting', 'declined', 'missed', 'answered-elsewhere', 'ended'],
+  accepting: ['answered', 'missed', 'answered-elsewhere', 'ended'],
+  answered: ['ended'],
+  declined: ['ringing'],
+  missed: ['ringing'],
+  'answered-elsewhere': ['ringing'],
+  ended: ['ringing'],
+});
+
+/** End states of INCOMING_EDGES. */
+export const INCOMING_ENDS = Object.freeze(['declined', 'missed', 'answered-elsewhere', 'ended']);
 
 export class IllegalTransition extends Error {
   /** @param {string} machine @param {string} from @param {string} to */
@@ -71,3 +93,6 @@ export const createRegistrationMachine = (/** @type {any} */ onChange) =>
 
 export const createCallMachine = (/** @type {any} */ onChange) =>
   createMachine('call', CALL_EDGES, /** @type {CallState} */ ('idle'), onChange);
+
+export const createIncomingMachine = (/** @type {any} */ onChange) =>
+  createMachine('incoming', INCOMING_EDGES, /** @type {IncomingState} */ ('none'), onChange);

@@ -1,27 +1,42 @@
-// The tiny test hook end-to-end tests read through page.evaluate(): window.softphone.
+// The test hook end-to-end tests read through page.evaluate(): window.softphone. These names are a
+// stable contract (test/e2e/* and test/e2e/upstream.test.ts use them): add, never rename.
+//
+//   state(): 'signed-out' | 'connecting' | 'registering' | 'registered' | 'failed'
+//   stateReason(): string                      why registration failed ('' otherwise)
+//   callState(): 'idle' | 'calling' | 'ringing' | 'incoming' | 'in-call' | 'ended'
+//   callReason(): string                       why the last call ended, e.g. "Busy (486)", "Missed call"
+//   remoteStats(): Promise<{ packetsReceived, packetsSent }>   audio RTP of the current/last call
+//   remoteToneLevel(freqHz): number            ≫ 1 when the remote audio holds a tone at freqHz
+//   incoming(): { from, displayName } | null   caller ID while an incoming call rings (or is being accepted)
+//   accept(): Promise<void>                    answers the ringing call (as the Accept button does)
+//   decline(): Promise<void>                   declines it with 603 (as the Decline button does)
+//   incomingState(): 'none' | 'ringing' | 'accepting' | 'answered' | 'declined' | 'missed'
+//                    | 'answered-elsewhere' | 'ended'
+//   lastIncomingEnd(): 'answered-elsewhere' | 'missed' | 'declined' | 'ended' | null
+//                                              how the current incoming call ended (null: none yet / still up)
+//   missedCalls(): Array<{ from, displayName, reason }>   newest first; answered-elsewhere is not missed
+//   recentCalls(): Array<{ direction: 'in'|'out', from, displayName, outcome, durationMs, reason }>
+//   ringing(): boolean                         the ring tone is sounding
 import { rtpCounts } from './media.js';
+import { INCOMING_ENDS } from './state.js';
 
 /**
  * @param {import('./phone.js').Phone} phone
  * @param {import('./media.js').ToneMeter} meter
+ * @param {import('./ringtone.js').Ringer} ringer
  */
-export function installTestHook(phone, meter) {
+export function installTestHook(phone, meter, ringer) {
   /** Last counts seen on `lastPc`, so a finished (closed) call still reports what it carried. */
   let last = { packetsReceived: 0, packetsSent: 0 };
   /** @type {RTCPeerConnection | null} */
   let lastPc = null;
   const hook = Object.freeze({
-    /** Registration state: signed-out | connecting | registering | registered | failed */
     state: () => phone.registration.state,
-    /** Why registration failed (empty otherwise). */
     stateReason: () => phone.registration.reason,
-    /** Call state: idle | calling | ringing | incoming | in-call | ended */
     callState: () => phone.call.state,
-    /** Why the last call ended, e.g. "Busy (486)". */
     callReason: () => (phone.call.state === 'ended' ? phone.call.reason : ''),
-    /** Audio RTP packets received and sent by the current (or last) call's peer connection. */
     remoteStats: async () => {
-      const pc = phone.peerConnection;
+      const pc = /** @type {RTCPeerConnection | null} */ (phone.peerConnection);
       if (pc !== lastPc) {
         lastPc = pc;
         last = { packetsReceived: 0, packetsSent: 0 };
@@ -29,8 +44,24 @@ export function installTestHook(phone, meter) {
       if (pc && pc.connectionState !== 'closed') last = await rtpCounts(pc).catch(() => last);
       return last;
     },
-    /** How far freqHz stands out in the remote audio's spectrum (≫1: a tone is there). */
     remoteToneLevel: (/** @type {number} */ freqHz) => meter.level(freqHz),
+    incoming: () => {
+      const s = phone.incoming.state;
+      if ((s !== 'ringing' && s !== 'accepting') || !phone.callerId) return null;
+      return { from: phone.callerId.number, displayName: phone.callerId.displayName };
+    },
+    accept: () => phone.accept(),
+    decline: () => phone.decline(),
+    incomingState: () => phone.incoming.state,
+    lastIncomingEnd: () => {
+      const s = /** @type {any} */ (phone.incoming.state);
+      return INCOMING_ENDS.includes(s) ? s : null;
+    },
+    missedCalls: () => phone.history.missed().map((r) => ({ from: r.number, displayName: r.displayName, reason: r.reason })),
+    recentCalls: () => phone.history.recent().map((r) => ({
+      direction: r.direction, from: r.number, displayName: r.displayName, outcome: r.outcome, durationMs: r.durationMs, reason: r.reason,
+    })),
+    ringing: () => ringer.playing,
   });
   Object.defineProperty(window, 'softphone', { value: hook, configurable: false, writable: false });
   return hook;

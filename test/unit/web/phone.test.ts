@@ -48,6 +48,12 @@ vi.mock('sip.js', () => {
     accept = vi.fn(async (_o?: any) => undefined);
     reject = vi.fn(async (_o?: any) => undefined);
     remoteIdentity = { displayName: '', uri: { user: '+15550100' } };
+    /** Raw header lines of the INVITE (an Invitation's `request`). */
+    headers: Record<string, string[]> = {};
+    request = {
+      getHeader: (name: string) => this.headers[name.toLowerCase()]?.[0],
+      getHeaders: (name: string) => this.headers[name.toLowerCase()] ?? [],
+    };
   }
   class Inviter extends Session {
     static last: Inviter;
@@ -218,12 +224,101 @@ describe('web/phone: outgoing calls', () => {
 });
 
 describe('web/phone: incoming calls', () => {
-  function invite(phone: Phone): any {
+  function invite(phone: Phone, headers: Record<string, string[]> = {}): any {
     const inv = new fake.Session();
+    inv.headers = headers;
     fake.UserAgent.last.options.delegate.onInvite(inv);
     void phone;
     return inv;
   }
+  /** sip.js order on CANCEL: delegate.onCancel(cancel), 487, then Terminated. */
+  function cancel(inv: any, reason?: string): void {
+    const headers = reason === undefined ? [] : [reason];
+    inv.delegate.onCancel({ request: { getHeaders: (n: string) => (n.toLowerCase() === 'reason' ? headers : []) } });
+    inv.stateChange.emit('Terminated');
+  }
+  const FROM = { from: ['"Carrier Caller" <sip:5557777@127.0.0.1>;tag=77'] };
+
+  it('shows the caller ID from From, or from P-Asserted-Identity when present', async () => {
+    const phone = await registeredPhone();
+    const events: any[] = [];
+    phone.addEventListener('incoming', (e) => events.push((e as CustomEvent).detail));
+    const inv = invite(phone, FROM);
+    expect(phone.callerId).toEqual({ number: '5557777', displayName: 'Carrier Caller' });
+    expect(phone.peer).toBe('Carrier Caller (5557777)');
+    expect(events).toEqual([{ state: 'ringing', reason: 'Carrier Caller (5557777)', callerId: phone.callerId }]);
+    await phone.decline();
+    inv.stateChange.emit('Terminated');
+    await settle();
+    invite(phone, { ...FROM, 'p-asserted-identity': ['"Verified" <tel:+15550199>'] });
+    expect(phone.callerId).toEqual({ number: '+15550199', displayName: 'Verified' });
+  });
+
+  it('falls back to sip.js’s parsed From when the raw header is unusable', async () => {
+    const phone = await registeredPhone();
+    invite(phone, { from: ['garbage'] });
+    expect(phone.callerId).toEqual({ number: '+15550100', displayName: '' });
+  });
+
+  it('a CANCEL without Reason is a missed call, listed with the caller', async () => {
+    const phone = await registeredPhone();
+    const inv = invite(phone, FROM);
+    cancel(inv);
+    await settle();
+    expect([phone.incoming.state, phone.call.state, phone.call.reason]).toEqual(['missed', 'ended', 'Missed call']);
+    expect(phone.history.missed()).toMatchObject([{ direction: 'in', number: '5557777', displayName: 'Carrier Caller', outcome: 'missed', reason: 'Not answered' }]);
+  });
+
+  it('a CANCEL with Reason: SIP;cause=200 is answered elsewhere, not missed', async () => {
+    const phone = await registeredPhone();
+    const inv = invite(phone, FROM);
+    cancel(inv, 'SIP;cause=200;text="Call completed elsewhere"');
+    await settle();
+    expect([phone.incoming.state, phone.call.reason]).toEqual(['answered-elsewhere', 'Answered elsewhere']);
+    expect(phone.history.missed()).toEqual([]);
+    expect(phone.history.recent()).toMatchObject([{ outcome: 'answered-elsewhere', durationMs: null }]);
+  });
+
+  it('a CANCEL racing our accept still ends as the CANCEL says', async () => {
+    const phone = await registeredPhone();
+    const inv = invite(phone, FROM);
+    await phone.accept();
+    expect(phone.incoming.state).toBe('accepting');
+    cancel(inv, 'SIP;cause=200');
+    await settle();
+    expect(phone.incoming.state).toBe('answered-elsewhere');
+  });
+
+  it('an answered call ends as "ended" and is listed with its duration', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const phone = await registeredPhone();
+      const inv = invite(phone, FROM);
+      await phone.accept();
+      inv.stateChange.emit('Established');
+      expect(phone.incoming.state).toBe('answered');
+      vi.setSystemTime(Date.now() + 42_000);
+      await phone.hangup();
+      inv.stateChange.emit('Terminated');
+      await settle();
+      expect(phone.incoming.state).toBe('ended');
+      expect(phone.history.recent()).toMatchObject([{ direction: 'in', outcome: 'answered', durationMs: 42_000, reason: 'Hung up' }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('records outgoing calls: busy with its reason', async () => {
+    const phone = await registeredPhone();
+    await phone.dial('5551234');
+    const inv = fake.Inviter.last;
+    const [opts] = inv.invite.mock.calls[0];
+    inv.stateChange.emit('Terminated');
+    opts.requestDelegate.onReject(response(486, 'Busy Here'));
+    await settle();
+    expect(phone.history.recent()).toMatchObject([{ direction: 'out', number: '5551234', outcome: 'failed', reason: 'Busy (486)' }]);
+    expect(phone.incoming.state).toBe('none');
+  });
 
   it('rings, accepts audio-only and goes in call', async () => {
     const phone = await registeredPhone();
@@ -247,6 +342,9 @@ describe('web/phone: incoming calls', () => {
     first.stateChange.emit('Terminated');
     await settle();
     expect([phone.call.state, phone.call.reason]).toEqual(['ended', 'Declined']);
+    expect(phone.incoming.state).toBe('declined');
+    expect(phone.history.recent()).toMatchObject([{ outcome: 'declined' }]);
+    expect(phone.history.missed()).toEqual([]);
     await expect(phone.accept()).rejects.toThrow('No incoming call to accept');
   });
 });

@@ -2,9 +2,12 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   CALL_EDGES,
   createCallMachine,
+  createIncomingMachine,
   createMachine,
   createRegistrationMachine,
   IllegalTransition,
+  INCOMING_EDGES,
+  INCOMING_ENDS,
   REGISTRATION_EDGES,
 } from '../../../web/state.js';
 
@@ -79,5 +82,38 @@ describe('web/state: call machine', () => {
 
   it('refuses an unknown initial state', () => {
     expect(() => createMachine('x', { a: ['a'] }, 'b' as 'a')).toThrow('x: unknown initial state b');
+  });
+});
+
+describe('web/state: incoming-call machine', () => {
+  it('rings, is accepted, answered, then ended', () => {
+    const seen: string[] = [];
+    const m = createIncomingMachine((c) => seen.push(c.to));
+    for (const s of ['ringing', 'accepting', 'answered', 'ended'] as const) m.transition(s);
+    expect(seen).toEqual(['ringing', 'accepting', 'answered', 'ended']);
+  });
+
+  it('a CANCEL may end it while ringing or while accepting, never after answer', () => {
+    for (const end of ['missed', 'answered-elsewhere'] as const) {
+      const m = createIncomingMachine();
+      m.transition('ringing');
+      expect(m.can(end)).toBe(true);
+      m.transition('accepting');
+      m.transition(end);
+      expect(m.state).toBe(end);
+    }
+    const m = createIncomingMachine();
+    m.transition('ringing');
+    m.transition('accepting');
+    m.transition('answered');
+    expect(() => m.transition('missed')).toThrow('incoming: illegal transition answered -> missed');
+    expect(m.can('declined')).toBe(false);
+  });
+
+  it('every end state can ring again, and only end states are listed as ends', () => {
+    for (const end of INCOMING_ENDS) expect(INCOMING_EDGES[end]).toEqual(['ringing']);
+    const nonEnds = Object.keys(INCOMING_EDGES).filter((s) => !(INCOMING_ENDS as readonly string[]).includes(s));
+    expect(nonEnds.sort()).toEqual(['accepting', 'answered', 'none', 'ringing']);
+    for (const t of Object.values(INCOMING_EDGES).flat()) expect(Object.keys(INCOMING_EDGES)).toContain(t);
   });
 });

@@ -1,0 +1,21 @@
+// Types for history.js (used by the TypeScript unit tests; the browser loads the .js).
+export type Outcome = 'answered' | 'missed' | 'answered-elsewhere' | 'declined' | 'failed';
+export interface CallRecord {
+  id: number;
+  direction: 'in' | 'out';
+  number: string;
+  displayName: string;
+  at: number;
+  durationMs: number | null;
+  outcome: Outcome;
+  reason: string;
+}
+export declare class CallLog {
+  constructor(limit?: number);
+  readonly limit: number;
+  add(r: Omit<CallRecord, 'id'>): CallRecord;
+  recent(): readonly CallRecord[];
+  missed(): CallRecord[];
+}
+export declare function missedLabel(r: CallRecord): string;
+export declare function recordLabel(r: CallRecord): string;

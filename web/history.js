@@ -1,0 +1,65 @@
+// The recent-calls list (incoming and outgoing, newest first) and the missed calls within it.
+// Pure module (no DOM, no sip.js): unit-tested. Kept in memory for the page's lifetime.
+import { callerLabel } from './callerid.js';
+import { formatDuration } from './reasons.js';
+
+/**
+ * @typedef {'answered' | 'missed' | 'answered-elsewhere' | 'declined' | 'failed'} Outcome
+ * @typedef {{ id: number, direction: 'in' | 'out', number: string, displayName: string, at: number,
+ *             durationMs: number | null, outcome: Outcome, reason: string }} CallRecord
+ */
+
+const OUTCOMES = Object.freeze(['answered', 'missed', 'answered-elsewhere', 'declined', 'failed']);
+
+export class CallLog {
+  /** @param {number} [limit] how many records are kept (oldest dropped first) */
+  constructor(limit = 50) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error('CallLog: limit must be a positive integer');
+    this.limit = limit;
+    /** @type {CallRecord[]} newest first */
+    this.records = [];
+    this.nextId = 1;
+  }
+
+  /**
+   * Adds a finished call. `durationMs` is set only for answered calls; `reason` says why the others
+   * ended ("Busy (486)", "Not answered").
+   * @param {Omit<CallRecord, 'id'>} r
+   * @returns {CallRecord}
+   */
+  add(r) {
+    if (r.direction !== 'in' && r.direction !== 'out') throw new Error(`CallLog: bad direction ${String(r.direction)}`);
+    if (!OUTCOMES.includes(r.outcome)) throw new Error(`CallLog: bad outcome ${String(r.outcome)}`);
+    const durationMs = r.outcome === 'answered' ? Math.max(0, Number(r.durationMs) || 0) : null;
+    const record = Object.freeze({ ...r, durationMs, id: this.nextId++ });
+    this.records.unshift(record);
+    if (this.records.length > this.limit) this.records.length = this.limit;
+    return record;
+  }
+
+  /** Every kept call, newest first. @returns {readonly CallRecord[]} */
+  recent() {
+    return [...this.records];
+  }
+
+  /** Incoming calls nobody answered (answered elsewhere does not count), newest first. */
+  missed() {
+    return this.records.filter((r) => r.direction === 'in' && r.outcome === 'missed');
+  }
+}
+
+/** "Missed call from Alice (+15550100)". @param {CallRecord} r */
+export function missedLabel(r) {
+  return `Missed call from ${callerLabel(r)}`;
+}
+
+/**
+ * The line shown in the recent-calls list: arrow for the direction, who, and the duration of an
+ * answered call or the reason another one ended.
+ * @param {CallRecord} r
+ */
+export function recordLabel(r) {
+  const arrow = r.direction === 'in' ? '↙' : '↗';
+  const what = r.outcome === 'answered' ? formatDuration(r.durationMs ?? 0) : r.reason || r.outcome;
+  return `${arrow} ${callerLabel(r)} · ${what}`;
+}
