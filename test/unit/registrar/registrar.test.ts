@@ -1,133 +1,65 @@
-import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../../gateway/config/schema.js';
-import { createLogger } from '../../../gateway/log.js';
-import { createRegistrar } from '../../../gateway/registrar/index.js';
-import { answerChallenge, createDigestServer } from '../../../gateway/sip/auth/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { answerChallenge } from '../../../gateway/sip/auth/index.js';
 import { getHeader, getHeaderValues } from '../../../gateway/sip/message/index.js';
-import { FakeFlow, FakeServerTx, sip } from '../call/fakes.js';
+import type { SipResponse } from '../../../gateway/sip/message/types.js';
+import { FakeFlow, FakeServerTx, harness, sip, testConfig } from './fakes.js';
 
-const config = configSchema.parse({
-  sip: { domain: 'gw.test' },
-  users: [{ name: 'alice', password: 'wonderland' }, { name: 'bob', password: 'builder' }],
+afterEach(() => {
+  vi.useRealTimers();
 });
 
-function setup() {
-  let now = 1_000_000;
-  const clock = { advance: (ms: number) => (now += ms) };
-  const digest = createDigestServer({ realm: 'gw.test', algorithms: ['MD5'], now: () => now });
-  const registrar = createRegistrar({ config, digest, logger: createLogger('silent'), now: () => now });
-  let cseq = 0;
-  function register(o: { user?: string; password?: string; contact?: string; expires?: string; uri?: string; flow?: FakeFlow; auth?: boolean; aor?: string } = {}) {
-    const user = o.user ?? 'alice';
-    const aor = o.aor ?? user;
-    const uri = o.uri ?? 'sip:gw.test';
-    const flow = o.flow ?? new FakeFlow('ws-1');
-    const text = (authz?: string) =>
-      sip(`REGISTER ${uri} SIP/2.0
-        Via: SIP/2.0/WS c.invalid;branch=z9hG4bK${++cseq}
-        Max-Forwards: 70
-        From: <sip:${aor}@gw.test>;tag=f
-        To: <sip:${aor}@gw.test>
-        Call-ID: reg-${user}
-        CSeq: ${cseq} REGISTER
-        Contact: ${o.contact ?? '<sip:abc@c.invalid;transport=ws>'}
-        ${o.expires !== undefined ? `Expires: ${o.expires}` : 'X-No-Expires: 1'}
-        ${authz ? `Authorization: ${authz}` : 'X-No-Auth: 1'}`);
-    const first = new FakeServerTx(text(), flow);
-    registrar.handle(first.request, first);
-    if (o.auth === false || first.last.status !== 401) return first;
-    const challenge = getHeader(first.last, 'WWW-Authenticate')!;
-    const authz = answerChallenge({ challenge, username: user, password: o.password ?? 'wonderland', method: 'REGISTER', uri });
-    const second = new FakeServerTx(text(authz), flow);
-    registrar.handle(second.request, second);
-    return second;
-  }
-  return { registrar, register, clock };
-}
+const contacts = (res: SipResponse): string[] => getHeaderValues(res, 'Contact');
 
-describe('registrar', () => {
-  it('challenges with 401 WWW-Authenticate in our realm', () => {
-    const { register } = setup();
+describe('REGISTER authentication', () => {
+  it('challenges with 401 WWW-Authenticate in our realm and binds nothing', () => {
+    const { register, registrar } = harness();
     const tx = register({ auth: false });
     expect(tx.last.status).toBe(401);
     expect(getHeader(tx.last, 'WWW-Authenticate')).toMatch(/^Digest realm="gw.test"/);
-  });
-
-  it('binds on good credentials and lists the contacts with expires', () => {
-    const { register, registrar } = setup();
-    const tx = register({ expires: '600' });
-    expect(tx.last.status).toBe(200);
-    expect(getHeaderValues(tx.last, 'Contact')).toEqual(['<sip:abc@c.invalid;transport=ws>;expires=600']);
-    expect(registrar.count()).toBe(1);
-    expect(registrar.bindings('alice')[0]!.flow?.id).toBe('ws-1');
-  });
-
-  it('answers a wrong password and an unknown user with the same 401', () => {
-    const { register, registrar } = setup();
-    const wrong = register({ password: 'nope' });
-    const unknown = register({ user: 'mallory', password: 'x' });
-    expect([wrong.last.status, unknown.last.status]).toEqual([401, 401]);
-    expect(wrong.last.reason).toBe(unknown.last.reason);
     expect(registrar.count()).toBe(0);
   });
 
-  it('rejects intervals under 60 s with 423 and Min-Expires, clamps above 3600', () => {
-    const { register } = setup();
-    const brief = register({ expires: '30' });
-    expect(brief.last.status).toBe(423);
-    expect(getHeader(brief.last, 'Min-Expires')).toBe('60');
-    const long = register({ expires: '99999' });
-    expect(getHeaderValues(long.last, 'Contact')[0]).toMatch(/;expires=3600$/);
-  });
-
-  it('expires bindings with time and removes them with Expires: 0 or *', () => {
-    const { register, registrar, clock } = setup();
-    register({ expires: '60' });
-    clock.advance(59_000);
-    expect(registrar.count()).toBe(1);
-    clock.advance(1_000);
-    expect(registrar.count()).toBe(0);
-    register({ expires: '600' });
-    expect(register({ expires: '0' }).last.status).toBe(200);
-    expect(registrar.count()).toBe(0);
-    register({ expires: '600', contact: '<sip:a@c.invalid;transport=ws>' });
-    register({ expires: '600', contact: '<sip:b@c.invalid;transport=ws>' });
-    expect(registrar.count()).toBe(2);
-    expect(register({ expires: '0', contact: '*' }).last.status).toBe(200);
+  it('a wrong password gets 401 again and nothing is registered', () => {
+    const { register, registrar } = harness();
+    const tx = register({ password: 'guess' });
+    expect(tx.last.status).toBe(401);
     expect(registrar.count()).toBe(0);
   });
 
-  it('400 for * with a non-zero Expires', () => {
-    const { register } = setup();
-    expect(register({ expires: '600', contact: '*' }).last.status).toBe(400);
-  });
-
-  it('drops WebSocket bindings when their flow closes', () => {
-    const { register, registrar } = setup();
-    const flow = new FakeFlow('ws-9');
-    register({ flow });
-    expect(registrar.count()).toBe(1);
-    flow.close();
+  it('an unknown user gets exactly the answer of a known user with a wrong password', () => {
+    const { register, registrar } = harness();
+    const wrong = register({ user: 'alice', password: 'x', callId: 'probe', cseq: 7 });
+    const unknown = register({ user: 'mallory', password: 'x', callId: 'probe', cseq: 7 });
+    const shape = (r: SipResponse) => ({
+      status: r.status,
+      reason: r.reason,
+      headers: r.headers.map((h) => [
+        h.name,
+        h.value.replace(/alice|mallory/g, 'U').replace(/tag=[^;>]+/, 'tag=T').replace(/branch=[^;]+/, 'branch=B').replace(/nonce="[^"]*"/, 'nonce=N'),
+      ]),
+    });
+    expect(shape(unknown.last)).toEqual(shape(wrong.last));
+    expect(unknown.last.status).toBe(401);
     expect(registrar.count()).toBe(0);
   });
 
-  it('keeps UDP bindings independent of the flow', () => {
-    const { register, registrar } = setup();
-    const flow = new FakeFlow('udp', 'udp');
-    register({ flow, contact: '<sip:alice@127.0.0.1:5099>' });
-    flow.close();
-    expect(registrar.count()).toBe(1);
+  it('403 when a user registers somebody else\'s address-of-record', () => {
+    const { register, registrar } = harness();
+    expect(register({ user: 'alice', aor: 'bob' }).last.status).toBe(403);
+    expect(registrar.count()).toBe(0);
   });
 
-  it('enforces the configured domain (404) and that users register only their own AOR', () => {
-    const { register } = setup();
-    expect(register({ uri: 'sip:other.test', auth: false }).last.status).toBe(404);
-    expect(register({ aor: 'bob' }).last.status).toBe(403);
+  it('404 for a Request-URI outside the configured domain, before any challenge', () => {
+    const { register } = harness();
+    const tx = register({ uri: 'sip:other.test', auth: false });
+    expect(tx.last.status).toBe(404);
+    expect(getHeader(tx.last, 'WWW-Authenticate')).toBeUndefined();
   });
 
   it('stale nonce → 401 with stale=true', () => {
-    const { registrar, clock } = setup();
-    const flow = new FakeFlow('ws-1');
+    vi.useFakeTimers();
+    const { registrar } = harness();
+    const flow = new FakeFlow('ws');
     const req = (authz?: string) =>
       sip(`REGISTER sip:gw.test SIP/2.0
         Via: SIP/2.0/WS c.invalid;branch=z9hG4bK${Math.random().toString(36).slice(2)}
@@ -137,14 +69,162 @@ describe('registrar', () => {
         Call-ID: stale
         CSeq: 1 REGISTER
         Contact: <sip:abc@c.invalid;transport=ws>
-        ${authz ? `Authorization: ${authz}` : 'X-No-Auth: 1'}`);
+        ${authz ? `Authorization: ${authz}` : ''}`);
     const first = new FakeServerTx(req(), flow);
     registrar.handle(first.request, first);
     const authz = answerChallenge({ challenge: getHeader(first.last, 'WWW-Authenticate')!, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: 'sip:gw.test' });
-    clock.advance(10 * 60_000);
+    vi.advanceTimersByTime(10 * 60_000);
     const late = new FakeServerTx(req(authz), flow);
     registrar.handle(late.request, late);
     expect(late.last.status).toBe(401);
     expect(getHeader(late.last, 'WWW-Authenticate')).toMatch(/stale=TRUE/i);
+  });
+});
+
+describe('REGISTER contacts', () => {
+  it('binds and lists the contact with its expires and a Date header', () => {
+    const { register, registrar } = harness();
+    const tx = register({ expires: 600 });
+    expect(tx.last.status).toBe(200);
+    expect(contacts(tx.last)).toEqual(['<sip:abc@c.invalid;transport=ws>;expires=600']);
+    expect(getHeader(tx.last, 'Date')).toMatch(/GMT$/);
+    expect(registrar.count()).toBe(1);
+  });
+
+  it('keeps several contacts per user, each with its own expiry, all listed in the 200', () => {
+    const { register, registrar } = harness();
+    register({ contact: '<sip:tab1@a.invalid;transport=ws>', expires: 600, flow: new FakeFlow('ws') });
+    const tx = register({ contact: ['<sip:tab2@b.invalid;transport=ws>;expires=120', '<sip:desk@10.0.0.5:5062>'], expires: 900, flow: new FakeFlow('ws') });
+    expect(contacts(tx.last).sort()).toEqual([
+      '<sip:desk@10.0.0.5:5062>;expires=900',
+      '<sip:tab1@a.invalid;transport=ws>;expires=600',
+      '<sip:tab2@b.invalid;transport=ws>;expires=120',
+    ]);
+    expect(registrar.count('alice')).toBe(3);
+    expect(registrar.count('bob')).toBe(0);
+  });
+
+  it('refreshing a contact replaces it instead of adding one', () => {
+    const { register, registrar } = harness();
+    register({ expires: 600 });
+    const tx = register({ expires: 300 });
+    expect(contacts(tx.last)).toEqual(['<sip:abc@c.invalid;transport=ws>;expires=300']);
+    expect(registrar.count()).toBe(1);
+  });
+
+  it('Expires: 0 removes just that contact', () => {
+    const { register, registrar } = harness();
+    register({ contact: '<sip:a@c.invalid;transport=ws>', expires: 600 });
+    register({ contact: '<sip:b@c.invalid;transport=ws>', expires: 600 });
+    const tx = register({ contact: '<sip:a@c.invalid;transport=ws>', expires: 0 });
+    expect(tx.last.status).toBe(200);
+    expect(contacts(tx.last)).toEqual(['<sip:b@c.invalid;transport=ws>;expires=600']);
+    expect(registrar.count()).toBe(1);
+  });
+
+  it('a contact expires=0 parameter wins over the Expires header', () => {
+    const { register, registrar } = harness();
+    register({ contact: '<sip:a@c.invalid;transport=ws>', expires: 600 });
+    register({ contact: '<sip:a@c.invalid;transport=ws>;expires=0', expires: 600 });
+    expect(registrar.count()).toBe(0);
+  });
+
+  it('a REGISTER without Contact is a query: 200 with the current list, nothing changed', () => {
+    const { register, registrar } = harness();
+    register({ expires: 600 });
+    const tx = register({ contact: null });
+    expect(tx.last.status).toBe(200);
+    expect(contacts(tx.last)).toHaveLength(1);
+    expect(registrar.count()).toBe(1);
+  });
+
+  it('400 for an unparseable expires parameter (a bad Expires header never gets past the parser)', () => {
+    const { register, registrar } = harness();
+    expect(register({ contact: '<sip:a@c.invalid;transport=ws>;expires=x' }).last.status).toBe(400);
+    expect(registrar.count()).toBe(0);
+  });
+});
+
+describe('REGISTER expiry bounds (config.registrar)', () => {
+  it('423 Interval Too Brief with Min-Expires under minExpires; nothing bound', () => {
+    const { register, registrar } = harness({ config: testConfig({ minExpires: 120 }) });
+    const tx = register({ expires: 119 });
+    expect(tx.last.status).toBe(423);
+    expect(getHeader(tx.last, 'Min-Expires')).toBe('120');
+    expect(registrar.count()).toBe(0);
+    expect(register({ expires: 120 }).last.status).toBe(200);
+  });
+
+  it('clamps an interval above maxExpires', () => {
+    const { register } = harness({ config: testConfig({ maxExpires: 1800 }) });
+    expect(contacts(register({ expires: 99999 }).last)).toEqual(['<sip:abc@c.invalid;transport=ws>;expires=1800']);
+  });
+
+  it('chooses an hour (within the bounds) when the REGISTER names no interval', () => {
+    expect(contacts(harness().register().last)[0]).toMatch(/;expires=3600$/);
+    expect(contacts(harness({ config: testConfig({ maxExpires: 600 }) }).register().last)[0]).toMatch(/;expires=600$/);
+  });
+});
+
+describe('Contact: * (RFC 3261 §10.3 step 6)', () => {
+  it('with Expires: 0 removes every contact of the user', () => {
+    const { register, registrar } = harness();
+    register({ contact: '<sip:a@c.invalid;transport=ws>', expires: 600 });
+    register({ contact: '<sip:b@c.invalid;transport=ws>', expires: 600 });
+    register({ user: 'bob', contact: '<sip:b@c.invalid;transport=ws>', expires: 600 });
+    const tx = register({ contact: '*', expires: 0 });
+    expect(tx.last.status).toBe(200);
+    expect(contacts(tx.last)).toEqual([]);
+    expect(registrar.count('alice')).toBe(0);
+    expect(registrar.count('bob')).toBe(1);
+  });
+
+  it('400 with a non-zero or missing Expires, or beside other contacts', () => {
+    const { register, registrar } = harness();
+    register({ expires: 600 });
+    expect(register({ contact: '*', expires: 600 }).last.status).toBe(400);
+    expect(register({ contact: '*' }).last.status).toBe(400);
+    expect(register({ contact: ['*', '<sip:x@c.invalid;transport=ws>'], expires: 0 }).last.status).toBe(400);
+    expect(registrar.count()).toBe(1);
+  });
+
+  it('fails when a binding has the same Call-ID and a CSeq not lower than the request', () => {
+    const { register, registrar } = harness();
+    register({ callId: 'one', cseq: 10, expires: 600 });
+    const tx = register({ callId: 'one', cseq: 10, contact: '*', expires: 0 });
+    expect(tx.last.status).toBe(500);
+    expect(registrar.count()).toBe(1);
+    // A different Call-ID removes it whatever its CSeq; so does a higher CSeq.
+    expect(register({ callId: 'two', cseq: 1, contact: '*', expires: 0 }).last.status).toBe(200);
+    expect(registrar.count()).toBe(0);
+  });
+});
+
+describe('out-of-order REGISTER (§10.3 step 7)', () => {
+  it('a same-Call-ID REGISTER with a lower CSeq fails and changes nothing', () => {
+    const { register, registrar } = harness();
+    register({ callId: 'c', cseq: 5, expires: 600 });
+    const tx = register({ callId: 'c', cseq: 4, expires: 0 });
+    expect(tx.last.status).toBe(500);
+    expect(registrar.count()).toBe(1);
+  });
+
+  it('a different Call-ID updates the binding whatever its CSeq', () => {
+    const { register, registrar } = harness();
+    register({ callId: 'c', cseq: 5, expires: 600 });
+    expect(register({ callId: 'd', cseq: 1, expires: 0 }).last.status).toBe(200);
+    expect(registrar.count()).toBe(0);
+  });
+});
+
+describe('contact limit', () => {
+  it('refuses a contact beyond maxContacts with 403, keeps the others', () => {
+    const { register, registrar } = harness({ maxContacts: 2 });
+    register({ contact: '<sip:a@c.invalid;transport=ws>', expires: 600 });
+    register({ contact: '<sip:b@c.invalid;transport=ws>', expires: 600 });
+    const tx = register({ contact: '<sip:c@c.invalid;transport=ws>', expires: 600 });
+    expect(tx.last.status).toBe(403);
+    expect(registrar.count()).toBe(2);
+    expect(register({ contact: '<sip:b@c.invalid;transport=ws>', expires: 900 }).last.status).toBe(200);
   });
 });
