@@ -31,6 +31,18 @@ export async function e2eConfig(patch: Partial<Record<keyof GatewayConfig, unkno
   );
 }
 
+/** The embedded default config's users (alice 1001, bob 1002), with `dids` added to some of them. */
+export function defaultUsers(dids: Record<string, string[]> = {}): GatewayConfig['users'] {
+  return loadConfigFile(DEFAULT_CONFIG_FILE).users.map((u) => ({ ...u, dids: dids[u.name] ?? u.dids }));
+}
+
+/** The gateway's UDP SIP port in `config` (where a trunk sends its calls). */
+export function sipUdpPort(config: GatewayConfig): number {
+  const udp = config.sip.listen.find((l) => l.startsWith('udp:'));
+  if (!udp) throw new Error('e2e config: no udp listen address');
+  return Number(udp.slice(udp.lastIndexOf(':') + 1));
+}
+
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const gateway = await buildGateway(config, { logger: createLogger(config.log.level) });
   await gateway.start();
@@ -44,6 +56,14 @@ type Hook = {
   callReason(): string;
   remoteStats(): Promise<{ packetsReceived: number; packetsSent: number }>;
   remoteToneLevel(freqHz: number): number;
+  incoming(): { from: string; displayName: string } | null;
+  accept(): Promise<void>;
+  decline(): Promise<void>;
+  incomingState(): string;
+  lastIncomingEnd(): 'answered-elsewhere' | 'missed' | 'declined' | 'ended' | null;
+  missedCalls(): Array<{ from: string; displayName: string; reason: string }>;
+  recentCalls(): Array<{ direction: 'in' | 'out'; from: string; displayName: string; outcome: string; durationMs: number | null; reason: string }>;
+  ringing(): boolean;
 };
 declare const window: { softphone: Hook };
 
@@ -152,4 +172,26 @@ export async function hangUp(page: Page): Promise<string> {
 export async function waitForEnded(page: Page): Promise<string> {
   await page.waitForFunction(() => window.softphone.callState() === 'ended', null, { timeout: STEP_TIMEOUT });
   return page.evaluate(() => window.softphone.callReason());
+}
+
+/** Waits until the page rings; resolves with the caller ID it shows (and whether the tone sounds). */
+export async function waitForIncoming(page: Page): Promise<{ from: string; displayName: string; ringing: boolean; shown: string }> {
+  await page.waitForFunction(() => window.softphone.incoming() !== null, null, { timeout: STEP_TIMEOUT });
+  const id = await page.evaluate(() => ({ ...window.softphone.incoming()!, ringing: window.softphone.ringing() }));
+  return { ...id, shown: (await page.textContent('#incoming'))?.replace(/\s+/g, ' ').trim() ?? '' };
+}
+
+/** Waits until the page's incoming call has ended the way `end` says; rejects naming the state it is in. */
+export async function waitForIncomingEnd(page: Page, end: string): Promise<void> {
+  try {
+    await page.waitForFunction((e) => window.softphone.lastIncomingEnd() === e, end, { timeout: STEP_TIMEOUT });
+  } catch (err) {
+    const state = await page.evaluate(() => window.softphone.incomingState());
+    throw new Error(`incoming call did not end "${end}" (state ${state}): ${(err as Error).message}`);
+  }
+}
+
+/** The page's missed calls and whether it still rings. */
+export async function missedCalls(page: Page): Promise<{ missed: Array<{ from: string; reason: string }>; ringing: boolean }> {
+  return page.evaluate(() => ({ missed: window.softphone.missedCalls(), ringing: window.softphone.ringing() }));
 }

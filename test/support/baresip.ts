@@ -20,8 +20,11 @@ import { join } from 'node:path';
 export interface BaresipOptions {
   /** WAV file played to the caller (mono 16-bit PCM, 8 kHz best). */
   sourceWav: string;
-  /** Account user: must equal the Request-URI user of the INVITEs it is to answer. */
+  /** Account user: must equal the Request-URI user of the INVITEs it is to answer; also the user
+   *  part of the From of the calls it places (`dial`). */
   user?: string;
+  /** Display name of the account: sent in the From of the calls it places (caller ID). */
+  displayName?: string;
   /** SIP port on 127.0.0.1 (UDP and TCP); default: a free one. */
   sipPort?: number;
   /** RTP port range, default [31000, 31999]; keep it clear of the gateway's range. */
@@ -66,6 +69,9 @@ export interface BaresipHandle {
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Sends a ctrl_tcp command (e.g. "hangup", "callstat") and resolves with its reply data. */
   command(command: string, params?: string): Promise<string>;
+  /** Places a call (ctrl_tcp "dial") to a SIP URI, e.g. sip:5550001@127.0.0.1:5060. */
+  dial(uri: string): Promise<void>;
+  /** Hangs up the current call: BYE once answered, CANCEL while it is still ringing out. */
   hangup(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -287,6 +293,11 @@ class Baresip implements BaresipHandle {
     });
   }
 
+  async dial(uri: string): Promise<void> {
+    if (!/^sip:[^\s"<>]+$/.test(uri)) throw new Error(`baresip.dial: not a plain sip: URI: ${uri}`);
+    await this.command('dial', uri);
+  }
+
   async hangup(): Promise<void> {
     await this.command('hangup');
   }
@@ -304,17 +315,25 @@ class Baresip implements BaresipHandle {
   }
 }
 
+/** The accounts-file line: `"Name" <sip:user@127.0.0.1>;regint=0;answermode=auto`. */
+export function accountLine(user: string, displayName = ''): string {
+  const addr = `<sip:${user}@127.0.0.1>`;
+  return `${displayName ? `"${displayName}" ${addr}` : addr};regint=0;answermode=auto`;
+}
+
 /** Starts baresip with a generated config dir; resolves once it is ready and ctrl_tcp is connected. */
 export async function startBaresip(opts: BaresipOptions): Promise<BaresipHandle> {
   const user = opts.user ?? 'baresip';
   if (!/^[A-Za-z0-9._~+*#-]{1,64}$/.test(user)) throw new Error(`startBaresip: unusable account user "${user}"`);
+  const name = opts.displayName ?? '';
+  if (!/^[A-Za-z0-9 ._~+-]{0,64}$/.test(name)) throw new Error(`startBaresip: unusable display name "${name}"`);
   const sipPort = opts.sipPort ?? (await freePort());
   const ctrlPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
   const rtp = opts.rtpPorts ?? [31000, 31999];
   writeFileSync(join(dir, 'config'), configText({ sipPort, ctrlPort, wav: opts.sourceWav, rtp }));
   // answermode=auto: answer every INVITE at once; regint=0: never REGISTER anywhere.
-  writeFileSync(join(dir, 'accounts'), `<sip:${user}@127.0.0.1>;regint=0;answermode=auto\n`);
+  writeFileSync(join(dir, 'accounts'), `${accountLine(user, name)}\n`);
   writeFileSync(join(dir, 'contacts'), '');
   const args = ['-f', dir, ...(opts.sipTrace === false ? [] : ['-s'])];
   const proc = spawn('/usr/bin/baresip', args, { stdio: ['ignore', 'pipe', 'pipe'] });

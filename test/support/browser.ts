@@ -19,6 +19,9 @@ export interface BrowserOptions {
 export interface BrowserHandle {
   context: BrowserContext;
   page: Page;
+  /** Opens another page (tab) in the same browser, its console captured too (e.g. a second
+   *  softphone: each page runs its own SIP stack, so it is a distinct registration). */
+  newPage(): Promise<Page>;
   /** Console lines and uncaught page errors, oldest first ("[type] text"). */
   consoleLines: string[];
   /** Kills the browser and removes its profile directory. Safe to call twice. */
@@ -65,14 +68,21 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserH
   }
   const page = context.pages()[0] ?? (await context.newPage());
   const consoleLines: string[] = [];
-  if (opts.captureConsole !== false) {
-    page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
-  }
+  let pages = 0;
+  const capture = (p: Page): Page => {
+    const tag = pages++ === 0 ? '' : `page ${pages} `;
+    if (opts.captureConsole !== false) {
+      p.on('console', (m) => consoleLines.push(`${tag}[${m.type()}] ${m.text()}`));
+      p.on('pageerror', (e) => consoleLines.push(`${tag}[pageerror] ${e.message}`));
+    }
+    return p;
+  };
+  capture(page);
   let closed = false;
   return {
     context,
     page,
+    newPage: async () => capture(await context.newPage()),
     consoleLines,
     async close() {
       if (closed) return;

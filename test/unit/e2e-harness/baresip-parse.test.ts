@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCallStats, parseNetstrings } from '../../support/baresip.js';
+import { accountLine, parseCallStats, parseNetstrings } from '../../support/baresip.js';
 
 describe('test/support/baresip parsers', () => {
   it('splits ctrl_tcp netstrings and keeps an incomplete tail', () => {
@@ -30,5 +30,12 @@ describe('test/support/baresip parsers', () => {
       { txPackets: 12, rxPackets: 0 },
     ]);
     expect(parseCallStats('nothing here')).toEqual([]);
+  });
+});
+
+describe('baresip accounts line', () => {
+  it('carries the display name as the caller ID of dialled calls, never registers, auto-answers', () => {
+    expect(accountLine('5557777', 'Carrier Caller')).toBe('"Carrier Caller" <sip:5557777@127.0.0.1>;regint=0;answermode=auto');
+    expect(accountLine('5551234')).toBe('<sip:5551234@127.0.0.1>;regint=0;answermode=auto');
   });
 });
