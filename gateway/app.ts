@@ -1,11 +1,11 @@
 // buildGateway(config): the whole gateway as one object that tests start and stop without globals.
 // Ownership: the Gateway owns the HTTP server, the SIP transport, the transaction layer, the media engine
 // and the SIP service; stop() closes them in reverse order and is idempotent.
-import { Server } from 'node:http';
 import { startSipService, type SipService } from './call/index.js';
 import { parsePortRange, parseSipListen, splitHostPort } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
-import { closeHttp, createHttpApp, listenHttp } from './http/server.js';
+import { closeHttp, createHttpApp, createWebServer, listenHttp, type WebServer } from './http/server.js';
+import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
 import { createEmbeddedMediaEngine } from './media/index.js';
 import type { MediaEngine } from './media/types.js';
@@ -23,7 +23,7 @@ export interface GatewayStatus extends Record<string, unknown> {
 export interface Gateway {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** The page URL, e.g. "http://127.0.0.1:8080/" (valid after start()). */
+  /** The page URL, e.g. "http://127.0.0.1:8080/", https:// with http.tls (valid after start()). */
   readonly httpUrl: string;
   /** The bound SIP address for a transport (valid after start()). */
   sipAddress(kind: TransportKind): Address | undefined;
@@ -37,7 +37,7 @@ export interface BuildOptions {
 }
 
 interface Running {
-  server: Server;
+  server: WebServer;
   transport: SipTransport;
   transactions: TransactionLayer;
   media: MediaEngine;
@@ -49,11 +49,14 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const listen = splitHostPort(config.http.listen);
   let running: Running | undefined;
   let starting: Promise<void> | undefined;
-  let httpUrl = `http://${formatHost(listen.host)}:${listen.port}/`;
+  // With http.tls the page and /sip are served over HTTPS/WSS only (no plain listener at all).
+  const scheme = config.http.tls ? 'https' : 'http';
+  const tlsListen = config.sip.listen.some((l) => l.startsWith('tls:'));
+  let httpUrl = `${scheme}://${formatHost(listen.host)}:${listen.port}/`;
 
   const status = (): GatewayStatus => {
     const sip: GatewayStatus['sip'] = {};
-    for (const kind of ['udp', 'tcp', 'ws'] as const) {
+    for (const kind of ['udp', 'tcp', ...(tlsListen ? (['tls'] as const) : []), 'ws', 'wss'] as const) {
       const a = running?.transport.localAddress(kind);
       if (a) sip[kind] = a;
     }
@@ -63,14 +66,19 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   };
 
   async function doStart(): Promise<void> {
-    const server = new Server(createHttpApp({ logger, status }));
+    // Unreadable/invalid PEM files fail here, before anything listens; the error names the config key.
+    const credentials = config.http.tls ? loadServerCredentials(config.http.tls) : undefined;
+    const tlsClient = { peers: trunkTlsPeers(config.trunks) };
+    const server = createWebServer(createHttpApp({ logger, status }), credentials);
     const port = await listenHttp(server, listen.host, listen.port);
-    httpUrl = `http://${formatHost(listen.host)}:${port}/`;
+    httpUrl = `${scheme}://${formatHost(listen.host)}:${port}/`;
     const parts: Partial<Running> = { server };
     try {
       parts.transport = await createTransport({
         listen: config.sip.listen.map(parseSipListen),
-        ws: { server, path: '/sip' },
+        ws: { server, path: '/sip', secure: credentials !== undefined },
+        tlsServer: credentials,
+        tlsClient,
         logger: logger.child({ layer: 'transport' }),
       });
       parts.transactions = createTransactionLayer({

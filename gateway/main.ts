@@ -37,7 +37,9 @@ async function main(): Promise<void> {
   const { host, port } = splitHostPort(config.http.listen);
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   // The first line names the page URL (other tools rely on it).
-  process.stdout.write(`Gateway page: http://${shownHost}:${port}/  (config: ${path.relative(process.cwd(), file) || file})\n`);
+  // With http.tls the page is served over HTTPS only (browsers grant the microphone only on https or localhost).
+  const scheme = config.http.tls ? 'https' : 'http';
+  process.stdout.write(`Gateway page: ${scheme}://${shownHost}:${port}/  (config: ${path.relative(process.cwd(), file) || file})\n`);
   const logger = createLogger(process.env.LOG_LEVEL ?? config.log.level);
   const gateway = buildGateway(config, { logger });
   try {

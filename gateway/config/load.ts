@@ -57,8 +57,10 @@ export function loadConfigFile(file: string): GatewayConfig {
 function resolvePaths(config: GatewayConfig, dir: string): GatewayConfig {
   const abs = (p: string): string => path.resolve(dir, p);
   const tls = config.http.tls && { cert: abs(config.http.tls.cert), key: abs(config.http.tls.key) };
+  const trunks = config.trunks.map((t) => (t.tls?.ca ? { ...t, tls: { ...t.tls, ca: abs(t.tls.ca) } } : t));
   return {
     ...config,
+    trunks,
     http: { ...config.http, ...(tls ? { tls } : {}) },
     registrar: { ...config.registrar, ...(config.registrar.store ? { store: abs(config.registrar.store) } : {}) },
   };
@@ -72,8 +74,8 @@ export function splitHostPort(value: string): { host: string; port: number } {
 }
 
 /** "udp:127.0.0.1:5060" → parts. */
-export function parseSipListen(value: string): { transport: 'udp' | 'tcp'; address: string; port: number } {
-  const transport = value.slice(0, value.indexOf(':')) as 'udp' | 'tcp';
+export function parseSipListen(value: string): { transport: 'udp' | 'tcp' | 'tls'; address: string; port: number } {
+  const transport = value.slice(0, value.indexOf(':')) as 'udp' | 'tcp' | 'tls';
   const { host, port } = splitHostPort(value.slice(transport.length + 1));
   return { transport, address: host, port };
 }

@@ -9,10 +9,10 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d{1,5})$/, 'expected "host:port", e.g. "127.0.0.1:8080"')
   .refine(portInRange, 'port must be 0-65535');
 
-/** "udp:127.0.0.1:5060" | "tcp:127.0.0.1:5060" */
+/** "udp:127.0.0.1:5060" | "tcp:127.0.0.1:5060" | "tls:127.0.0.1:5061" (tls presents http.tls's certificate) */
 const sipListen = z
   .string()
-  .regex(/^(udp|tcp):(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d{1,5})$/, 'expected "udp|tcp:host:port", e.g. "udp:127.0.0.1:5060"')
+  .regex(/^(udp|tcp|tls):(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d{1,5})$/, 'expected "udp|tcp|tls:host:port", e.g. "udp:127.0.0.1:5060"')
   .refine(portInRange, 'port must be 0-65535');
 
 const portRange = z
@@ -59,6 +59,10 @@ export const userSchema = z
   })
   .strict();
 
+export const trunkTlsSchema = z
+  .object({ ca: z.string().min(1).optional(), verify: z.boolean().default(true) })
+  .strict();
+
 export const trunkSchema = z
   .object({
     name: z.string().min(1),
@@ -71,6 +75,9 @@ export const trunkSchema = z
     registerExpires: z.number().int().min(60).max(86400).default(600),
     /** Source addresses (IPs) allowed to send calls in from this trunk, besides the URI host's. */
     addresses: z.array(z.string().min(1)).default([]),
+    /** SIP over TLS (uri with ;transport=tls or sips:): the server certificate is checked against `ca` (a PEM
+     *  file, relative to the config file) instead of the system CAs; verify: false accepts any (tests only). */
+    tls: trunkTlsSchema.optional(),
   })
   .strict();
 
@@ -147,6 +154,11 @@ export const configSchema = z
     cfg.trunks.forEach((t, i) => {
       if (t.register && !(t.username && t.password)) {
         ctx.addIssue({ code: 'custom', path: ['trunks', i, 'register'], message: 'register: true needs username and password' });
+      }
+    });
+    cfg.sip.listen.forEach((l, i) => {
+      if (l.startsWith('tls:') && !cfg.http.tls) {
+        ctx.addIssue({ code: 'custom', path: ['sip', 'listen', i], message: 'a tls listening point needs http.tls (its certificate and key)' });
       }
     });
     const seen = new Set<string>();

@@ -1,11 +1,15 @@
-// The web server: the softphone page at `/`, sip.js at `/vendor/sip.js/`, a status API, and the HTTP
+// The web server: the softphone page at `/`, sip.js at `/vendor/sip.js/`, a status API, and the HTTP(S)
 // server that the SIP transport attaches its WebSocket endpoint (`/sip`, RFC 7118) to.
 import http from 'node:http';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
+import type { ServerCredentials } from './tls.js';
+
+export type WebServer = http.Server | https.Server;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webRoot = path.resolve(here, '..', '..', 'web');
@@ -43,8 +47,18 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   return app;
 }
 
+/** HTTPS when credentials are given — then only HTTPS: there is no plain-HTTP listener beside it, and a
+ *  plain request to the port fails the TLS handshake (RFC 7118 §5: WebSocket over it is then WSS). */
+export function createWebServer(app: express.Express, credentials?: ServerCredentials): WebServer {
+  if (!credentials) return http.createServer(app);
+  const server = https.createServer({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' }, app);
+  // A failed handshake (a plain-HTTP client, an untrusting browser) only concerns that socket.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  return server;
+}
+
 /** Listen on host:port; resolves with the bound port (port 0 picks a free one). */
-export function listenHttp(server: http.Server, host: string, port: number): Promise<number> {
+export function listenHttp(server: WebServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
@@ -56,7 +70,7 @@ export function listenHttp(server: http.Server, host: string, port: number): Pro
   });
 }
 
-export function closeHttp(server: http.Server): Promise<void> {
+export function closeHttp(server: WebServer): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.closeAllConnections();

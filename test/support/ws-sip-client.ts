@@ -55,8 +55,10 @@ export function chromeOffer(codecs: OfferCodec[] = ['opus', 'red', 'G722', 'PCMU
 }
 
 export interface WsSipClientOptions {
-  /** ws://127.0.0.1:<port>/sip */
+  /** ws://127.0.0.1:<port>/sip (or wss://) */
   url: string;
+  /** Extra options for the ws client, e.g. `{ ca }` to trust a test CA over wss://. */
+  ws?: WebSocket.ClientOptions;
   user: string;
   password: string;
   /** Domain of our AOR and of Request-URIs (default 127.0.0.1). */
@@ -100,7 +102,7 @@ export class WsSipClient {
 
   static connect(options: WsSipClientOptions): Promise<WsSipClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(options.url, 'sip');
+      const ws = new WebSocket(options.url, 'sip', options.ws);
       ws.once('open', () => resolve(new WsSipClient(ws, options)));
       ws.once('error', reject);
     });
