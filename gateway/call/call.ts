@@ -52,6 +52,11 @@ export class Call {
     });
   }
 
+  /** The caller's leg (the call table finds the call by its INVITE transaction). */
+  get uas(): BrowserLeg {
+    return this.browser;
+  }
+
   get state(): CallState {
     return this.current;
   }

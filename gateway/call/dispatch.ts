@@ -2,33 +2,43 @@
 import type { GatewayConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Registrar } from '../registrar/index.js';
-import { route, type RouteResult } from '../routing/index.js';
+import { routeFromUser, type RouteResult } from '../routing/index.js';
 import type { DigestServer } from '../sip/auth/index.js';
 import { getHeader, getTo, parseUri } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { optionsReply, reply, validateRequest } from '../sip/ua/uas.js';
+import { admitInvite, type InboundMatcher } from './admission.js';
 import { authenticateInvite } from './authorize.js';
-import type { Call } from './call.js';
+import type { BrowserFinal } from './responses.js';
+import type { InboundCaller } from './inbound.js';
 import type { DialogRegistry } from './registry.js';
+import type { TrunkAcl } from './trunk-acl.js';
 
-/** The calls in progress, findable by their browser INVITE's server transaction (for CANCEL). */
+/** A call in progress as the dispatcher sees it: the caller's leg (we are its UAS), CANCEL and teardown. */
+export interface ActiveCall {
+  readonly uas: { readonly tx: ServerTransaction; readonly localTag: string };
+  cancel(): void;
+  end(final?: BrowserFinal): void;
+}
+
+/** The calls in progress, findable by their caller's INVITE server transaction (for CANCEL). */
 export class CallTable {
-  private readonly byInvite = new Map<ServerTransaction, Call>();
+  private readonly byInvite = new Map<ServerTransaction, ActiveCall>();
 
-  add(call: Call): void {
-    this.byInvite.set(call.browser.tx, call);
+  add(call: ActiveCall): void {
+    this.byInvite.set(call.uas.tx, call);
   }
 
-  remove(call: Call): void {
-    this.byInvite.delete(call.browser.tx);
+  remove(call: ActiveCall): void {
+    this.byInvite.delete(call.uas.tx);
   }
 
-  forInvite(tx: ServerTransaction): Call | undefined {
+  forInvite(tx: ServerTransaction): ActiveCall | undefined {
     return this.byInvite.get(tx);
   }
 
-  all(): Call[] {
+  all(): ActiveCall[] {
     return [...this.byInvite.values()];
   }
 
@@ -43,9 +53,13 @@ export interface DispatchDeps {
   registrar: Registrar;
   registry: DialogRegistry;
   calls: CallTable;
+  acl: Pick<TrunkAcl, 'trunkFor'>;
+  upstream?: InboundMatcher;
   logger: Logger;
-  /** Creates and starts the call for an authenticated, routed INVITE. */
+  /** Creates and starts the call for an authenticated, routed INVITE (echo, trunk, PBX). */
   startCall(req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void;
+  /** Creates and starts a call that rings every contact of `callee`. */
+  ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller): void;
 }
 
 /** The dialled string: the Request-URI user part (unescaped by the parser), or a tel: URI's number. */
@@ -78,17 +92,34 @@ export function dispatchRequest(d: DispatchDeps, req: SipRequest, tx: ServerTran
   }
 }
 
+/** RFC 3261 §13.2.1 lets the offer wait for the 2xx; this gateway needs it in the INVITE (RFC 3264 §5). */
+function hasSdpOffer(req: SipRequest): boolean {
+  const type = getHeader(req, 'Content-Type')?.split(';')[0]?.trim().toLowerCase();
+  return req.body.length > 0 && type === 'application/sdp';
+}
+
+const NO_OFFER = 'Not Acceptable Here: SDP Offer Required';
+
 function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
+  const dialled = dialledOf(req.uri);
+  const admission = admitInvite(d, req, tx.flow, dialled);
+  if (admission.kind === 'reject') {
+    d.logger.info({ from: tx.flow.remote.address, dialled, status: admission.status }, 'INVITE refused');
+    return reply(tx, admission.status, admission.reason);
+  }
+  if (admission.kind === 'ring') {
+    if (!hasSdpOffer(req)) return reply(tx, 488, NO_OFFER);
+    return d.ringUser(tx, admission.callee, admission.caller);
+  }
   const user = authenticateInvite(req, tx, d);
   if (!user) return;
-  const r = route(dialledOf(req.uri), d.config);
-  if (r.kind === 'none') {
+  const r = routeFromUser(dialled, d.config);
+  if (r.kind === 'none' && !user.upstream) {
     d.logger.info({ user: user.name, number: r.number }, 'no route');
     return reply(tx, 404, 'No Route');
   }
-  // RFC 3261 §13.2.1 lets the offer wait for the 2xx; this gateway needs it in the INVITE (RFC 3264 §5).
-  const type = getHeader(req, 'Content-Type')?.split(';')[0]?.trim().toLowerCase();
-  if (req.body.length === 0 || type !== 'application/sdp') return reply(tx, 488, 'Not Acceptable Here: SDP Offer Required');
+  if (!hasSdpOffer(req)) return reply(tx, 488, NO_OFFER);
+  if (r.kind === 'user') return d.ringUser(tx, r.user, { kind: 'user', user });
   d.startCall(req, tx, user, r);
 }
 
@@ -98,7 +129,7 @@ function cancel(d: DispatchDeps, tx: ServerTransaction, matchingInvite: ServerTr
   if (!matchingInvite) return reply(tx, 481, 'Call/Transaction Does Not Exist');
   const call = d.calls.forInvite(matchingInvite);
   // §9.2: "The To tag of the response to the CANCEL and the response to the original request SHOULD be the same."
-  reply(tx, 200, 'OK', { toTag: call?.browser.localTag });
+  reply(tx, 200, 'OK', { toTag: call?.uas.localTag });
   if (call) return call.cancel();
   if (matchingInvite.state === 'proceeding') reply(matchingInvite, 487, 'Request Terminated');
 }

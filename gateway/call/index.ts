@@ -1,21 +1,28 @@
-// The SIP service: UA core, registrar and outbound B2BUA on top of the transaction layer.
+// The SIP service: UA core, registrar, upstream registrations, the outbound B2BUA and the calls that
+// ring users (from trunks, PBXs and other users), on top of the transaction layer.
 import type { GatewayConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { MediaEngine } from '../media/types.js';
-import { createRegistrar } from '../registrar/index.js';
+import { createRegistrar, type Registrar } from '../registrar/index.js';
 import type { RouteResult } from '../routing/index.js';
 import { createDigestServer } from '../sip/auth/index.js';
+import { parseUri } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction, TransactionLayer } from '../sip/transaction/types.js';
 import type { SipTransport } from '../sip/transport/types.js';
 import { realmOf } from '../sip/ua/credentials.js';
 import { reply } from '../sip/ua/uas.js';
+import { createUpstream, type Upstream } from '../upstream/index.js';
 import { Call } from './call.js';
-import { CallTable, dispatchRequest } from './dispatch.js';
+import { CallTable, dispatchRequest, type ActiveCall } from './dispatch.js';
+import { InboundCall, type InboundCaller } from './inbound.js';
 import { DialogRegistry } from './registry.js';
+import { createTrunkAcl, type TrunkAcl } from './trunk-acl.js';
+import type { OutboundRoute } from './trunk-leg.js';
 
 export { Call } from './call.js';
 export { CallTable, dialledOf } from './dispatch.js';
+export { InboundCall } from './inbound.js';
 
 export interface SipServiceDeps {
   config: GatewayConfig;
@@ -23,35 +30,74 @@ export interface SipServiceDeps {
   transactions: TransactionLayer;
   media: MediaEngine;
   logger: Logger;
+  /** Test hooks: the trunk ACL and the upstream registrations (default: built from the config). */
+  acl?: TrunkAcl;
+  upstream?: (registrar: Registrar) => Upstream;
+}
+
+export interface SipServiceStatus extends Record<string, unknown> {
+  registrations: number;
+  calls: number;
 }
 
 export interface SipService {
   close(): Promise<void>;
-  status(): { registrations: number; calls: number };
+  /** `{ calls, registrations, trunks, upstream }` (the last two from the upstream registrations). */
+  status(): SipServiceStatus;
+}
+
+/** upstream.outboundFor → where the user's call goes through their own PBX. */
+function pbxRoute(upstream: Upstream, user: UserConfig): OutboundRoute | undefined {
+  const out = upstream.outboundFor(user);
+  if (!out) return undefined;
+  return { base: { ...parseUri(out.fromUri), host: out.requestUriHost, user: undefined, params: {} }, from: parseUri(out.fromUri), target: out.target, credentials: out.credentials };
 }
 
 export function startSipService(deps: SipServiceDeps): SipService {
-  const { config, transactions, logger } = deps;
+  const { config, transport, transactions, logger } = deps;
   // RFC 8760 §2.4: one challenge per algorithm, most preferred first — SHA-256, then MD5. The order also
   // suits sip.js 0.21, whose parser keeps only the LAST challenge header and whose digest is MD5-only.
   const digest = createDigestServer({ realm: realmOf(config), algorithms: ['SHA-256', 'MD5'] });
   const registrar = createRegistrar({ config, digest, logger: logger.child({ component: 'registrar' }) });
+  const upstream = deps.upstream?.(registrar) ?? createUpstream({ config, transport, transactions, registrar, logger: logger.child({ component: 'upstream' }) });
+  const acl = deps.acl ?? createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
   const registry = new DialogRegistry();
   const calls = new CallTable();
   const callCtx = { ...deps, registry };
   let closed = false;
 
-  function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void {
-    const call = new Call(callCtx, tx, user, (c) => calls.remove(c));
-    calls.add(call);
-    const started = r.kind === 'trunk' ? call.startTrunk(r.trunk, r.number) : r.kind === 'echo' ? call.startEcho() : Promise.resolve(call.end({ status: 404, reason: 'No Route' }));
+  function track<C extends ActiveCall & { log: Logger; end(): void }>(call: C, started: Promise<void>): void {
     started.catch((err: Error) => {
       call.log.error({ err: err.message }, 'call setup failed');
       call.end();
     });
   }
 
-  const dispatch = { config, digest, registrar, registry, calls, logger, startCall };
+  function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void {
+    const call = new Call(callCtx, tx, user, (c) => calls.remove(c));
+    calls.add(call);
+    track(call, outbound(call, user, r));
+  }
+
+  /** Echo line; else a user with their own PBX calls out through it (never the trunk routes); else the trunk. */
+  function outbound(call: Call, user: UserConfig, r: RouteResult): Promise<void> {
+    if (r.kind === 'echo') return call.startEcho();
+    if (user.upstream) {
+      const route = pbxRoute(upstream, user);
+      if (route) return call.startUpstream(route, r.number);
+      return Promise.resolve(call.end({ status: 503, reason: 'Service Unavailable: PBX Not Registered' }));
+    }
+    if (r.kind === 'trunk') return call.startTrunk(r.trunk, r.number);
+    return Promise.resolve(call.end({ status: 404, reason: 'No Route' }));
+  }
+
+  function ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller): void {
+    const call = new InboundCall(callCtx, tx, callee, caller, (c) => calls.remove(c));
+    calls.add(call);
+    track(call, call.start(registrar.lookup(callee.name)));
+  }
+
+  const dispatch = { config, digest, registrar, registry, calls, acl, upstream, logger, startCall, ringUser };
   transactions.onRequest((req, tx, matchingInvite) => {
     if (closed) return reply(tx, 503, 'Service Unavailable');
     try {
@@ -68,14 +114,17 @@ export function startSipService(deps: SipServiceDeps): SipService {
   transactions.onStrayResponse((res) => {
     if (!closed) registry.forResponse(res)?.onStrayResponse(res);
   });
+  upstream.start();
 
   return {
     async close() {
       if (closed) return;
       for (const call of calls.all()) call.end({ status: 503, reason: 'Service Unavailable' });
       closed = true;
+      acl.close();
+      await upstream.close().catch((err: Error) => logger.warn({ err: err.message }, 'upstream close failed'));
       registrar.close();
     },
-    status: () => ({ registrations: registrar.count(), calls: calls.size }),
+    status: () => ({ calls: calls.size, registrations: registrar.count(), ...upstream.status() }),
   };
 }

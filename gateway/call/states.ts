@@ -45,3 +45,19 @@ const TRUNK_EDGES: EdgeTable<TrunkLegState> = {
 };
 
 export const trunkLegTransition = makeTransition<TrunkLegState>('Trunk leg', TRUNK_EDGES);
+
+/** A call that rings a user (from a trunk, a PBX or another user): routing (offers being built) →
+ *  ringing (forks out) → early (180 sent to the caller) → connecting (a fork answered; its media answer
+ *  is being prepared) → answered (the caller got the 2xx) → ended. */
+export type InboundCallState = 'routing' | 'ringing' | 'early' | 'connecting' | 'answered' | 'ended';
+
+const INBOUND_EDGES: EdgeTable<InboundCallState> = {
+  routing: ['ringing', 'ended'],
+  ringing: ['early', 'connecting', 'ended'],
+  early: ['connecting', 'ended'],
+  connecting: ['answered', 'ended'],
+  answered: ['ended'],
+  ended: [],
+};
+
+export const inboundCallTransition = makeTransition<InboundCallState>('Inbound call', INBOUND_EDGES);
