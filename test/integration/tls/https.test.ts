@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { buildGateway, type Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
+import type { Logger } from '../../../gateway/log.js';
 import { startProcess, stopAllProcesses } from '../../support/process.js';
 import { createTestPki, type TestPki } from '../../support/tls.js';
 import { WsSipClient } from '../../support/ws-sip-client.js';
@@ -29,7 +30,7 @@ function config(tls: { cert: string; key: string }) {
 }
 
 /** A debug logger whose JSON lines land in `lines`. */
-function captureLogger(): { logger: ReturnType<typeof pino>; lines: Array<Record<string, unknown>> } {
+function captureLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -37,7 +38,7 @@ function captureLogger(): { logger: ReturnType<typeof pino>; lines: Array<Record
       done();
     },
   });
-  return { logger: pino({ level: 'debug', base: undefined }, sink), lines };
+  return { logger: pino<never>({ level: 'debug', base: undefined }, sink), lines };
 }
 
 function get(url: string, ca: string): Promise<{ status: number; type: string; body: string }> {
