@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { answerChallenge } from '../../../gateway/sip/auth/index.js';
+import { answerChallenge, createDigestServer } from '../../../gateway/sip/auth/index.js';
 import { getHeader, getHeaderValues } from '../../../gateway/sip/message/index.js';
 import type { SipResponse } from '../../../gateway/sip/message/types.js';
 import { FakeFlow, FakeServerTx, harness, sip, testConfig } from './fakes.js';
@@ -226,5 +226,24 @@ describe('contact limit', () => {
     expect(tx.last.status).toBe(403);
     expect(registrar.count()).toBe(2);
     expect(register({ contact: '<sip:b@c.invalid;transport=ws>', expires: 900 }).last.status).toBe(200);
+  });
+});
+
+describe('challenge order (RFC 8760 §2.4)', () => {
+  const both = () => createDigestServer({ realm: 'gw.test', algorithms: ['SHA-256', 'MD5'] });
+  const algorithms = (tx: FakeServerTx) => getHeaderValues(tx.last, 'WWW-Authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]);
+
+  it('keeps the digest server order over WebSocket (sip.js keeps the last challenge: MD5)', () => {
+    const { register } = harness({ digest: both() });
+    expect(algorithms(register({ auth: false, flow: new FakeFlow('ws') }))).toEqual(['SHA-256', 'MD5']);
+  });
+
+  it('puts MD5 first for SIP phones over UDP/TCP, the same for unknown users', () => {
+    const { register } = harness({ digest: both() });
+    const udp = new FakeFlow('udp');
+    expect(algorithms(register({ auth: false, flow: udp, contact: '<sip:alice@10.0.0.2>' }))).toEqual(['MD5', 'SHA-256']);
+    expect(algorithms(register({ auth: false, flow: new FakeFlow('tcp'), user: 'mallory' }))).toEqual(['MD5', 'SHA-256']);
+    // Either answer is accepted.
+    expect(register({ flow: udp, contact: '<sip:alice@10.0.0.2>' }).last.status).toBe(200);
   });
 });
