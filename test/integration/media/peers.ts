@@ -114,3 +114,30 @@ export function bindsFree(port: number): Promise<boolean> {
     socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
   });
 }
+
+/** A werift offer with all its host candidates (werift gathers before setLocalDescription resolves). */
+export async function offerOf(pc: RTCPeerConnection): Promise<string> {
+  await pc.setLocalDescription(await pc.createOffer());
+  return pc.localDescription!.sdp;
+}
+
+/** Apply `offer` to `pc` and return its answer. */
+export async function answerOf(pc: RTCPeerConnection, offer: string): Promise<string> {
+  await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+  await pc.setLocalDescription(await pc.createAnswer());
+  return pc.localDescription!.sdp;
+}
+
+/** Write `count` frames frame(first)…frame(first+count-1) on a werift track, SEQ from `seq`, paced. */
+export async function sendFrames(track: MediaStreamTrack, first: number, count: number, seq = first): Promise<void> {
+  for (let n = 0; n < count; n++) {
+    track.writeRtp(rtpPacket(seq + n, frame(first + n)));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** How many of frame(first)…frame(first+count-1) arrived (payload bytes identical). */
+export function countFrames(payloads: Buffer[], first: number, count: number): number {
+  const want = new Set(Array.from({ length: count }, (_, i) => frame(first + i).toString('hex')));
+  return payloads.filter((p) => want.has(p.toString('hex'))).length;
+}
