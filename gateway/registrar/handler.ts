@@ -40,73 +40,74 @@ function orderFor(transport: TransportKind, challenges: string[]): string[] {
   return [...challenges.filter(isMd5), ...challenges.filter((c) => !isMd5(c))];
 }
 
+type PasswordLookup = (username: string) => string | undefined;
+
 function hostOnly(host: string): string {
   return host.toLowerCase().replace(/\.$/, '');
+}
+
+/** §10.3 steps 1-5: the authenticated user name, or undefined once answered. */
+function authorize(d: HandlerDeps, lookupPassword: PasswordLookup, req: SipRequest, tx: ServerTransaction): string | undefined {
+  const domain = d.config.sip.domain;
+  // §10.3 step 1: "The registrar inspects the Request-URI to determine whether it has access to bindings
+  // for the domain identified in the Request-URI." Only enforced when a domain is configured; the same
+  // answer for every user, before any credentials are looked at.
+  if (domain !== undefined && hostOnly(parseUri(req.uri).host) !== hostOnly(domain)) {
+    reply(tx, 404, 'Domain Not Served');
+    return undefined;
+  }
+  // §10.3 step 3: "A registrar SHOULD authenticate the UAC." (§22.1: 401 with WWW-Authenticate). An unknown
+  // user and a wrong password fail alike inside verify(): same work, same 401, same headers — a SIP
+  // scanner (friendly-scanner, sipvicious svwar) cannot tell which user names exist.
+  const authz = credentialsFor(req, d.digest.realm, 'Authorization');
+  const auth = d.digest.verify(req.method, req.uri, authz, lookupPassword);
+  if (!auth.ok) {
+    d.logger.debug({ reason: auth.reason }, 'REGISTER challenged');
+    const challenges = orderFor(tx.flow.transport, d.digest.challenge({ stale: auth.stale }));
+    reply(tx, 401, 'Unauthorized', { headers: challenges.map((value) => ({ name: 'WWW-Authenticate', value })) });
+    return undefined;
+  }
+  // §10.3 step 4: "The registrar SHOULD determine if the authenticated user is authorized to modify
+  // registrations for this address-of-record. … If the authenticated user is not authorized to modify
+  // bindings, the registrar MUST return a 403 (Forbidden)" — a user registers only their own AOR.
+  const aor = getTo(req).uri;
+  if (aor.user !== auth.username) {
+    reply(tx, 403, 'Forbidden: not your address-of-record');
+    return undefined;
+  }
+  // §10.3 step 5: "If the address-of-record is not valid for the domain in the Request-URI, the registrar
+  // MUST send a 404 (Not Found) response".
+  if (domain !== undefined && hostOnly(aor.host) !== hostOnly(domain)) {
+    reply(tx, 404, 'Not Found');
+    return undefined;
+  }
+  return auth.username;
+}
+
+/** §10.3 steps 6-8 for an authorized user. */
+function apply(d: HandlerDeps, req: SipRequest, tx: ServerTransaction, user: string): void {
+  const { minExpires, maxExpires } = d.config.registrar;
+  const plan = planContacts(req, { min: minExpires, max: maxExpires });
+  if (plan.kind === 'error') return reply(tx, plan.status, plan.reason, { headers: plan.headers });
+  const now = d.now();
+  const ctx = {
+    user, callId: getCallId(req), cseq: getCSeq(req).seq, flow: tx.flow, source: tx.flow.remote, now, maxContacts: d.maxContacts,
+  };
+  const result = applyPlan(d.store.list(user), plan, ctx);
+  if (!result.ok) return reply(tx, result.status, result.reason, { headers: result.headers });
+  d.store.replace(user, result.bindings);
+  const current = d.store.list(user);
+  d.logger.info({ user, contacts: current.length, transport: tx.flow.transport, source: tx.flow.remote }, 'registration updated');
+  // §10.3 step 8: the 200 lists every current binding; "The response SHOULD include a Date header field."
+  const headers = [...contactList(current, now), { name: 'Date', value: new Date(now).toUTCString() }];
+  reply(tx, 200, 'OK', { headers });
 }
 
 /** Answers one REGISTER. Throws only on headers the parser accepted but we cannot use (caller → 400). */
 export function createRegisterHandler(d: HandlerDeps): (req: SipRequest, tx: ServerTransaction) => void {
   const lookupPassword = passwordLookup(d.config);
-  const domain = d.config.sip.domain;
-
-  /** §10.3 steps 1-4; the authenticated user name, or undefined once answered. */
-  function authorize(req: SipRequest, tx: ServerTransaction): string | undefined {
-    // §10.3 step 1: "The registrar inspects the Request-URI to determine whether it has access to bindings
-    // for the domain identified in the Request-URI." Only enforced when a domain is configured; the same
-    // answer for every user, before any credentials are looked at.
-    if (domain !== undefined && hostOnly(parseUri(req.uri).host) !== hostOnly(domain)) {
-      reply(tx, 404, 'Domain Not Served');
-      return undefined;
-    }
-    // §10.3 step 3: "A registrar SHOULD authenticate the UAC." (§22.1: 401 with WWW-Authenticate). An unknown
-    // user and a wrong password fail alike inside verify(): same work, same 401, same headers — a SIP
-    // scanner (friendly-scanner, sipvicious svwar) cannot tell which user names exist.
-    const authz = credentialsFor(req, d.digest.realm, 'Authorization');
-    const auth = d.digest.verify(req.method, req.uri, authz, lookupPassword);
-    if (!auth.ok) {
-      d.logger.debug({ reason: auth.reason }, 'REGISTER challenged');
-      const challenges = orderFor(tx.flow.transport, d.digest.challenge({ stale: auth.stale }));
-      const headers = challenges.map((value) => ({ name: 'WWW-Authenticate', value }));
-      reply(tx, 401, 'Unauthorized', { headers });
-      return undefined;
-    }
-    // §10.3 step 4: "The registrar SHOULD determine if the authenticated user is authorized to modify
-    // registrations for this address-of-record. … If the authenticated user is not authorized to modify
-    // bindings, the registrar MUST return a 403 (Forbidden)" — a user registers only their own AOR.
-    const aor = getTo(req).uri;
-    if (aor.user !== auth.username) {
-      reply(tx, 403, 'Forbidden: not your address-of-record');
-      return undefined;
-    }
-    // §10.3 step 5: "If the address-of-record is not valid for the domain in the Request-URI, the registrar
-    // MUST send a 404 (Not Found) response".
-    if (domain !== undefined && hostOnly(aor.host) !== hostOnly(domain)) {
-      reply(tx, 404, 'Not Found');
-      return undefined;
-    }
-    return auth.username;
-  }
-
-  function apply(req: SipRequest, tx: ServerTransaction, user: string): void {
-    const { minExpires, maxExpires } = d.config.registrar;
-    const plan = planContacts(req, { min: minExpires, max: maxExpires });
-    if (plan.kind === 'error') return reply(tx, plan.status, plan.reason, { headers: plan.headers });
-    const now = d.now();
-    const ctx = {
-      user, callId: getCallId(req), cseq: getCSeq(req).seq, flow: tx.flow, source: tx.flow.remote, now, maxContacts: d.maxContacts,
-    };
-    const result = applyPlan(d.store.list(user), plan, ctx);
-    if (!result.ok) return reply(tx, result.status, result.reason, { headers: result.headers });
-    d.store.replace(user, result.bindings);
-    const current = d.store.list(user);
-    d.logger.info({ user, contacts: current.length, transport: tx.flow.transport, source: tx.flow.remote }, 'registration updated');
-    // §10.3 step 8: the 200 lists every current binding; "The response SHOULD include a Date header field."
-    const headers = [...contactList(current, now), { name: 'Date', value: new Date(now).toUTCString() }];
-    reply(tx, 200, 'OK', { headers });
-  }
-
   return (req, tx) => {
-    const user = authorize(req, tx);
-    if (user !== undefined) apply(req, tx, user);
+    const user = authorize(d, lookupPassword, req, tx);
+    if (user !== undefined) apply(d, req, tx, user);
   };
 }

@@ -1,7 +1,7 @@
 // The registrar through a real gateway (buildGateway) on loopback: a WebSocket client plays the browser,
 // SIPp plays a UDP desk phone. Run:
 //   unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/registrar'
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,5 +163,23 @@ describe('registrar over UDP with a store file', () => {
 
     const again = await startGateway(store);
     expect(again.status().registrations).toBe(1);
+  });
+
+  it('a SIPp phone with a wrong password gets 401 again and nothing is stored', async () => {
+    const store = join(work, 'wrong.json');
+    const gw = await startGateway(store);
+    const phonePort = await freeSipPort();
+    const sipp = startSipp({
+      scenarioFile: SCENARIO, localPort: phonePort, remote: `127.0.0.1:${gw.sipAddress('udp')!.port}`, traceDir: work,
+      service: ALICE.name, auth: { username: ALICE.name, password: 'guess' }, set: { expires: 900 }, timeoutS: 20,
+    });
+    cleanups.push(() => sipp.stop());
+    const { code } = await sipp.exited;
+    expect(code).not.toBe(0);
+    const got = sipp.messages().filter((e) => e.direction === 'received').map((e) => e.message.kind === 'response' && e.message.status);
+    expect(got).toEqual([401, 401]);
+    expect(gw.status().registrations).toBe(0);
+    await gw.stop();
+    expect(existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')).bindings : []).toEqual([]);
   });
 });
