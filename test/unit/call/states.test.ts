@@ -25,3 +25,20 @@ describe('call-layer state machines', () => {
     expect(() => trunkLegTransition('terminated', 'calling')).toThrow();
   });
 });
+
+describe('inbound call and fork state machines', () => {
+  it('an inbound call goes ringing → early → connecting → answered → ended, never back', async () => {
+    const { inboundCallTransition } = await import('../../../gateway/call/states.js');
+    expect(inboundCallTransition('routing', 'ringing')).toBe('ringing');
+    expect(inboundCallTransition('early', 'connecting')).toBe('connecting');
+    expect(() => inboundCallTransition('routing', 'answered')).toThrow(/illegal transition routing -> answered/);
+    expect(() => inboundCallTransition('answered', 'early')).toThrow();
+    expect(() => inboundCallTransition('ended', 'ringing')).toThrow();
+  });
+  it('a fork is decided once', async () => {
+    const { forkTransition } = await import('../../../gateway/call/fork.js');
+    expect(forkTransition('ringing', 'won')).toBe('won');
+    expect(() => forkTransition('won', 'failed')).toThrow();
+    expect(() => forkTransition('cancelled', 'won')).toThrow();
+  });
+});
