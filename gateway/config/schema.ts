@@ -143,6 +143,9 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'user'], message: `no user named "${r.user}" in users` });
       }
     });
+    if (cfg.registrar.maxExpires < cfg.registrar.minExpires) {
+      ctx.addIssue({ code: 'custom', path: ['registrar', 'maxExpires'], message: `must be at least registrar.minExpires (${cfg.registrar.minExpires})` });
+    }
     const dids = new Map<string, string>();
     cfg.users.forEach((u, i) => {
       u.dids.forEach((d, j) => {

@@ -89,6 +89,11 @@ describe('configuration', () => {
     expect(message).toContain('cannot read file');
   });
 
+  it('rejects registrar.maxExpires below minExpires', () => {
+    const { problems } = problemsOf(() => parseConfig({ registrar: { minExpires: 600, maxExpires: 300 } }, 'x.yaml'));
+    expect(problems).toContain('registrar.maxExpires: must be at least registrar.minExpires (600)');
+  });
+
   it('rejects out-of-range ports', () => {
     const { problems } = problemsOf(() => parseConfig({ sip: { listen: ['udp:127.0.0.1:70000'] } }, 'x.yaml'));
     expect(problems.some((p) => p.startsWith('sip.listen[0]:'))).toBe(true);
