@@ -45,11 +45,13 @@ function act(/** @type {HTMLElement} */ errorEl, /** @type {() => Promise<unknow
 function renderRegistration() {
   const { state, reason } = phone.registration;
   const aor = `${ui.user.value.trim()}@${phone.domain}`;
+  // A lost connection is retried by Phone: say so instead of offering the sign-in form again.
+  const reconnecting = phone.reconnecting && state !== 'registered';
   ui.regDot.dataset.state = state;
-  ui.regState.textContent = registrationLabel(state, reason, aor);
+  ui.regState.textContent = reconnecting ? `Reconnecting… (${reason || 'connection lost'})` : registrationLabel(state, reason, aor);
   const busy = state === 'connecting' || state === 'registering';
   ui.signinBtn.disabled = busy;
-  ui.signin.hidden = state === 'registered';
+  ui.signin.hidden = state === 'registered' || reconnecting;
   ui.dialer.hidden = state !== 'registered';
   ui.who.textContent = aor;
 }

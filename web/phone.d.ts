@@ -1,7 +1,7 @@
 // Types for phone.js (used by the TypeScript unit tests; the browser loads the .js).
 import type { CallerId } from './callerid.js';
 import type { CallLog } from './history.js';
-import type { CallState, IncomingEnd, IncomingState, Machine, RegistrationState } from './state.js';
+import type { CallState, IncomingState, Machine, RegistrationState } from './state.js';
 export declare class Phone extends EventTarget {
   constructor(opts: { wsUrl: string; defaultDomain: string });
   readonly wsUrl: string;
@@ -15,6 +15,8 @@ export declare class Phone extends EventTarget {
   readonly callerId: CallerId | null;
   readonly history: CallLog;
   readonly direction: 'in' | 'out';
+  /** True while a lost connection is being re-established. */
+  readonly reconnecting: boolean;
   signIn(creds: { user: string; password: string; domain?: string }): Promise<void>;
   signOut(): Promise<void>;
   dial(input: string): Promise<void>;
@@ -23,8 +25,4 @@ export declare class Phone extends EventTarget {
   decline(): Promise<void>;
   sendDtmf(digit: string): boolean;
 }
-export declare function incomingEnd(
-  state: string,
-  cancelled: { outcome: 'missed' | 'answered-elsewhere' } | null,
-  reason: string,
-): IncomingEnd;
+export declare function reconnectDelayMs(attempt: number): number;

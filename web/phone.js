@@ -5,8 +5,9 @@
 //   'incoming'     — detail { state, reason, callerId }  (the incoming-call machine: ring on 'ringing')
 //   'history'      — detail { record }  (a call just ended and was added to `history`)
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
-import { callerIdOf, callerLabel, cancelOutcome } from './callerid.js';
+import { callerLabel, cancelOutcome } from './callerid.js';
 import { CallLog } from './history.js';
+import { INCOMING_END_TEXT, headerValues, incomingCallerId, incomingEnd } from './incoming.js';
 import { createCallMachine, createIncomingMachine, createRegistrationMachine } from './state.js';
 import { END_REASONS, normaliseTarget, statusReason } from './reasons.js';
 
@@ -48,6 +49,9 @@ export class Phone extends EventTarget {
     /** @type {any} */ this.session = null;
     /** Why the current session ended, decided by whoever learns it first. */
     this.endReason = '';
+    /** Reconnection after a lost connection: attempt count and pending timer. */
+    this.reconnectAttempt = 0;
+    this.reconnectTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
   }
 
   /** @param {string} type @param {object} detail */
@@ -80,7 +84,12 @@ export class Phone extends EventTarget {
     const uri = UserAgent.makeURI(`sip:${user}@${domain}`);
     if (!uri) throw new Error(`Not a valid SIP domain: ${domain}`);
     this.domain = domain;
-    if (this.ua) await this.ua.stop().catch(() => undefined); // left over from a failed attempt
+    clearTimeout(this.reconnectTimer);
+    this.reconnectAttempt = 0;
+    const stale = this.ua; // left over from a failed attempt
+    this.ua = null;
+    this.registerer = null;
+    if (stale) await stale.stop().catch(() => undefined);
     this.registration.transition('connecting', this.wsUrl);
     this.ua = this.#createUserAgent(uri, user, String(creds.password));
     try {
@@ -113,15 +122,22 @@ export class Phone extends EventTarget {
     return ua;
   }
 
+  /** REGISTERs (again, after a reconnection: the same Registerer, so the same Contact). */
   async #register() {
     if (!this.#move(this.registration, 'registering')) return;
-    this.registerer = new Registerer(this.ua, { expires: 600 });
-    this.registerer.stateChange.addListener((/** @type {string} */ s) => {
-      if (s === RegistererState.Registered) this.#move(this.registration, 'registered');
-    });
+    const registered = () => {
+      if (this.registration.state === 'registering') this.#move(this.registration, 'registered');
+    };
+    if (!this.registerer) {
+      this.registerer = new Registerer(this.ua, { expires: 600 });
+      this.registerer.stateChange.addListener((/** @type {string} */ s) => {
+        if (s === RegistererState.Registered) registered();
+      });
+    }
     try {
       await this.registerer.register({
         requestDelegate: {
+          onAccept: registered,
           onReject: (/** @type {any} */ response) => this.#move(this.registration, 'failed', responseReason(response)),
         },
       });
@@ -134,10 +150,48 @@ export class Phone extends EventTarget {
   #onDisconnect(error) {
     if (!error) return; // a disconnect we asked for (sign out)
     if (this.session) this.endReason = END_REASONS.transportLost;
+    this.#scheduleReconnect(); // first, so that listeners of 'failed' already see `reconnecting`
     this.#move(this.registration, 'failed', END_REASONS.transportLost);
   }
 
+  /** True while a lost connection is being re-established (the page shows "Reconnecting…"). */
+  get reconnecting() {
+    return this.reconnectAttempt > 0;
+  }
+
+  /**
+   * A WebSocket binding dies with its connection (RFC 5626 §4.4.1: on flow failure the UA forms a new
+   * flow and registers again), so a lost connection is retried with backoff until signed out.
+   */
+  #scheduleReconnect() {
+    clearTimeout(this.reconnectTimer);
+    if (!this.ua) return;
+    const delay = reconnectDelayMs(++this.reconnectAttempt);
+    this.reconnectTimer = setTimeout(() => void this.#reconnect(), delay);
+  }
+
+  async #reconnect() {
+    this.reconnectTimer = undefined;
+    const ua = this.ua;
+    if (!ua || this.registration.state !== 'failed') return;
+    this.#move(this.registration, 'connecting', this.wsUrl);
+    try {
+      await ua.reconnect();
+    } catch {
+      if (ua !== this.ua) return; // signed out meanwhile
+      this.#scheduleReconnect();
+      this.#move(this.registration, 'failed', `Cannot reach the server (${this.wsUrl})`);
+      return;
+    }
+    if (ua !== this.ua) return;
+    this.reconnectAttempt = 0;
+    await this.#register();
+  }
+
   async signOut() {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.reconnectAttempt = 0;
     if (this.session) await this.hangup().catch(() => undefined);
     const ua = this.ua;
     const registerer = this.registerer;
@@ -297,34 +351,14 @@ export class Phone extends EventTarget {
   }
 }
 
-/** What the call line says when a CANCEL ended a ringing incoming call. */
-const INCOMING_END_TEXT = Object.freeze({ missed: 'Missed call', 'answered-elsewhere': 'Answered elsewhere' });
-
 /**
- * The end state of the incoming-call machine: an answered call just 'ended'; before that, a CANCEL
- * decides (missed / answered elsewhere), then our own decline; anything else (failure) 'ended'.
- * @param {string} state @param {{ outcome: string } | null} cancelled @param {string} reason
+ * Delay before reconnection attempt `attempt` (1, 2, …): 1 s doubling to at most 30 s (RFC 5626
+ * §4.5's idea of a capped exponential backoff, without its jitter: one tab, one server).
+ * @param {number} attempt
  */
-export function incomingEnd(state, cancelled, reason) {
-  if (state === 'answered') return 'ended';
-  if (cancelled) return cancelled.outcome;
-  return reason === END_REASONS.declined ? 'declined' : 'ended';
-}
-
-/** All values of a header of an sip.js message, comma-joined ('' if none). @param {any} msg @param {string} name */
-function headerValues(msg, name) {
-  const values = typeof msg?.getHeaders === 'function' ? msg.getHeaders(name) : [];
-  return Array.isArray(values) ? values.join(', ') : '';
-}
-
-/** Caller ID of an sip.js Invitation: raw From and P-Asserted-Identity, else sip.js's parsed From. @param {any} invitation */
-function incomingCallerId(invitation) {
-  const req = invitation.request;
-  const from = typeof req?.getHeader === 'function' ? req.getHeader('From') : undefined;
-  const id = callerIdOf({ from, pai: headerValues(req, 'P-Asserted-Identity') });
-  if (id.number !== 'unknown' || id.displayName) return id;
-  const parsed = invitation.remoteIdentity;
-  return { number: parsed?.uri?.user || 'unknown', displayName: parsed?.displayName || '' };
+export function reconnectDelayMs(attempt) {
+  const n = Math.max(1, Math.floor(attempt));
+  return Math.min(30_000, 1000 * 2 ** Math.min(n - 1, 15));
 }
 
 /** @param {unknown} err */

@@ -18,6 +18,9 @@ vi.mock('sip.js', () => {
     start = vi.fn(async () => {
       if (UserAgent.refuse) throw new Error('WebSocket closed (code: 1006)');
     });
+    reconnect = vi.fn(async () => {
+      if (UserAgent.refuse) throw new Error('WebSocket closed (code: 1006)');
+    });
     stop = vi.fn(async () => undefined);
     constructor(readonly options: any) {
       UserAgent.last = this;
@@ -77,7 +80,7 @@ vi.mock('sip.js', () => {
 });
 
 import * as sip from 'sip.js';
-import { Phone } from '../../../web/phone.js';
+import { Phone, reconnectDelayMs } from '../../../web/phone.js';
 
 const fake = sip as any;
 const response = (statusCode: number, reasonPhrase = '') => ({ message: { statusCode, reasonPhrase } });
@@ -346,5 +349,76 @@ describe('web/phone: incoming calls', () => {
     expect(phone.history.recent()).toMatchObject([{ outcome: 'declined' }]);
     expect(phone.history.missed()).toEqual([]);
     await expect(phone.accept()).rejects.toThrow('No incoming call to accept');
+  });
+});
+
+describe('web/phone: reconnection after a lost connection', () => {
+  const lose = () => fake.UserAgent.last.options.delegate.onDisconnect(new Error('WebSocket closed (code: 1006)'));
+
+  it('backs off 1 s, 2 s, 4 s … up to 30 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 50].map(reconnectDelayMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(reconnectDelayMs(0)).toBe(1000);
+  });
+
+  it('reconnects and registers again with the same Registerer (same Contact)', async () => {
+    vi.useFakeTimers();
+    try {
+      const phone = await registeredPhone();
+      const ua = fake.UserAgent.last;
+      const registerer = fake.Registerer.last;
+      const seen: string[] = [];
+      phone.addEventListener('registration', (e) => seen.push(`${(e as CustomEvent).detail.state}:${phone.reconnecting}`));
+      lose();
+      expect([phone.registration.state, phone.registration.reason]).toEqual(['failed', 'Connection to server lost']);
+      expect(seen).toEqual(['failed:true']);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(ua.reconnect).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(ua.reconnect).toHaveBeenCalledTimes(1);
+      expect(fake.Registerer.last).toBe(registerer);
+      expect(registerer.register).toHaveBeenCalledTimes(2);
+      expect(phone.registration.state).toBe('registering');
+      registerer.register.mock.calls[1][0].requestDelegate.onAccept();
+      expect(phone.registration.state).toBe('registered');
+      expect(phone.reconnecting).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps trying with growing delays while the server is down', async () => {
+    vi.useFakeTimers();
+    try {
+      const phone = await registeredPhone();
+      const ua = fake.UserAgent.last;
+      fake.UserAgent.refuse = true;
+      lose();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(ua.reconnect).toHaveBeenCalledTimes(1);
+      expect([phone.registration.state, phone.registration.reason]).toEqual(['failed', 'Cannot reach the server (ws://gw.test/sip)']);
+      await vi.advanceTimersByTimeAsync(1999);
+      expect(ua.reconnect).toHaveBeenCalledTimes(1);
+      fake.UserAgent.refuse = false;
+      await vi.advanceTimersByTimeAsync(1);
+      expect(ua.reconnect).toHaveBeenCalledTimes(2);
+      expect(phone.registration.state).toBe('registering');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stops trying once signed out', async () => {
+    vi.useFakeTimers();
+    try {
+      const phone = await registeredPhone();
+      const ua = fake.UserAgent.last;
+      lose();
+      await phone.signOut();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(ua.reconnect).not.toHaveBeenCalled();
+      expect(phone.registration.state).toBe('signed-out');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
