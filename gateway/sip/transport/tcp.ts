@@ -139,6 +139,9 @@ export class StreamConnections {
   private async dial(target: Target): Promise<StreamFlow> {
     const remote = { address: normalizeHost(target.address), port: target.port };
     const { socket, readyEvent } = await this.dialer(remote, target);
+    // Only microtasks separate the socket's creation from here, so no event can have been missed; a socket
+    // destroyed already (a synchronous failure) is reported rather than waited on.
+    if (socket.destroyed) throw new TransportError(`${this.kind} connect to ${addressKey(remote)} failed: socket closed at once`);
     const flow = new StreamFlow(socket, this.kind, { address: '', port: 0 }, remote, 'connecting', this.deps.onListenerError);
     this.track(flow);
     return new Promise((resolve, reject) => {
