@@ -1,11 +1,17 @@
 // A small SIP-over-WebSocket client (RFC 7118) that plays the browser in integration tests: REGISTER,
-// INVITE with a Chrome-like WebRTC offer, digest answers, ACK, CANCEL, BYE; every message it receives is
-// kept in `received` for assertions. Loopback only; one connection per client.
+// INVITE with a Chrome-like WebRTC offer, digest answers, ACK, CANCEL, BYE; and the called side: an
+// incoming INVITE is answered 180/200 (with a Chrome-like WebRTC answer) or rejected, CANCEL gets 200 +
+// 487 (its Reason kept), BYE gets 200. Every message it receives is kept in `received` for assertions.
+// Several clients may register as one user (each has its own contact). Loopback only; one connection
+// per client.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { answerChallenge, pickBestChallenge } from '../../gateway/sip/auth/index.js';
 import { createResponse, getCSeq, getHeader, getTo, newBranch, newCallId, newTag, parseMessage, serializeMessage } from '../../gateway/sip/message/index.js';
 import type { HeaderField, SipMessage, SipRequest, SipResponse } from '../../gateway/sip/message/types.js';
+import { IncomingCall } from './ws-incoming-call.js';
+
+export { chromeAnswer, IncomingCall } from './ws-incoming-call.js';
 
 export type OfferCodec = 'opus' | 'red' | 'G722' | 'PCMU' | 'PCMA' | 'CN' | 'telephone-event';
 
@@ -88,6 +94,8 @@ export class WsSipClient {
   readonly received: SipMessage[] = [];
   private readonly pending = new Map<string, Pending>();
   private readonly listeners: Array<(m: SipMessage) => void> = [];
+  /** Calls received (INVITEs to us), by Call-ID. */
+  private readonly incomingCalls = new Map<string, IncomingCall>();
   private readonly host = `${hex(4)}.invalid`;
   private readonly contactUser = hex(4);
   private readonly fromTag = newTag();
@@ -143,6 +151,20 @@ export class WsSipClient {
     const first = await this.transact(build([]));
     if (first.status !== 401) return first;
     return this.transact(build([{ name: 'Authorization', value: this.answer(first, 'REGISTER', uri) }]));
+  }
+
+  /** Resolves with the next call to us (an INVITE received, past or future, not yet taken). */
+  async incoming(timeoutMs = 10_000): Promise<IncomingCall> {
+    const taken = (m: SipMessage) => m.kind === 'request' && m.method === 'INVITE' && this.incomingCalls.get(getHeader(m, 'Call-ID') ?? '')?.taken === false;
+    const invite = await this.waitFor(taken, timeoutMs);
+    const call = this.incomingCalls.get(getHeader(invite, 'Call-ID')!)!;
+    call.taken = true;
+    return call;
+  }
+
+  /** INVITEs received so far (calls to us). */
+  get invitesReceived(): SipRequest[] {
+    return [...this.incomingCalls.values()].map((c) => c.invite);
   }
 
   /** INVITE `number`@domain with a Chrome-like offer (or `sdp`). auth: answer one 407/401 (default true). */
@@ -204,6 +226,11 @@ export class WsSipClient {
     });
   }
 
+  /** The Via we put on requests we originate. */
+  get via(): string {
+    return `SIP/2.0/WS ${this.host};branch=${newBranch()}`;
+  }
+
   private onData(data: Buffer): void {
     let msg: SipMessage;
     try {
@@ -211,6 +238,8 @@ export class WsSipClient {
     } catch {
       return;
     }
+    const isNewInvite = msg.kind === 'request' && msg.method === 'INVITE' && getTo(msg).params.tag === undefined;
+    if (isNewInvite) this.incomingCalls.set(getHeader(msg, 'Call-ID') ?? '', new IncomingCall(this, msg as SipRequest));
     this.received.push(msg);
     for (const l of [...this.listeners]) l(msg);
     if (msg.kind === 'response') {
@@ -218,6 +247,12 @@ export class WsSipClient {
       this.pending.get(`${branch}|${getCSeq(msg).method}`)?.onResponse(msg);
     } else if (msg.method === 'BYE' || msg.method === 'OPTIONS') {
       this.send(createResponse(msg, 200, 'OK'));
+      this.incomingCalls.get(getHeader(msg, 'Call-ID') ?? '')?.ended();
+    } else if (msg.method === 'CANCEL') {
+      const call = this.incomingCalls.get(getHeader(msg, 'Call-ID') ?? '');
+      // RFC 3261 §9.2: 200 to the CANCEL, then 487 to the INVITE if still unanswered; 481 if unknown.
+      this.send(createResponse(msg, call ? 200 : 481, undefined, { toTag: call?.localTag }));
+      call?.cancelledBy();
     }
   }
 }
@@ -290,3 +325,4 @@ class Call implements OutgoingCall {
     return this.client.transact(this.inDialog('BYE', this.client.nextCSeq()));
   }
 }
+

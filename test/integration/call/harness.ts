@@ -1,6 +1,7 @@
 // A gateway for the call integration tests, wired by hand (transport + transactions + media + SIP
-// service on an http.Server bound to 127.0.0.1:0) like buildGateway does, but with the SIP timers
-// shortened where a test needs it (buildGateway takes no timer overrides).
+// service on an http.Server bound to 127.0.0.1:0) like buildGateway does, so that a test can read the
+// media engine: every offer/answer the call layer makes is recorded (which media key each fork got),
+// and stats() tells what the relay counted.
 import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSipService, type SipService } from '../../../gateway/call/index.js';
@@ -8,7 +9,7 @@ import { parsePortRange, parseSipListen } from '../../../gateway/config/load.js'
 import { configSchema, type GatewayConfig } from '../../../gateway/config/schema.js';
 import { createLogger } from '../../../gateway/log.js';
 import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
-import type { MediaEngine } from '../../../gateway/media/types.js';
+import type { AnswerRequest, MediaEngine, OfferRequest } from '../../../gateway/media/types.js';
 import { createTransactionLayer } from '../../../gateway/sip/transaction/index.js';
 import type { TimerValues, TransactionLayer } from '../../../gateway/sip/transaction/types.js';
 import { createTransport } from '../../../gateway/sip/transport/index.js';
@@ -29,7 +30,31 @@ export interface TestGateway {
   config: GatewayConfig;
   wsUrl: string;
   service: SipService;
+  /** The embedded engine, recording the requests the call layer made. */
+  media: RecordingMedia;
+  /** Bound SIP address for UDP (host:port). */
+  udp: string;
   close(): Promise<void>;
+}
+
+export interface RecordingMedia extends MediaEngine {
+  readonly offers: OfferRequest[];
+  readonly answers: AnswerRequest[];
+}
+
+function recording(engine: MediaEngine): RecordingMedia {
+  const offers: OfferRequest[] = [];
+  const answers: AnswerRequest[] = [];
+  return {
+    offers,
+    answers,
+    offer: (r) => (offers.push(r), engine.offer(r)),
+    answer: (r) => (answers.push(r), engine.answer(r)),
+    echo: (r) => engine.echo(r),
+    delete: (id) => engine.delete(id),
+    stats: (id) => engine.stats(id),
+    close: () => engine.close(),
+  };
 }
 
 export function gatewayConfig(o: TestGatewayOptions): GatewayConfig {
@@ -47,29 +72,36 @@ export function gatewayConfig(o: TestGatewayOptions): GatewayConfig {
   });
 }
 
-export async function startTestGateway(o: TestGatewayOptions): Promise<TestGateway> {
-  const config = gatewayConfig(o);
+export function startTestGateway(o: TestGatewayOptions): Promise<TestGateway> {
+  return startGatewayWith(gatewayConfig(o), o.timers);
+}
+
+/** Starts the gateway for any parsed config (sip.listen should bind port 0). */
+export async function startGatewayWith(config: GatewayConfig, timers?: Partial<TimerValues>): Promise<TestGateway> {
   const logger = createLogger(process.env.GATEWAY_TEST_LOG ?? 'silent');
   const server = new Server();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   let transport: SipTransport | undefined;
   let transactions: TransactionLayer | undefined;
-  let media: MediaEngine | undefined;
+  let media: RecordingMedia | undefined;
   try {
     transport = await createTransport({
       listen: config.sip.listen.map(parseSipListen),
       ws: { server, path: '/sip' },
       logger: logger.child({ layer: 'transport' }),
     });
-    transactions = createTransactionLayer({ transport, timers: o.timers, logger: logger.child({ layer: 'transaction' }) });
-    media = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: parsePortRange(config.media.rtpPorts), logger: logger.child({ layer: 'media' }) });
+    transactions = createTransactionLayer({ transport, timers, logger: logger.child({ layer: 'transaction' }) });
+    media = recording(await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: parsePortRange(config.media.rtpPorts), logger: logger.child({ layer: 'media' }) }));
     const service = startSipService({ config, transport, transactions, media, logger: logger.child({ layer: 'call' }) });
     const parts = { transport, transactions, media };
+    const udp = transport.localAddress('udp');
     return {
       config,
       wsUrl: `ws://127.0.0.1:${port}/sip`,
       service,
+      media,
+      udp: udp ? `${udp.address}:${udp.port}` : '',
       async close() {
         await service.close();
         await parts.media.close();
