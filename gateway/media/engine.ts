@@ -226,7 +226,7 @@ class EmbeddedMediaEngine implements MediaEngine {
       const side = newSide(fromTag, open, answerSetup(desc));
       const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), request.codecs);
       applyRemote(open, desc, true);
-      loopBack(open.leg, open.profile === 'webrtc' ? open.leg.ssrc : randomInt(1, 2 ** 32 - 1));
+      loopBack(open.leg, open.profile === 'webrtc' ? undefined : randomInt(1, 2 ** 32 - 1));
       this.calls.set(callId, { id: callId, state: 'echo', offerer: side, offer: desc, sentCodecs: [] });
       this.logger.info({ callId, profile: desc.profile }, 'media echo');
       return { sdp };

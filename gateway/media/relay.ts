@@ -1,5 +1,6 @@
 // The per-packet path between legs: payload bytes pass unchanged. The only in-place edits are the
-// payload type (when an answerer renumbered a codec) and, for echo, the SSRC.
+// payload type (when an answerer renumbered a codec) and, for echo on a plain RTP leg, the SSRC
+// (WebRTC legs restamp SSRC/SEQ/timestamp themselves, legs/rebase.ts).
 import type { MediaLeg } from './legs/leg.js';
 import { invert, ptTable } from './sdp/codecs.js';
 
@@ -46,10 +47,16 @@ export class Bridge {
   }
 }
 
-/** Echo: loop the offerer's RTP back to it under our own SSRC (a browser may drop packets that carry
- *  its own SSRC, RFC 3550 §8.2 collision handling). RTCP is not looped: its reports describe the
- *  peer's own streams and would confuse it. */
-export function loopBack(leg: MediaLeg, ssrc: number): void {
+/** Echo: loop the offerer's RTP back to it under another SSRC (a browser may drop packets that carry
+ *  its own SSRC, RFC 3550 §8.2 collision handling). A plain RTP leg gets `ssrc` written here; a
+ *  WebRTC leg (no `ssrc`) restamps what it sends itself, rebasing SEQ/timestamp when the browser's
+ *  own SSRC changes (a new PeerConnection re-offering to the echo). RTCP is not looped: its reports
+ *  describe the peer's own streams and would confuse it. */
+export function loopBack(leg: MediaLeg, ssrc?: number): void {
+  if (ssrc === undefined) {
+    leg.onRtp = (packet) => leg.sendRtp(packet);
+    return;
+  }
   const s0 = ssrc >>> 24;
   const s1 = (ssrc >>> 16) & 0xff;
   const s2 = (ssrc >>> 8) & 0xff;

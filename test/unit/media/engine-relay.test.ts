@@ -73,6 +73,13 @@ describe('loopBack (echo)', () => {
     expect(leg.sentRtp[0]!.subarray(12)).toEqual(Buffer.from([1, 2, 3, 4]));
   });
 
+  it('without an SSRC leaves the header to the leg (a WebRTC leg restamps it itself)', () => {
+    const leg = fakeLeg();
+    loopBack(leg);
+    leg.onRtp(rtp(0));
+    expect(leg.sentRtp).toEqual([rtp(0)]);
+  });
+
   it('does not loop RTCP', () => {
     const leg = fakeLeg();
     loopBack(leg, 7);
