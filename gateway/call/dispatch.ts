@@ -114,7 +114,8 @@ function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
   const user = authenticateInvite(req, tx, d);
   if (!user) return;
   const r = routeFromUser(dialled, d.config);
-  if (r.kind === 'none' && !user.upstream) {
+  // A user with their own PBX sends any number that is not local through it (never an empty one).
+  if (r.kind === 'none' && (!user.upstream || r.number === '')) {
     d.logger.info({ user: user.name, number: r.number }, 'no route');
     return reply(tx, 404, 'No Route');
   }
