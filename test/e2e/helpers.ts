@@ -181,14 +181,25 @@ export async function waitForIncoming(page: Page): Promise<{ from: string; displ
   return { ...id, shown: (await page.textContent('#incoming'))?.replace(/\s+/g, ' ').trim() ?? '' };
 }
 
-/** Waits until the page's incoming call has ended the way `end` says; rejects naming the state it is in. */
+/** Waits until the page's incoming call has ended; rejects at once, naming the end, if it ended otherwise. */
 export async function waitForIncomingEnd(page: Page, end: string): Promise<void> {
   try {
-    await page.waitForFunction((e) => window.softphone.lastIncomingEnd() === e, end, { timeout: STEP_TIMEOUT });
+    await page.waitForFunction(() => window.softphone.lastIncomingEnd() !== null, null, { timeout: STEP_TIMEOUT });
   } catch (err) {
     const state = await page.evaluate(() => window.softphone.incomingState());
-    throw new Error(`incoming call did not end "${end}" (state ${state}): ${(err as Error).message}`);
+    throw new Error(`incoming call did not end (state ${state}): ${(err as Error).message}`);
   }
+  const actual = await page.evaluate(() => window.softphone.lastIncomingEnd());
+  if (actual !== end) throw new Error(`incoming call ended "${actual}", expected "${end}"`);
+}
+
+/** Ends whatever the page is doing (hang up, cancel or decline), so one failed test does not leave a
+ *  call up that makes the next one fail too. */
+export async function resetPage(page: Page): Promise<void> {
+  const state = await page.evaluate(() => window.softphone.callState());
+  if (!['calling', 'ringing', 'incoming', 'in-call'].includes(state)) return;
+  await page.click(state === 'incoming' ? '#decline-btn' : '#hangup-btn');
+  await waitForEnded(page);
 }
 
 /** The page's missed calls and whether it still rings. */

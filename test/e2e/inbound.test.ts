@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../../gateway/app.js';
 import { startBaresip, type BaresipHandle } from '../support/baresip.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
@@ -20,6 +20,7 @@ import {
   hangUp,
   missedCalls,
   openPage,
+  resetPage,
   signIn,
   sipUdpPort,
   startGateway,
@@ -59,6 +60,10 @@ describe('e2e: a call in from the trunk rings every page of the user', () => {
       await signIn(page, 'alice', 'alice');
     }
     await vi.waitFor(() => expect(gateway.status().registrations).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 100 });
+  });
+
+  afterEach(async () => {
+    for (const page of pages ?? []) await resetPage(page);
   });
 
   afterAll(async () => {
