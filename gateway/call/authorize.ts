@@ -3,7 +3,7 @@
 import type { GatewayConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { DigestServer } from '../sip/auth/index.js';
-import { credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
+import { challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { reply } from '../sip/ua/uas.js';
@@ -20,7 +20,8 @@ export function authenticateInvite(
   deps.logger.info({ reason: result.reason }, 'INVITE challenged');
   // §22.3: "the proxy … MUST respond with 407 (Proxy Authentication Required) … including a
   // Proxy-Authenticate header field value applicable to the proxy for the requested resource."
-  const headers = deps.digest.challenge({ stale: result.stale }).map((value) => ({ name: 'Proxy-Authenticate', value }));
+  const challenges = challengeOrder(tx.flow.transport, deps.digest.challenge({ stale: result.stale }));
+  const headers = challenges.map((value) => ({ name: 'Proxy-Authenticate', value }));
   reply(tx, 407, 'Proxy Authentication Required', { headers });
   return undefined;
 }

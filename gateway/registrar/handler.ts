@@ -1,15 +1,14 @@
 // REGISTER processing (RFC 3261 §10.3): domain, digest authentication, authorization, contacts.
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { parseChallenge, type DigestServer } from '../sip/auth/index.js';
+import type { DigestServer } from '../sip/auth/index.js';
 import { getCallId, getCSeq, getTo, parseUri } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
-import type { TransportKind } from '../sip/transport/types.js';
-import { credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
+import { challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
 import { reply } from '../sip/ua/uas.js';
 import { applyPlan, contactList } from './apply.js';
-import { isWebSocket, type BindingStore } from './bindings.js';
+import type { BindingStore } from './bindings.js';
 import { planContacts } from './contacts.js';
 
 export interface HandlerDeps {
@@ -19,25 +18,6 @@ export interface HandlerDeps {
   store: BindingStore;
   now: () => number;
   maxContacts: number;
-}
-
-function isMd5(challenge: string): boolean {
-  try {
-    return (parseChallenge(challenge).algorithm ?? 'MD5').toUpperCase() === 'MD5';
-  } catch {
-    return false;
-  }
-}
-
-/** RFC 8760 §2.4 lists the challenges "in order of preference", and a UAC uses "the first one it supports".
- *  Our preference depends on who registers. Browsers (sip.js 0.21) keep the LAST challenge and only do
- *  MD5, so over WS/WSS the digest server's order (SHA-256, then MD5) stands. SIP phones over UDP/TCP/TLS
- *  predate RFC 8760 more often than not, and many (SIPp 3.6 among them) take the FIRST challenge and fail
- *  on an algorithm they do not know: for them MD5 comes first, as Kamailio and Asterisk challenge by
- *  default. Both orders are the same for every user name, so nothing is learnt from them. */
-function orderFor(transport: TransportKind, challenges: string[]): string[] {
-  if (isWebSocket(transport)) return challenges;
-  return [...challenges.filter(isMd5), ...challenges.filter((c) => !isMd5(c))];
 }
 
 type PasswordLookup = (username: string) => string | undefined;
@@ -63,7 +43,7 @@ function authorize(d: HandlerDeps, lookupPassword: PasswordLookup, req: SipReque
   const auth = d.digest.verify(req.method, req.uri, authz, lookupPassword);
   if (!auth.ok) {
     d.logger.debug({ reason: auth.reason }, 'REGISTER challenged');
-    const challenges = orderFor(tx.flow.transport, d.digest.challenge({ stale: auth.stale }));
+    const challenges = challengeOrder(tx.flow.transport, d.digest.challenge({ stale: auth.stale }));
     reply(tx, 401, 'Unauthorized', { headers: challenges.map((value) => ({ name: 'WWW-Authenticate', value })) });
     return undefined;
   }

@@ -1,7 +1,8 @@
 // Picking the credentials meant for us out of a request (RFC 3261 §22), for the registrar and the B2BUA.
 import type { GatewayConfig } from '../../config/schema.js';
-import { parseAuthValue } from '../auth/index.js';
+import { parseAuthValue, parseChallenge } from '../auth/index.js';
 import type { SipRequest } from '../message/types.js';
+import type { TransportKind } from '../transport/types.js';
 
 /** §22.3: "a proxy … MUST use the Proxy-Authorization header field value with the realm of that proxy";
  *  a request may carry several (one per realm): the one for our realm is picked, else the first.
@@ -27,4 +28,24 @@ export function passwordLookup(config: GatewayConfig): (username: string) => str
 /** The digest realm: config.sip.realm ?? config.sip.domain ?? 'gateway'. */
 export function realmOf(config: GatewayConfig): string {
   return config.sip.realm ?? config.sip.domain ?? 'gateway';
+}
+
+function isMd5(challenge: string): boolean {
+  try {
+    return (parseChallenge(challenge).algorithm ?? 'MD5').toUpperCase() === 'MD5';
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 8760 §2.4 lists the challenges "in order of preference", and a UAC uses "the first one it supports".
+ *  Our preference depends on who is challenged. Browsers (sip.js 0.21) keep the LAST challenge and only do
+ *  MD5, so over WS/WSS the digest server's order (SHA-256, then MD5) stands. SIP phones over UDP/TCP/TLS
+ *  predate RFC 8760 more often than not, and many (SIPp 3.6 among them) take the FIRST challenge and fail
+ *  on an algorithm they do not know: for them MD5 comes first, as Kamailio and Asterisk challenge by
+ *  default. The order depends on the transport alone, never on the user name, so it tells a scanner nothing.
+ *  Used for REGISTER (401) and INVITE (407) alike. */
+export function challengeOrder(transport: TransportKind, challenges: string[]): string[] {
+  if (transport === 'ws' || transport === 'wss') return challenges;
+  return [...challenges.filter(isMd5), ...challenges.filter((c) => !isMd5(c))];
 }
