@@ -13,6 +13,7 @@ import type { TrunkAcl } from './trunk-acl.js';
 /** What admission needs from the upstream registrations (gateway/upstream). */
 export interface InboundMatcher {
   matchInbound(req: SipRequest, flow: Flow): { user: UserConfig } | undefined;
+  isTrunkContact(req: SipRequest): boolean;
 }
 
 export interface AdmissionDeps {

@@ -100,8 +100,20 @@ function hasSdpOffer(req: SipRequest): boolean {
 
 const NO_OFFER = 'Not Acceptable Here: SDP Offer Required';
 
+/** The dialled number: the Request-URI user part — except for a call a registered trunk delivers to our
+ *  registration's Contact (RFC 3261 §10: the Request-URI is then our Contact token), where the number the
+ *  caller dialled (the DID) is the To URI's user part. */
+function dialledNumber(d: DispatchDeps, req: SipRequest): string {
+  if (!d.upstream?.isTrunkContact(req)) return dialledOf(req.uri);
+  try {
+    return getTo(req).uri.user ?? '';
+  } catch {
+    return '';
+  }
+}
+
 function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
-  const dialled = dialledOf(req.uri);
+  const dialled = dialledNumber(d, req);
   const admission = admitInvite(d, req, tx.flow, dialled);
   if (admission.kind === 'reject') {
     d.logger.info({ from: tx.flow.remote.address, dialled, status: admission.status }, 'INVITE refused');

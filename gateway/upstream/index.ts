@@ -60,6 +60,9 @@ export interface Upstream {
   start(): void;
   /** An INVITE sent to one of our user-account Contacts by that account's registrar → the user. */
   matchInbound(req: SipRequest, flow: Flow): { user: UserConfig } | undefined;
+  /** Is the Request-URI one of our trunk registrations' Contacts? A provider that delivers calls to the
+   *  registered Contact puts our token there, and the dialled number (the DID) in To. */
+  isTrunkContact(req: SipRequest): boolean;
   /** Where a user with `upstream` sends outbound calls, and as whom. */
   outboundFor(user: UserConfig): UpstreamOutbound | undefined;
   status(): { trunks: TrunkRegistrationStatus[]; upstream: AccountRegistrationStatus[] };
@@ -108,6 +111,10 @@ export function createUpstream(deps: UpstreamDeps): Upstream {
       if (req.method !== 'INVITE') return undefined;
       const token = requestUser(req);
       return token === undefined ? undefined : accounts.matchToken(token, flow.remote.address);
+    },
+    isTrunkContact(req) {
+      const token = requestUser(req);
+      return token !== undefined && trunks.some((t) => t.client.contactUser === token);
     },
     outboundFor(user) {
       const up = user.upstream;

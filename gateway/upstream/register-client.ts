@@ -70,6 +70,11 @@ export class RegisterClient {
   private finishStop: (() => void) | undefined;
   private readonly now: () => number;
 
+  /** The user part of the Contact we register (a random token): requests to it are for this account. */
+  get contactUser(): string {
+    return this.o.contactUser;
+  }
+
   constructor(private readonly o: RegisterClientOptions) {
     this.registrarUri = parseUri(o.registrar);
     this.aor = accountAor(o.registrar, o.username, o.domain);

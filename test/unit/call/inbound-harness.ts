@@ -30,10 +30,15 @@ export function inboundConfig(extra: Record<string, unknown> = {}) {
   });
 }
 
-export function fakeUpstream(): Upstream & { matchInbound: ReturnType<typeof vi.fn>; outboundFor: ReturnType<typeof vi.fn> } {
+export function fakeUpstream(): Upstream & {
+  matchInbound: ReturnType<typeof vi.fn>;
+  outboundFor: ReturnType<typeof vi.fn>;
+  isTrunkContact: ReturnType<typeof vi.fn>;
+} {
   return {
     start: vi.fn(),
     matchInbound: vi.fn(() => undefined),
+    isTrunkContact: vi.fn(() => false),
     outboundFor: vi.fn(() => undefined),
     status: () => ({ trunks: [], upstream: [{ user: 'carol', account: 'c100', state: 'registered' }] }) as unknown as ReturnType<Upstream['status']>,
     close: vi.fn(async () => undefined),
@@ -73,14 +78,14 @@ export function setupInbound(config = inboundConfig()) {
   }
 
   /** An INVITE from the trunk (or any flow) to `number`, with an RTP offer. */
-  function trunkInvite(number: string, o: { flow?: FakeFlow; sdp?: string; headers?: string } = {}): FakeServerTx {
+  function trunkInvite(number: string, o: { flow?: FakeFlow; sdp?: string; headers?: string; toUser?: string } = {}): FakeServerTx {
     const body = o.sdp ?? TRUNK_RTP_OFFER;
     const req = sip(
       `INVITE sip:${number}@127.0.0.1:5060 SIP/2.0
        Via: SIP/2.0/UDP ${TRUNK_IP}:5060;branch=z9hG4bKtr${++seq}
        Max-Forwards: 70
        From: "Jane Doe" <sip:+15557654321@${TRUNK_IP}>;tag=trunktag
-       To: <sip:${number}@127.0.0.1>
+       To: <sip:${o.toUser ?? number}@127.0.0.1>
        Call-ID: trunk-call-${seq}
        CSeq: 1 INVITE
        Contact: <sip:trunk@${TRUNK_IP}:5060>

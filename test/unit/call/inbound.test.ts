@@ -215,6 +215,23 @@ describe('who may call in', () => {
     expect(s.sentInvite(0).dest).toBe(bob);
   });
 
+  it('a registered trunk delivering to our Contact token: the DID is read from To', async () => {
+    const s = setupInbound();
+    const alice = s.register('alice', 'pa');
+    s.upstream.isTrunkContact.mockReturnValue(true);
+    s.trunkInvite('gwtoken42', { toUser: '+15550100' });
+    await settle();
+    expect(s.sentInvite(0).dest).toBe(alice);
+  });
+
+  it('without a trunk registration the Request-URI decides: a token is no DID (404)', async () => {
+    const s = setupInbound();
+    s.register('alice', 'pa');
+    const tx = s.trunkInvite('gwtoken42', { toUser: '+15550100' });
+    await settle();
+    expect(tx.statuses).toEqual([404]);
+  });
+
   it('an INVITE from the user\'s PBX rings the user like a DID call', async () => {
     const s = setupInbound();
     const carol = s.register('carol', 'pc');

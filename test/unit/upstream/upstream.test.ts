@@ -190,6 +190,15 @@ describe('matchInbound', () => {
     const trunkToken = contactUser(sentTo('127.0.0.4')[0]!.request);
     expect(up.matchInbound(invite(`sip:${trunkToken}@127.0.0.1:5070`), flowFrom('127.0.0.4'))).toBeUndefined();
   });
+
+  it('isTrunkContact: true only for a trunk registration token in the Request-URI', async () => {
+    up.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const trunkToken = contactUser(sentTo('127.0.0.4')[0]!.request);
+    expect(up.isTrunkContact(invite(`sip:${trunkToken}@127.0.0.1:5070`))).toBe(true);
+    expect(up.isTrunkContact(invite('sip:+15550100@127.0.0.1:5070'))).toBe(false);
+    expect(up.isTrunkContact(invite('not a uri'))).toBe(false);
+  });
 });
 
 describe('outboundFor', () => {
