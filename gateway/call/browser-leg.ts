@@ -8,7 +8,8 @@ import type { SipRequest, SipResponse } from '../sip/message/types.js';
 import type { ServerTransaction, TransactionLayer } from '../sip/transaction/types.js';
 import type { Flow } from '../sip/transport/types.js';
 import { localContact, withVia, type ViaSpec } from '../sip/ua/request.js';
-import { optionsReply, reply } from '../sip/ua/uas.js';
+import { reply } from '../sip/ua/uas.js';
+import { answerInDialog } from './in-dialog.js';
 import type { DialogOwner, DialogRegistry } from './registry.js';
 import { browserLegTransition, type BrowserLegState } from './states.js';
 
@@ -119,24 +120,11 @@ export class BrowserLeg implements DialogOwner {
   }
 
   onRequest(req: SipRequest, tx: ServerTransaction): void {
-    if (this.dialog?.receiveRequest(req) === 'out-of-order') return reply(tx, 500, 'Server Internal Error: CSeq out of order');
-    switch (req.method) {
-      case 'BYE':
-        reply(tx, 200, 'OK');
-        if (this.current === 'terminated') return;
-        this.terminate();
-        this.events.onHangup();
-        return;
-      case 'OPTIONS':
-        return tx.respond(optionsReply(req));
-      case 'INVITE':
-      case 'UPDATE':
-        // Re-INVITE/UPDATE (hold, ICE restart) is not supported yet: §14.2 lets the UAS reject the offer,
-        // "the UAS … MUST return a 488 (Not Acceptable Here)" and the session stays as it was.
-        return reply(tx, 488, 'Not Acceptable Here: session modification not supported');
-      default:
-        return reply(tx, 405, 'Method Not Allowed');
-    }
+    answerInDialog(this.dialog, req, tx, () => {
+      if (this.current === 'terminated') return;
+      this.terminate();
+      this.events.onHangup();
+    });
   }
 
   onStrayResponse(_res: SipResponse): void {

@@ -8,8 +8,8 @@ import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { Flow, SipTransport, Target } from '../sip/transport/types.js';
 import { buildCancel, reissueRequest, withVia, type ViaSpec } from '../sip/ua/request.js';
 import { resolveTarget } from '../sip/ua/target.js';
-import { optionsReply, reply } from '../sip/ua/uas.js';
 import type { LegContext } from './browser-leg.js';
+import { answerInDialog } from './in-dialog.js';
 import type { DialogOwner } from './registry.js';
 import type { TrunkOutcome } from './responses.js';
 import { trunkLegTransition, type TrunkLegState } from './states.js';
@@ -202,23 +202,11 @@ export class UacLeg implements DialogOwner {
   }
 
   onRequest(req: SipRequest, tx: ServerTransaction): void {
-    if (this.dialog?.receiveRequest(req) === 'out-of-order') return reply(tx, 500, 'Server Internal Error: CSeq out of order');
-    switch (req.method) {
-      case 'BYE':
-        reply(tx, 200, 'OK');
-        if (this.current !== 'confirmed') return;
-        this.terminate();
-        this.events.onHangup();
-        return;
-      case 'OPTIONS':
-        return tx.respond(optionsReply(req));
-      case 'INVITE':
-      case 'UPDATE':
-        // Re-INVITE/UPDATE (hold) not supported yet: §14.2 "MUST return a 488 (Not Acceptable Here)".
-        return reply(tx, 488, 'Not Acceptable Here: session modification not supported');
-      default:
-        return reply(tx, 405, 'Method Not Allowed');
-    }
+    answerInDialog(this.dialog, req, tx, () => {
+      if (this.current !== 'confirmed') return;
+      this.terminate();
+      this.events.onHangup();
+    });
   }
 
   onAck(): void {
