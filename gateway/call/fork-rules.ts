@@ -1,6 +1,6 @@
 // How a forked call's outcome is told to the caller (pure): RFC 3261 §16.7 response selection,
 // simplified for a B2BUA that rings every contact of one user in parallel.
-import type { BrowserFinal, TrunkOutcome } from './responses.js';
+import { finalForOutcome, type BrowserFinal, type TrunkOutcome } from './responses.js';
 
 export const NO_CONTACT: BrowserFinal = { status: 480, reason: 'Temporarily Unavailable' };
 export const BUSY: BrowserFinal = { status: 486, reason: 'Busy Here' };
@@ -14,18 +14,7 @@ export const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere
  *  → 503). A 3xx is not recursed on (§8.1.3.4 lets us ignore it) and a challenge from a contact cannot
  *  be answered (we hold no credentials for it): both count as "unavailable". */
 export function forkFinal(o: TrunkOutcome): BrowserFinal {
-  switch (o.kind) {
-    case 'timeout':
-      return { status: 408, reason: 'Request Timeout' };
-    case 'transport-error':
-      return { status: 503, reason: 'Service Unavailable' };
-    case 'challenge-without-credentials':
-    case 'challenge-after-credentials':
-      return NO_CONTACT;
-    case 'response':
-      if (o.status >= 300 && o.status < 400) return NO_CONTACT;
-      return { status: o.status, reason: o.reason || 'Call Failed' };
-  }
+  return finalForOutcome(o, { challenge: () => NO_CONTACT, redirect: NO_CONTACT });
 }
 
 const isBusy = (f: BrowserFinal): boolean => f.status === 486 || f.status === 600;

@@ -21,20 +21,35 @@ export type TrunkOutcome =
   | { kind: 'timeout' }
   | { kind: 'transport-error' };
 
-export function browserFinalFor(o: TrunkOutcome): BrowserFinal {
+/** What a leg's failure becomes, for a trunk leg and a fork alike: our own failures follow §8.1.3.1 (Timer B/F
+ *  → 408, transport → 503); a 3xx is not recursed on (§8.1.3.4) and becomes `rules.redirect`; any other
+ *  final is relayed with its status and reason. A challenge we could not answer follows `rules.challenge`. */
+export function finalForOutcome(
+  o: TrunkOutcome,
+  rules: { challenge(kind: 'challenge-without-credentials' | 'challenge-after-credentials'): BrowserFinal; redirect: BrowserFinal },
+): BrowserFinal {
   switch (o.kind) {
     case 'timeout':
       return { status: 408, reason: 'Request Timeout' };
     case 'transport-error':
       return { status: 503, reason: 'Service Unavailable' };
     case 'challenge-without-credentials':
-      return { status: 503, reason: 'Trunk Requires Authentication' };
     case 'challenge-after-credentials':
-      return { status: 403, reason: 'Trunk Authentication Failed' };
+      return rules.challenge(o.kind);
     case 'response':
-      if (o.status >= 300 && o.status < 400) return { status: 480, reason: 'Temporarily Unavailable' };
+      if (o.status >= 300 && o.status < 400) return rules.redirect;
       return { status: o.status, reason: o.reason || 'Call Failed' };
   }
+}
+
+export function browserFinalFor(o: TrunkOutcome): BrowserFinal {
+  return finalForOutcome(o, {
+    challenge: (kind) =>
+      kind === 'challenge-without-credentials'
+        ? { status: 503, reason: 'Trunk Requires Authentication' }
+        : { status: 403, reason: 'Trunk Authentication Failed' },
+    redirect: { status: 480, reason: 'Temporarily Unavailable' },
+  });
 }
 
 /** MediaError → final response (media/types.ts): no-common-codec / bad-sdp → 488, no-ports → 503,
