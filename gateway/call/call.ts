@@ -9,6 +9,7 @@ import type { SipResponse } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { BrowserLeg } from './browser-leg.js';
+import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
 import { browserFinalFor, browserFinalForMedia, type BrowserFinal, type TrunkOutcome } from './responses.js';
 import { callTransition, type CallState } from './states.js';
 import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
@@ -149,13 +150,12 @@ export class Call {
     this.browser.hangup(final.status, final.reason);
     this.trunk?.hangup();
     this.freeMedia();
-    // An answered call ends with BYE; `final` only reaches a browser whose INVITE was still unanswered.
-    this.log.info(wasAnswered ? { after: 'answer' } : { final: final.status, reason: final.reason }, 'call ended');
+    logCallEnded(this.log, wasAnswered, final);
     this.onEnded(this);
   }
 
   private freeMedia(): void {
-    this.ctx.media.delete(this.id).catch((err: Error) => this.log.warn({ err: err.message }, 'media delete failed'));
+    deleteMediaSession(this.ctx.media, this.id, this.log);
   }
 
   /** Runs a media engine request; on failure ends the call with the mapped final response. If the call
@@ -180,12 +180,9 @@ export class Call {
   }
 
   private startRingTimer(): void {
-    const seconds = this.ctx.config.calls.ringTimeout;
-    // config: "Seconds a call may ring before the gateway gives up (480 / CANCEL)".
-    this.ringTimer = setTimeout(() => {
-      this.log.info({ seconds }, 'ring timeout');
-      this.end({ status: 480, reason: 'Temporarily Unavailable' });
-    }, seconds * 1000);
+    this.ringTimer = startRingTimer(this.ctx.config.calls.ringTimeout, this.log, () =>
+      this.end({ status: 480, reason: 'Temporarily Unavailable' }),
+    );
   }
 
   /** 180/183 relayed with the same code; SDP in a 183 is converted for early media. */

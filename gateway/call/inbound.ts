@@ -15,6 +15,7 @@ import { TRUNK_CODECS, type CallContext } from './call.js';
 import { CANCELLED, NO_CONTACT, RING_TIMEOUT } from './fork-rules.js';
 import { Fork } from './fork.js';
 import { buildForkInvite, contactDest, contactVia, type CallerId } from './invite-builder.js';
+import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
 import { browserFinalForMedia, type BrowserFinal } from './responses.js';
 import { inboundCallTransition, type InboundCallState } from './states.js';
 
@@ -99,7 +100,7 @@ export class InboundCall {
     if (this.fork?.state === 'won') this.fork.hangupWinner();
     else this.fork?.cancel();
     for (const key of this.keys) this.deleteMedia(key);
-    this.log.info(wasAnswered ? { after: 'answer' } : { final: final.status, reason: final.reason }, 'call ended');
+    logCallEnded(this.log, wasAnswered, final);
     this.onEnded(this);
   }
 
@@ -183,15 +184,10 @@ export class InboundCall {
   }
 
   private startRingTimer(): void {
-    const seconds = this.ctx.config.calls.ringTimeout;
-    // config: "Seconds a call may ring before the gateway gives up (480 / CANCEL)".
-    this.ringTimer = setTimeout(() => {
-      this.log.info({ seconds }, 'ring timeout');
-      this.end(RING_TIMEOUT);
-    }, seconds * 1000);
+    this.ringTimer = startRingTimer(this.ctx.config.calls.ringTimeout, this.log, () => this.end(RING_TIMEOUT));
   }
 
   private deleteMedia(key: string): void {
-    this.ctx.media.delete(key).catch((err: Error) => this.log.warn({ err: err.message }, 'media delete failed'));
+    deleteMediaSession(this.ctx.media, key, this.log);
   }
 }
