@@ -1,9 +1,10 @@
-// What every transaction gets from the layer, plus the client-side sending helper shared by both
-// client machines.
+// What every transaction gets from the layer, plus the helpers shared by both client machines (sending,
+// calling the TU) and by both server machines (checking and sending responses).
 import type { Logger } from '../../log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import { TransportError, type Flow, type SipTransport, type Target } from '../transport/types.js';
-import type { TimerValues } from './types.js';
+import { TransactionInputError } from './msg.js';
+import type { ClientTransactionHandlers, TimerValues } from './types.js';
 
 export interface TxEnv {
   readonly transport: SipTransport;
@@ -27,6 +28,26 @@ export function asError(err: unknown): Error {
 /** RFC 3261 §17.1.1.2 / §18: stream transports are reliable. A Target has no flow yet, so its kind decides. */
 export function isReliable(dest: Flow | Target): boolean {
   return 'reliable' in dest ? dest.reliable : dest.transport !== 'udp';
+}
+
+/** A client transaction's calls up to its TU, each run `safely`. */
+export class ClientTu {
+  constructor(
+    private readonly logger: Logger,
+    private readonly handlers: ClientTransactionHandlers,
+  ) {}
+
+  response(response: SipResponse): void {
+    safely(this.logger, 'onResponse', () => this.handlers.onResponse(response));
+  }
+
+  timeout(): void {
+    safely(this.logger, 'onTimeout', () => this.handlers.onTimeout());
+  }
+
+  transportError(err: Error): void {
+    safely(this.logger, 'onTransportError', () => this.handlers.onTransportError(err));
+  }
 }
 
 /** Sends a client transaction's messages: the request first, then retransmissions and the ACK, on the flow
@@ -81,6 +102,35 @@ export function sendResponseSafely(
     sent = Promise.reject(asError(err));
   }
   sent.catch((err: unknown) => onError(asError(err)));
+}
+
+/** A server transaction as the helpers below see it; `machine` names it in errors and logs. */
+interface ServerMachine {
+  readonly id: string;
+  readonly flow: Flow;
+  readonly state: string;
+  terminate(): void;
+}
+
+/** respond()'s input rule for both server machines: anything but a response with status 100-699 is the
+ *  TU's mistake (thrown); once Terminated, a response is dropped (logged). True when it may go on. */
+export function admitResponse(env: TxEnv, tx: ServerMachine, machine: string, response: SipResponse): boolean {
+  if (response?.kind !== 'response' || !(response.status >= 100 && response.status <= 699)) {
+    throw new TransactionInputError(`${machine} ${tx.id}: respond() needs a response with status 100-699`);
+  }
+  if (tx.state === 'terminated') {
+    env.logger.warn({ tx: tx.id, status: response.status }, `${machine}: response after termination dropped`);
+    return false;
+  }
+  return true;
+}
+
+/** Sends a server transaction's response; §17.2.4: a transport failure terminates the transaction (logged). */
+export function sendOrTerminate(env: TxEnv, tx: ServerMachine, machine: string, response: SipResponse): void {
+  sendResponseSafely(env.transport, response, tx.flow, (err) => {
+    env.logger.warn({ tx: tx.id, status: response.status, err: err.message }, `${machine}: send failed`);
+    tx.terminate();
+  });
 }
 
 /** What a server transaction tells the layer about itself. */

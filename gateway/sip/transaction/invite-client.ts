@@ -1,7 +1,7 @@
 // INVITE client transaction: RFC 3261 §17.1.1 (Figure 5) as updated by RFC 6026 §7.2 (Accepted state).
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, Target } from '../transport/types.js';
-import { ClientSender, safely, type TxEnv } from './env.js';
+import { ClientSender, ClientTu, type TxEnv } from './env.js';
 import { makeTransition } from './fsm.js';
 import { buildNon2xxAck } from './msg.js';
 import { nextInterval, TimerSet, TIMER_D_UNRELIABLE_MS } from './timers.js';
@@ -24,16 +24,18 @@ export class InviteClientTransaction implements ClientTransaction {
   private current: InviteClientState = 'calling';
   private readonly timers = new TimerSet<TimerName>();
   private readonly sender: ClientSender;
+  private readonly tu: ClientTu;
   private ack: SipRequest | undefined;
 
   constructor(
     readonly id: string,
     readonly request: SipRequest,
     dest: Flow | Target,
-    private readonly handlers: ClientTransactionHandlers,
+    handlers: ClientTransactionHandlers,
     private readonly env: TxEnv,
     private readonly onTerminated: () => void,
   ) {
+    this.tu = new ClientTu(env.logger, handlers);
     this.sender = new ClientSender(env.transport, request, dest, (err) => this.transportError(err));
     this.startCallingTimers();
   }
@@ -70,7 +72,7 @@ export class InviteClientTransaction implements ClientTransaction {
   private timerB(): void {
     if (this.current !== 'calling') return;
     this.terminate();
-    safely(this.env.logger, 'onTimeout', () => this.handlers.onTimeout());
+    this.tu.timeout();
   }
 
   receiveResponse(response: SipResponse): void {
@@ -84,7 +86,7 @@ export class InviteClientTransaction implements ClientTransaction {
         return;
       case 'accepted':
         // RFC 6026 §7.2: "any 2xx response that matches this transaction ... MUST be passed up to the TU".
-        if (status >= 200 && status < 300) this.passUp(response);
+        if (status >= 200 && status < 300) this.tu.response(response);
         else this.env.logger.debug({ tx: this.id, status }, 'INVITE client: non-2xx in Accepted dropped');
         return;
       case 'completed':
@@ -107,7 +109,7 @@ export class InviteClientTransaction implements ClientTransaction {
       this.timers.stop('A');
       this.timers.stop('B');
     }
-    this.passUp(response);
+    this.tu.response(response);
   }
 
   /** RFC 6026 §7.2: "If a 2xx response is received while the client INVITE state machine is in the
@@ -117,7 +119,7 @@ export class InviteClientTransaction implements ClientTransaction {
     this.current = inviteClientTransition(this.current, 'accepted');
     this.timers.stopAll();
     this.timers.start('M', 64 * this.env.timers.t1, () => this.terminate());
-    this.passUp(response);
+    this.tu.response(response);
   }
 
   /** §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response with status
@@ -131,13 +133,9 @@ export class InviteClientTransaction implements ClientTransaction {
     this.timers.stopAll();
     this.ack = buildNon2xxAck(this.request, response);
     this.sender.send(this.ack);
-    this.passUp(response);
+    this.tu.response(response);
     if (this.sender.reliable) this.terminate();
     else this.timers.start('D', TIMER_D_UNRELIABLE_MS, () => this.terminate());
-  }
-
-  private passUp(response: SipResponse): void {
-    safely(this.env.logger, 'onResponse', () => this.handlers.onResponse(response));
   }
 
   /** §17.1.4: "the client transaction SHOULD inform the TU that a transport failure has occurred, and the
@@ -148,7 +146,7 @@ export class InviteClientTransaction implements ClientTransaction {
     const awaitingFinal = this.current === 'calling' || this.current === 'proceeding';
     this.env.logger.warn({ tx: this.id, state: this.current, err: err.message }, 'INVITE client: transport error');
     this.terminate();
-    if (awaitingFinal) safely(this.env.logger, 'onTransportError', () => this.handlers.onTransportError(err));
+    if (awaitingFinal) this.tu.transportError(err);
   }
 
   /** Enters Terminated (from any live state), clears every timer, and tells the layer once. */

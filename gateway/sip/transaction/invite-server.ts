@@ -9,7 +9,7 @@
 // every flow.
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
-import { safely, sendResponseSafely, type ServerHooks, type TxEnv } from './env.js';
+import { admitResponse, safely, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
 import { makeTransition } from './fsm.js';
 import { ackKeyOfResponse } from './keys.js';
 import { createResponse } from '../message/index.js';
@@ -64,13 +64,7 @@ export class InviteServerTransaction implements ServerTransaction {
   }
 
   respond(response: SipResponse): void {
-    if (response?.kind !== 'response' || !(response.status >= 100 && response.status <= 699)) {
-      throw new TransactionInputError(`INVITE server ${this.id}: respond() needs a response with status 100-699`);
-    }
-    if (this.current === 'terminated') {
-      this.env.logger.warn({ tx: this.id, status: response.status }, 'INVITE server: response after termination dropped');
-      return;
-    }
+    if (!admitResponse(this.env, this, 'INVITE server', response)) return;
     const { status } = response;
     if (this.current === 'accepted' && status >= 200 && status < 300) {
       // RFC 6026 §7.1: "Any retransmission of the 2xx response passed from the TU to the transaction while in
@@ -200,11 +194,7 @@ export class InviteServerTransaction implements ServerTransaction {
   }
 
   private send(response: SipResponse): void {
-    sendResponseSafely(this.env.transport, response, this.flow, (err) => {
-      // §17.2.4: on a transport failure the server transaction moves to Terminated (logged here).
-      this.env.logger.warn({ tx: this.id, status: response.status, err: err.message }, 'INVITE server: send failed');
-      this.terminate();
-    });
+    sendOrTerminate(this.env, this, 'INVITE server', response);
   }
 
   terminate(): void {

@@ -1,7 +1,7 @@
 // Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6).
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, Target } from '../transport/types.js';
-import { ClientSender, safely, type TxEnv } from './env.js';
+import { ClientSender, ClientTu, type TxEnv } from './env.js';
 import { makeTransition } from './fsm.js';
 import { nextInterval, TimerSet } from './timers.js';
 import type { ClientTransaction, ClientTransactionHandlers } from './types.js';
@@ -22,15 +22,17 @@ export class NonInviteClientTransaction implements ClientTransaction {
   private current: NonInviteClientState = 'trying';
   private readonly timers = new TimerSet<TimerName>();
   private readonly sender: ClientSender;
+  private readonly tu: ClientTu;
 
   constructor(
     readonly id: string,
     readonly request: SipRequest,
     dest: Flow | Target,
-    private readonly handlers: ClientTransactionHandlers,
+    handlers: ClientTransactionHandlers,
     private readonly env: TxEnv,
     private readonly onTerminated: () => void,
   ) {
+    this.tu = new ClientTu(env.logger, handlers);
     this.sender = new ClientSender(env.transport, request, dest, (err) => this.transportError(err));
     const { t1 } = env.timers;
     // §17.1.2.2: "The "Trying" state is entered when the TU initiates a new client transaction with a
@@ -65,7 +67,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
    *  "Terminated" state." */
   private timerF(): void {
     this.terminate();
-    safely(this.env.logger, 'onTimeout', () => this.handlers.onTimeout());
+    this.tu.timeout();
   }
 
   receiveResponse(response: SipResponse): void {
@@ -77,7 +79,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
       // "If a provisional response is received while in the "Trying" state, the response MUST be passed
       // to the TU, and then the client transaction SHOULD move to the "Proceeding" state."
       if (this.current === 'trying') this.current = nonInviteClientTransition(this.current, 'proceeding');
-      this.passUp(response);
+      this.tu.response(response);
       return;
     }
     this.completed(response);
@@ -91,13 +93,9 @@ export class NonInviteClientTransaction implements ClientTransaction {
   private completed(response: SipResponse): void {
     this.current = nonInviteClientTransition(this.current, 'completed');
     this.timers.stopAll();
-    this.passUp(response);
+    this.tu.response(response);
     if (this.sender.reliable) this.terminate();
     else this.timers.start('K', this.env.timers.t4, () => this.terminate());
-  }
-
-  private passUp(response: SipResponse): void {
-    safely(this.env.logger, 'onResponse', () => this.handlers.onResponse(response));
   }
 
   /** §17.1.4: report the transport failure to the TU and terminate (only while a final is awaited). */
@@ -106,7 +104,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
     const awaitingFinal = this.current !== 'completed';
     this.env.logger.warn({ tx: this.id, state: this.current, err: err.message }, 'non-INVITE client: transport error');
     this.terminate();
-    if (awaitingFinal) safely(this.env.logger, 'onTransportError', () => this.handlers.onTransportError(err));
+    if (awaitingFinal) this.tu.transportError(err);
   }
 
   terminate(): void {

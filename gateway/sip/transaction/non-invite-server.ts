@@ -1,7 +1,7 @@
 // Non-INVITE server transaction: RFC 3261 §17.2.2 (Figure 8).
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
-import { sendResponseSafely, type ServerHooks, type TxEnv } from './env.js';
+import { admitResponse, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
 import { makeTransition } from './fsm.js';
 import { TransactionInputError } from './msg.js';
 import { TimerSet } from './timers.js';
@@ -38,13 +38,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
   onAckTimeout(_listener: () => void): void {}
 
   respond(response: SipResponse): void {
-    if (response?.kind !== 'response' || !(response.status >= 100 && response.status <= 699)) {
-      throw new TransactionInputError(`non-INVITE server ${this.id}: respond() needs a response with status 100-699`);
-    }
-    if (this.current === 'terminated') {
-      this.env.logger.warn({ tx: this.id, status: response.status }, 'non-INVITE server: response after termination dropped');
-      return;
-    }
+    if (!admitResponse(this.env, this, 'non-INVITE server', response)) return;
     if (this.current === 'completed') {
       throw new TransactionInputError(`non-INVITE server ${this.id}: final response already sent`);
     }
@@ -76,11 +70,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
   }
 
   private send(response: SipResponse): void {
-    sendResponseSafely(this.env.transport, response, this.flow, (err) => {
-      // §17.2.4: a transport failure terminates the server transaction (logged here).
-      this.env.logger.warn({ tx: this.id, status: response.status, err: err.message }, 'non-INVITE server: send failed');
-      this.terminate();
-    });
+    sendOrTerminate(this.env, this, 'non-INVITE server', response);
   }
 
   terminate(): void {
