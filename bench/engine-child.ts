@@ -6,7 +6,8 @@ import { createEmbeddedMediaEngine } from '../gateway/media/index.js';
 type Command =
   | { id: number; op: 'offer'; callId: string; fromTag: string; sdp: string }
   | { id: number; op: 'answer'; callId: string; fromTag: string; toTag: string; sdp: string }
-  | { id: number; op: 'delete'; callId: string };
+  | { id: number; op: 'delete'; callId: string }
+  | { id: number; op: 'gc' };
 
 const from = Number(process.env.BENCH_PORT_MIN ?? 31000);
 const engine = await createEmbeddedMediaEngine({
@@ -19,6 +20,11 @@ process.on('message', (cmd: Command) => {
   const run = async (): Promise<string | undefined> => {
     if (cmd.op === 'offer') return (await engine.offer({ callId: cmd.callId, fromTag: cmd.fromTag, sdp: cmd.sdp, toProfile: 'rtp' })).sdp;
     if (cmd.op === 'answer') return (await engine.answer({ callId: cmd.callId, fromTag: cmd.fromTag, toTag: cmd.toTag, sdp: cmd.sdp })).sdp;
+    if (cmd.op === 'gc') {
+      // Memory per call is read after a full collection, so garbage not yet collected is not counted.
+      (globalThis as { gc?: () => void }).gc?.();
+      return undefined;
+    }
     await engine.delete(cmd.callId);
     return undefined;
   };

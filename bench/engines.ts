@@ -9,6 +9,8 @@ export interface BenchEngine {
   offer(callId: string, fromTag: string, sdp: string): Promise<string>;
   answer(callId: string, fromTag: string, toTag: string, sdp: string): Promise<string>;
   delete(callId: string): Promise<void>;
+  /** Settle the heap before a memory reading (a garbage-collected engine only). */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startRtpengine(ngPort: number, portMin: number): Promise<B
     delete: async (callId) => {
       await ng.request({ command: 'delete', 'call-id': callId });
     },
+    settle: async () => undefined,
     stop: async () => {
       ng.close();
       await stopChild(child);
@@ -66,7 +69,7 @@ export async function startRtpengine(ngPort: number, portMin: number): Promise<B
 export async function startEmbedded(portMin: number): Promise<BenchEngine> {
   const here = path.dirname(new URL(import.meta.url).pathname);
   const child = fork(path.join(here, 'engine-child.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', '--expose-gc'],
     env: { ...process.env, BENCH_PORT_MIN: String(portMin) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -95,6 +98,9 @@ export async function startEmbedded(portMin: number): Promise<BenchEngine> {
     answer: (callId, fromTag, toTag, sdp) => call({ op: 'answer', callId, fromTag, toTag, sdp }),
     delete: async (callId) => {
       await call({ op: 'delete', callId });
+    },
+    settle: async () => {
+      await call({ op: 'gc' });
     },
     stop: async () => {
       child.disconnect();

@@ -5,24 +5,28 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startEmbedded, startRtpengine, type BenchEngine } from './engines.js';
-import { runRelay, type RelayResult } from './relay.js';
+import { idleMemoryPerCallKiB, runRelay, type RelayResult } from './relay.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 100);
+const IDLE_CALLS = Number(process.env.BENCH_IDLE_CALLS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const here = path.dirname(new URL(import.meta.url).pathname);
 
-async function measure(start: () => Promise<BenchEngine>): Promise<RelayResult> {
+type Measured = RelayResult & { kibPerCall: number };
+
+async function measure(start: () => Promise<BenchEngine>): Promise<Measured> {
   const engine = await start();
   try {
-    return await runRelay(engine, CALLS, SECONDS);
+    const relay = await runRelay(engine, CALLS, SECONDS);
+    return { ...relay, kibPerCall: await idleMemoryPerCallKiB(engine, IDLE_CALLS) };
   } finally {
     await engine.stop();
   }
 }
 
-function row(r: RelayResult): string {
+function row(r: Measured): string {
   const loss = (100 * (1 - r.received / r.sent)).toFixed(2);
-  return `  ${r.engine.padEnd(24)} ${r.usPerPacket.toFixed(2).padStart(8)} µs CPU/pkt  ${r.rssMiB.toFixed(1).padStart(7)} MiB RSS  ${r.rssPerCallKiB.toFixed(1).padStart(7)} KiB/call  loss ${loss}%  (${r.received}/${r.sent} pkts, ${r.cpuMs.toFixed(0)} ms CPU)`;
+  return `  ${r.engine.padEnd(24)} ${r.usPerPacket.toFixed(2).padStart(8)} µs CPU/pkt  ${r.rssMiB.toFixed(1).padStart(7)} MiB RSS  ${r.kibPerCall.toFixed(1).padStart(6)} KiB/call (${IDLE_CALLS} idle calls)  loss ${loss}%  (${r.received}/${r.sent} pkts, ${r.cpuMs.toFixed(0)} ms CPU)`;
 }
 
 const anchor = await measure(() => startRtpengine(22222, 30000));
@@ -30,7 +34,7 @@ const ours = await measure(() => startEmbedded(36000));
 const ratio = ours.usPerPacket / anchor.usPerPacket;
 process.stdout.write(
   `RTP ⇄ RTP relay, ${CALLS} calls × 2 directions × 50 pkt/s, ${SECONDS} s\n${row(anchor)}\n${row(ours)}\n` +
-    `  CPU per packet, ours / rtpengine: ${ratio.toFixed(2)}×;  memory per call, ours / rtpengine: ${(ours.rssPerCallKiB / Math.max(anchor.rssPerCallKiB, 0.1)).toFixed(2)}×\n\n`,
+    `  CPU per packet, ours / rtpengine: ${ratio.toFixed(2)}×;  memory per call, ours / rtpengine: ${(ours.kibPerCall / anchor.kibPerCall).toFixed(2)}×\n\n`,
 );
 const srtp = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'srtp.ts')], { encoding: 'utf8' });
 process.stdout.write(srtp);
