@@ -1,33 +1,14 @@
 // Phone (web/phone.js) against the scripted sip.js: incoming calls (caller ID, CANCEL reasons, history)
 // and reconnection after a lost connection.
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('sip.js', async () => (await import('./fake-sipjs.js')).fakeSipJs);
 
-import * as sip from 'sip.js';
-import { Phone, reconnectDelayMs } from '../../../web/phone.js';
+import { reconnectDelayMs } from '../../../web/phone.js';
+import type { Phone } from '../../../web/phone.js';
+import { fake, registeredPhone, resetFakeSipJsEachTest, response, settle } from './phone-harness.js';
 
-const fake = sip as any;
-const response = (statusCode: number, reasonPhrase = '') => ({ message: { statusCode, reasonPhrase } });
-/** Lets queued microtasks (the Terminated hand-off) run. */
-const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-function newPhone(): Phone {
-  return new Phone({ wsUrl: 'ws://gw.test/sip', defaultDomain: 'gw.test' });
-}
-
-async function registeredPhone(): Promise<Phone> {
-  const phone = newPhone();
-  await phone.signIn({ user: 'alice', password: 'alice' });
-  fake.Registerer.last.stateChange.emit('Registered');
-  expect(phone.registration.state).toBe('registered');
-  return phone;
-}
-
-beforeEach(() => {
-  fake.UserAgent.refuse = false;
-  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-});
+resetFakeSipJsEachTest();
 
 describe('web/phone: incoming calls', () => {
   function invite(phone: Phone, headers: Record<string, string[]> = {}): any {

@@ -1,0 +1,31 @@
+// Shared set-up for the Phone tests. Each test file still declares
+//   vi.mock('sip.js', async () => (await import('./fake-sipjs.js')).fakeSipJs);
+// itself (vi.mock is hoisted per file); the mocked module then reaches this harness too.
+import { beforeEach, expect, vi } from 'vitest';
+import * as sip from 'sip.js';
+import { Phone } from '../../../web/phone.js';
+
+export const fake = sip as any;
+export const response = (statusCode: number, reasonPhrase = '') => ({ message: { statusCode, reasonPhrase } });
+/** Lets queued microtasks (the Terminated hand-off) run. */
+export const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+export function newPhone(): Phone {
+  return new Phone({ wsUrl: 'ws://gw.test/sip', defaultDomain: 'gw.test' });
+}
+
+export async function registeredPhone(): Promise<Phone> {
+  const phone = newPhone();
+  await phone.signIn({ user: 'alice', password: 'alice' });
+  fake.Registerer.last.stateChange.emit('Registered');
+  expect(phone.registration.state).toBe('registered');
+  return phone;
+}
+
+/** Each test starts with a UserAgent that accepts connections, and sip.js's warnings silenced. */
+export function resetFakeSipJsEachTest(): void {
+  beforeEach(() => {
+    fake.UserAgent.refuse = false;
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  });
+}
