@@ -159,11 +159,14 @@ describe('embedded media engine: DTLS and ICE restarts on a running call', () =>
       await browser.connect(answer); // the browser restarts DTLS: same fingerprint, no new SDP
       expect(browser.srtp).not.toBe(firstKeys);
       await exchange(browser, trunkSide, 1000, 200);
-      // the old keys are gone: a packet protected with them is dropped
-      const before = trunk.rtp.length;
-      browser.socket.send(firstKeys.local.protectRtp(rtpPacket(400, frame(9999), 0xb0b0b0b0).serialize()), sdpTransform.parse(answer).media[0]!.port, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 100));
-      expect(trunk.rtp.length).toBe(before);
+      // the old keys are gone: a packet protected with them is dropped. A packet under the new keys sent
+      // right after it marks the point by which the old one would have been relayed.
+      const stale = frame(9999);
+      const marker = frame(9998);
+      browser.socket.send(firstKeys.local.protectRtp(rtpPacket(400, stale, 0xb0b0b0b0).serialize()), sdpTransform.parse(answer).media[0]!.port, '127.0.0.1');
+      browser.sendRtp(401, marker);
+      await until(() => trunk.rtp.some((p) => payloadOf(p).equals(marker)), 5000, 'the marker packet at the trunk');
+      expect(trunk.rtp.some((p) => payloadOf(p).equals(stale))).toBe(false);
     } finally {
       await browser.close();
     }
