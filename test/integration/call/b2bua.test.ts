@@ -215,7 +215,8 @@ describe('calls the gateway refuses', () => {
     expectWebRtcAnswer(final, false);
     expect((await call.bye()).status).toBe(200);
     await client.close();
-    await new Promise((r) => setTimeout(r, 100));
+    // The binding dies with its WebSocket (RFC 7118 §5): wait for the server side to see the close.
+    for (let i = 0; i < 100 && gw.service.status().registrations !== 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(gw.service.status().registrations).toBe(0);
   });
 });
