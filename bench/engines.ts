@@ -1,7 +1,7 @@
 // The two media engines under test, behind one offer/answer/delete shape (rtpengine's ng protocol).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { NgClient } from './ng.js';
+import { NgClient } from '../gateway/media/rtpengine/ng-client.js';
 
 export interface BenchEngine {
   readonly name: string;
@@ -38,7 +38,7 @@ export async function startRtpengine(ngPort: number, portMin: number): Promise<B
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  const ng = new NgClient('127.0.0.1', ngPort);
+  const ng = new NgClient({ host: '127.0.0.1', port: ngPort });
   for (let i = 0; ; i++) {
     try {
       await ng.request({ command: 'ping' }, 200);

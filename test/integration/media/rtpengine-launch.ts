@@ -1,0 +1,60 @@
+// Start a userspace rtpengine (--table=-1: no kernel forwarding) on loopback for a test, on a free ng
+// port and a random port range; stop it by its PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { NgClient } from '../../../gateway/media/rtpengine/ng-client.js';
+
+export interface Rtpengine {
+  ngPort: number;
+  stop(): Promise<void>;
+}
+
+export async function freeUdpPort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const port = socket.address().port;
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startRtpengine(): Promise<Rtpengine> {
+  const ngPort = await freeUdpPort();
+  const portMin = 40000 + 2 * Math.floor(Math.random() * 5000);
+  const child = spawn(
+    '/usr/bin/rtpengine',
+    ['--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`, `--port-min=${portMin}`,
+      `--port-max=${portMin + 199}`, '--foreground', '--log-stderr', '--log-level=4'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const ng = new NgClient({ host: '127.0.0.1', port: ngPort }, 200);
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        await ng.request({ command: 'ping' });
+        break;
+      } catch (err) {
+        if (i > 50 || child.exitCode !== null) throw new Error(`rtpengine did not start: ${stderr || (err as Error).message}`);
+      }
+    }
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  } finally {
+    ng.close();
+  }
+  return { ngPort, stop: () => stopChild(child) };
+}
