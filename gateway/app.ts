@@ -8,6 +8,7 @@ import { closeHttp, createHttpApp, createWebServer, listenHttp, type WebServer }
 import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
 import { createEmbeddedMediaEngine } from './media/index.js';
+import { createRtpengineMediaEngine } from './media/rtpengine/engine.js';
 import type { MediaEngine } from './media/types.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import type { TimerValues, TransactionLayer } from './sip/transaction/types.js';
@@ -86,12 +87,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         timers: options.timers,
         logger: logger.child({ layer: 'transaction' }),
       });
-      parts.media = await createEmbeddedMediaEngine({
-        bindAddress: config.media.address,
-        advertiseAddress: config.media.advertiseAddress,
-        portRange: parsePortRange(config.media.rtpPorts),
-        logger: logger.child({ layer: 'media' }),
-      });
+      parts.media = await createMediaEngine(config, logger.child({ layer: 'media' }));
       parts.service = startSipService({
         config,
         transport: parts.transport,
@@ -127,6 +123,19 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     },
     status,
   };
+}
+
+/** The one place a media engine is chosen (media.engine; the schema requires media.rtpengine with it). */
+function createMediaEngine(config: GatewayConfig, logger: Logger): Promise<MediaEngine> {
+  if (config.media.engine === 'rtpengine') {
+    return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), logger });
+  }
+  return createEmbeddedMediaEngine({
+    bindAddress: config.media.address,
+    advertiseAddress: config.media.advertiseAddress,
+    portRange: parsePortRange(config.media.rtpPorts),
+    logger,
+  });
 }
 
 async function closeParts(p: Partial<Running>): Promise<void> {

@@ -106,6 +106,10 @@ export const configSchema = z
         rtpPorts: portRange.default('20000-20999'),
         address: z.string().min(1).default('127.0.0.1'),
         advertiseAddress: z.string().min(1).optional(),
+        /** Which media engine relays calls: the embedded one, or an external rtpengine. */
+        engine: z.enum(['embedded', 'rtpengine']).default('embedded'),
+        /** rtpengine's ng control socket, "host:port" (required with engine: rtpengine). */
+        rtpengine: hostPort.optional(),
       })
       .strict()
       .default({}),
@@ -143,6 +147,9 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'user'], message: `no user named "${r.user}" in users` });
       }
     });
+    if (cfg.media.engine === 'rtpengine' && !cfg.media.rtpengine) {
+      ctx.addIssue({ code: 'custom', path: ['media', 'rtpengine'], message: 'required with media.engine: rtpengine (its ng socket, e.g. "127.0.0.1:2223")' });
+    }
     if (cfg.registrar.maxExpires < cfg.registrar.minExpires) {
       ctx.addIssue({ code: 'custom', path: ['registrar', 'maxExpires'], message: `must be at least registrar.minExpires (${cfg.registrar.minExpires})` });
     }
