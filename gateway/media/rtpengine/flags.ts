@@ -17,6 +17,9 @@ export function profileFlags(profile: MediaProfile): NgDict {
       SDES: ['off'],
       // ng rtcp-mux "demux": a muxed offerer is demultiplexed to RTCP on port+1 for the other side
       'rtcp-mux': ['demux'],
+      // ng ICE-lite "backward": an ICE-speaking offerer (a browser) gets an ICE-lite answer (the
+      // gateway is never the controlling agent); ignored for an offerer without ICE
+      'ICE-lite': 'backward',
     };
   }
   return {

@@ -6,6 +6,8 @@ import { NgClient } from '../../../gateway/media/rtpengine/ng-client.js';
 
 export interface Rtpengine {
   ngPort: number;
+  /** Its RTP ports are portMin…portMin+199. */
+  portMin: number;
   stop(): Promise<void>;
 }
 
@@ -56,5 +58,5 @@ export async function startRtpengine(): Promise<Rtpengine> {
   } finally {
     ng.close();
   }
-  return { ngPort, stop: () => stopChild(child) };
+  return { ngPort, portMin, stop: () => stopChild(child) };
 }

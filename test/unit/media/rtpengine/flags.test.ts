@@ -15,6 +15,7 @@ describe('rtpengine ng commands', () => {
       DTLS: 'off',
       SDES: ['off'],
       'rtcp-mux': ['demux'],
+      'ICE-lite': 'backward',
       codec: { strip: ['all'], except: ['PCMU', 'PCMA', 'telephone-event'] },
     });
   });
