@@ -140,11 +140,7 @@ describe('outbound call to the trunk', () => {
 
   it('trunk BYE → 200 to the trunk, BYE to the browser over its flow', async () => {
     const s = setup();
-    const tx = s.invite('5551234');
-    await settle();
-    s.trunkResponds(200, { body: TRUNK_ANSWER });
-    await settle();
-    s.browserInDialog('ACK', tx);
+    await s.answered({ ack: true });
     const bye = s.trunkBye();
     await settle();
     expect(bye.statuses).toEqual([200]);
@@ -157,10 +153,7 @@ describe('outbound call to the trunk', () => {
 
   it('waits for the browser ACK before sending it BYE (§15)', async () => {
     const s = setup();
-    const tx = s.invite('5551234');
-    await settle();
-    s.trunkResponds(200, { body: TRUNK_ANSWER });
-    await settle();
+    const tx = await s.answered({ ack: false });
     s.trunkBye();
     expect(s.transactions.method('BYE')).toHaveLength(0);
     s.browserInDialog('ACK', tx);
@@ -293,10 +286,7 @@ describe('CANCEL', () => {
 
   it('CANCEL matching no transaction → 481; after the 2xx it has no effect', async () => {
     const s = setup();
-    const tx = s.invite('5551234');
-    await settle();
-    s.trunkResponds(200, { body: TRUNK_ANSWER });
-    await settle();
+    const tx = await s.answered({ ack: false });
     const late = s.cancel(tx);
     expect(late.statuses).toEqual([200]);
     expect(tx.statuses).toEqual([200]);
@@ -328,10 +318,7 @@ describe('dialog housekeeping', () => {
 
   it('no ACK from the browser within 64*T1 → BYE to both sides', async () => {
     const s = setup();
-    const tx = s.invite('5551234');
-    await settle();
-    s.trunkResponds(200, { body: TRUNK_ANSWER });
-    await settle();
+    const tx = await s.answered({ ack: false });
     tx.fireAckTimeout();
     await settle();
     expect(s.transactions.method('BYE').map((b) => b.dest === s.flow)).toEqual([true, false]);
@@ -354,11 +341,7 @@ describe('dialog housekeeping', () => {
 
   it('the browser connection closing mid-call sends BYE to the trunk and frees media', async () => {
     const s = setup();
-    const tx = s.invite('5551234');
-    await settle();
-    s.trunkResponds(200, { body: TRUNK_ANSWER });
-    await settle();
-    s.browserInDialog('ACK', tx);
+    await s.answered({ ack: true });
     s.flow.close();
     await settle();
     expect(s.transactions.method('BYE').map((b) => b.dest === s.flow)).toEqual([false]);

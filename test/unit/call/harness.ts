@@ -5,7 +5,7 @@ import { createLogger } from '../../../gateway/log.js';
 import { answerChallenge } from '../../../gateway/sip/auth/index.js';
 import { createResponse, getCSeq, getCallId, getFrom, getHeader, getTo } from '../../../gateway/sip/message/index.js';
 import type { SipRequest, SipResponse } from '../../../gateway/sip/message/types.js';
-import { FakeFlow, FakeMedia, FakeServerTx, FakeTransactions, FakeTransport, sip, type SentRequest } from './fakes.js';
+import { FakeFlow, FakeMedia, FakeServerTx, FakeTransactions, FakeTransport, settle, sip, type SentRequest } from './fakes.js';
 
 export const BROWSER_OFFER = 'v=0\r\no=- 9 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\n';
 export const TRUNK_ANSWER = 'v=0\r\no=sipp 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
@@ -120,5 +120,16 @@ export function setup(config = testConfig()) {
     return transactions.deliver(req, new FakeFlow('udp-trunk', 'udp'));
   }
 
-  return { service, transactions, transport, media, flow, invite, browserInDialog, cancel, trunkResponds, trunkInvite, trunkBye };
+  /** A browser call to `number` that the trunk answered (200 with TRUNK_ANSWER); with `ack`, the browser
+   *  has ACKed it too (the dialog is confirmed). Returns the browser's INVITE transaction. */
+  async function answered(o: { ack: boolean }, number = '5551234'): Promise<ReturnType<typeof invite>> {
+    const tx = invite(number);
+    await settle();
+    trunkResponds(200, { body: TRUNK_ANSWER });
+    await settle();
+    if (o.ack) browserInDialog('ACK', tx);
+    return tx;
+  }
+
+  return { service, transactions, transport, media, flow, invite, answered, browserInDialog, cancel, trunkResponds, trunkInvite, trunkBye };
 }
