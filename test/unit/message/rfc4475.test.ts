@@ -1,5 +1,5 @@
 // RFC 4475 "SIP Torture Test Messages": all 49 messages, each classified and asserted.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   type SipMessage,
   type SipRequest,
@@ -19,9 +19,7 @@ import {
   parseMessage,
   parseUri,
 } from '../../../gateway/sip/message/index.js';
-import { fixtureDir, fixtureFiles, rawBody, readFixture } from './fixtures.js';
-
-const dir = fixtureDir('rfc4475');
+import { describeCorpus, rawBody, readFixture } from './fixtures.js';
 
 function req(m: SipMessage): SipRequest {
   expect(m.kind).toBe('request');
@@ -342,59 +340,46 @@ const INVALID: Record<string, { section: string; reason: RegExp; status?: number
   'mcl01.dat': { section: '3.3.9 multiple Content-Length values', reason: /^Duplicate Content-Length header$/, canAnswer: true },
 };
 
-if (!dir) {
-  describe.skip('RFC 4475 torture tests — SKIPPED: ../shared/fixtures/rfc4475 not found next to the repo', () => {
-    it('needs the fixtures', () => {});
-  });
-} else {
-  describe('RFC 4475 torture tests', () => {
-    it('covers all 49 messages, each exactly once', () => {
-      const files = fixtureFiles(dir);
-      expect(files).toHaveLength(49);
-      const classified = [...Object.keys(VALID), ...Object.keys(INVALID)].sort();
-      expect(classified).toEqual(files);
+describeCorpus('rfc4475', 'RFC 4475 torture tests', { count: 49, classified: [...Object.keys(VALID), ...Object.keys(INVALID)] }, (dir) => {
+  for (const [file, t] of Object.entries(VALID)) {
+    it(`§${t.section}: ${file} parses`, () => {
+      const raw = readFixture(dir, file);
+      t.check(parseMessage(raw), raw);
     });
+  }
 
-    for (const [file, t] of Object.entries(VALID)) {
-      it(`§${t.section}: ${file} parses`, () => {
-        const raw = readFixture(dir, file);
-        t.check(parseMessage(raw), raw);
-      });
-    }
-
-    for (const [file, t] of Object.entries(INVALID)) {
-      it(`§${t.section}: ${file} is rejected`, () => {
-        let err: unknown;
-        try {
-          parseMessage(readFixture(dir, file));
-        } catch (e) {
-          err = e;
-        }
-        expect(err).toBeInstanceOf(SipParseError);
-        const e = err as SipParseError;
-        expect(e.reason).toMatch(t.reason);
-        expect(e.status).toBe(t.status ?? 400);
-        expect(e.partial?.headers?.length).toBeGreaterThan(0);
-        // A 400 can be built whenever Via/From/To/Call-ID/CSeq survived (not for responses).
-        const answer = createResponseFromPartial(e.partial, e.status, e.reason);
-        expect(answer !== undefined).toBe(t.canAnswer);
-        if (answer) expect(answer.reason).toBe(e.reason);
-      });
-    }
-
-    it('§3.1.2.4 scalar02 also carries overlarge Max-Forwards and Expires', () => {
-      const raw = readFixture(dir, 'scalar02.dat');
-      const e = (() => {
-        try {
-          parseMessage(raw);
-        } catch (err) {
-          return err as SipParseError;
-        }
-        throw new Error('expected a parse error');
-      })();
-      const probe = { headers: e.partial?.headers ?? [] };
-      expect(() => getMaxForwards(probe)).toThrow(/Bad Max-Forwards: out of range/);
-      expect(getExpires(probe)).toBe(2 ** 32 - 1);
+  for (const [file, t] of Object.entries(INVALID)) {
+    it(`§${t.section}: ${file} is rejected`, () => {
+      let err: unknown;
+      try {
+        parseMessage(readFixture(dir, file));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SipParseError);
+      const e = err as SipParseError;
+      expect(e.reason).toMatch(t.reason);
+      expect(e.status).toBe(t.status ?? 400);
+      expect(e.partial?.headers?.length).toBeGreaterThan(0);
+      // A 400 can be built whenever Via/From/To/Call-ID/CSeq survived (not for responses).
+      const answer = createResponseFromPartial(e.partial, e.status, e.reason);
+      expect(answer !== undefined).toBe(t.canAnswer);
+      if (answer) expect(answer.reason).toBe(e.reason);
     });
+  }
+
+  it('§3.1.2.4 scalar02 also carries overlarge Max-Forwards and Expires', () => {
+    const raw = readFixture(dir, 'scalar02.dat');
+    const e = (() => {
+      try {
+        parseMessage(raw);
+      } catch (err) {
+        return err as SipParseError;
+      }
+      throw new Error('expected a parse error');
+    })();
+    const probe = { headers: e.partial?.headers ?? [] };
+    expect(() => getMaxForwards(probe)).toThrow(/Bad Max-Forwards: out of range/);
+    expect(getExpires(probe)).toBe(2 ** 32 - 1);
   });
-}
+});
