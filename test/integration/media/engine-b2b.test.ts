@@ -3,35 +3,22 @@
 //   unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/media'
 import * as sdpTransform from 'sdp-transform';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../gateway/log.js';
-import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { MediaEngine } from '../../../gateway/media/types.js';
-import { answerOf, bindsFree, countFrames, loopbackPeer, offerOf, sendFrames, startStunRefuser, until, waitConnected } from './peers.js';
-
-type Peer = ReturnType<typeof loopbackPeer>;
+import { answerOf, bindsFree, countFrames, offerOf, sendFrames, until, waitConnected } from './peers.js';
+import { startMediaRig, type MediaRig, type Peer } from './rig.js';
 const payloads = (peer: Peer) => peer.received.map((p) => p.payload);
 
 describe('embedded media engine: browser ⇄ browser', () => {
   let engine: MediaEngine;
-  let stun: Awaited<ReturnType<typeof startStunRefuser>>;
-  const peers: Peer[] = [];
-  const peer = () => {
-    const p = loopbackPeer(stun.port);
-    peers.push(p);
-    return p;
-  };
+  let rig: MediaRig;
+  const peer = (): Peer => rig.peer();
 
   beforeEach(async () => {
-    stun = await startStunRefuser();
-    const from = 30000 + 2 * Math.floor(Math.random() * 10000);
-    engine = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: { from, to: from + 29 }, logger: createLogger('silent') });
+    rig = await startMediaRig(30);
+    engine = rig.engine;
   });
 
-  afterEach(async () => {
-    await Promise.all(peers.splice(0).map((p) => p.pc.close()));
-    await stun.close();
-    await engine.close();
-  });
+  afterEach(() => rig.close());
 
   /** alice calls bob: alice's offer → engine → bob; bob's answer → engine → alice. */
   async function call(alice: Peer, bob: Peer): Promise<{ toBob: string; toAlice: string }> {

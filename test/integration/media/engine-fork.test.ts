@@ -3,8 +3,6 @@
 // is still opening its sockets. Loopback-only namespace, see engine-b2b.test.ts.
 import * as sdpTransform from 'sdp-transform';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../gateway/log.js';
-import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { MediaEngine } from '../../../gateway/media/types.js';
 import type { PortRange } from '../../../gateway/media/ports.js';
 import {
@@ -12,16 +10,14 @@ import {
   bindsFree,
   countFrames,
   frame,
-  loopbackPeer,
   payloadOf,
   rtpPacket,
   sendFrames,
-  startStunRefuser,
-  startTrunk,
   until,
   waitConnected,
   type Trunk,
 } from './peers.js';
+import { startMediaRig, type MediaRig } from './rig.js';
 
 function trunkOffer(port: number): string {
   return [
@@ -40,25 +36,16 @@ async function held(range: PortRange): Promise<number[]> {
 
 describe('embedded media engine: forks and races', () => {
   let engine: MediaEngine;
-  let stun: Awaited<ReturnType<typeof startStunRefuser>>;
   let trunk: Trunk;
   let range: PortRange;
-  const peers: Array<ReturnType<typeof loopbackPeer>> = [];
+  let rig: MediaRig;
 
   beforeEach(async () => {
-    stun = await startStunRefuser();
-    trunk = await startTrunk();
-    const from = 30000 + 2 * Math.floor(Math.random() * 10000);
-    range = { from, to: from + 11 };
-    engine = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: range, logger: createLogger('silent') });
+    rig = await startMediaRig(12);
+    ({ engine, trunk, range } = rig);
   });
 
-  afterEach(async () => {
-    await Promise.all(peers.splice(0).map((p) => p.pc.close()));
-    await trunk.close();
-    await stun.close();
-    await engine.close();
-  });
+  afterEach(() => rig.close());
 
   it('two forks of one trunk offer: one answered, the other deleted at once; media flows to the winner only', async () => {
     const offer = trunkOffer(trunk.port);
@@ -72,8 +59,7 @@ describe('embedded media engine: forks and races', () => {
     expect(m2.payloads).toBe('0 8 101');
     expect((await held(range)).length).toBe(6); // per fork: an RTP/RTCP pair toward the trunk + one browser port
 
-    const [b1, b2] = [loopbackPeer(stun.port), loopbackPeer(stun.port)];
-    peers.push(b1, b2);
+    const [b1, b2] = [rig.peer(), rig.peer()];
     const b1Answer = await answerOf(b1.pc, toB1.sdp);
     const b2Answer = await answerOf(b2.pc, toB2.sdp); // b2 answers too late: the call layer drops it
     const toTrunk = await engine.answer({ callId: 'in:1', fromTag: 'trunk', toTag: 'b1', sdp: b1Answer });

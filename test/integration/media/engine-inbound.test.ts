@@ -2,10 +2,9 @@
 // answer makes the trunk's answer. Loopback-only namespace, see engine-relay.test.ts.
 import * as sdpTransform from 'sdp-transform';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../gateway/log.js';
-import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { MediaEngine } from '../../../gateway/media/types.js';
-import { frame, loopbackPeer, startStunRefuser, payloadOf, rtpPacket, startTrunk, until, waitConnected, type Trunk } from './peers.js';
+import { frame, loopbackPeer, payloadOf, rtpPacket, until, waitConnected, type Trunk } from './peers.js';
+import { startMediaRig, type MediaRig } from './rig.js';
 
 function trunkOffer(port: number): string {
   return [
@@ -19,22 +18,15 @@ describe('embedded media engine: inbound call (trunk offers, browser answers)', 
   let engine: MediaEngine;
   let peer: ReturnType<typeof loopbackPeer>;
   let trunk: Trunk;
-  let stun: Awaited<ReturnType<typeof startStunRefuser>>;
+  let rig: MediaRig;
 
   beforeEach(async () => {
-    stun = await startStunRefuser();
-    const from = 30000 + 2 * Math.floor(Math.random() * 10000);
-    engine = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: { from, to: from + 19 }, logger: createLogger('silent') });
-    peer = loopbackPeer(stun.port);
-    trunk = await startTrunk();
+    rig = await startMediaRig(20);
+    ({ engine, trunk } = rig);
+    peer = rig.peer();
   });
 
-  afterEach(async () => {
-    await peer.pc.close();
-    await trunk.close();
-    await stun.close();
-    await engine.close();
-  });
+  afterEach(() => rig.close());
 
   it('offers actpass WebRTC to the browser and relays both ways once it answers', async () => {
     const toBrowser = await engine.offer({ callId: 'in1', fromTag: 'trunk', sdp: trunkOffer(trunk.port), toProfile: 'webrtc' });

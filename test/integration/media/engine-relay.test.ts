@@ -3,46 +3,29 @@
 //   unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/media'
 import * as sdpTransform from 'sdp-transform';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RTCPeerConnection } from 'werift';
-import { createLogger } from '../../../gateway/log.js';
-import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { MediaEngine } from '../../../gateway/media/types.js';
-import { bindsFree, frame, loopbackPeer, startStunRefuser, payloadOf, rtpPacket, startTrunk, until, waitConnected, type Trunk } from './peers.js';
+import { bindsFree, frame, loopbackPeer, offerOf, payloadOf, rtpPacket, until, waitConnected, type Trunk } from './peers.js';
+import { startMediaRig, type MediaRig } from './rig.js';
 
 const G711 = ['PCMU', 'PCMA', 'telephone-event'];
-const range = () => {
-  const from = 30000 + 2 * Math.floor(Math.random() * 10000);
-  return { from, to: from + 39 };
-};
 
 function trunkAnswer(port: number): string {
   return ['v=0', 'o=trunk 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=ptime:20', 'a=sendrecv', ''].join('\r\n');
-}
-
-async function offerOf(pc: RTCPeerConnection): Promise<string> {
-  await pc.setLocalDescription(await pc.createOffer());
-  return pc.localDescription!.sdp;
 }
 
 describe('embedded media engine: browser ⇄ trunk relay', () => {
   let engine: MediaEngine;
   let peer: ReturnType<typeof loopbackPeer>;
   let trunk: Trunk;
-  let stun: Awaited<ReturnType<typeof startStunRefuser>>;
+  let rig: MediaRig;
 
   beforeEach(async () => {
-    stun = await startStunRefuser();
-    engine = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: range(), logger: createLogger('silent') });
-    peer = loopbackPeer(stun.port);
-    trunk = await startTrunk();
+    rig = await startMediaRig(40);
+    ({ engine, trunk } = rig);
+    peer = rig.peer();
   });
 
-  afterEach(async () => {
-    await peer.pc.close();
-    await trunk.close();
-    await stun.close();
-    await engine.close();
-  });
+  afterEach(() => rig.close());
 
   it('relays audio both ways with payloads unchanged, then delete() frees the ports', async () => {
     const toTrunk = await engine.offer({ callId: 'c1', fromTag: 'browser', sdp: await offerOf(peer.pc), toProfile: 'rtp', codecs: G711 });
