@@ -80,6 +80,8 @@ function expectWebRtcAnswer(res: SipResponse, viaTrunk = true): void {
 
 async function exited(sipp: SippHandle): Promise<number | null> {
   const { code } = await sipp.exited;
+  // SIPp's own account of a failure (unexpected message, timeout) makes a red test readable.
+  if (code !== 0) process.stderr.write(`SIPp exited ${code}: ${sipp.errors().slice(-2000)}\n`);
   return code;
 }
 
