@@ -106,6 +106,9 @@ export const configSchema = z
         rtpPorts: portRange.default('20000-20999'),
         address: z.string().min(1).default('127.0.0.1'),
         advertiseAddress: z.string().min(1).optional(),
+        /** RTP Bleed protection on plain RTP legs: accept media only from the SDP address or the
+         *  peer's SIP source, latched by the first packet; false = re-latch to any source (symmetric RTP). */
+        strictSource: z.boolean().default(true),
         /** Which media engine relays calls: the embedded one, or an external rtpengine. */
         engine: z.enum(['embedded', 'rtpengine']).default('embedded'),
         /** rtpengine's ng control socket, "host:port" (required with engine: rtpengine). */
