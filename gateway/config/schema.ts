@@ -87,6 +87,27 @@ export const routeSchema = z.union([
   z.object({ match: regex, user: z.string().min(1) }).strict(),
 ]);
 
+/** RFC 7065 §3.1: turnURI = ("turn" / "turns") ":" host [ ":" port ] [ "?transport=" transport ];
+ *  RFC 7064 §3.1: stunURI = "stun" ":" host [ ":" port ] (no transport). */
+const iceServerUrl = z
+  .string()
+  .regex(
+    /^(?:turns?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._~-]+)(?::\d{1,5})?(?:\?transport=(?:udp|tcp))?|stun:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._~-]+)(?::\d{1,5})?)$/,
+    'expected "turn:host[:port][?transport=udp|tcp]", "turns:…" or "stun:host[:port]"',
+  )
+  .refine((s) => Number(/:(\d{1,5})(?:\?|$)/.exec(s)?.[1] ?? 0) <= 65535, 'port must be 0-65535');
+
+/** ICE servers handed to the page at sign-in, with short-lived credentials from `secret` (the TURN REST API
+ *  scheme coturn implements with use-auth-secret / static-auth-secret). */
+export const turnSchema = z
+  .object({
+    urls: z.array(iceServerUrl).min(1),
+    secret: z.string().min(1),
+    /** Seconds a handed-out credential stays valid. */
+    ttl: z.number().int().min(60).max(86400).default(3600),
+  })
+  .strict();
+
 /** PEM files for HTTPS/WSS (the page and /sip) and SIP over TLS. */
 export const tlsSchema = z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict();
 
@@ -136,6 +157,7 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    turn: turnSchema.optional(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({}),
   })
   .strict()
@@ -187,3 +209,4 @@ export type TrunkConfig = z.infer<typeof trunkSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;
+export type TurnConfig = z.infer<typeof turnSchema>;

@@ -1,4 +1,5 @@
-// The web server: the softphone page at `/`, sip.js at `/vendor/sip.js/`, a status API, and the HTTP(S)
+// The web server: the softphone page at `/`, sip.js at `/vendor/sip.js/`, a status API, the ICE servers
+// for the page (ice-servers.ts), and the HTTP(S)
 // server that the SIP transport attaches its WebSocket endpoint (`/sip`, RFC 7118) to.
 import http from 'node:http';
 import https from 'node:https';
@@ -7,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
+import { iceServersHandler, type IceServersDeps } from './ice-servers.js';
 import type { ServerCredentials } from './tls.js';
 
 export type WebServer = http.Server | https.Server;
@@ -22,6 +24,8 @@ function sipJsRoot(): string {
 export interface HttpDeps {
   logger: Logger;
   status: () => unknown;
+  /** GET /api/ice-servers: the `turn` section and the users' passwords. */
+  iceServers: Omit<IceServersDeps, 'logger'>;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -30,6 +34,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/api/status', (_req, res) => {
     res.json(deps.status());
   });
+  app.get('/api/ice-servers', iceServersHandler({ ...deps.iceServers, logger: deps.logger }));
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API endpoint' });
   });

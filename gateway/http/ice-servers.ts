@@ -1,0 +1,57 @@
+// GET /api/ice-servers: the page asks at sign-in which ICE servers to use, authenticating with the gateway
+// user's own name and password (HTTP Basic, RFC 7617); it gets short-lived TURN credentials (turn-credentials.ts).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import type { TurnConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { iceServersFor } from './turn-credentials.js';
+
+export interface IceServersDeps {
+  turn: TurnConfig | undefined;
+  /** A configured user's password by name; undefined for an unknown user. */
+  lookupPassword: (user: string) => string | undefined;
+  logger: Logger;
+  now?: () => number;
+}
+
+const DUMMY_PASSWORD = randomBytes(16).toString('hex');
+
+/** RFC 7617 §2: credentials = "Basic" 1*SP token68, the token being base64(user-id ":" password); the
+ *  user-id cannot contain a colon, so the first one splits. §2.1 charset "UTF-8" is what browsers send. */
+export function parseBasicAuth(header: string | undefined): { user: string; password: string } | undefined {
+  const m = /^Basic +([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** Constant-time password check: both sides are hashed to equal-length digests before timingSafeEqual, and an
+ *  unknown user is checked against a dummy password, so neither length nor existence shows in the timing. */
+function passwordMatches(given: string, expected: string | undefined): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+  const same = timingSafeEqual(digest(given), digest(expected ?? DUMMY_PASSWORD));
+  return same && expected !== undefined;
+}
+
+function sourceOf(req: Request): string {
+  return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+}
+
+export function iceServersHandler(deps: IceServersDeps): RequestHandler {
+  const now = deps.now ?? Date.now;
+  return (req, res) => {
+    // Credentials (and whatever the response is) must not be kept by any cache (RFC 9111 §5.2.2.5).
+    res.set('Cache-Control', 'no-store');
+    const basic = parseBasicAuth(req.get('authorization'));
+    if (!basic || !passwordMatches(basic.password, deps.lookupPassword(basic.user))) {
+      // No WWW-Authenticate: Basic (RFC 7235 §3.1 asks for one, but it makes browsers pop up their own
+      // password dialog over the page); the page shows its own sign-in error instead.
+      deps.logger.info({ source: sourceOf(req), user: basic?.user }, 'ice-servers: authentication failed');
+      res.status(401).json({ error: 'wrong user or password' });
+      return;
+    }
+    res.json(iceServersFor(deps.turn, basic.user, now()));
+  };
+}
