@@ -27,6 +27,9 @@ export interface EmbeddedMediaEngineOptions {
   advertiseAddress?: string;
   portRange: PortRange;
   logger: Logger;
+  /** media.strictSource (default true): plain RTP legs take media only from the SDP's c= address or
+   *  the request's peerAddress, latched by the first packet (RTP Bleed protection). */
+  strictSource?: boolean;
 }
 
 export async function createEmbeddedMediaEngine(options: EmbeddedMediaEngineOptions): Promise<MediaEngine> {
@@ -46,11 +49,12 @@ function parseFor(sdp: unknown): AudioDescription {
   return desc;
 }
 
-/** Point a leg at the peer described by its SDP (offer or answer). */
-function applyRemote(open: OpenLeg, desc: AudioDescription, peerIsOfferer: boolean): void {
+/** Point a leg at the peer described by its SDP (offer or answer); `peerAddress` is where its SIP
+ *  came from. */
+function applyRemote(open: OpenLeg, desc: AudioDescription, peerIsOfferer: boolean, peerAddress: string | undefined): void {
   if (open.profile === 'rtp') {
     const remote = desc.rtcpPort !== undefined ? { rtcpPort: desc.rtcpPort } : {};
-    open.leg.setRemote({ address: desc.address, port: desc.port, ...remote });
+    open.leg.setRemote({ address: desc.address, port: desc.port, ...remote, peerAddress });
     return;
   }
   open.leg.setRemote({
@@ -85,7 +89,13 @@ class EmbeddedMediaEngine implements MediaEngine {
   ) {
     this.ports = new PortAllocator(options.portRange);
     this.address = options.advertiseAddress ?? options.bindAddress;
-    this.deps = { ports: this.ports, bindAddress: options.bindAddress, certificate, logger: options.logger };
+    this.deps = {
+      ports: this.ports,
+      bindAddress: options.bindAddress,
+      certificate,
+      logger: options.logger,
+      strictSource: options.strictSource ?? true,
+    };
   }
 
   private get logger(): Logger {
@@ -101,7 +111,7 @@ class EmbeddedMediaEngine implements MediaEngine {
     const desc = parseFor(request.sdp);
     const existing = this.calls.get(callId);
     if (existing?.state === 'answered' && (existing.offerer.tag === fromTag || existing.answerer?.tag === fromTag)) {
-      return this.reoffer(existing, fromTag, desc, request.codecs);
+      return this.reoffer(existing, fromTag, desc, request);
     }
     const ticket = this.claim(callId);
     await this.remove(callId); // any other offer for a known call starts its media afresh
@@ -110,7 +120,7 @@ class EmbeddedMediaEngine implements MediaEngine {
     const answererLeg = await this.open(request.toProfile, logger, [offererLeg], callId, ticket);
     try {
       this.settle(callId, ticket);
-      return this.startOffer(callId, fromTag, desc, offererLeg, answererLeg, request.codecs);
+      return this.startOffer(callId, fromTag, desc, offererLeg, answererLeg, request);
     } catch (err) {
       await Promise.all([offererLeg.release(), answererLeg.release()]);
       throw err;
@@ -139,11 +149,11 @@ class EmbeddedMediaEngine implements MediaEngine {
     desc: AudioDescription,
     offererLeg: OpenLeg,
     answererLeg: OpenLeg,
-    codecs: string[] | undefined,
+    request: OfferRequest,
   ): SdpResult {
     const answerer = newSide(undefined, answererLeg, 'actpass');
-    const produced = produceOffer(desc, localTransport(answerer, this.address, this.certificate), codecs);
-    applyRemote(offererLeg, desc, true);
+    const produced = produceOffer(desc, localTransport(answerer, this.address, this.certificate), request.codecs);
+    applyRemote(offererLeg, desc, true, request.peerAddress);
     const call: MediaCall = {
       id: callId,
       state: 'offered',
@@ -161,15 +171,15 @@ class EmbeddedMediaEngine implements MediaEngine {
   /** RFC 3264 §8: a new offer in an established session (hold, resume, refresh) keeps the ports, ICE
    *  credentials and DTLS association of both legs; only directions, codecs and addresses change.
    *  Either side may re-offer. */
-  private reoffer(call: MediaCall, fromTag: string, desc: AudioDescription, codecs: string[] | undefined): SdpResult {
+  private reoffer(call: MediaCall, fromTag: string, desc: AudioDescription, request: OfferRequest): SdpResult {
     const [offerer, answerer] = call.offerer.tag === fromTag ? [call.offerer, call.answerer!] : [call.answerer!, call.offerer];
     if (desc.profile !== offerer.open.profile) {
       throw new MediaError('bad-sdp', `re-offer is ${desc.profile} but this side of the call is ${offerer.open.profile}`);
     }
     answerer.setup = 'actpass';
     offerer.setup = answerSetup(desc, offerer.open);
-    const produced = produceOffer(desc, localTransport(answerer, this.address, this.certificate), codecs);
-    applyRemote(offerer.open, desc, true);
+    const produced = produceOffer(desc, localTransport(answerer, this.address, this.certificate), request.codecs);
+    applyRemote(offerer.open, desc, true, request.peerAddress);
     Object.assign(call, { offerer, answerer, offer: desc, sentCodecs: produced.codecs });
     moveCall(call, 'offered');
     this.logger.info({ callId: call.id, fromTag }, 'media re-offer');
@@ -202,7 +212,7 @@ class EmbeddedMediaEngine implements MediaEngine {
       throw new MediaError('bad-sdp', `answer is ${desc.profile} but the offer sent was ${answerer.open.profile}`);
     }
     const produced = produceAnswer(call.offer, call.sentCodecs, desc, localTransport(call.offerer, this.address, this.certificate));
-    applyRemote(answerer.open, desc, false);
+    applyRemote(answerer.open, desc, false, request.peerAddress);
     answerer.tag = toTag;
     call.bridge?.setPayloadMap(call.offerer.open.leg, produced.match.answerToOffer);
     moveCall(call, 'answered');
@@ -216,7 +226,7 @@ class EmbeddedMediaEngine implements MediaEngine {
     const desc = parseFor(request.sdp);
     const existing = this.calls.get(callId);
     if (existing?.state === 'echo' && existing.offerer.tag === fromTag && existing.offerer.open.profile === desc.profile) {
-      return this.reecho(existing, desc, request.codecs);
+      return this.reecho(existing, desc, request);
     }
     const ticket = this.claim(callId);
     await this.remove(callId);
@@ -225,7 +235,7 @@ class EmbeddedMediaEngine implements MediaEngine {
       this.settle(callId, ticket);
       const side = newSide(fromTag, open, answerSetup(desc));
       const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), request.codecs);
-      applyRemote(open, desc, true);
+      applyRemote(open, desc, true, request.peerAddress);
       loopBack(open.leg, open.profile === 'webrtc' ? undefined : randomInt(1, 2 ** 32 - 1));
       this.calls.set(callId, { id: callId, state: 'echo', offerer: side, offer: desc, sentCodecs: [] });
       this.logger.info({ callId, profile: desc.profile }, 'media echo');
@@ -237,11 +247,11 @@ class EmbeddedMediaEngine implements MediaEngine {
   }
 
   /** A re-offer to an echo call: same leg, same ICE/DTLS, new answer. */
-  private reecho(call: MediaCall, desc: AudioDescription, codecs: string[] | undefined): SdpResult {
+  private reecho(call: MediaCall, desc: AudioDescription, request: EchoRequest): SdpResult {
     const side = call.offerer;
     side.setup = answerSetup(desc, side.open);
-    const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), codecs);
-    applyRemote(side.open, desc, true);
+    const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), request.codecs);
+    applyRemote(side.open, desc, true, request.peerAddress);
     call.offer = desc;
     moveCall(call, 'echo');
     return { sdp };

@@ -19,6 +19,9 @@ export interface OfferRequest {
    *  against the offer's rtpmap (e.g. ['PCMU', 'PCMA', 'telephone-event']). Payload type numbers are
    *  kept as the offerer wrote them so payloads pass unchanged. Default: all the offer has. */
   codecs?: string[];
+  /** The IP the offerer's SIP came from. With media.strictSource a plain RTP leg takes its first
+   *  packets only from this IP or the SDP's c= address (RTP Bleed protection). */
+  peerAddress?: string;
 }
 
 export interface AnswerRequest {
@@ -29,6 +32,8 @@ export interface AnswerRequest {
   toTag: string;
   /** The answer as received from the other side. */
   sdp: string;
+  /** The IP the answerer's SIP came from (see OfferRequest.peerAddress). */
+  peerAddress?: string;
 }
 
 export interface EchoRequest {
@@ -36,6 +41,8 @@ export interface EchoRequest {
   fromTag: string;
   sdp: string;
   codecs?: string[];
+  /** The IP the offerer's SIP came from (see OfferRequest.peerAddress). */
+  peerAddress?: string;
 }
 
 export interface SdpResult {
@@ -43,8 +50,9 @@ export interface SdpResult {
 }
 
 export interface MediaStats {
-  /** Packets received from / sent to each side, keyed by tag. */
-  legs: Record<string, { packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number }>;
+  /** Packets received from / sent to each side, keyed by tag; packetsRejected counts those dropped
+   *  for their source (strict source, or not the ICE-selected address). */
+  legs: Record<string, { packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number; packetsRejected: number }>;
 }
 
 export type MediaErrorCode = 'no-common-codec' | 'bad-sdp' | 'no-ports' | 'unknown-call';

@@ -13,6 +13,8 @@ export interface LegDeps {
   bindAddress: string;
   certificate: DtlsCertificate;
   logger: Logger;
+  /** media.strictSource: plain RTP legs take media only from the peer's expected address. */
+  strictSource: boolean;
 }
 
 export type OpenLeg =
@@ -22,7 +24,7 @@ export type OpenLeg =
 export async function openLeg(profile: MediaProfile, deps: LegDeps, logger: Logger): Promise<OpenLeg> {
   if (profile === 'rtp') {
     const { port, value } = await deps.ports.allocate('even-pair', (p) => bindUdpPair(deps.bindAddress, p));
-    const leg = new RtpLeg(port, value[0], value[1], logger.child({ leg: 'rtp', port }));
+    const leg = new RtpLeg(port, value[0], value[1], logger.child({ leg: 'rtp', port }), deps.strictSource);
     return { profile, leg, release: releaser(leg, () => deps.ports.free(port, 'even-pair')) };
   }
   const { port, value } = await deps.ports.allocate('single', (p) => bindUdp(deps.bindAddress, p));

@@ -6,10 +6,13 @@ export interface LegCounters {
   packetsOut: number;
   bytesIn: number;
   bytesOut: number;
+  /** Packets dropped because of where they came from (strict source on an RTP leg; not the ICE-selected
+   *  address on a WebRTC leg). Not in packetsIn. */
+  packetsRejected: number;
 }
 
 export function newCounters(): LegCounters {
-  return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 };
+  return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsRejected: 0 };
 }
 
 /** Receives a plain RTP or RTCP packet from the leg's peer (already SRTP-unprotected). The buffer

@@ -1,45 +1,19 @@
-// Trunk side: plain RTP on an even port, RTCP on port+1 (RFC 3550 §11), symmetric RTP latching:
-// send to the SDP c=/m= address until the first packet from the peer arrives, then to wherever the
-// peer's packets come from (RFC 4961 §4: "a device that sends RTP ... to a given address/port uses
-// that same address/port to receive", so the source of its packets is where it wants media).
+// Trunk side: plain RTP on an even port, RTCP on port+1 (RFC 3550 §11), each with its own source latch
+// (latch.ts): symmetric RTP, and with strictSource only the peer's expected address is taken.
 import type dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { classify } from '../rtp/index.js';
 import { closeUdp, watchErrors } from '../udp.js';
-import { dropPacket, newCounters, sameEndpoint, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
+import { SourceLatch } from './latch.js';
+import { dropPacket, newCounters, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
 
 export interface RtpRemote {
   address: string;
   port: number;
   /** a=rtcp port (RFC 3605); default port+1. */
   rtcpPort?: number;
-}
-
-/** One direction of latching (RTP or RTCP): the SDP target until a packet arrives, then its source. */
-class Latch {
-  target: Endpoint | undefined;
-  private latched = false;
-
-  constructor(
-    private readonly what: string,
-    private readonly logger: Logger,
-  ) {}
-
-  fromSdp(address: string, port: number): void {
-    if (this.latched) return; // the peer's own packets beat what its SDP said
-    // RFC 3264 §8.4: c=0.0.0.0 (RFC 2543 hold) names no destination
-    this.target = address === '0.0.0.0' || port === 0 ? undefined : { address, port };
-  }
-
-  observe(address: string, port: number): void {
-    if (this.latched && sameEndpoint(this.target, address, port)) return;
-    const previous = this.target;
-    this.target = { address, port };
-    this.latched = true;
-    if (!sameEndpoint(previous, address, port)) {
-      this.logger.info({ what: this.what, from: previous, to: this.target }, 'symmetric RTP: latched peer address');
-    }
-  }
+  /** The IP the peer's SIP came from: a strict leg also takes media first sent from there. */
+  peerAddress?: string;
 }
 
 export class RtpLeg implements MediaLeg {
@@ -47,45 +21,68 @@ export class RtpLeg implements MediaLeg {
   readonly counters: LegCounters = newCounters();
   onRtp: PacketSink = dropPacket;
   onRtcp: PacketSink = dropPacket;
-  private readonly rtpLatch: Latch;
-  private readonly rtcpLatch: Latch;
+  private readonly rtpLatch: SourceLatch;
+  private readonly rtcpLatch: SourceLatch;
+  /** One info line per leg for the first rejected source; the rest go to debug (floods stay quiet). */
+  private rejectionLogged = false;
   private closed = false;
 
   constructor(
     readonly port: number,
     private readonly rtpSocket: dgram.Socket,
     private readonly rtcpSocket: dgram.Socket,
-    logger: Logger,
+    private readonly logger: Logger,
+    strictSource: boolean,
   ) {
-    this.rtpLatch = new Latch('rtp', logger);
-    this.rtcpLatch = new Latch('rtcp', logger);
+    this.rtpLatch = new SourceLatch(strictSource);
+    this.rtcpLatch = new SourceLatch(strictSource);
     watchErrors(rtpSocket, logger);
     watchErrors(rtcpSocket, logger);
     rtpSocket.on('message', (msg, rinfo) => this.receiveRtp(msg, rinfo.address, rinfo.port));
     rtcpSocket.on('message', (msg, rinfo) => this.receiveRtcp(msg, rinfo.address, rinfo.port));
   }
 
-  /** The peer's SDP (offer or answer) names where to send until its packets arrive. */
+  /** The peer's SDP (offer or answer) names where to send until its packets arrive; each new one
+   *  opens the latches again. */
   setRemote(remote: RtpRemote): void {
-    this.rtpLatch.fromSdp(remote.address, remote.port);
-    this.rtcpLatch.fromSdp(remote.address, remote.rtcpPort ?? remote.port + 1);
+    this.rtpLatch.fromSdp(remote.address, remote.port, remote.peerAddress);
+    this.rtcpLatch.fromSdp(remote.address, remote.rtcpPort ?? remote.port + 1, remote.peerAddress);
+  }
+
+  /** The sources latched so far (undefined until a packet latched one). */
+  get sources(): { rtp?: Endpoint; rtcp?: Endpoint } {
+    return { rtp: this.rtpLatch.source, rtcp: this.rtcpLatch.source };
   }
 
   private receiveRtp(msg: Buffer, address: string, port: number): void {
     // RFC 5761 §4: a peer may still multiplex RTCP onto the RTP port; tell them apart.
     const kind = classify(msg);
     if (kind !== 'rtp' && kind !== 'rtcp') return;
+    if (!this.admit(this.rtpLatch, 'rtp', address, port)) return;
     this.countIn(msg);
-    this.rtpLatch.observe(address, port);
     if (kind === 'rtp') this.onRtp(msg);
     else this.onRtcp(msg);
   }
 
   private receiveRtcp(msg: Buffer, address: string, port: number): void {
     if (classify(msg) !== 'rtcp') return;
+    if (!this.admit(this.rtcpLatch, 'rtcp', address, port)) return;
     this.countIn(msg);
-    this.rtcpLatch.observe(address, port);
     this.onRtcp(msg);
+  }
+
+  private admit(latch: SourceLatch, what: 'rtp' | 'rtcp', address: string, port: number): boolean {
+    const verdict = latch.admit(address, port);
+    if (verdict === 'latched') {
+      this.logger.info({ what, to: latch.target, strict: latch.strict }, 'symmetric RTP: latched peer address');
+    } else if (verdict === 'rejected') {
+      this.counters.packetsRejected++;
+      const from = { address, port };
+      if (this.rejectionLogged) this.logger.debug({ what, from }, 'strict source: packet dropped');
+      else this.logger.info({ what, from, latched: latch.source }, 'strict source: dropping media from an unexpected address (further drops at debug)');
+      this.rejectionLogged = true;
+    }
+    return verdict !== 'rejected';
   }
 
   private countIn(msg: Buffer): void {

@@ -102,7 +102,11 @@ export class WebrtcLeg implements MediaLeg {
 
   private receiveMedia(msg: Buffer, address: string, port: number, rtcp: boolean): void {
     // Only from the address ICE selected: media from anywhere else is not from the browser we checked.
-    if (!this.srtp || !sameEndpoint(this.selected, address, port)) return;
+    if (!sameEndpoint(this.selected, address, port)) {
+      this.counters.packetsRejected++;
+      return;
+    }
+    if (!this.srtp) return;
     const plain = rtcp ? this.srtp.remote.unprotectRtcp(msg) : this.srtp.remote.unprotectRtp(msg);
     if (!plain) return; // RFC 3711 §3.3: authentication failure or replay → discard
     this.counters.packetsIn++;

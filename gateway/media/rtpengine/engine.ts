@@ -18,6 +18,8 @@ export interface RtpengineOptions {
   logger: Logger;
   /** Milliseconds to wait for each ng reply (default 2000). */
   timeoutMs?: number;
+  /** media.strictSource (default true): ng `strict source` (see flags.ts sourceFlags). */
+  strictSource?: boolean;
 }
 
 function sdpOf(reply: NgDict, command: string): SdpResult {
@@ -29,20 +31,21 @@ class RtpengineMediaEngine implements MediaEngine {
   constructor(
     private readonly ng: NgClient,
     private readonly logger: Logger,
+    private readonly strict: boolean,
   ) {}
 
   async offer(request: OfferRequest): Promise<SdpResult> {
-    return sdpOf(await this.ng.request(offerCommand(request)), 'offer');
+    return sdpOf(await this.ng.request(offerCommand(request, this.strict)), 'offer');
   }
 
   async answer(request: AnswerRequest): Promise<SdpResult> {
-    return sdpOf(await this.ng.request(answerCommand(request)), 'answer');
+    return sdpOf(await this.ng.request(answerCommand(request, this.strict)), 'answer');
   }
 
   async echo(request: EchoRequest): Promise<SdpResult> {
-    const produced = sdpOf(await this.ng.request(echoOfferCommand(request)), 'offer');
+    const produced = sdpOf(await this.ng.request(echoOfferCommand(request, this.strict)), 'offer');
     try {
-      return sdpOf(await this.ng.request(echoAnswerCommand(request, produced.sdp)), 'answer');
+      return sdpOf(await this.ng.request(echoAnswerCommand(request, produced.sdp, this.strict)), 'answer');
     } catch (err) {
       await this.delete(request.callId);
       throw err;
@@ -81,5 +84,5 @@ export async function createRtpengineMediaEngine(options: RtpengineOptions): Pro
     throw new Error(`rtpengine at ${where} did not answer a ping: ${(err as Error).message}`, { cause: err });
   }
   options.logger.info({ address: options.address }, 'rtpengine media engine connected');
-  return new RtpengineMediaEngine(ng, options.logger);
+  return new RtpengineMediaEngine(ng, options.logger, options.strictSource ?? true);
 }

@@ -1,5 +1,6 @@
 // Pure translation of the media contract's requests into rtpengine ng commands (rtpengine 10.5
 // ng_control_protocol: offer / answer / delete dictionaries).
+import { isIPv6 } from 'node:net';
 import type { AnswerRequest, EchoRequest, MediaProfile, OfferRequest } from '../types.js';
 import type { NgDict } from './ng-client.js';
 
@@ -41,7 +42,22 @@ export function codecFlags(codecs: string[] | undefined): NgDict {
   return { codec: { strip: ['all'], except: [...codecs] } };
 }
 
-export function offerCommand(request: OfferRequest): NgDict {
+/** media.strictSource for rtpengine (RTP Bleed protection). ng flag `strict source`: "rtpengine will
+ *  continue to inspect the source address and port of incoming packets after the learning phase and
+ *  compare them with the endpoint address that has been learned before. If there's a mismatch, the
+ *  packet will be dropped and not forwarded." With it, ng `endpoint-learning: heuristic` ranks what is
+ *  learned: "If a packet with a source address and port matching the SDP address is seen, this address
+ *  is used. Otherwise, if a packet with a matching source address (but a different port) is seen, that
+ *  address is used." Not strict: ng flag `media handover`, "the antithesis of strict-source" (re-learn
+ *  the address at any time). ng `received from` hands over the IP the peer's SIP came from (rtpengine
+ *  uses it for the endpoint only with `SIP source address`; the SDP's c= stays trusted here). */
+export function sourceFlags(strictSource: boolean, peerAddress: string | undefined): NgDict {
+  const receivedFrom: NgDict = peerAddress ? { 'received-from': [isIPv6(peerAddress) ? 'IP6' : 'IP4', peerAddress] } : {};
+  if (!strictSource) return { flags: ['media-handover'], ...receivedFrom };
+  return { flags: ['strict-source'], 'endpoint-learning': 'heuristic', ...receivedFrom };
+}
+
+export function offerCommand(request: OfferRequest, strictSource = true): NgDict {
   return {
     command: 'offer',
     'call-id': request.callId,
@@ -50,10 +66,11 @@ export function offerCommand(request: OfferRequest): NgDict {
     replace: ['origin', 'session-connection'],
     ...profileFlags(request.toProfile),
     ...codecFlags(request.codecs),
+    ...sourceFlags(strictSource, request.peerAddress),
   };
 }
 
-export function answerCommand(request: AnswerRequest): NgDict {
+export function answerCommand(request: AnswerRequest, strictSource = true): NgDict {
   return {
     command: 'answer',
     'call-id': request.callId,
@@ -61,21 +78,22 @@ export function answerCommand(request: AnswerRequest): NgDict {
     'to-tag': request.toTag,
     sdp: request.sdp,
     replace: ['origin', 'session-connection'],
+    ...sourceFlags(strictSource, request.peerAddress),
   };
 }
 
 /** Echo is an offer toward a plain-RTP stand-in answerer with ng `media-echo: backwards`:
  *  "Enables media echo towards the sender of this message" (the offerer); rtpengine then answers
  *  itself with the SDP it produced, so nothing is ever sent to that stand-in. */
-export function echoOfferCommand(request: EchoRequest): NgDict {
+export function echoOfferCommand(request: EchoRequest, strictSource = true): NgDict {
   return {
-    ...offerCommand({ ...request, toProfile: 'rtp' }),
+    ...offerCommand({ ...request, toProfile: 'rtp' }, strictSource),
     'media-echo': 'backwards',
   };
 }
 
-export function echoAnswerCommand(request: EchoRequest, producedSdp: string): NgDict {
-  return answerCommand({ callId: request.callId, fromTag: request.fromTag, toTag: ECHO_TAG, sdp: producedSdp });
+export function echoAnswerCommand(request: EchoRequest, producedSdp: string, strictSource = true): NgDict {
+  return answerCommand({ callId: request.callId, fromTag: request.fromTag, toTag: ECHO_TAG, sdp: producedSdp }, strictSource);
 }
 
 export function deleteCommand(callId: string): NgDict {

@@ -17,7 +17,22 @@ describe('rtpengine ng commands', () => {
       'rtcp-mux': ['demux'],
       'ICE-lite': 'backward',
       codec: { strip: ['all'], except: ['PCMU', 'PCMA', 'telephone-event'] },
+      flags: ['strict-source'],
+      'endpoint-learning': 'heuristic',
     });
+  });
+
+  it('media.strictSource: strict source + heuristic learning (default), media handover when off; received from the SIP source', () => {
+    const offer = { callId: 'c', fromTag: 'f', sdp: 'S', toProfile: 'rtp' as const, peerAddress: '192.0.2.20' };
+    expect(offerCommand(offer)).toMatchObject({ flags: ['strict-source'], 'endpoint-learning': 'heuristic', 'received-from': ['IP4', '192.0.2.20'] });
+    const loose = offerCommand(offer, false);
+    expect(loose).toMatchObject({ flags: ['media-handover'], 'received-from': ['IP4', '192.0.2.20'] });
+    expect(loose).not.toHaveProperty('endpoint-learning');
+    const answer = answerCommand({ callId: 'c', fromTag: 'f', toTag: 't', sdp: 'A', peerAddress: '2001:db8::7' });
+    expect(answer).toMatchObject({ flags: ['strict-source'], 'received-from': ['IP6', '2001:db8::7'] });
+    expect(answerCommand({ callId: 'c', fromTag: 'f', toTag: 't', sdp: 'A' })).not.toHaveProperty('received-from');
+    expect(echoOfferCommand({ callId: 'c', fromTag: 'f', sdp: 'S' }, false)).toMatchObject({ flags: ['media-handover'] });
+    expect(echoAnswerCommand({ callId: 'c', fromTag: 'f', sdp: 'S' }, 'P', false)).toMatchObject({ flags: ['media-handover'] });
   });
 
   it('asks for ICE-lite, DTLS passive, rtcp-mux and no SDES toward a browser; no codec flags without codecs', () => {
