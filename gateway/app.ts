@@ -130,12 +130,13 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
 /** The one place a media engine is chosen (media.engine; the schema requires media.rtpengine with it). */
 function createMediaEngine(config: GatewayConfig, logger: Logger): Promise<MediaEngine> {
   if (config.media.engine === 'rtpengine') {
-    return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), logger });
+    return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), strictSource: config.media.strictSource, logger });
   }
   return createEmbeddedMediaEngine({
     bindAddress: config.media.address,
     advertiseAddress: config.media.advertiseAddress,
     portRange: parsePortRange(config.media.rtpPorts),
+    strictSource: config.media.strictSource,
     logger,
   });
 }
