@@ -1,0 +1,74 @@
+// A tiny reader for the pcap files tcpdump writes (classic libpcap format, not pcapng): IPv4
+// UDP/TCP packets with their addresses, ports and payload. Link types: Ethernet (1), Linux cooked
+// SLL (113) and SLL2 (276, what `tcpdump -i any` writes). A truncated last record (the file is
+// read while tcpdump still writes) is ignored.
+
+export interface Packet {
+  /** Capture time, seconds since the epoch. */
+  ts: number;
+  proto: 'udp' | 'tcp' | 'icmp' | 'other';
+  src: string;
+  dst: string;
+  srcPort: number;
+  dstPort: number;
+  payload: Buffer;
+}
+
+const LINK_HEADER: Record<number, { len: number; typeAt: number }> = {
+  1: { len: 14, typeAt: 12 }, // Ethernet: ethertype at 12
+  113: { len: 16, typeAt: 14 }, // LINUX_SLL: protocol at 14
+  276: { len: 20, typeAt: 0 }, // LINUX_SLL2: protocol at 0
+};
+
+function ip(b: Buffer, at: number): string {
+  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+}
+
+/** The IPv4 packet `frame` holds (after its link header), or null for anything else. */
+function ipv4(frame: Buffer, ts: number): Packet | null {
+  if (frame.length < 20 || frame[0]! >> 4 !== 4) return null;
+  const ihl = (frame[0]! & 0x0f) * 4;
+  const total = Math.min(frame.readUInt16BE(2), frame.length);
+  const protoNum = frame[9]!;
+  const base = { ts, src: ip(frame, 12), dst: ip(frame, 16) };
+  const l4 = frame.subarray(ihl, total);
+  if (protoNum === 17 && l4.length >= 8) {
+    return { ...base, proto: 'udp', srcPort: l4.readUInt16BE(0), dstPort: l4.readUInt16BE(2), payload: l4.subarray(8) };
+  }
+  if (protoNum === 6 && l4.length >= 20) {
+    const off = (l4[12]! >> 4) * 4;
+    return { ...base, proto: 'tcp', srcPort: l4.readUInt16BE(0), dstPort: l4.readUInt16BE(2), payload: l4.subarray(off) };
+  }
+  return { ...base, proto: protoNum === 1 ? 'icmp' : 'other', srcPort: 0, dstPort: 0, payload: l4 };
+}
+
+export function readPcap(file: Buffer): Packet[] {
+  if (file.length < 24) return [];
+  const magicLe = file.readUInt32LE(0);
+  const le = magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d;
+  const magic = le ? magicLe : file.readUInt32BE(0);
+  if (magic !== 0xa1b2c3d4 && magic !== 0xa1b23c4d) throw new Error('pcap: not a classic pcap file');
+  const nanos = magic === 0xa1b23c4d;
+  const u32 = (at: number): number => (le ? file.readUInt32LE(at) : file.readUInt32BE(at));
+  const link = LINK_HEADER[u32(20)];
+  if (!link) throw new Error(`pcap: unsupported link type ${u32(20)}`);
+  const packets: Packet[] = [];
+  for (let at = 24; at + 16 <= file.length; ) {
+    const ts = u32(at) + u32(at + 4) / (nanos ? 1e9 : 1e6);
+    const incl = u32(at + 8);
+    const frame = file.subarray(at + 16, at + 16 + incl);
+    if (frame.length < incl) break; // still being written
+    at += 16 + incl;
+    if (frame.length < link.len || frame.readUInt16BE(link.typeAt) !== 0x0800) continue;
+    const p = ipv4(frame.subarray(link.len), ts);
+    if (p) packets.push(p);
+  }
+  return packets;
+}
+
+/** One line per packet ("udp 203.0.113.10:40000 > 203.0.113.20:5060 172 B"), for failure messages. */
+export function summarize(packets: readonly Packet[], max = 40): string {
+  const lines = packets.slice(0, max).map((p) => `${p.proto} ${p.src}:${p.srcPort} > ${p.dst}:${p.dstPort} ${p.payload.length} B`);
+  if (packets.length > max) lines.push(`… ${packets.length - max} more`);
+  return lines.join('\n');
+}
