@@ -6,20 +6,26 @@ export const HEADER_LENGTH = 20;
 export const TRANSACTION_ID_LENGTH = 12;
 
 export const METHOD_BINDING = 0x001;
+/** RFC 8656 §17 (TURN): Allocate and Refresh (the gateway itself is no TURN client; tests against coturn are). */
+export const METHOD_ALLOCATE = 0x003;
+export const METHOD_REFRESH = 0x004;
 
 export type StunClass = 'request' | 'indication' | 'success' | 'error';
 export const CLASS_BITS: Readonly<Record<StunClass, number>> = { request: 0, indication: 1, success: 2, error: 3 };
 export const CLASS_NAMES: readonly StunClass[] = ['request', 'indication', 'success', 'error'];
 
-/** Attribute types (RFC 5389 §18.2, RFC 8445 §16.1). */
+/** Attribute types (RFC 5389 §18.2, RFC 8445 §16.1, RFC 8656 §18 TURN). */
 export const ATTR = {
   MAPPED_ADDRESS: 0x0001,
   USERNAME: 0x0006,
   MESSAGE_INTEGRITY: 0x0008,
   ERROR_CODE: 0x0009,
   UNKNOWN_ATTRIBUTES: 0x000a,
+  LIFETIME: 0x000d,
   REALM: 0x0014,
   NONCE: 0x0015,
+  XOR_RELAYED_ADDRESS: 0x0016,
+  REQUESTED_TRANSPORT: 0x0019,
   MESSAGE_INTEGRITY_SHA256: 0x001c,
   PASSWORD_ALGORITHM: 0x001d,
   USERHASH: 0x001e,
@@ -33,7 +39,7 @@ export const ATTR = {
   ICE_CONTROLLING: 0x802a,
 } as const;
 
-/** Comprehension-required attributes (type < 0x8000, RFC 5389 §15) this agent understands. */
+/** Comprehension-required attributes (type < 0x8000, RFC 5389 §15) this agent (ICE-lite, no TURN) understands. */
 export const KNOWN_REQUIRED: ReadonlySet<number> = new Set([
   ATTR.MAPPED_ADDRESS,
   ATTR.USERNAME,

@@ -14,7 +14,7 @@ function gatewayWith(turn: typeof TURN | undefined, lines: string[] = []): Gatew
     {
       http: { listen: '127.0.0.1:0' },
       sip: { listen: ['udp:127.0.0.1:0'] },
-      media: { rtpPorts: '43100-43199', address: '127.0.0.1' },
+      media: { rtpPorts: '43400-43499', address: '127.0.0.1' },
       users: [ALICE, { name: 'bob', password: 'bob-secret' }],
       ...(turn ? { turn } : {}),
     },
