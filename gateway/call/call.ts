@@ -7,6 +7,7 @@ import type { MediaEngine, SdpResult } from '../media/types.js';
 import { getTo, parseUri } from '../sip/message/index.js';
 import type { SipResponse } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
+import { forwardedMaxForwards } from '../sip/ua/request.js';
 import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { BrowserLeg } from './browser-leg.js';
 import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
@@ -77,7 +78,9 @@ export class Call {
 
   /** The echo line: the media engine answers and loops the browser's media back. */
   async startEcho(): Promise<void> {
-    const result = await this.media(() => this.ctx.media.echo({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer }));
+    const result = await this.media(() =>
+      this.ctx.media.echo({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer, peerAddress: this.browserAddress }),
+    );
     if (!result || this.current !== 'routing') return;
     this.to('answered');
     this.browser.accept(result.sdp);
@@ -111,15 +114,28 @@ export class Call {
 
   private rtpOffer(): Promise<SdpResult | undefined> {
     return this.media(() =>
-      this.ctx.media.offer({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer, toProfile: 'rtp', codecs: TRUNK_CODECS }),
+      this.ctx.media.offer({
+        callId: this.id,
+        fromTag: this.browser.remoteTag,
+        sdp: this.offer,
+        toProfile: 'rtp',
+        codecs: TRUNK_CODECS,
+        peerAddress: this.browserAddress,
+      }),
     );
+  }
+
+  /** Where the browser's SIP came from (its WebSocket's remote address). */
+  private get browserAddress(): string {
+    return this.browser.tx.flow.remote.address;
   }
 
   private dial(route: OutboundRoute, number: string, sdp: string): void {
     const sentBy = this.ctx.transport.localAddress(route.target.transport);
     if (!sentBy) return this.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To Trunk` });
     const via = { transport: route.target.transport, sentBy };
-    const spec = { invite: buildOutboundInvite(route, number, sdp, via), dest: route.target, via, credentials: route.credentials };
+    const invite = buildOutboundInvite(route, number, sdp, via, forwardedMaxForwards(this.browser.invite));
+    const spec = { invite, dest: route.target, via, credentials: route.credentials };
     this.trunk = new UacLeg({ ...this.ctx, logger: this.log }, spec, {
       onProvisional: (res) => this.enqueue(() => this.onTrunkProvisional(res)),
       onAnswer: (res) => this.enqueue(() => this.onTrunkAnswer(res)),
@@ -216,7 +232,8 @@ export class Call {
 
   private answerFrom(res: SipResponse, sdp: string): Promise<SdpResult> {
     const toTag = getTo(res).params.tag ?? '';
-    return this.ctx.media.answer({ callId: this.id, fromTag: this.browser.remoteTag, toTag, sdp });
+    // The trunk's media is expected from its SDP c= or from the address its SIP was sent to.
+    return this.ctx.media.answer({ callId: this.id, fromTag: this.browser.remoteTag, toTag, sdp, peerAddress: this.trunk?.peerAddress });
   }
 
   private onTrunkFailure(outcome: TrunkOutcome): void {

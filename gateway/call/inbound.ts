@@ -10,6 +10,7 @@ import type { ContactRoute } from '../registrar/index.js';
 import { getFrom, getTo } from '../sip/message/index.js';
 import type { SipResponse } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
+import { forwardedMaxForwards } from '../sip/ua/request.js';
 import { BrowserLeg } from './browser-leg.js';
 import { TRUNK_CODECS, type CallContext } from './call.js';
 import { CANCELLED, NO_CONTACT, RING_TIMEOUT } from './fork-rules.js';
@@ -17,6 +18,7 @@ import { Fork } from './fork.js';
 import { buildForkInvite, contactDest, contactVia, type CallerId } from './invite-builder.js';
 import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
 import { browserFinalForMedia, type BrowserFinal } from './responses.js';
+import { peerAddressOf } from './uac-leg.js';
 import { inboundCallTransition, type InboundCallState } from './states.js';
 
 /** Who is calling: a trunk or PBX (plain RTP, caller ID from its From) or an authenticated user. */
@@ -31,6 +33,8 @@ export class InboundCall {
   private current: InboundCallState = 'routing';
   private fork: Fork | undefined;
   private keys: string[] = [];
+  /** Fork n's peer IP (where its INVITE went): the strict-source latch expects its media from there. */
+  private peers: string[] = [];
   private ringTimer: NodeJS.Timeout | undefined;
   /** Fork events that await the media engine are handled one after the other. */
   private queue: Promise<void> = Promise.resolve();
@@ -111,15 +115,19 @@ export class InboundCall {
     const via = contactVia(contact, (kind) => this.ctx.transport.localAddress(kind));
     const dest = contactDest(contact);
     if (!via || !dest) return fork.skip(n, { status: 503, reason: 'Service Unavailable' });
+    this.peers[n] = peerAddressOf(dest);
     let offer: SdpResult;
     try {
-      offer = await this.ctx.media.offer({ callId: key, fromTag: this.uas.remoteTag, sdp: this.callerSdp, ...this.profileFor(contact) });
+      // The caller's media is expected from its SDP c= or from where its INVITE came (a trunk, a PBX, a phone).
+      const peerAddress = this.uas.tx.flow.remote.address;
+      offer = await this.ctx.media.offer({ callId: key, fromTag: this.uas.remoteTag, sdp: this.callerSdp, peerAddress, ...this.profileFor(contact) });
     } catch (err) {
       this.log.info({ err: (err as Error).message, fork: n }, 'media engine refused a fork');
       return fork.skip(n, browserFinalForMedia(err));
     }
     const domain = this.ctx.config.sip.domain ?? via.sentBy.address;
-    const invite = buildForkInvite({ contact, callee: this.callee.name, domain, caller: this.callerId(), sdp: offer.sdp, via });
+    const maxForwards = forwardedMaxForwards(this.uas.invite);
+    const invite = buildForkInvite({ contact, callee: this.callee.name, domain, caller: this.callerId(), sdp: offer.sdp, via, maxForwards });
     // The call may have been decided (or ended) while the offer was built: nothing to ring then.
     if (!fork.launch(n, { invite, dest, via }, contact.flow)) this.deleteMedia(key);
   }
@@ -170,7 +178,8 @@ export class InboundCall {
     const key = this.keys[n]!;
     let answer: SdpResult;
     try {
-      answer = await this.ctx.media.answer({ callId: key, fromTag: this.uas.remoteTag, toTag: getTo(res).params.tag ?? '', sdp: res.body.toString('utf8') });
+      const toTag = getTo(res).params.tag ?? '';
+      answer = await this.ctx.media.answer({ callId: key, fromTag: this.uas.remoteTag, toTag, sdp: res.body.toString('utf8'), peerAddress: this.peers[n] });
     } catch (err) {
       this.log.info({ err: (err as Error).message }, 'media engine refused the answer');
       return this.end(browserFinalForMedia(err));

@@ -20,6 +20,8 @@ export interface ForkInviteSpec {
   caller: CallerId;
   sdp: string;
   via: ViaSpec;
+  /** The caller's INVITE's Max-Forwards less one (sip/ua forwardedMaxForwards). */
+  maxForwards?: number;
 }
 
 /** Where a contact is reached: the connection it registered on (RFC 7118 §5 for WebSockets, RFC 5626
@@ -54,6 +56,7 @@ export function buildForkInvite(spec: ForkInviteSpec): SipRequest {
     cseq: 1,
     via: spec.via,
     contact: localContact(spec.via),
+    maxForwards: spec.maxForwards,
     headers: [
       { name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' },
       // RFC 3325 §9.1: the identity this gateway vouches for (the trunk's caller, or the authenticated user).

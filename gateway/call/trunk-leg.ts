@@ -31,7 +31,8 @@ export function trunkRoute(trunk: TrunkConfig, callerId: string, target: Target)
   return { base, from, target, credentials };
 }
 
-export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: string, via: ViaSpec): SipRequest {
+/** `maxForwards`: the browser's INVITE's, less one (sip/ua forwardedMaxForwards). */
+export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: string, via: ViaSpec, maxForwards?: number): SipRequest {
   const to: SipUri = { scheme: 'sip', user: number, host: route.base.host, port: route.base.port, params: {}, headers: {} };
   const from: NameAddr = { uri: route.from, params: {} };
   return buildRequest({
@@ -42,6 +43,7 @@ export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: s
     cseq: 1,
     via,
     contact: localContact(via),
+    maxForwards,
     headers: [{ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' }],
     body: Buffer.from(sdp),
     contentType: 'application/sdp',

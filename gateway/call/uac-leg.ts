@@ -45,6 +45,12 @@ export interface UacLegEvents {
   onHangup(): void;
 }
 
+/** The IP a SIP peer is reached at: its connection's remote address, or the resolved target. The
+ *  media engine's strict-source latching expects its media from there (or from its SDP's c=). */
+export function peerAddressOf(dest: Flow | Target): string {
+  return 'id' in dest ? dest.remote.address : dest.address;
+}
+
 const logOnly = (ctx: LegContext, what: string) => ({
   onResponse: (res: SipResponse) => ctx.logger.debug({ status: res.status }, `${what} answered`),
   onTimeout: () => ctx.logger.info(`${what} timed out`),
@@ -76,6 +82,11 @@ export class UacLeg implements DialogOwner {
 
   get state(): TrunkLegState {
     return this.current;
+  }
+
+  /** The IP of the peer this leg's INVITE went to (see peerAddressOf). */
+  get peerAddress(): string {
+    return peerAddressOf(this.spec.dest);
   }
 
   /** The INVITE most recently sent (after an auth retry: the one with credentials). */

@@ -1,5 +1,5 @@
 // UAC core: building requests outside a dialog (RFC 3261 §8.1.1) and the CANCEL for one (§9.1).
-import { formatNameAddr, formatUri, getHeaderValues, newBranch, newCallId, newTag } from '../message/index.js';
+import { formatNameAddr, formatUri, getHeaderValues, getMaxForwards, newBranch, newCallId, newTag } from '../message/index.js';
 import type { HeaderField, NameAddr, SipRequest, SipUri } from '../message/types.js';
 import type { Address, TransportKind } from '../transport/types.js';
 
@@ -8,6 +8,19 @@ export const USER_AGENT = 'webphone-gateway/0.1';
 /** RFC 3261 §8.1.1.6: "A UAC MUST insert a Max-Forwards header field into each request it originates
  *  with a value that SHOULD be 70." */
 export const MAX_FORWARDS = 70;
+
+/** The Max-Forwards of a request this B2BUA sends on behalf of a received one (the INVITE to a trunk,
+ *  a PBX or a registered contact). RFC 7332 §3.2 requires a B2BUA to carry the received Max-Forwards
+ *  value over into the request it generates, decremented by one, instead of starting again at 70 —
+ *  else two B2BUAs routing to each other loop forever. The decrement is a proxy's, RFC 3261 §16.6
+ *  step 3: "If the copy contains a Max-Forwards header field, the proxy MUST decrement its value by
+ *  one (1). If the copy does not contain a Max-Forwards header field, the proxy MUST add one with a
+ *  field value, which SHOULD be 70." A received 0 never gets here: validateRequest answers it 483
+ *  (uas.ts), so the result is 0 at the least. */
+export function forwardedMaxForwards(received: SipRequest): number {
+  const value = getMaxForwards(received);
+  return value === undefined ? MAX_FORWARDS : Math.max(value - 1, 0);
+}
 
 export interface ViaSpec {
   transport: TransportKind;
@@ -27,6 +40,9 @@ export interface RequestSpec {
   cseq: number;
   via: ViaSpec;
   contact?: NameAddr;
+  /** Default MAX_FORWARDS (a request we originate); forwardedMaxForwards(received) for one we send on
+   *  behalf of a received request. */
+  maxForwards?: number;
   headers?: HeaderField[];
   body?: Buffer;
   contentType?: string;
@@ -59,7 +75,7 @@ export function buildRequest(spec: RequestSpec): SipRequest {
   if (from.params.tag === undefined || from.params.tag === null) from.params.tag = newTag();
   const headers: HeaderField[] = [
     { name: 'Via', value: formatVia(spec.via) },
-    { name: 'Max-Forwards', value: String(MAX_FORWARDS) },
+    { name: 'Max-Forwards', value: String(spec.maxForwards ?? MAX_FORWARDS) },
     { name: 'From', value: formatNameAddr(from) },
     { name: 'To', value: formatNameAddr(spec.to) },
     { name: 'Call-ID', value: spec.callId ?? newCallId() },

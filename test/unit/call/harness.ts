@@ -29,13 +29,13 @@ export function setup(config = testConfig()) {
   const service = startSipService({ config, transport, transactions, media, logger: createLogger('silent') });
   const flow = new FakeFlow('ws-1');
 
-  function inviteText(number: string, o: { user?: string; sdp?: string; authz?: string; callId?: string }) {
+  function inviteText(number: string, o: { user?: string; sdp?: string; authz?: string; callId?: string; maxForwards?: number }) {
     const user = o.user ?? 'alice';
     const body = o.sdp ?? BROWSER_OFFER;
     return sip(
       `INVITE sip:${number}@gw.test SIP/2.0
        Via: SIP/2.0/WS br.invalid;branch=z9hG4bK${++seq}
-       Max-Forwards: 70
+       Max-Forwards: ${o.maxForwards ?? 70}
        From: "Claimed Name" <sip:${user}@gw.test>;tag=btag
        To: <sip:${number}@gw.test>
        Call-ID: ${o.callId ?? 'browser-call'}
@@ -48,7 +48,7 @@ export function setup(config = testConfig()) {
   }
 
   /** The browser's INVITE, answering the 407 with `password` (unless auth is false). */
-  function invite(number: string, o: { user?: string; password?: string; sdp?: string; auth?: boolean } = {}): FakeServerTx {
+  function invite(number: string, o: { user?: string; password?: string; sdp?: string; auth?: boolean; maxForwards?: number } = {}): FakeServerTx {
     const first = transactions.deliver(inviteText(number, o), flow);
     if (o.auth === false || first.last?.status !== 407) return first;
     const challenge = getHeader(first.last, 'Proxy-Authenticate')!;

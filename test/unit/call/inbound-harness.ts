@@ -78,12 +78,12 @@ export function setupInbound(config = inboundConfig()) {
   }
 
   /** An INVITE from the trunk (or any flow) to `number`, with an RTP offer. */
-  function trunkInvite(number: string, o: { flow?: FakeFlow; sdp?: string; headers?: string; toUser?: string } = {}): FakeServerTx {
+  function trunkInvite(number: string, o: { flow?: FakeFlow; sdp?: string; headers?: string; toUser?: string; maxForwards?: number } = {}): FakeServerTx {
     const body = o.sdp ?? TRUNK_RTP_OFFER;
     const req = sip(
       `INVITE sip:${number}@127.0.0.1:5060 SIP/2.0
        Via: SIP/2.0/UDP ${TRUNK_IP}:5060;branch=z9hG4bKtr${++seq}
-       Max-Forwards: 70
+       Max-Forwards: ${o.maxForwards ?? 70}
        From: "Jane Doe" <sip:+15557654321@${TRUNK_IP}>;tag=trunktag
        To: <sip:${o.toUser ?? number}@127.0.0.1>
        Call-ID: trunk-call-${seq}

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { getCSeq, getFrom, getHeader, getHeaderValues, getTopVia, parseMessage, parseUri, serializeMessage } from '../../../gateway/sip/message/index.js';
-import { buildCancel, buildRequest, localContact, reissueRequest, withVia } from '../../../gateway/sip/ua/request.js';
+import { buildCancel, buildRequest, forwardedMaxForwards, localContact, reissueRequest, withVia } from '../../../gateway/sip/ua/request.js';
 import { resolveTarget, TargetError } from '../../../gateway/sip/ua/target.js';
 import { buildReply, optionsReply, validateRequest } from '../../../gateway/sip/ua/uas.js';
 import { sip } from '../call/fakes.js';
 
 const via = { transport: 'udp' as const, sentBy: { address: '127.0.0.1', port: 5070 } };
 
-function invite() {
-  return buildRequest({
+function inviteSpec() {
+  return {
     method: 'INVITE',
     uri: parseUri('sip:5551234@trunk.invalid:5060'),
     from: { uri: parseUri('sip:alice@trunk.invalid'), params: {} },
@@ -17,7 +17,11 @@ function invite() {
     via,
     contact: localContact(via),
     body: Buffer.from('v=0\r\n'),
-  });
+  };
+}
+
+function invite() {
+  return buildRequest(inviteSpec());
 }
 
 describe('buildRequest (RFC 3261 §8.1.1)', () => {
@@ -106,6 +110,26 @@ describe('validateRequest (RFC 3261 §8.2)', () => {
     };
     expect(validateRequest(zero('INVITE'))!.status).toBe(483);
     expect(validateRequest(zero('OPTIONS'))).toBeUndefined();
+  });
+});
+
+describe('Max-Forwards across the B2BUA (RFC 7332 §3.2)', () => {
+  const withMaxForwards = (value: string | undefined) => {
+    const req = base('INVITE');
+    req.headers = req.headers.filter((h) => h.name !== 'Max-Forwards');
+    if (value !== undefined) req.headers.push({ name: 'Max-Forwards', value });
+    return req;
+  };
+  it('forwards the received value less one: 70 → 69, 1 → 0; absent → 70', () => {
+    expect(forwardedMaxForwards(withMaxForwards('70'))).toBe(69);
+    expect(forwardedMaxForwards(withMaxForwards('1'))).toBe(0);
+    expect(forwardedMaxForwards(withMaxForwards('255'))).toBe(254);
+    expect(forwardedMaxForwards(withMaxForwards(undefined))).toBe(70);
+  });
+  it('buildRequest writes the forwarded value, 70 when none is given', () => {
+    const forwarded = buildRequest({ ...inviteSpec(), maxForwards: 0 });
+    expect(getHeaderValues(forwarded, 'Max-Forwards')).toEqual(['0']);
+    expect(getHeaderValues(buildRequest(inviteSpec()), 'Max-Forwards')).toEqual(['70']);
   });
 });
 
