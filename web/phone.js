@@ -7,6 +7,7 @@
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
 import { callerLabel, cancelOutcome } from './callerid.js';
 import { CallLog } from './history.js';
+import { fetchIceServers, iceServersUrl, refreshDelayMs, sdhOptions } from './ice-servers.js';
 import { INCOMING_END_TEXT, headerValues, incomingCallerId, incomingEnd } from './incoming.js';
 import { createCallMachine, createIncomingMachine, createRegistrationMachine } from './state.js';
 import { END_REASONS, normaliseTarget, statusReason } from './reasons.js';
@@ -52,6 +53,10 @@ export class Phone extends EventTarget {
     /** Reconnection after a lost connection: attempt count and pending timer. */
     this.reconnectAttempt = 0;
     this.reconnectTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
+    /** Options sip.js reads each time it makes a session's peer connection: a fresh TURN credential
+     *  replaces `peerConnectionConfiguration` in place. @type {any} */
+    this.sdhOptions = null;
+    this.iceRefreshTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
   }
 
   /** @param {string} type @param {object} detail */
@@ -85,13 +90,24 @@ export class Phone extends EventTarget {
     if (!uri) throw new Error(`Not a valid SIP domain: ${domain}`);
     this.domain = domain;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.iceRefreshTimer);
     this.reconnectAttempt = 0;
     const stale = this.ua; // left over from a failed attempt
     this.ua = null;
     this.registerer = null;
     if (stale) await stale.stop().catch(() => undefined);
     this.registration.transition('connecting', this.wsUrl);
-    this.ua = this.#createUserAgent(uri, user, String(creds.password));
+    const password = String(creds.password);
+    const ice = await fetchIceServers(iceServersUrl(this.wsUrl), user, password);
+    if (this.registration.state !== 'connecting') return; // signed out while asking
+    if (!ice.ok && ice.unauthorized) {
+      this.#move(this.registration, 'failed', statusReason(401, 'Unauthorized'));
+      return;
+    }
+    if (!ice.ok) console.warn(`softphone: no ICE servers from the gateway (${ice.error}); calling without TURN`);
+    this.sdhOptions = sdhOptions(ice.ok ? ice.iceServers : []);
+    this.ua = this.#createUserAgent(uri, user, password);
+    if (ice.ok && ice.ttl > 0) this.#scheduleIceRefresh(this.ua, user, password, ice.ttl);
     try {
       await this.ua.start();
     } catch {
@@ -108,11 +124,7 @@ export class Phone extends EventTarget {
       authorizationUsername: user,
       authorizationPassword: password,
       transportOptions: { server: this.wsUrl },
-      // The gateway is ICE-lite on loopback/LAN: host candidates suffice, so gather briefly, no STUN.
-      sessionDescriptionHandlerFactoryOptions: {
-        iceGatheringTimeout: 500,
-        peerConnectionConfiguration: { iceServers: [] },
-      },
+      sessionDescriptionHandlerFactoryOptions: this.sdhOptions,
       logLevel: 'warn',
       delegate: {
         onInvite: (/** @type {any} */ invitation) => this.#onInvite(invitation),
@@ -120,6 +132,22 @@ export class Phone extends EventTarget {
       },
     });
     return ua;
+  }
+
+  /**
+   * Fetches a fresh TURN credential half its lifetime before the current one expires, for as long as this
+   * UserAgent stays signed in; a failed fetch keeps the current servers and tries again after as long.
+   * @param {any} ua @param {string} user @param {string} password @param {number} ttl seconds
+   */
+  #scheduleIceRefresh(ua, user, password, ttl) {
+    clearTimeout(this.iceRefreshTimer);
+    this.iceRefreshTimer = setTimeout(async () => {
+      const ice = await fetchIceServers(iceServersUrl(this.wsUrl), user, password);
+      if (ua !== this.ua) return; // signed out (or in again) meanwhile
+      if (ice.ok) Object.assign(this.sdhOptions, sdhOptions(ice.iceServers));
+      else console.warn(`softphone: ICE servers not refreshed (${ice.unauthorized ? '401' : ice.error}); keeping the current ones`);
+      this.#scheduleIceRefresh(ua, user, password, ice.ok && ice.ttl > 0 ? ice.ttl : ttl);
+    }, refreshDelayMs(ttl));
   }
 
   /** REGISTERs (again, after a reconnection: the same Registerer, so the same Contact). */
@@ -190,6 +218,7 @@ export class Phone extends EventTarget {
 
   async signOut() {
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.iceRefreshTimer);
     this.reconnectTimer = undefined;
     this.reconnectAttempt = 0;
     if (this.session) await this.hangup().catch(() => undefined);

@@ -22,10 +22,17 @@ export async function registeredPhone(): Promise<Phone> {
   return phone;
 }
 
-/** Each test starts with a UserAgent that accepts connections, and sip.js's warnings silenced. */
+/** A fetch stand-in answering GET /api/ice-servers with `status` and `body`. */
+export function answerIceServers(status: number, body: unknown = { iceServers: [], ttl: 0 }) {
+  return vi.fn(async (_url: string, _init?: RequestInit) => Response.json(body, { status }));
+}
+
+/** Each test starts with a UserAgent that accepts connections, a gateway without TURN (no ICE servers),
+ *  and sip.js's warnings silenced. */
 export function resetFakeSipJsEachTest(): void {
   beforeEach(() => {
     fake.UserAgent.refuse = false;
+    vi.stubGlobal('fetch', answerIceServers(200));
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   });
 }
