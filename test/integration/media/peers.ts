@@ -79,9 +79,10 @@ export interface Trunk {
   close(): Promise<void>;
 }
 
-export async function startTrunk(): Promise<Trunk> {
+/** A UDP socket on `address` (another 127.0.0.x stands for another host) recording what it receives. */
+export async function startTrunk(address = '127.0.0.1'): Promise<Trunk> {
   const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
   const rtp: Buffer[] = [];
   socket.on('message', (msg) => rtp.push(msg));
   return {
