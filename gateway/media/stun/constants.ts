@@ -6,9 +6,8 @@ export const HEADER_LENGTH = 20;
 export const TRANSACTION_ID_LENGTH = 12;
 
 export const METHOD_BINDING = 0x001;
-/** RFC 8656 §17 (TURN): Allocate and Refresh (the gateway itself is no TURN client; tests against coturn are). */
+/** RFC 8656 §17 (TURN) Allocate: the gateway itself is no TURN client; tests against coturn are. */
 export const METHOD_ALLOCATE = 0x003;
-export const METHOD_REFRESH = 0x004;
 
 export type StunClass = 'request' | 'indication' | 'success' | 'error';
 export const CLASS_BITS: Readonly<Record<StunClass, number>> = { request: 0, indication: 1, success: 2, error: 3 };
