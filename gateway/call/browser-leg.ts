@@ -58,8 +58,10 @@ export class BrowserLeg implements DialogOwner {
     this.current = browserLegTransition(this.current, next);
   }
 
+  /** Our Via sent-by and Contact toward the caller: the advertised address of the point its INVITE
+   *  reached (RFC 3261 §8.1.1.8: the Contact must be reachable by the peer; a 0.0.0.0 bind is not). */
   private get via(): ViaSpec {
-    return { transport: this.tx.flow.transport, sentBy: this.tx.flow.local };
+    return { transport: this.tx.flow.transport, sentBy: this.tx.flow.sentBy };
   }
 
   private contact(): string {

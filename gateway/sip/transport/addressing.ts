@@ -22,6 +22,19 @@ export function addressKey(a: Address): string {
   return isIP(host) === 6 ? `[${host}]:${a.port}` : `${host}:${a.port}`;
 }
 
+/** A listening point's advertised address: the configured parts over the bound ones. */
+export function advertisedAddress(bound: Address, advertise?: Partial<Address>): Address {
+  return { address: advertise?.address ?? bound.address, port: advertise?.port ?? bound.port };
+}
+
+/** RFC 3261 §18.1.2: is a response's top Via sent-by ours? It is when it names one of our points' bound
+ *  port (a sent-by we built from a bound address) or one of their advertised addresses. */
+export function isOwnSentBy(via: { host: string; port?: number }, points: ReadonlyArray<{ bound: Address; sentBy: Address }>): boolean {
+  if (via.port === undefined) return true; // default port: too little to tell, stay lenient
+  const host = normalizeHost(via.host);
+  return points.some((p) => p.bound.port === via.port || (p.sentBy.port === via.port && normalizeHost(p.sentBy.address) === host));
+}
+
 /** The transport kind a Via's sent-protocol names ('UDP' → 'udp'); undefined if unknown. */
 export function viaKind(via: Via): TransportKind | undefined {
   const t = via.transport.toLowerCase();

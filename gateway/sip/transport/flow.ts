@@ -22,6 +22,11 @@ export abstract class BaseFlow implements Flow {
 
   abstract get alive(): boolean;
 
+  /** The bound address unless a transport knows better (its listening point's advertised address). */
+  get sentBy(): Address {
+    return { ...this.local };
+  }
+
   /** Put bytes on the wire; rejects with TransportError. */
   abstract write(data: Buffer): Promise<void>;
 

@@ -18,8 +18,8 @@ export interface InboundDeps {
   logger: Logger;
   deliver(message: SipMessage, flow: BaseFlow): void;
   respond(response: SipResponse, flow: BaseFlow): Promise<void>;
-  /** Is this port one of ours for that transport? Used only to log stray responses. */
-  isLocalPort(port: number): boolean;
+  /** Is this response's top Via sent-by one of ours (bound port or advertised address)? Only for logging. */
+  isOwnSentBy(via: { host: string; port?: number }): boolean;
 }
 
 function isVia(h: HeaderField): boolean {
@@ -129,7 +129,7 @@ function checkResponseVia(response: SipResponse, flow: BaseFlow, deps: InboundDe
   try {
     const via = getTopVia(response);
     if (!via) throw new Error('no Via');
-    if (via.port !== undefined && !deps.isLocalPort(via.port)) {
+    if (!deps.isOwnSentBy(via)) {
       deps.logger.debug({ flow: flow.id, sentBy: `${via.host}:${via.port}` }, 'response Via sent-by is not ours');
     }
   } catch (err) {

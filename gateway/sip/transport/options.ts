@@ -3,13 +3,18 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { Logger } from '../../log.js';
 import type { TlsClientOptions, TlsServerCredentials } from './tls.js';
+import type { Address } from './types.js';
 
 export interface ListenSpec {
   /** 'tls' needs TransportOptions.tlsServer (the certificate the listener presents). */
   transport: 'udp' | 'tcp' | 'tls';
   address: string;
-  /** 0 picks a free port; localAddress() reports the bound one. */
+  /** 0 picks a free port. */
   port: number;
+  /** What Via sent-by and Contact name for this point (localAddress(), Flow.sentBy): the host peers reach
+   *  it at, and the port when a NAT maps another one. Absent parts are the bound ones, so a wildcard bind
+   *  needs at least the address (the caller resolves it; the transport knows no interfaces). */
+  advertise?: Partial<Address>;
 }
 
 export interface WsListenSpec {
@@ -19,6 +24,8 @@ export interface WsListenSpec {
   path: string;
   /** Flows are 'wss' instead of 'ws' (the HTTPS server terminates TLS). */
   secure?: boolean;
+  /** As ListenSpec.advertise, for the HTTP(S) server's address. */
+  advertise?: Partial<Address>;
 }
 
 export interface TransportOptions {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { Logger } from '../../log.js';
 import { FramingError, StreamFramer } from '../message/index.js';
 import { SipParseError } from '../message/types.js';
-import { addressKey, normalizeHost } from './addressing.js';
+import { addressKey, advertisedAddress, normalizeHost } from './addressing.js';
 import type { ConnState } from './conn-state.js';
 import { ConnectionFlow, newFlowId } from './flow.js';
 import { TransportError, type Address, type Target } from './types.js';
@@ -23,6 +23,9 @@ export interface StreamDeps {
   /** The byte stream cannot be framed any more: answer if possible; the connection is closed after. */
   onFramingError(err: SipParseError, flow: StreamFlow): Promise<void>;
   onListenerError(err: unknown): void;
+  /** Our advertised address for a connection's local address (Flow.sentBy): the listening point's that
+   *  accepted it, or (a connection we dialled, from an ephemeral port) our listening point's for the kind. */
+  sentBy(kind: StreamKind, local: Address): Address;
 }
 
 /** A dialled socket and the event that says it is ready for SIP ('secureConnect' once TLS is up). */
@@ -45,8 +48,14 @@ export class StreamFlow extends ConnectionFlow {
     remote: Address,
     initial: ConnState,
     onListenerError: (err: unknown) => void,
+    private readonly advertise: (local: Address) => Address = (local) => ({ ...local }),
   ) {
     super(newFlowId(kind), kind, local, remote, initial, onListenerError);
+  }
+
+  /** A dialled connection learns its local address once connected: computed when asked. */
+  override get sentBy(): Address {
+    return this.advertise(this.local);
   }
 
   write(data: Buffer): Promise<void> {
@@ -106,6 +115,7 @@ export class StreamConnections {
   private readonly pool = new Map<string, StreamFlow>();
   private readonly pending = new Map<string, Promise<StreamFlow>>();
   private readonly all = new Set<StreamFlow>();
+  private readonly sentBy = (local: Address): Address => this.deps.sentBy(this.kind, local);
 
   constructor(
     readonly kind: StreamKind,
@@ -117,7 +127,7 @@ export class StreamConnections {
   adopt(socket: net.Socket): StreamFlow {
     const local = socketAddress(socket.localAddress, socket.localPort);
     const remote = socketAddress(socket.remoteAddress, socket.remotePort);
-    const flow = new StreamFlow(socket, this.kind, local, remote, 'open', this.deps.onListenerError);
+    const flow = new StreamFlow(socket, this.kind, local, remote, 'open', this.deps.onListenerError, this.sentBy);
     this.track(flow);
     wireConnection(flow, this.deps);
     this.deps.logger.debug({ flow: flow.id, remote }, `${this.kind} connection accepted`);
@@ -142,7 +152,7 @@ export class StreamConnections {
     // Only microtasks separate the socket's creation from here, so no event can have been missed; a socket
     // destroyed already (a synchronous failure) is reported rather than waited on.
     if (socket.destroyed) throw new TransportError(`${this.kind} connect to ${addressKey(remote)} failed: socket closed at once`);
-    const flow = new StreamFlow(socket, this.kind, { address: '', port: 0 }, remote, 'connecting', this.deps.onListenerError);
+    const flow = new StreamFlow(socket, this.kind, { address: '', port: 0 }, remote, 'connecting', this.deps.onListenerError, this.sentBy);
     this.track(flow);
     return new Promise((resolve, reject) => {
       // The timeout covers the TLS handshake too: a peer that accepts but never answers is given up.
@@ -188,10 +198,19 @@ export class StreamListener {
     private readonly server: net.Server,
     readonly kind: StreamKind,
     readonly local: Address,
+    /** What Via sent-by and Contact name for this point (ListenSpec.advertise over `local`). */
+    readonly sentBy: Address,
   ) {}
 
   /** Listen with a plain TCP server (the default) or the given one (a tls.Server, see ./tls.ts). */
-  static listen(address: string, port: number, connections: StreamConnections, logger: Logger, given?: net.Server): Promise<StreamListener> {
+  static listen(
+    address: string,
+    port: number,
+    connections: StreamConnections,
+    logger: Logger,
+    given?: net.Server,
+    advertise?: Partial<Address>,
+  ): Promise<StreamListener> {
     const kind = connections.kind;
     const server = given ?? net.createServer((socket) => connections.adopt(socket));
     server.on('error', (err) => logger.warn({ err }, `${kind} server error`));
@@ -200,8 +219,9 @@ export class StreamListener {
       server.once('error', onError);
       server.listen(port, normalizeHost(address), () => {
         server.off('error', onError);
-        const bound = server.address() as net.AddressInfo;
-        resolve(new StreamListener(server, kind, { address: bound.address, port: bound.port }));
+        const { address: host, port: boundPort } = server.address() as net.AddressInfo;
+        const bound = { address: host, port: boundPort };
+        resolve(new StreamListener(server, kind, bound, advertisedAddress(bound, advertise)));
       });
     });
   }

@@ -4,10 +4,10 @@ import { isIP } from 'node:net';
 import type { Logger } from '../../log.js';
 import { getTopVia, serializeMessage } from '../message/index.js';
 import type { SipMessage, SipResponse } from '../message/types.js';
-import { normalizeHost, selectResponseDestination } from './addressing.js';
+import { isOwnSentBy, normalizeHost, selectResponseDestination } from './addressing.js';
 import { BaseFlow } from './flow.js';
 import { receive, rejectMalformed, type InboundDeps } from './inbound.js';
-import { DEFAULTS, type TransportOptions } from './options.js';
+import { DEFAULTS, type ListenSpec, type TransportOptions } from './options.js';
 import { summarize } from './summary.js';
 import { StreamConnections, StreamListener, type StreamDeps } from './tcp.js';
 import { createTlsServer, tlsDialer } from './tls.js';
@@ -39,10 +39,28 @@ class GatewayTransport implements SipTransport {
       logger: this.logger,
       deliver: (message, flow) => this.deliver(message, flow),
       respond: (response, flow) => this.sendResponse(response, flow),
-      isLocalPort: (port) => [...this.udp, ...this.tcp, ...this.tls].some((l) => l.local.port === port) || this.ws?.localAddress()?.port === port,
+      isOwnSentBy: (via) => isOwnSentBy(via, this.points()),
     };
     this.connections = new StreamConnections('tcp', this.streamDeps());
     this.tlsConnections = new StreamConnections('tls', this.streamDeps(), tlsDialer(options.tlsClient ?? {}));
+  }
+
+  /** Every listening point's bound and advertised address. */
+  private points(): Array<{ bound: Address; sentBy: Address }> {
+    const points = [...this.udp, ...this.tcp, ...this.tls].map((l) => ({ bound: l.local, sentBy: l.sentBy }));
+    const wsBound = this.ws?.boundAddress();
+    const wsSentBy = this.ws?.localAddress();
+    return wsBound && wsSentBy ? [...points, { bound: wsBound, sentBy: wsSentBy }] : points;
+  }
+
+  /** Flow.sentBy of a TCP/TLS connection: the advertised address of the listening point that accepted it
+   *  (same address and port, else same port: a wildcard bind), else (a connection we dialled, from an
+   *  ephemeral port) of our first point for that kind. */
+  private streamSentBy(kind: 'tcp' | 'tls', local: Address): Address {
+    const listeners = kind === 'tcp' ? this.tcp : this.tls;
+    const samePort = listeners.filter((l) => l.local.port === local.port);
+    const accepting = samePort.find((l) => normalizeHost(l.local.address) === normalizeHost(local.address)) ?? samePort[0];
+    return { ...(accepting?.sentBy ?? this.localAddress(kind) ?? local) };
   }
 
   private streamDeps(): StreamDeps {
@@ -55,6 +73,7 @@ class GatewayTransport implements SipTransport {
       onMessage: (data, flow) => receive(data, flow, this.inbound),
       onFramingError: (err, flow) => rejectMalformed(err, flow, this.inbound),
       onListenerError: (err) => this.logger.warn({ err }, 'flow close listener threw'),
+      sentBy: (kind, local) => this.streamSentBy(kind, local),
     };
   }
 
@@ -63,11 +82,11 @@ class GatewayTransport implements SipTransport {
     for (const spec of this.options.listen) {
       if (spec.transport === 'udp') {
         const onDatagram = (data: Buffer, flow: UdpFlow): void => receive(data, flow, this.inbound);
-        this.udp.push(await UdpListener.bind(spec.address, spec.port, { logger: this.logger, maxMessageBytes, onDatagram }));
+        this.udp.push(await UdpListener.bind(spec.address, spec.port, { logger: this.logger, maxMessageBytes, onDatagram }, spec.advertise));
       } else if (spec.transport === 'tcp') {
-        this.tcp.push(await StreamListener.listen(spec.address, spec.port, this.connections, this.logger));
+        this.tcp.push(await StreamListener.listen(spec.address, spec.port, this.connections, this.logger, undefined, spec.advertise));
       } else {
-        this.tls.push(await this.listenTls(spec.address, spec.port));
+        this.tls.push(await this.listenTls(spec.address, spec.port, spec.advertise));
       }
     }
     if (this.options.ws) {
@@ -82,7 +101,7 @@ class GatewayTransport implements SipTransport {
   }
 
   /** RFC 3261 §26.3.1: a TLS listening point presents its certificate (TransportOptions.tlsServer). */
-  private listenTls(address: string, port: number): Promise<StreamListener> {
+  private listenTls(address: string, port: number, advertise: ListenSpec['advertise']): Promise<StreamListener> {
     const credentials = this.options.tlsServer;
     if (!credentials) throw new TransportError(`cannot listen tls ${address}:${port}: no certificate (tlsServer) given`);
     let server;
@@ -91,7 +110,7 @@ class GatewayTransport implements SipTransport {
     } catch (err) {
       throw new TransportError(`cannot listen tls ${address}:${port}: ${errorText(err)}`);
     }
-    return StreamListener.listen(address, port, this.tlsConnections, this.logger, server);
+    return StreamListener.listen(address, port, this.tlsConnections, this.logger, server, advertise);
   }
 
   onMessage(handler: Handler): void {
@@ -173,7 +192,7 @@ class GatewayTransport implements SipTransport {
   }
 
   localAddress(kind: TransportKind): Address | undefined {
-    const pick = (l: { local: Address } | undefined): Address | undefined => (l ? { ...l.local } : undefined);
+    const pick = (l: { sentBy: Address } | undefined): Address | undefined => (l ? { ...l.sentBy } : undefined);
     switch (kind) {
       case 'udp':
         return pick(this.udp[0]);
@@ -193,7 +212,7 @@ class GatewayTransport implements SipTransport {
   private tlsClientSentBy(): Address | undefined {
     if (!this.options.tlsClient) return undefined;
     const fallback = this.tcp[0] ?? this.udp[0];
-    return fallback ? { ...fallback.local } : undefined;
+    return fallback ? { ...fallback.sentBy } : undefined;
   }
 
   async close(): Promise<void> {

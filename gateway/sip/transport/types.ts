@@ -34,6 +34,9 @@ export interface Flow {
   readonly transport: TransportKind;
   readonly local: Address;
   readonly remote: Address;
+  /** Our address as peers reach it on this flow: what Via sent-by and Contact carry for messages sent on
+   *  it (the listening point's advertised address; `local` may be a private or wildcard address). */
+  readonly sentBy: Address;
   /** Stream transports are reliable: no retransmission timers A/E/G (RFC 3261 §17.1.1.2). */
   readonly reliable: boolean;
   /** false once the connection closed (always true for UDP). */
@@ -62,7 +65,8 @@ export interface SipTransport {
    *  requests never reach here: the transport answers them 400 with a reason naming the fault (or drops
    *  them when no response can be built). */
   onMessage(handler: (message: SipMessage, flow: Flow) => void): void;
-  /** The address to put in Via sent-by / Contact for a given transport kind (undefined if not listening). */
+  /** The address to put in Via sent-by / Contact for a given transport kind: the first listening point's
+   *  advertised address (ListenSpec.advertise over the bound one); undefined if not listening. */
   localAddress(kind: TransportKind): Address | undefined;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from '../../log.js';
-import { addressKey, normalizeHost } from './addressing.js';
+import { addressKey, advertisedAddress, normalizeHost } from './addressing.js';
 import { BaseFlow, newFlowId } from './flow.js';
 import { TransportError, type Address } from './types.js';
 
@@ -24,6 +24,11 @@ export class UdpFlow extends BaseFlow {
     super(newFlowId('udp'), 'udp', listener.local, remote, false);
   }
 
+  /** The socket may be bound to a wildcard: the listening point's advertised address. */
+  override get sentBy(): Address {
+    return { ...this.listener.sentBy };
+  }
+
   /** RFC 3261 §18: UDP has no connection; a flow never dies. */
   get alive(): boolean {
     return true;
@@ -41,13 +46,15 @@ export class UdpListener {
   private constructor(
     private readonly socket: dgram.Socket,
     readonly local: Address,
+    /** What Via sent-by and Contact name for this socket (ListenSpec.advertise over `local`). */
+    readonly sentBy: Address,
     private readonly deps: UdpDeps,
   ) {
     socket.on('message', (data, rinfo) => this.onMessage(data, rinfo));
     socket.on('error', (err) => deps.logger.warn({ err, local: local }, 'udp socket error'));
   }
 
-  static bind(address: string, port: number, deps: UdpDeps): Promise<UdpListener> {
+  static bind(address: string, port: number, deps: UdpDeps, advertise?: Partial<Address>): Promise<UdpListener> {
     const socket = dgram.createSocket(isIP(normalizeHost(address)) === 6 ? 'udp6' : 'udp4');
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -57,8 +64,8 @@ export class UdpListener {
       socket.once('error', onError);
       socket.bind(port, normalizeHost(address), () => {
         socket.off('error', onError);
-        const bound = socket.address();
-        resolve(new UdpListener(socket, { address: bound.address, port: bound.port }, deps));
+        const bound = { address: socket.address().address, port: socket.address().port };
+        resolve(new UdpListener(socket, bound, advertisedAddress(bound, advertise), deps));
       });
     });
   }

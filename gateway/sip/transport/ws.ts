@@ -5,7 +5,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Logger } from '../../log.js';
-import { normalizeHost } from './addressing.js';
+import { advertisedAddress, normalizeHost } from './addressing.js';
 import { ConnectionFlow, newFlowId } from './flow.js';
 import type { WsListenSpec } from './options.js';
 import { TransportError, type Address } from './types.js';
@@ -31,8 +31,13 @@ export class WsFlow extends ConnectionFlow {
     local: Address,
     remote: Address,
     onListenerError: (err: unknown) => void,
+    private readonly advertised: Address = local,
   ) {
     super(newFlowId(kind), kind, local, remote, 'open', onListenerError);
+  }
+
+  override get sentBy(): Address {
+    return { ...this.advertised };
   }
 
   write(data: Buffer): Promise<void> {
@@ -93,9 +98,15 @@ export class WsEndpoint {
   }
 
   /** The HTTP server's bound address (undefined until it listens). */
-  localAddress(): Address | undefined {
+  boundAddress(): Address | undefined {
     const a = this.spec.server.address();
     return a && typeof a === 'object' ? { address: a.address, port: a.port } : undefined;
+  }
+
+  /** The advertised address (WsListenSpec.advertise over the bound one; undefined until it listens). */
+  localAddress(): Address | undefined {
+    const bound = this.boundAddress();
+    return bound && advertisedAddress(bound, this.spec.advertise);
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -122,7 +133,7 @@ export class WsEndpoint {
   private accept(ws: WebSocket, req: http.IncomingMessage): void {
     const local = { address: normalizeHost(req.socket.localAddress ?? ''), port: req.socket.localPort ?? 0 };
     const remote = { address: normalizeHost(req.socket.remoteAddress ?? ''), port: req.socket.remotePort ?? 0 };
-    const flow = new WsFlow(ws, this.kind, local, remote, this.deps.onListenerError);
+    const flow = new WsFlow(ws, this.kind, local, remote, this.deps.onListenerError, advertisedAddress(local, this.spec.advertise));
     this.flows.add(flow);
     this.deps.logger.debug({ flow: flow.id, remote }, 'ws connection accepted');
     ws.on('pong', () => {

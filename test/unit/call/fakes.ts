@@ -13,6 +13,8 @@ export function sip<T extends SipRequest | SipResponse = SipRequest>(text: strin
 
 export class FakeFlow implements Flow {
   alive = true;
+  /** Set to play a listening point that advertises another address than it is bound to. */
+  advertised: { address: string; port: number } | undefined;
   private listeners: Array<() => void> = [];
   constructor(
     readonly id: string,
@@ -20,6 +22,9 @@ export class FakeFlow implements Flow {
     readonly local = { address: '127.0.0.1', port: 8080 },
     readonly remote = { address: '127.0.0.1', port: 50000 },
   ) {}
+  get sentBy() {
+    return this.advertised ?? this.local;
+  }
   get reliable(): boolean {
     return this.transport !== 'udp';
   }
@@ -85,6 +90,9 @@ export class FakeTransactions implements TransactionLayer {
   }
   onStrayResponse(h: (res: SipResponse, flow: Flow) => void): void {
     this.strayHandler = h;
+  }
+  drain(): Promise<void> {
+    return Promise.resolve();
   }
   close(): void {}
 

@@ -30,6 +30,9 @@ export class FakeFlow implements Flow {
   ) {
     this.reliable = transport !== 'udp';
   }
+  get sentBy(): Address {
+    return this.local;
+  }
   onClose(listener: () => void): () => void {
     this.listeners.push(listener);
     return () => (this.listeners = this.listeners.filter((l) => l !== listener));

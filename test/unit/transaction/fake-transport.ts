@@ -21,6 +21,7 @@ export function fakeFlow(transport: TransportKind = 'udp', id = `flow-${transpor
     id,
     transport,
     local: { address: '127.0.0.1', port: 5060 },
+    sentBy: { address: '127.0.0.1', port: 5060 },
     remote: { address: '127.0.0.1', port: 5070 },
     reliable: transport !== 'udp',
     alive: true,

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Via } from '../../../gateway/sip/message/types.js';
 import {
   addressKey,
+  advertisedAddress,
   defaultPort,
+  isOwnSentBy,
   normalizeHost,
   selectResponseDestination,
   stampInboundVia,
@@ -108,5 +110,22 @@ describe('selectResponseDestination (RFC 3261 §18.2.2, RFC 3581 §4)', () => {
   it('dead WebSocket: nowhere to send', () => {
     const v = via('x.invalid', undefined, { received: '192.0.2.7' }, 'WS');
     expect(selectResponseDestination(v, { transport: 'ws', reliable: true, alive: false })).toMatchObject({ kind: 'none' });
+  });
+});
+
+describe('advertised sent-by', () => {
+  const points = [{ bound: { address: '0.0.0.0', port: 5060 }, sentBy: { address: '203.0.113.10', port: 15060 } }];
+
+  it('the configured parts replace the bound ones', () => {
+    expect(advertisedAddress({ address: '0.0.0.0', port: 5060 }, { address: '203.0.113.10' })).toEqual({ address: '203.0.113.10', port: 5060 });
+    expect(advertisedAddress({ address: '0.0.0.0', port: 5060 }, { address: '203.0.113.10', port: 15060 })).toEqual({ address: '203.0.113.10', port: 15060 });
+    expect(advertisedAddress({ address: '127.0.0.1', port: 5060 })).toEqual({ address: '127.0.0.1', port: 5060 });
+  });
+
+  it('a response Via naming our advertised address or a bound port is ours; another address and port is not', () => {
+    expect(isOwnSentBy({ host: '203.0.113.10', port: 15060 }, points)).toBe(true);
+    expect(isOwnSentBy({ host: '127.0.0.1', port: 5060 }, points)).toBe(true);
+    expect(isOwnSentBy({ host: '198.51.100.1', port: 15060 }, points)).toBe(false);
+    expect(isOwnSentBy({ host: '203.0.113.10', port: 5999 }, points)).toBe(false);
   });
 });

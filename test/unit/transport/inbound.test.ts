@@ -28,7 +28,7 @@ function deps(respond: InboundDeps['respond'] = () => Promise.resolve()) {
       responses.push(r);
       return respond(r, f);
     },
-    isLocalPort: (p) => p === 5060,
+    isOwnSentBy: (via) => via.port === undefined || via.port === 5060,
   };
   return { d, delivered, responses };
 }

@@ -45,6 +45,7 @@ const flowFrom = (address: string): Flow => ({
   id: 'f',
   transport: 'udp',
   local: { address: '127.0.0.1', port: 5070 },
+  sentBy: { address: '127.0.0.1', port: 5070 },
   remote: { address, port: 5080 },
   reliable: false,
   alive: true,
