@@ -167,16 +167,21 @@ export class WsSipClient {
     return [...this.incomingCalls.values()].map((c) => c.invite);
   }
 
-  /** INVITE `number`@domain with a Chrome-like offer (or `sdp`). auth: answer one 407/401 (default true). */
-  invite(number: string, o: { sdp?: string; auth?: boolean } = {}): OutgoingCall {
-    return new Call(this, `sip:${number}@${this.domain}`, o.sdp ?? chromeOffer(), o.auth ?? true);
+  /** INVITE `number`@domain with a Chrome-like offer (or `sdp`). auth: answer one 407/401 (default true);
+   *  maxForwards: the INVITE's Max-Forwards (default 70). */
+  invite(number: string, o: { sdp?: string; auth?: boolean; maxForwards?: number } = {}): OutgoingCall {
+    return new Call(this, `sip:${number}@${this.domain}`, o.sdp ?? chromeOffer(), o.auth ?? true, o.maxForwards);
   }
 
   /** Builds an out-of-dialog request from us (new branch, next CSeq). */
-  request(method: string, uri: string, o: { callId: string; to: string; cseq?: number; branch?: string; extra?: HeaderField[]; body?: string }): SipRequest {
+  request(
+    method: string,
+    uri: string,
+    o: { callId: string; to: string; cseq?: number; branch?: string; extra?: HeaderField[]; body?: string; maxForwards?: number },
+  ): SipRequest {
     const headers: HeaderField[] = [
       { name: 'Via', value: `SIP/2.0/WS ${this.host};branch=${o.branch ?? newBranch()}` },
-      { name: 'Max-Forwards', value: '70' },
+      { name: 'Max-Forwards', value: String(o.maxForwards ?? 70) },
       { name: 'To', value: o.to },
       { name: 'From', value: `"Browser" <sip:${this.options.user}@${this.domain}>;tag=${this.fromTag}` },
       { name: 'Call-ID', value: o.callId },
@@ -270,6 +275,7 @@ class Call implements OutgoingCall {
     private readonly uri: string,
     sdp: string,
     auth: boolean,
+    private readonly maxForwards?: number,
   ) {
     this.invite = this.build(sdp, []);
     this.final = this.run(sdp, auth);
@@ -279,7 +285,8 @@ class Call implements OutgoingCall {
   }
 
   private build(sdp: string, extra: HeaderField[]): SipRequest {
-    return this.client.request('INVITE', this.uri, { callId: this.callId, to: `<${this.uri}>`, extra: [{ name: 'Contact', value: this.client.contact }, ...extra], body: sdp });
+    const contact = { name: 'Contact', value: this.client.contact };
+    return this.client.request('INVITE', this.uri, { callId: this.callId, to: `<${this.uri}>`, extra: [contact, ...extra], body: sdp, maxForwards: this.maxForwards });
   }
 
   private async run(sdp: string, auth: boolean): Promise<SipResponse> {

@@ -101,6 +101,15 @@ describe('outbound calls through the gateway to a SIPp trunk', () => {
     expect(gw.service.status().calls).toBe(0);
   });
 
+  it('loop detection (RFC 7332): the trunk INVITE carries the browser\'s Max-Forwards less one', async () => {
+    const { client, sipp } = await rig('uas-answer');
+    const call = client.invite('5551234', { maxForwards: 23 });
+    expect((await call.final).status).toBe(200);
+    expect((await call.bye()).status).toBe(200);
+    expect(await exited(sipp!)).toBe(0);
+    expect(traceHeader(trunkInvite(sipp!), 'Max-Forwards')).toBe('22');
+  });
+
   it('the trunk hangs up: the browser gets BYE', async () => {
     const { client, sipp, gw } = await rig('uas-answer', { set: { hangup_ms: 300 } });
     const call = client.invite('5551234');
@@ -190,6 +199,12 @@ describe('calls the gateway refuses', () => {
     expect(traceHeader(final, 'Proxy-Authenticate')).toMatch(/^Digest /);
     await new Promise((r) => setTimeout(r, 300));
     expect(sipp!.messages()).toHaveLength(0);
+  });
+
+  it('Max-Forwards 0 gets 483 Too Many Hops', async () => {
+    const { client } = await rig(undefined);
+    const final = await client.invite('5551234', { maxForwards: 0 }).final;
+    expect([final.status, final.reason]).toEqual([483, 'Too Many Hops']);
   });
 
   it('a number with no route gets 404', async () => {
