@@ -1,8 +1,11 @@
 // buildGateway(config): the whole gateway as one object that tests start and stop without globals.
 // Ownership: the Gateway owns the HTTP server, the SIP transport, the transaction layer, the media engine
 // and the SIP service; stop() closes them in reverse order and is idempotent.
+import { networkInterfaces } from 'node:os';
 import { startSipService, type SipService } from './call/index.js';
-import { parsePortRange, parseSipListen, splitHostPort } from './config/load.js';
+import type { InterfaceList } from './config/addresses.js';
+import { parsePortRange, sipListenText, splitHostPort } from './config/load.js';
+import { httpAdvertised, mediaAdvertised, pageUrl, sipListenPoints } from './config/resolve.js';
 import type { GatewayConfig } from './config/schema.js';
 import { closeHttp, createHttpApp, createWebServer, listenHttp, type WebServer } from './http/server.js';
 import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
@@ -27,7 +30,7 @@ export interface Gateway {
   stop(): Promise<void>;
   /** The page URL, e.g. "http://127.0.0.1:8080/", https:// with http.tls (valid after start()). */
   readonly httpUrl: string;
-  /** The bound SIP address for a transport (valid after start()). */
+  /** The advertised SIP address for a transport, what Via sent-by and Contact carry (valid after start()). */
   sipAddress(kind: TransportKind): Address | undefined;
   status(): GatewayStatus;
 }
@@ -36,6 +39,8 @@ export interface BuildOptions {
   logger?: Logger;
   /** RFC 3261 timer overrides (tests shorten T1 so Timer B fires in seconds). */
   timers?: Partial<TimerValues>;
+  /** The host's interfaces, for wildcard binds without an advertise (default os.networkInterfaces()). */
+  interfaces?: InterfaceList;
 }
 
 interface Running {
@@ -51,10 +56,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const listen = splitHostPort(config.http.listen);
   let running: Running | undefined;
   let starting: Promise<void> | undefined;
-  // With http.tls the page and /sip are served over HTTPS/WSS only (no plain listener at all).
-  const scheme = config.http.tls ? 'https' : 'http';
-  const tlsListen = config.sip.listen.some((l) => l.startsWith('tls:'));
-  let httpUrl = `${scheme}://${formatHost(listen.host)}:${listen.port}/`;
+  // With http.tls the page and /sip are served over HTTPS/WSS only (no plain listener at all): pageUrl.
+  const tlsListen = config.sip.listen.some((l) => sipListenText(l).startsWith('tls:'));
+  let httpUrl = pageUrl(config, { host: listen.host }, listen.port);
 
   const status = (): GatewayStatus => {
     const sip: GatewayStatus['sip'] = {};
@@ -68,18 +72,20 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   };
 
   async function doStart(): Promise<void> {
+    // What goes on the wire is decided before anything listens: an ambiguous wildcard stops start-up here.
+    const addresses = advertisedAddresses(config, options.interfaces ?? networkInterfaces());
     // Unreadable/invalid PEM files fail here, before anything listens; the error names the config key.
     const credentials = config.http.tls ? loadServerCredentials(config.http.tls) : undefined;
     const tlsClient = { peers: trunkTlsPeers(config.trunks) };
     const iceServers = { turn: config.turn, lookupPassword: passwordLookup(config) };
     const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials);
     const port = await listenHttp(server, listen.host, listen.port);
-    httpUrl = `${scheme}://${formatHost(listen.host)}:${port}/`;
+    httpUrl = pageUrl(config, addresses.http, port);
     const parts: Partial<Running> = { server };
     try {
       parts.transport = await createTransport({
-        listen: config.sip.listen.map(parseSipListen),
-        ws: { server, path: '/sip', secure: credentials !== undefined },
+        listen: addresses.sip,
+        ws: { server, path: '/sip', secure: credentials !== undefined, advertise: { address: addresses.http.host, port: addresses.http.port } },
         tlsServer: credentials,
         tlsClient,
         logger: logger.child({ layer: 'transport' }),
@@ -89,7 +95,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         timers: options.timers,
         logger: logger.child({ layer: 'transaction' }),
       });
-      parts.media = await createMediaEngine(config, logger.child({ layer: 'media' }));
+      parts.media = await createMediaEngine(config, addresses.media, logger.child({ layer: 'media' }));
       parts.service = startSipService({
         config,
         transport: parts.transport,
@@ -127,14 +133,25 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   };
 }
 
-/** The one place a media engine is chosen (media.engine; the schema requires media.rtpengine with it). */
-function createMediaEngine(config: GatewayConfig, logger: Logger): Promise<MediaEngine> {
+/** Every address the gateway advertises (config/resolve.ts); media only for the embedded engine (rtpengine
+ *  has its own --interface). */
+function advertisedAddresses(config: GatewayConfig, interfaces: InterfaceList) {
+  return {
+    sip: sipListenPoints(config, interfaces),
+    http: httpAdvertised(config, interfaces),
+    media: config.media.engine === 'embedded' ? mediaAdvertised(config, interfaces) : undefined,
+  };
+}
+
+/** The one place a media engine is chosen (media.engine; the schema requires media.rtpengine with it).
+ *  `advertise`: the address SDP and ICE candidates carry (never the 0.0.0.0 a wildcard binds). */
+function createMediaEngine(config: GatewayConfig, advertise: string | undefined, logger: Logger): Promise<MediaEngine> {
   if (config.media.engine === 'rtpengine') {
     return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), strictSource: config.media.strictSource, logger });
   }
   return createEmbeddedMediaEngine({
     bindAddress: config.media.address,
-    advertiseAddress: config.media.advertiseAddress,
+    advertiseAddress: advertise ?? config.media.advertiseAddress,
     portRange: parsePortRange(config.media.rtpPorts),
     strictSource: config.media.strictSource,
     logger,
@@ -147,8 +164,4 @@ async function closeParts(p: Partial<Running>): Promise<void> {
   p.transactions?.close();
   await p.transport?.close();
   if (p.server) await closeHttp(p.server);
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

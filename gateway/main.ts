@@ -1,10 +1,13 @@
 // The only place that reads argv and the environment. `npm start` runs the gateway on
 // sip-config/gateway.yaml; `npm start -- --config FILE` on another file.
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildGateway } from './app.js';
+import { AddressError } from './config/addresses.js';
 import { ConfigError, loadConfigFile, splitHostPort } from './config/load.js';
+import { httpAdvertised, pageUrl } from './config/resolve.js';
 import { createLogger } from './log.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,14 +37,20 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const { host, port } = splitHostPort(config.http.listen);
-  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  // The first line names the page URL (other tools rely on it).
-  // With http.tls the page is served over HTTPS only (browsers grant the microphone only on https or localhost).
-  const scheme = config.http.tls ? 'https' : 'http';
-  process.stdout.write(`Gateway page: ${scheme}://${shownHost}:${port}/  (config: ${path.relative(process.cwd(), file) || file})\n`);
+  // The first line names the page URL (other tools rely on it): http.advertise, else the bound address
+  // (a wildcard: the host's address, config/addresses.ts), https with http.tls (browsers grant the
+  // microphone only on https or localhost). A wildcard the gateway cannot settle stops start-up here.
+  const interfaces = networkInterfaces();
+  let page: string;
+  try {
+    page = pageUrl(config, httpAdvertised(config, interfaces), splitHostPort(config.http.listen).port);
+  } catch (err) {
+    if (err instanceof AddressError) fail(`${file}: ${err.message}`);
+    throw err;
+  }
+  process.stdout.write(`Gateway page: ${page}  (config: ${path.relative(process.cwd(), file) || file})\n`);
   const logger = createLogger(process.env.LOG_LEVEL ?? config.log.level);
-  const gateway = buildGateway(config, { logger });
+  const gateway = buildGateway(config, { logger, interfaces });
   try {
     await gateway.start();
   } catch (err) {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ZodIssue } from 'zod';
-import { configSchema, type GatewayConfig } from './schema.js';
+import { parseAdvertise } from './addresses.js';
+import { configSchema, type GatewayConfig, type SipListenEntry } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -20,21 +21,26 @@ function keyPath(path: ReadonlyArray<string | number>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function describeIssue(issue: ZodIssue): string {
+function describeIssue(issue: ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length ? `${keyPath(issue.path)}: ` : '';
-    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    return [`${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`];
   }
   if (issue.code === 'invalid_union') {
-    return `${keyPath(issue.path)}: expected { match, trunk }, { match, echo: true } or { match, user }`;
+    // The one alternative of the value's own type (a sip.listen string vs { listen, advertise }) says best
+    // what is wrong, down to the nested key; when none or several fit, name what is expected.
+    const fits = issue.unionErrors.filter((e) => !e.issues.some((i) => i.code === 'invalid_type' && i.path.length === issue.path.length));
+    if (fits.length === 1) return fits[0]!.issues.flatMap(describeIssue);
+    if (issue.path[0] === 'sip') return [`${keyPath(issue.path)}: expected "udp|tcp|tls:host:port" or { listen, advertise }`];
+    return [`${keyPath(issue.path)}: expected { match, trunk }, { match, echo: true } or { match, user }`];
   }
-  return `${keyPath(issue.path)}: ${issue.message}`;
+  return [`${keyPath(issue.path)}: ${issue.message}`];
 }
 
 /** Validate an already-parsed object (tests build configs this way). */
 export function parseConfig(raw: unknown, source: string): GatewayConfig {
   const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
+  if (!result.success) throw new ConfigError(source, result.error.issues.flatMap(describeIssue));
   return result.data;
 }
 
@@ -73,11 +79,28 @@ export function splitHostPort(value: string): { host: string; port: number } {
   return { host, port: Number(value.slice(i + 1)) };
 }
 
-/** "udp:127.0.0.1:5060" → parts. */
-export function parseSipListen(value: string): { transport: 'udp' | 'tcp' | 'tls'; address: string; port: number } {
+/** A parsed sip.listen entry: what to bind, and the advertise the entry itself names (if any). */
+export interface SipListenPoint {
+  transport: 'udp' | 'tcp' | 'tls';
+  address: string;
+  port: number;
+  /** From the object form's advertise: host, and port when given (else the bound port is advertised). */
+  advertise?: { address: string; port?: number };
+}
+
+/** "udp:127.0.0.1:5060" or { listen: "udp:0.0.0.0:5060", advertise: "203.0.113.10[:5060]" } → parts. */
+export function parseSipListen(entry: SipListenEntry): SipListenPoint {
+  const value = sipListenText(entry);
   const transport = value.slice(0, value.indexOf(':')) as 'udp' | 'tcp' | 'tls';
   const { host, port } = splitHostPort(value.slice(transport.length + 1));
-  return { transport, address: host, port };
+  const advertised = typeof entry === 'string' || entry.advertise === undefined ? undefined : parseAdvertise(entry.advertise);
+  if (!advertised) return { transport, address: host, port };
+  return { transport, address: host, port, advertise: { address: advertised.host, ...(advertised.port ? { port: advertised.port } : {}) } };
+}
+
+/** The "transport:host:port" text of either form of a sip.listen entry. */
+export function sipListenText(entry: SipListenEntry): string {
+  return typeof entry === 'string' ? entry : entry.listen;
 }
 
 /** "20000-20999" → parts. */

@@ -1,8 +1,10 @@
 // The one configuration file (YAML), validated once at start. Every key is documented in
 // sip-config/gateway.yaml. Errors name the file and the key (see load.ts).
 import { z } from 'zod';
+import { isWildcard, parseAdvertise } from './addresses.js';
 
-const portInRange = (s: string): boolean => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535;
+/** Only the range: a malformed value (no numeric port) is reported once, by the regex. */
+const portInRange = (s: string): boolean => !(Number(s.slice(s.lastIndexOf(':') + 1)) > 65535);
 
 const hostPort = z
   .string()
@@ -14,6 +16,19 @@ const sipListen = z
   .string()
   .regex(/^(udp|tcp|tls):(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d{1,5})$/, 'expected "udp|tcp|tls:host:port", e.g. "udp:127.0.0.1:5060"')
   .refine(portInRange, 'port must be 0-65535');
+
+/** An address to advertise: "host" or "host:port" (IPv6 in brackets when a port follows); never a wildcard. */
+const advertise = (what: 'host' | 'host or host:port') =>
+  z
+    .string()
+    .refine((s) => {
+      const a = parseAdvertise(s);
+      return a !== undefined && (what === 'host or host:port' || a.port === undefined);
+    }, `expected ${what}, e.g. "203.0.113.10"${what === 'host' ? '' : ' or "203.0.113.10:5060"'}`)
+    .refine((s) => !isWildcard(parseAdvertise(s)?.host ?? ''), 'a wildcard (0.0.0.0, ::) cannot be advertised: name the address peers reach');
+
+/** A listening point: the string form, or { listen, advertise } with the host[:port] put on the wire. */
+const sipListenEntry = z.union([sipListen, z.object({ listen: sipListen, advertise: advertise('host or host:port').optional() }).strict()]);
 
 const portRange = z
   .string()
@@ -113,10 +128,15 @@ export const tlsSchema = z.object({ cert: z.string().min(1), key: z.string().min
 
 export const configSchema = z
   .object({
-    http: z.object({ listen: hostPort.default('127.0.0.1:8080'), tls: tlsSchema.optional() }).strict().default({}),
+    http: z
+      .object({ listen: hostPort.default('127.0.0.1:8080'), advertise: advertise('host or host:port').optional(), tls: tlsSchema.optional() })
+      .strict()
+      .default({}),
     sip: z
       .object({
-        listen: z.array(sipListen).min(1).default(['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']),
+        listen: z.array(sipListenEntry).min(1).default(['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']),
+        /** Host advertised by every listening point without its own advertise (port: the bound one). */
+        advertise: advertise('host').optional(),
         domain: z.string().min(1).optional(),
         realm: z.string().min(1).optional(),
       })
@@ -126,7 +146,11 @@ export const configSchema = z
       .object({
         rtpPorts: portRange.default('20000-20999'),
         address: z.string().min(1).default('127.0.0.1'),
-        advertiseAddress: z.string().min(1).optional(),
+        advertiseAddress: z
+          .string()
+          .min(1)
+          .refine((s) => !isWildcard(s), 'a wildcard (0.0.0.0, ::) cannot be advertised: name the address peers reach')
+          .optional(),
         /** RTP Bleed protection on plain RTP legs: accept media only from the SDP address or the
          *  peer's SIP source, latched by the first packet; false = re-latch to any source (symmetric RTP). */
         strictSource: z.boolean().default(true),
@@ -192,7 +216,7 @@ export const configSchema = z
       }
     });
     cfg.sip.listen.forEach((l, i) => {
-      if (l.startsWith('tls:') && !cfg.http.tls) {
+      if ((typeof l === 'string' ? l : l.listen).startsWith('tls:') && !cfg.http.tls) {
         ctx.addIssue({ code: 'custom', path: ['sip', 'listen', i], message: 'a tls listening point needs http.tls (its certificate and key)' });
       }
     });
@@ -209,4 +233,5 @@ export type TrunkConfig = z.infer<typeof trunkSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;
+export type SipListenEntry = z.infer<typeof sipListenEntry>;
 export type TurnConfig = z.infer<typeof turnSchema>;

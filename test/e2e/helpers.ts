@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { buildGateway, type Gateway } from '../../gateway/app.js';
-import { loadConfigFile, parseConfig } from '../../gateway/config/load.js';
+import { loadConfigFile, parseConfig, parseSipListen } from '../../gateway/config/load.js';
 import type { GatewayConfig } from '../../gateway/config/schema.js';
 import { createLogger } from '../../gateway/log.js';
 import { freePort } from '../support/baresip.js';
@@ -38,9 +38,9 @@ export function defaultUsers(dids: Record<string, string[]> = {}): GatewayConfig
 
 /** The gateway's UDP SIP port in `config` (where a trunk sends its calls). */
 export function sipUdpPort(config: GatewayConfig): number {
-  const udp = config.sip.listen.find((l) => l.startsWith('udp:'));
+  const udp = config.sip.listen.map(parseSipListen).find((l) => l.transport === 'udp');
   if (!udp) throw new Error('e2e config: no udp listen address');
-  return Number(udp.slice(udp.lastIndexOf(':') + 1));
+  return udp.port;
 }
 
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
