@@ -7,10 +7,12 @@ import { connect, type Socket } from 'node:net';
 import {
   ATTR,
   METHOD_ALLOCATE,
+  METHOD_CREATE_PERMISSION,
   buildStun,
   checkFingerprint,
   decodeErrorCode,
   decodeXorAddress,
+  encodeXorAddress,
   getAttribute,
   parseStun,
   type StunMessage,
@@ -114,17 +116,18 @@ export interface AllocateOutcome {
   response: StunMessage;
   /** The long-term key the retry was signed with (verifies the response's MESSAGE-INTEGRITY). */
   key: Buffer;
+  /** USERNAME, REALM and NONCE as sent in the retry: later requests on the allocation carry them too. */
+  auth: Array<{ type: number; value: Buffer }>;
 }
 
-function allocateRequest(extra: Array<{ type: number; value: Buffer }>, key?: Buffer): Buffer {
-  return buildStun({
-    method: METHOD_ALLOCATE,
-    cls: 'request',
-    transactionId: randomBytes(12),
-    attributes: [...extra, { type: ATTR.REQUESTED_TRANSPORT, value: UDP_RELAY }],
-    integrityKey: key,
-    fingerprint: true,
-  });
+type Attr = { type: number; value: Buffer };
+
+function request(method: number, attributes: Attr[], key?: Buffer, transactionId = randomBytes(12)): Buffer {
+  return buildStun({ method, cls: 'request', transactionId, attributes, integrityKey: key, fingerprint: true });
+}
+
+function allocateRequest(extra: Attr[], key?: Buffer): Buffer {
+  return request(METHOD_ALLOCATE, [...extra, { type: ATTR.REQUESTED_TRANSPORT, value: UDP_RELAY }], key);
 }
 
 /** RFC 8656 §7.1: Allocate without credentials, take REALM and NONCE from the 401, retry signed. */
@@ -132,7 +135,7 @@ export async function allocate(channel: StunChannel, username: string, password:
   const challenge = await channel.request(allocateRequest([]));
   const realm = getAttribute(challenge, ATTR.REALM)?.value;
   const nonce = getAttribute(challenge, ATTR.NONCE)?.value;
-  if (!realm || !nonce) return { challenge, response: challenge, key: Buffer.alloc(0) };
+  if (!realm || !nonce) return { challenge, response: challenge, key: Buffer.alloc(0), auth: [] };
   const key = longTermKey(username, realm.toString('utf8'), password);
   const attrs = [
     { type: ATTR.USERNAME, value: Buffer.from(username, 'utf8') },
@@ -140,7 +143,15 @@ export async function allocate(channel: StunChannel, username: string, password:
     { type: ATTR.NONCE, value: nonce },
   ];
   const response = await channel.request(allocateRequest(attrs, key));
-  return { challenge, response, key };
+  return { challenge, response, key, auth: attrs };
+}
+
+/** RFC 8656 §9: CreatePermission for `peer` on the allocation `allocated` made on this channel (no data is
+ *  ever sent to the peer). */
+export function createPermission(channel: StunChannel, allocated: AllocateOutcome, peer: TransportAddress): Promise<StunMessage> {
+  const id = randomBytes(12);
+  const xorPeer = { type: ATTR.XOR_PEER_ADDRESS, value: encodeXorAddress(peer, id) };
+  return channel.request(request(METHOD_CREATE_PERMISSION, [xorPeer, ...allocated.auth], allocated.key, id));
 }
 
 /** The parts of a STUN response the tests look at. */

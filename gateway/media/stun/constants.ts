@@ -6,8 +6,10 @@ export const HEADER_LENGTH = 20;
 export const TRANSACTION_ID_LENGTH = 12;
 
 export const METHOD_BINDING = 0x001;
-/** RFC 8656 §17 (TURN) Allocate: the gateway itself is no TURN client; tests against coturn are. */
+/** RFC 8656 §17 (TURN) Allocate and CreatePermission: the gateway itself is no TURN client; tests
+ *  against coturn are. */
 export const METHOD_ALLOCATE = 0x003;
+export const METHOD_CREATE_PERMISSION = 0x008;
 
 export type StunClass = 'request' | 'indication' | 'success' | 'error';
 export const CLASS_BITS: Readonly<Record<StunClass, number>> = { request: 0, indication: 1, success: 2, error: 3 };
@@ -21,6 +23,7 @@ export const ATTR = {
   ERROR_CODE: 0x0009,
   UNKNOWN_ATTRIBUTES: 0x000a,
   LIFETIME: 0x000d,
+  XOR_PEER_ADDRESS: 0x0012,
   REALM: 0x0014,
   NONCE: 0x0015,
   XOR_RELAYED_ADDRESS: 0x0016,

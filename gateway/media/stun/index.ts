@@ -24,4 +24,4 @@ export {
   type TransportAddress,
   type AddressFamily,
 } from './attributes.js';
-export { ATTR, MAGIC_COOKIE, METHOD_ALLOCATE, METHOD_BINDING, type StunClass } from './constants.js';
+export { ATTR, MAGIC_COOKIE, METHOD_ALLOCATE, METHOD_BINDING, METHOD_CREATE_PERMISSION, type StunClass } from './constants.js';

@@ -7,7 +7,7 @@ import { mintTurnCredential, type IceServersResponse } from '../../../gateway/ht
 import { verifyMessageIntegrity } from '../../../gateway/media/stun/index.js';
 import { startCoturn, type CoturnHandle } from '../../support/coturn.js';
 import { stopAllProcesses } from '../../support/process.js';
-import { allocate, describeResponse, tcpChannel, udpChannel, type StunChannel, type TurnTransport } from '../../support/turn-client.js';
+import { allocate, createPermission, describeResponse, tcpChannel, udpChannel, type StunChannel, type TurnTransport } from '../../support/turn-client.js';
 
 const SECRET = 'coturn-test-secret';
 const ALICE = { name: 'alice', password: 'alice-pw' };
@@ -79,6 +79,17 @@ describe.each(['udp', 'tcp'] as const)('coturn over %s', (transport) => {
     expect(ok.relayed?.port).toBeLessThanOrEqual(46099);
     // The server signed its answer with the same long-term key: it knew the password without being told it.
     expect(verifyMessageIntegrity(out.response, out.key)).toBe(true);
+  });
+
+  it('will not relay toward a loopback peer (the example enables no allow-loopback-peers)', async () => {
+    const { iceServers: [server] } = await iceServers();
+    const refused = await withChannel(transport, server!.urls, async (c) => {
+      const allocated = await allocate(c, server!.username, server!.credential);
+      expect(describeResponse(allocated.response).cls).toBe('success');
+      return createPermission(c, allocated, { address: '127.0.0.1', port: 9 });
+    });
+    // RFC 8656 §9.1 / coturn: a peer address the server's policy forbids → 403 (Forbidden).
+    expect(describeResponse(refused)).toMatchObject({ cls: 'error', error: 403 });
   });
 
   it('refuses a credential made with another secret', async () => {
