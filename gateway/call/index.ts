@@ -46,6 +46,10 @@ export interface SipService {
   status(): SipServiceStatus;
 }
 
+/** How long close() waits for the answers to the BYEs and CANCELs of the calls it ends, ms. Together with
+ *  the unregister (at most 5 s, in parallel) it fits a container's stop grace (docker-compose.yml: 15 s). */
+const TEARDOWN_WAIT_MS = 4_000;
+
 /** upstream.outboundFor → where the user's call goes through their own PBX. */
 function pbxRoute(upstream: Upstream, user: UserConfig): OutboundRoute | undefined {
   const out = upstream.outboundFor(user);
@@ -122,7 +126,12 @@ export function startSipService(deps: SipServiceDeps): SipService {
       for (const call of calls.all()) call.end({ status: 503, reason: 'Service Unavailable' });
       closed = true;
       acl.close();
-      await upstream.close().catch((err: Error) => logger.warn({ err: err.message }, 'upstream close failed'));
+      // A graceful stop: the BYEs and CANCELs just sent get their answers (or time out) while the
+      // registrations upstream are removed (REGISTER with Expires: 0), before the transport closes.
+      await Promise.all([
+        upstream.close().catch((err: Error) => logger.warn({ err: err.message }, 'upstream close failed')),
+        transactions.drain(TEARDOWN_WAIT_MS),
+      ]);
       registrar.close();
     },
     status: () => ({ calls: calls.size, registrations: registrar.count(), ...upstream.status() }),

@@ -47,6 +47,9 @@ class Layer implements TransactionLayer {
   private readonly strayHandlers: StrayHandler[] = [];
   private legacyCounter = 0;
   private closed = false;
+  /** Client transactions that have not yet had a final response, a timeout or a transport error. */
+  private readonly awaitingFinal = new Set<object>();
+  private readonly drainWaiters: Array<() => void> = [];
 
   constructor(options: TransactionLayerOptions) {
     this.env = { transport: options.transport, timers: resolveTimers(options.timers), logger: options.logger };
@@ -62,11 +65,17 @@ class Layer implements TransactionLayer {
     }
     const key = clientKeyOfRequest(request);
     if (this.clients.has(key)) throw new TransactionInputError(`a client transaction ${key} already exists`);
-    const onTerminated = (): void => this.forget(this.clients, key, tx);
+    const token = {};
+    const settle = (): void => this.settle(token);
+    const onTerminated = (): void => {
+      settle();
+      this.forget(this.clients, key, tx);
+    };
+    const tracked = this.tracking(token, handlers, settle);
     const tx: ClientTx =
       request.method === 'INVITE'
-        ? new InviteClientTransaction(key, request, dest, handlers, this.env, onTerminated)
-        : new NonInviteClientTransaction(key, request, dest, handlers, this.env, onTerminated);
+        ? new InviteClientTransaction(key, request, dest, tracked, this.env, onTerminated)
+        : new NonInviteClientTransaction(key, request, dest, tracked, this.env, onTerminated);
     if (tx.state !== 'terminated') this.clients.set(key, tx);
     return tx;
   }
@@ -81,6 +90,45 @@ class Layer implements TransactionLayer {
 
   onStrayResponse(handler: StrayHandler): void {
     this.strayHandlers.push(handler);
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    // A TU often sends from a promise continuation (a BYE once its destination is known): let those queued
+    // now run first, so their transactions are counted.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.awaitingFinal.size === 0) return;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** The TU's handlers, noting the first final outcome: §17.1.1.2 / §17.1.2.2 a final response, Timer B/F,
+   *  or a transport error ends the wait for a final response. */
+  private tracking(token: object, h: ClientTransactionHandlers, settle: () => void): ClientTransactionHandlers {
+    this.awaitingFinal.add(token);
+    return {
+      onResponse: (response) => {
+        if (response.status >= 200) settle();
+        h.onResponse(response);
+      },
+      onTimeout: () => {
+        settle();
+        h.onTimeout();
+      },
+      onTransportError: (error) => {
+        settle();
+        h.onTransportError(error);
+      },
+    };
+  }
+
+  private settle(token: object): void {
+    if (!this.awaitingFinal.delete(token) || this.awaitingFinal.size > 0) return;
+    for (const waiter of this.drainWaiters.splice(0)) waiter();
   }
 
   close(): void {

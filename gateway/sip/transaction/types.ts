@@ -48,5 +48,8 @@ export interface TransactionLayer {
   onAck(handler: (ack: SipRequest, flow: Flow) => void): void;
   /** Responses matching no client transaction (e.g. 2xx retransmissions after the transaction ended). */
   onStrayResponse(handler: (response: SipResponse, flow: Flow) => void): void;
+  /** Resolves once no client transaction awaits a final response (each got one, timed out or failed), or
+   *  after timeoutMs: a graceful stop lets the BYEs and CANCELs it just sent complete before close(). */
+  drain(timeoutMs: number): Promise<void>;
   close(): void;
 }
