@@ -78,6 +78,19 @@ function expectSdpAddress(sdp: string, host: string): void {
   expect(sdp).not.toContain('0.0.0.0');
 }
 
+/** The trunk got an INVITE and an ACK whose Via sent-by, Contact and SDP name `host`:`port`, and nothing
+ *  that reached it says 0.0.0.0. */
+function expectTrunkSaw(sipp: SippHandle, host: string, port: number): void {
+  const via = new RegExp(`^SIP/2\\.0/UDP ${host.replaceAll('.', '\\.')}:${port};`);
+  const invite = receivedBy(sipp).find((m) => m.kind === 'request' && m.method === 'INVITE')!;
+  expect(getHeaderValues(invite, 'Via')[0]).toMatch(via);
+  expect(traceHeader(invite, 'Contact')).toBe(`<sip:gateway@${host}:${port}>`);
+  expectSdpAddress(invite.body.toString(), host);
+  const ack = receivedBy(sipp).find((m) => m.kind === 'request' && m.method === 'ACK')!;
+  expect(getHeaderValues(ack, 'Via')[0]).toMatch(via);
+  expect(rawReceivedBy(sipp)).not.toContain('0.0.0.0');
+}
+
 describe('a gateway bound to 0.0.0.0', () => {
   it('with advertise 127.0.0.9: the trunk INVITE, its ACK and the browser\'s answer carry it; the trunk\'s BYE reaches the browser', async () => {
     const { sipp, client, port } = await rig({ scenario: 'uas-answer', set: { hangup_ms: 300 }, keys: { auth_realm: 'trunk.test' } }, { advertise: '127.0.0.9' });
@@ -90,13 +103,7 @@ describe('a gateway bound to 0.0.0.0', () => {
     // SIPp hangs up: its BYE reaches the gateway (at the Contact it was given), the browser gets one.
     await call.byeReceived;
     expect((await sipp.exited).code).toBe(0);
-    const invite = receivedBy(sipp).find((m) => m.kind === 'request' && m.method === 'INVITE')!;
-    expect(getHeaderValues(invite, 'Via')[0]).toMatch(new RegExp(`^SIP/2\\.0/UDP 127\\.0\\.0\\.9:${port};`));
-    expect(traceHeader(invite, 'Contact')).toBe(`<sip:gateway@127.0.0.9:${port}>`);
-    expectSdpAddress(invite.body.toString(), '127.0.0.9');
-    const ack = receivedBy(sipp).find((m) => m.kind === 'request' && m.method === 'ACK')!;
-    expect(getHeaderValues(ack, 'Via')[0]).toMatch(new RegExp(`^SIP/2\\.0/UDP 127\\.0\\.0\\.9:${port};`));
-    expect(rawReceivedBy(sipp)).not.toContain('0.0.0.0');
+    expectTrunkSaw(sipp, '127.0.0.9', port);
   }, 30_000);
 
   it('with advertise 127.0.0.9: a trunk call to a DID gets 180/200 whose Contact is it; the caller\'s BYE reaches the browser', async () => {
@@ -125,10 +132,6 @@ describe('a gateway bound to 0.0.0.0', () => {
     expectSdpAddress((await call.final).body.toString(), '127.0.0.1');
     await call.byeReceived;
     expect((await sipp.exited).code).toBe(0);
-    const invite = receivedBy(sipp).find((m) => m.kind === 'request' && m.method === 'INVITE')!;
-    expect(getHeaderValues(invite, 'Via')[0]).toMatch(new RegExp(`^SIP/2\\.0/UDP 127\\.0\\.0\\.1:${port};`));
-    expect(traceHeader(invite, 'Contact')).toBe(`<sip:gateway@127.0.0.1:${port}>`);
-    expectSdpAddress(invite.body.toString(), '127.0.0.1');
-    expect(rawReceivedBy(sipp)).not.toContain('0.0.0.0');
+    expectTrunkSaw(sipp, '127.0.0.1', port);
   }, 30_000);
 });

@@ -1,17 +1,8 @@
 // Validation of the advertised-address keys: sip.listen's object form, sip.advertise, http.advertise,
 // media.advertiseAddress. Every error names the key.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, parseSipListen } from '../../../gateway/config/load.js';
-
-function problems(raw: object): string[] {
-  try {
-    parseConfig(raw, 'test.yaml');
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+import { parseConfig, parseSipListen } from '../../../gateway/config/load.js';
+import { configProblems as problems } from './problems.js';
 
 describe('advertised-address config', () => {
   it('accepts the string and the object form side by side, and parses both', () => {

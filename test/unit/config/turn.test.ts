@@ -1,16 +1,9 @@
 // The optional `turn` section: ICE server URIs (RFC 7064 / RFC 7065), the shared secret and the credential lifetime.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../gateway/config/load.js';
+import { parseConfig } from '../../../gateway/config/load.js';
+import { configProblems } from './problems.js';
 
-function problems(turn: unknown): string[] {
-  try {
-    parseConfig({ turn }, 'gw.yaml');
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-}
+const problems = (turn: unknown): string[] => configProblems({ turn });
 
 describe('config: turn', () => {
   it('is optional, and ttl defaults to 3600 s', () => {

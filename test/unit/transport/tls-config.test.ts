@@ -6,15 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfig, parseSipListen } from '../../../gateway/config/load.js';
 import { trunkTlsPeers } from '../../../gateway/http/tls.js';
 import { createTestPki, type TestPki } from '../../support/tls.js';
-
-const problems = (raw: unknown): string[] => {
-  try {
-    parseConfig(raw, 'x.yaml');
-    return [];
-  } catch (err) {
-    return (err as ConfigError).problems;
-  }
-};
+import { configProblems as problems } from '../config/problems.js';
 
 describe('TLS configuration', () => {
   let pki: TestPki;
