@@ -4,6 +4,7 @@ import * as sdpTransform from 'sdp-transform';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../gateway/log.js';
 import { createRtpengineMediaEngine } from '../../../gateway/media/rtpengine/engine.js';
+import { NgClient } from '../../../gateway/media/rtpengine/ng-client.js';
 import type { MediaEngine } from '../../../gateway/media/types.js';
 import { CHROME_OFFER } from '../../unit/media/sdp-fixtures.js';
 import { frame, payloadOf, rtpPacket, startTrunk, until, type Trunk } from './peers.js';
@@ -15,6 +16,17 @@ function sdp(port: number): string {
 }
 
 const portOf = (s: string): number => sdpTransform.parse(s).media[0]!.port;
+const sdpAt = (address: string, port: number): string => sdp(port).replace(/IN IP4 127\.0\.0\.1/g, `IN IP4 ${address}`);
+const CARRIER = '127.0.0.20';
+const ROGUE = '127.0.0.66';
+const MARKER = Buffer.from('ROGUE');
+
+/** ng query: rtpengine confirmed `tag`'s endpoint, at CARRIER. */
+async function learned(ng: NgClient, callId: string, tag: string): Promise<boolean> {
+  const reply = (await ng.request({ command: 'query', 'call-id': callId })) as { tags?: Record<string, { medias?: Array<{ streams?: Array<{ endpoint?: { address?: string }; flags?: string[] }> }> }> };
+  const stream = reply.tags?.[tag]?.medias?.[0]?.streams?.[0];
+  return stream?.endpoint?.address === CARRIER && (stream.flags ?? []).includes('confirmed');
+}
 const N = 120;
 
 describe('rtpengine media engine', () => {
@@ -93,6 +105,40 @@ describe('rtpengine media engine', () => {
     await until(() => a.rtp.length >= 15, 5000, 'echoed packets');
     expect(payloadOf(a.rtp[0]!).readUInt32BE(0)).toBeLessThan(20);
     await engine.delete('e1');
+  });
+
+  it('strict source: once rtpengine has learned the carrier (its SDP address preferred), a rogue host is dropped', async () => {
+    const [phone, carrier, rogue] = [await peer(), await startTrunk(CARRIER), await startTrunk(ROGUE)];
+    peers.push(carrier, rogue);
+    const offer = await engine.offer({ callId: 's1', fromTag: 'phone', sdp: sdp(phone.port), toProfile: 'rtp', codecs: ['PCMU'], peerAddress: '127.0.0.1' });
+    await engine.answer({ callId: 's1', fromTag: 'phone', toTag: 'carrier', sdp: sdpAt(CARRIER, carrier.port), peerAddress: CARRIER });
+    const carrierSide = portOf(offer.sdp);
+    const leaked = () => phone.rtp.filter((p) => p.includes(MARKER)).length;
+    let seq = 0;
+    const both = async () => {
+      carrier.socket.send(rtpPacket(seq, frame(seq)).serialize(), carrierSide, '127.0.0.1');
+      rogue.socket.send(rtpPacket(seq, Buffer.concat(Array.from({ length: 32 }, () => MARKER)), 0xbad).serialize(), carrierSide, '127.0.0.1');
+      seq++;
+      await new Promise((r) => setTimeout(r, 20));
+    };
+    // rtpengine learns an endpoint during its first seconds and forwards from anywhere meanwhile (a
+    // limit of rtpengine, unlike the embedded engine); wait until it has confirmed the carrier.
+    const ng = new NgClient({ host: '127.0.0.1', port: rtpengine!.ngPort }, 1000, createLogger('silent'));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!(await learned(ng, 's1', 'carrier'))) {
+        if (Date.now() > deadline) throw new Error('rtpengine never confirmed the carrier\'s address');
+        await both();
+      }
+    } finally {
+      ng.close();
+    }
+    const [heard, leakedBefore] = [phone.rtp.length, leaked()];
+    for (let i = 0; i < 50; i++) await both();
+    await until(() => phone.rtp.length >= heard + 50, 5000, 'the carrier\'s 50 packets after learning');
+    expect(leaked()).toBe(leakedBefore);
+    expect(rogue.rtp).toHaveLength(0);
+    await engine.delete('s1');
   });
 
   it('maps ng errors: answer to an unknown call is unknown-call; delete is idempotent', async () => {
