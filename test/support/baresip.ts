@@ -1,9 +1,10 @@
-// A real SIP phone for end-to-end tests: Debian's baresip 1.0 on 127.0.0.1, auto-answering,
-// playing a WAV file (aufile), controlled and observed through its ctrl_tcp module.
+// A real SIP phone for end-to-end tests: Debian's baresip 1.0 on 127.0.0.1 (or on a test-bed host's
+// address inside its network namespace), auto-answering, playing a WAV file (aufile), controlled and
+// observed through its ctrl_tcp module.
 //
 // Findings about baresip 1.0 that shape this file:
 // - libre skips loopback addresses when it looks for a local address, so without
-//   `net_interface 127.0.0.1` baresip has no SIP transport at all.
+//   `net_interface 127.0.0.1` baresip has no SIP transport at all (in a namespace: the host's address).
 // - An incoming INVITE is matched to an account by the Request-URI user (404 otherwise), so the
 //   account's user must be the number the gateway dials (sip:<user>@127.0.0.1:<port>).
 // - With `rtp_stats yes` baresip prints, when a call ends, "packets: <tx> <rx>" under
@@ -16,6 +17,7 @@ import { createServer, Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { forwardToUnix, type UnixForward } from './netbed/forward.js';
 
 export interface BaresipOptions {
   /** WAV file played to the caller (mono 16-bit PCM, 8 kHz best). */
@@ -25,8 +27,13 @@ export interface BaresipOptions {
   user?: string;
   /** Display name of the account: sent in the From of the calls it places (caller ID). */
   displayName?: string;
-  /** SIP port on 127.0.0.1 (UDP and TCP); default: a free one. */
+  /** SIP port on `address` (UDP and TCP); default: a free one. */
   sipPort?: number;
+  /** Address SIP and RTP use (default 127.0.0.1); inside `netns`, one of that namespace's addresses. */
+  address?: string;
+  /** Run inside this network namespace (a test-bed host, test/support/netbed); ctrl_tcp is then
+   *  reached through a Unix-socket relay, since the test process is in no namespace of the bed. */
+  netns?: string;
   /** RTP port range, default [31000, 31999]; keep it clear of the gateway's range. */
   rtpPorts?: [number, number];
   /** Print baresip's SIP trace into `output` too (default true). */
@@ -53,7 +60,7 @@ export interface BaresipHandle {
   pid: number;
   sipPort: number;
   ctrlPort: number;
-  /** sip:127.0.0.1:<port> — the trunk URI a gateway should use. */
+  /** sip:<address>:<port> — the trunk URI a gateway should use. */
   trunkUri: string;
   user: string;
   events: BaresipEvent[];
@@ -97,12 +104,12 @@ export async function freePort(): Promise<number> {
   throw new Error('freePort: no port free for both UDP and TCP after 20 attempts');
 }
 
-function configText(o: { sipPort: number; ctrlPort: number; wav: string; rtp: [number, number] }): string {
+function configText(o: { address: string; sipPort: number; ctrlPort: number; wav: string; rtp: [number, number] }): string {
   return [
     'poll_method epoll',
-    `sip_listen 127.0.0.1:${o.sipPort}`,
+    `sip_listen ${o.address}:${o.sipPort}`,
     // libre ignores loopback when it searches for a local address: name it explicitly.
-    'net_interface 127.0.0.1',
+    `net_interface ${o.address}`,
     'call_local_timeout 120',
     'call_max_calls 4',
     // aubridge with an unused device name is a player that discards audio (no sound card here).
@@ -164,6 +171,8 @@ class Baresip implements BaresipHandle {
   private readonly replies = new Map<string, (r: { ok: boolean; data: string }) => void>();
   private readonly waiters = new Set<Waiter>();
   private exited = false;
+  /** The Unix-socket relay to ctrl_tcp when baresip runs in a network namespace. */
+  relay?: UnixForward;
 
   constructor(
     private readonly proc: ChildProcess,
@@ -171,6 +180,7 @@ class Baresip implements BaresipHandle {
     readonly sipPort: number,
     readonly ctrlPort: number,
     readonly user: string,
+    readonly address: string,
   ) {
     const onData = (chunk: Buffer): void => {
       this.out += chunk.toString('utf8');
@@ -190,7 +200,7 @@ class Baresip implements BaresipHandle {
   }
 
   get trunkUri(): string {
-    return `sip:127.0.0.1:${this.sipPort}`;
+    return `sip:${this.address}:${this.sipPort}`;
   }
 
   output(): string {
@@ -244,10 +254,12 @@ class Baresip implements BaresipHandle {
     const sock = new Socket();
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
-      sock.connect(this.ctrlPort, '127.0.0.1', () => {
+      const connected = (): void => {
         sock.off('error', reject);
         resolve();
-      });
+      };
+      if (this.relay) sock.connect(this.relay.path, connected);
+      else sock.connect(this.ctrlPort, '127.0.0.1', connected);
     });
     sock.on('error', () => undefined); // a reset at stop() is expected
     sock.on('data', (chunk) => this.onCtrlData(chunk.toString('utf8')));
@@ -311,13 +323,14 @@ class Baresip implements BaresipHandle {
       await gone;
       clearTimeout(timer);
     }
+    await this.relay?.proc.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
 /** The accounts-file line: `"Name" <sip:user@127.0.0.1>;regint=0;answermode=auto`. */
-export function accountLine(user: string, displayName = ''): string {
-  const addr = `<sip:${user}@127.0.0.1>`;
+export function accountLine(user: string, displayName = '', address = '127.0.0.1'): string {
+  const addr = `<sip:${user}@${address}>`;
   return `${displayName ? `"${displayName}" ${addr}` : addr};regint=0;answermode=auto`;
 }
 
@@ -331,17 +344,20 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipHandle>
   const ctrlPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
   const rtp = opts.rtpPorts ?? [31000, 31999];
-  writeFileSync(join(dir, 'config'), configText({ sipPort, ctrlPort, wav: opts.sourceWav, rtp }));
+  const address = opts.address ?? '127.0.0.1';
+  writeFileSync(join(dir, 'config'), configText({ address, sipPort, ctrlPort, wav: opts.sourceWav, rtp }));
   // answermode=auto: answer every INVITE at once; regint=0: never REGISTER anywhere.
-  writeFileSync(join(dir, 'accounts'), `${accountLine(user, name)}\n`);
+  writeFileSync(join(dir, 'accounts'), `${accountLine(user, name, address)}\n`);
   writeFileSync(join(dir, 'contacts'), '');
   const args = ['-f', dir, ...(opts.sipTrace === false ? [] : ['-s'])];
-  const proc = spawn('/usr/bin/baresip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, '/usr/bin/baresip', ...args]] : ['/usr/bin/baresip', args];
+  const proc = spawn(cmd, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
   const spawnError = new Promise<never>((_, reject) => proc.once('error', reject));
   spawnError.catch(() => undefined);
-  const b = new Baresip(proc, dir, sipPort, ctrlPort, user);
+  const b = new Baresip(proc, dir, sipPort, ctrlPort, user, address);
   try {
     await Promise.race([b.waitReady(opts.startTimeoutMs ?? 15_000), spawnError]);
+    if (opts.netns) b.relay = await forwardToUnix(opts.netns, dir, '127.0.0.1', ctrlPort);
     await b.connectCtrl();
   } catch (err) {
     await b.stop();

@@ -1,6 +1,6 @@
 // Real Chromium for end-to-end tests: Debian's /usr/bin/chromium driven by playwright-core
 // (no browser download, ever). Fake microphone/camera, no permission prompts, autoplay allowed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -14,6 +14,10 @@ export interface BrowserOptions {
   args?: string[];
   /** Collect the page's console output and page errors (default true). */
   captureConsole?: boolean;
+  /** Run Chromium inside this network namespace (a test-bed host, test/support/netbed): playwright
+   *  launches a wrapper script that execs `ip netns exec <netns> chromium`; it talks to Chromium over
+   *  a pipe, so no network path to the browser is needed. */
+  netns?: string;
 }
 
 export interface BrowserHandle {
@@ -53,18 +57,30 @@ export function chromiumArgs(opts: BrowserOptions = {}): string[] {
 /** Launches headless Chromium with a fresh profile dir; the first page is ready to navigate. */
 export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserHandle> {
   const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+  const wrapperDir = opts.netns ? mkdtempSync(join(tmpdir(), 'chromium-netns-')) : undefined;
+  const removeDirs = (): void => {
+    rmSync(profile, { recursive: true, force: true });
+    if (wrapperDir) rmSync(wrapperDir, { recursive: true, force: true });
+  };
+  let executablePath = CHROMIUM_PATH;
+  if (wrapperDir && opts.netns) {
+    if (!/^[A-Za-z0-9._-]+$/.test(opts.netns)) throw new Error(`launchBrowser: unusable netns name "${opts.netns}"`);
+    executablePath = join(wrapperDir, 'chromium');
+    writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${opts.netns} ${CHROMIUM_PATH} "$@"\n`);
+    chmodSync(executablePath, 0o755);
+  }
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
+      executablePath,
       headless: true,
       args: chromiumArgs(opts),
       permissions: ['microphone'],
       timeout: 60_000,
     });
   } catch (err) {
-    rmSync(profile, { recursive: true, force: true });
-    throw new Error(`launchBrowser: could not start ${CHROMIUM_PATH}: ${(err as Error).message}`);
+    removeDirs();
+    throw new Error(`launchBrowser: could not start ${executablePath}: ${(err as Error).message}`);
   }
   const page = context.pages()[0] ?? (await context.newPage());
   const consoleLines: string[] = [];
@@ -88,7 +104,7 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserH
       if (closed) return;
       closed = true;
       await context.close().catch(() => undefined);
-      rmSync(profile, { recursive: true, force: true });
+      removeDirs();
     },
   };
 }

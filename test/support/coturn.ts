@@ -21,6 +21,8 @@ export interface CoturnOptions {
   /** Relay range "min-max" (default 46000-46099). */
   relayPorts?: string;
   startTimeoutMs?: number;
+  /** Run inside this network namespace (a test-bed host, test/support/netbed); `address` is then one of its addresses. */
+  netns?: string;
 }
 
 export interface CoturnHandle {
@@ -40,7 +42,7 @@ export interface CoturnHandle {
 const OVERRIDDEN = ['listening-port', 'listening-ip', 'relay-ip', 'external-ip', 'min-port', 'max-port', 'static-auth-secret', 'realm', 'log-file', 'userdb', 'pidfile'];
 
 /** The example configuration with the test's values. */
-export function coturnConfig(example: string, o: Required<Omit<CoturnOptions, 'startTimeoutMs'>>, dir: string): string {
+export function coturnConfig(example: string, o: Required<Omit<CoturnOptions, 'startTimeoutMs' | 'netns'>>, dir: string): string {
   const [min, max] = o.relayPorts.split('-');
   const kept = example.split('\n').filter((line) => !OVERRIDDEN.includes(line.split('=')[0]!.trim()));
   return [
@@ -85,7 +87,10 @@ export async function startCoturn(o: CoturnOptions): Promise<CoturnHandle> {
   const config = coturnConfig(readFileSync(EXAMPLE_CONF, 'utf8'), opts, dir);
   const file = join(dir, 'turnserver.conf');
   writeFileSync(file, config);
-  const proc = startProcess(TURNSERVER_BIN, ['-c', file, '--no-stdout-log'], { name: 'turnserver' });
+  const args = ['-c', file, '--no-stdout-log'];
+  const proc = o.netns
+    ? startProcess('ip', ['netns', 'exec', o.netns, TURNSERVER_BIN, ...args], { name: `turnserver (${o.netns})` })
+    : startProcess(TURNSERVER_BIN, args, { name: 'turnserver' });
   const stop = async (): Promise<void> => {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });

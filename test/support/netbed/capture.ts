@@ -1,13 +1,13 @@
 // Packet capture inside a namespace: tcpdump writes every packet at once (-U, --immediate-mode) to
 // a pcap file that can be read back while it runs (packets()) or after stop().
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { startProcess, type ProcessHandle } from '../process.js';
-import { readPcap, summarize, type Packet } from './pcap.js';
+import { pcapHeader, readRecords, summarize, type Packet, type PcapHeader } from './pcap.js';
 import { waitForProcessOutput } from './wait.js';
 
 export interface Capture {
   readonly file: string;
-  /** Every IPv4 packet captured so far. */
+  /** Every IPv4 packet captured so far (the same array, growing). */
   packets(): Packet[];
   /** Stops tcpdump and returns every packet it captured. */
   stop(): Promise<Packet[]>;
@@ -20,7 +20,34 @@ export async function startCapture(ns: string, file: string, filter: string): Pr
   const args = ['-i', 'any', '-U', '--immediate-mode', '-n', '-s', '0', '-Z', 'root', '-w', file, ...filter.split(/\s+/).filter(Boolean)];
   const proc: ProcessHandle = startProcess('ip', ['netns', 'exec', ns, 'tcpdump', ...args], { name: `tcpdump ${ns} ${filter}` });
   await waitForProcessOutput(proc, /listening on/, 10_000);
-  const packets = (): Packet[] => (existsSync(file) ? readPcap(readFileSync(file)) : []);
+  // Read incrementally: only the bytes written since the last call are parsed.
+  const seen: Packet[] = [];
+  let offset = 0;
+  let hdr: PcapHeader | null = null;
+  const packets = (): Packet[] => {
+    if (!existsSync(file)) return seen;
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (!hdr) {
+        const head = Buffer.alloc(Math.min(24, size));
+        readSync(fd, head, 0, head.length, 0);
+        hdr = pcapHeader(head);
+        if (!hdr) return seen;
+        offset = 24;
+      }
+      if (size > offset) {
+        const chunk = Buffer.alloc(size - offset);
+        readSync(fd, chunk, 0, chunk.length, offset);
+        const { packets: fresh, used } = readRecords(chunk, hdr);
+        for (const p of fresh) seen.push(p);
+        offset += used;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return seen;
+  };
   return {
     file,
     packets,

@@ -42,28 +42,46 @@ function ipv4(frame: Buffer, ts: number): Packet | null {
   return { ...base, proto: protoNum === 1 ? 'icmp' : 'other', srcPort: 0, dstPort: 0, payload: l4 };
 }
 
-export function readPcap(file: Buffer): Packet[] {
-  if (file.length < 24) return [];
+export interface PcapHeader {
+  le: boolean;
+  nanos: boolean;
+  link: { len: number; typeAt: number };
+}
+
+/** The 24-byte global header, or null while the file is shorter than that. */
+export function pcapHeader(file: Buffer): PcapHeader | null {
+  if (file.length < 24) return null;
   const magicLe = file.readUInt32LE(0);
   const le = magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d;
   const magic = le ? magicLe : file.readUInt32BE(0);
   if (magic !== 0xa1b2c3d4 && magic !== 0xa1b23c4d) throw new Error('pcap: not a classic pcap file');
-  const nanos = magic === 0xa1b23c4d;
-  const u32 = (at: number): number => (le ? file.readUInt32LE(at) : file.readUInt32BE(at));
-  const link = LINK_HEADER[u32(20)];
-  if (!link) throw new Error(`pcap: unsupported link type ${u32(20)}`);
+  const linkType = le ? file.readUInt32LE(20) : file.readUInt32BE(20);
+  const link = LINK_HEADER[linkType];
+  if (!link) throw new Error(`pcap: unsupported link type ${linkType}`);
+  return { le, nanos: magic === 0xa1b23c4d, link };
+}
+
+/** Parses the complete records in `chunk` (which starts at a record boundary); `used` = bytes consumed. */
+export function readRecords(chunk: Buffer, hdr: PcapHeader): { packets: Packet[]; used: number } {
+  const u32 = (at: number): number => (hdr.le ? chunk.readUInt32LE(at) : chunk.readUInt32BE(at));
   const packets: Packet[] = [];
-  for (let at = 24; at + 16 <= file.length; ) {
-    const ts = u32(at) + u32(at + 4) / (nanos ? 1e9 : 1e6);
+  let at = 0;
+  while (at + 16 <= chunk.length) {
     const incl = u32(at + 8);
-    const frame = file.subarray(at + 16, at + 16 + incl);
-    if (frame.length < incl) break; // still being written
+    if (at + 16 + incl > chunk.length) break; // still being written
+    const ts = u32(at) + u32(at + 4) / (hdr.nanos ? 1e9 : 1e6);
+    const frame = chunk.subarray(at + 16, at + 16 + incl);
     at += 16 + incl;
-    if (frame.length < link.len || frame.readUInt16BE(link.typeAt) !== 0x0800) continue;
-    const p = ipv4(frame.subarray(link.len), ts);
+    if (frame.length < hdr.link.len || frame.readUInt16BE(hdr.link.typeAt) !== 0x0800) continue;
+    const p = ipv4(frame.subarray(hdr.link.len), ts);
     if (p) packets.push(p);
   }
-  return packets;
+  return { packets, used: at };
+}
+
+export function readPcap(file: Buffer): Packet[] {
+  const hdr = pcapHeader(file);
+  return hdr ? readRecords(file.subarray(24), hdr).packets : [];
 }
 
 /** One line per packet ("udp 203.0.113.10:40000 > 203.0.113.20:5060 172 B"), for failure messages. */
