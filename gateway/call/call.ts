@@ -131,7 +131,7 @@ export class Call {
   }
 
   private dial(route: OutboundRoute, number: string, sdp: string): void {
-    const sentBy = this.ctx.transport.localAddress(route.target.transport);
+    const sentBy = this.ctx.transport.localAddress(route.target.transport, route.target.address);
     if (!sentBy) return this.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To Trunk` });
     const via = { transport: route.target.transport, sentBy };
     const invite = buildOutboundInvite(route, number, sdp, via, forwardedMaxForwards(this.browser.invite));

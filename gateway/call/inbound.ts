@@ -112,7 +112,7 @@ export class InboundCall {
   private async ring(contact: ContactRoute, n: number): Promise<void> {
     const fork = this.fork!;
     const key = this.keys[n]!;
-    const via = contactVia(contact, (kind) => this.ctx.transport.localAddress(kind));
+    const via = contactVia(contact, (kind, toward) => this.ctx.transport.localAddress(kind, toward));
     const dest = contactDest(contact);
     if (!via || !dest) return fork.skip(n, { status: 503, reason: 'Service Unavailable' });
     this.peers[n] = peerAddressOf(dest);

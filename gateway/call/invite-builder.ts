@@ -33,10 +33,10 @@ export function contactDest(c: ContactRoute): Flow | Target | undefined {
 /** Our Via for a contact: the flow's own transport and advertised address (Flow.sentBy, never its possibly
  *  wildcard or private bound address), or our listening address for the target's transport (undefined
  *  when we do not listen on it). */
-export function contactVia(c: ContactRoute, localAddress: (kind: Target['transport']) => Address | undefined): ViaSpec | undefined {
+export function contactVia(c: ContactRoute, localAddress: (kind: Target['transport'], toward: string) => Address | undefined): ViaSpec | undefined {
   if (c.flow?.alive) return { transport: c.flow.transport, sentBy: c.flow.sentBy };
   if (!c.target) return undefined;
-  const sentBy = localAddress(c.target.transport);
+  const sentBy = localAddress(c.target.transport, c.target.address);
   return sentBy && { transport: c.target.transport, sentBy };
 }
 

@@ -119,7 +119,7 @@ export class RegisterClient {
    *  registrations during a single boot cycle"; §10.2: CSeq "MUST be incremented by one"). */
   private buildRegister(expires: number, extra: HeaderField[] = []): SipRequest | undefined {
     const target = this.target!;
-    const sentBy = this.o.transport.localAddress(target.transport);
+    const sentBy = this.o.transport.localAddress(target.transport, target.address);
     if (!sentBy) return undefined;
     const via = { transport: target.transport, sentBy };
     const contact: NameAddr = localContact(via, this.o.contactUser);

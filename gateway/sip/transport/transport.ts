@@ -164,10 +164,15 @@ class GatewayTransport implements SipTransport {
 
   /** The first UDP listener of the target's address family (any if none matches). */
   private udpListenerFor(address: string): UdpListener {
-    const family = isIP(normalizeHost(address)) === 6 ? 6 : 4;
-    const listener = this.udp.find((l) => l.family === family) ?? this.udp[0];
+    const listener = this.udpOf(address);
     if (!listener) throw new TransportError('not listening on udp');
     return listener;
+  }
+
+  private udpOf(address: string | undefined): UdpListener | undefined {
+    if (address === undefined) return this.udp[0];
+    const family = isIP(normalizeHost(address)) === 6 ? 6 : 4;
+    return this.udp.find((l) => l.family === family) ?? this.udp[0];
   }
 
   async sendResponse(response: SipResponse, flow: Flow): Promise<void> {
@@ -191,11 +196,11 @@ class GatewayTransport implements SipTransport {
     }
   }
 
-  localAddress(kind: TransportKind): Address | undefined {
+  localAddress(kind: TransportKind, toward?: string): Address | undefined {
     const pick = (l: { sentBy: Address } | undefined): Address | undefined => (l ? { ...l.sentBy } : undefined);
     switch (kind) {
       case 'udp':
-        return pick(this.udp[0]);
+        return pick(this.udpOf(toward));
       case 'tcp':
         return pick(this.tcp[0]);
       case 'ws':

@@ -65,8 +65,9 @@ export interface SipTransport {
    *  requests never reach here: the transport answers them 400 with a reason naming the fault (or drops
    *  them when no response can be built). */
   onMessage(handler: (message: SipMessage, flow: Flow) => void): void;
-  /** The address to put in Via sent-by / Contact for a given transport kind: the first listening point's
-   *  advertised address (ListenSpec.advertise over the bound one); undefined if not listening. */
-  localAddress(kind: TransportKind): Address | undefined;
+  /** The address to put in Via sent-by / Contact for a given transport kind: the advertised address
+   *  (ListenSpec.advertise over the bound one) of the point send() uses toward `toward` (for UDP the first
+   *  socket of that address family), else of the first point of the kind; undefined if not listening. */
+  localAddress(kind: TransportKind, toward?: string): Address | undefined;
   close(): Promise<void>;
 }

@@ -2,9 +2,11 @@
 // transport reports the advertised address, not 0.0.0.0, as localAddress() and as every flow's sentBy,
 // for UDP, for accepted TCP connections and for WebSocket flows. Inside `unshare -n` the whole of
 // 127.0.0.0/8 is on lo, so 127.0.0.9 stands for a public address that is not the bound one.
+import dgram from 'node:dgram';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../gateway/log.js';
+import { parseMessage } from '../../../gateway/sip/message/index.js';
 import { createTransport } from '../../../gateway/sip/transport/index.js';
 import type { SipTransport } from '../../../gateway/sip/transport/types.js';
 import { freePort, freeSipPort } from '../../support/ports.js';
@@ -66,6 +68,34 @@ describe('advertised listening points', { timeout: 5000 }, () => {
     const { flow } = await got;
     expect(flow.local).toEqual({ address: '127.0.0.1', port });
     expect(flow.sentBy).toEqual({ address: '127.0.0.9', port: 15060 });
+  });
+
+  it('with an IPv4 and an IPv6 socket, the sent-by toward a target is that of the socket send() uses', async () => {
+    const port = await freePort('udp');
+    const transport = await createTransport({
+      listen: [
+        // (0.0.0.0 and :: on one port would collide: Linux binds :: dual-stack.)
+        { transport: 'udp', address: '127.0.0.1', port, advertise: { address: '127.0.0.9' } },
+        { transport: 'udp', address: '::1', port, advertise: { address: '::1', port: 15062 } },
+      ],
+      logger: createLogger('silent'),
+    });
+    cleanups.push(() => transport.close());
+    expect(transport.localAddress('udp', '::1')).toEqual({ address: '::1', port: 15062 });
+    expect(transport.localAddress('udp', '127.0.0.1')).toEqual({ address: '127.0.0.9', port });
+    expect(transport.localAddress('udp')).toEqual({ address: '127.0.0.9', port });
+    // The IPv6 socket is the one that sends toward ::1: its flow says so.
+    const client = dgram.createSocket('udp6');
+    await new Promise<void>((resolve) => client.bind(0, '::1', resolve));
+    cleanups.push(() => void client.close());
+    const got = new Promise<string>((resolve) => client.once('message', (data) => resolve(data.toString())));
+    const flow = await transport.send(parseMessage(Buffer.from(request({ via: 'SIP/2.0/UDP [::1]:15062;branch=z9hG4bKv6' }))), {
+      transport: 'udp',
+      address: '::1',
+      port: client.address().port,
+    });
+    expect(flow.sentBy).toEqual({ address: '::1', port: 15062 });
+    expect(await got).toMatch(/^OPTIONS /);
   });
 
   it('a specific bind without advertise stays itself', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile, parseConfig, parseSipListen } from '../../../gateway/config/load.js';
+import { loadConfigFile, parseConfig, parseSipListen } from '../../../gateway/config/load.js';
 import { trunkTlsPeers } from '../../../gateway/http/tls.js';
 import { createTestPki, type TestPki } from '../../support/tls.js';
 import { configProblems as problems } from '../config/problems.js';
