@@ -3,9 +3,9 @@
 // candidate names the advertised address (127.0.0.9: inside `unshare -n` all of 127.0.0.0/8 is on lo,
 // so it is reachable yet differs from anything bound); without one on a host with only lo, loopback.
 // Never 0.0.0.0. Run: unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/call/advertise.test.ts'
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import sdpTransform from 'sdp-transform';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../../../gateway/app.js';
@@ -15,12 +15,13 @@ import { createLogger } from '../../../gateway/log.js';
 import { getHeaderValues } from '../../../gateway/sip/message/index.js';
 import type { SipMessage } from '../../../gateway/sip/message/types.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
-import { stopAllProcesses } from '../../support/process.js';
+import { startProcess, stopAllProcesses } from '../../support/process.js';
 import { startSipp, type SippHandle, type SippOptions } from '../../support/sipp.js';
 import { traceHeader } from '../../support/sipp-trace.js';
 import { WsSipClient } from '../../support/ws-sip-client.js';
 import { TRUNK_CREDENTIALS, USER } from './harness.js';
 
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const traceDir = mkdtempSync(join(tmpdir(), 'advertise-it-'));
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -134,4 +135,21 @@ describe('a gateway bound to 0.0.0.0', () => {
     expect((await sipp.exited).code).toBe(0);
     expectTrunkSaw(sipp, '127.0.0.1', port);
   }, 30_000);
+
+  it('main.ts prints the advertised page URL first; a wildcard advertise stops it naming the key', async () => {
+    const yaml = (http: string, listen: string) =>
+      [`http: ${http}`, `sip: { listen: [${listen}] }`, 'media: { rtpPorts: "44000-44099" }', 'log: { level: silent }', ''].join('\n');
+    writeFileSync(join(traceDir, 'advertised.yaml'), yaml('{ listen: "0.0.0.0:0", advertise: "127.0.0.9:8443" }', '"udp:0.0.0.0:0"'));
+    writeFileSync(join(traceDir, 'wildcard.yaml'), yaml('{ listen: "127.0.0.1:0" }', '{ listen: "udp:0.0.0.0:0", advertise: "0.0.0.0" }'));
+    const run = (file: string) => startProcess(process.execPath, ['--import', 'tsx', 'gateway/main.ts', '--config', join(traceDir, file)], { cwd: ROOT, name: 'gateway' });
+
+    const bad = run('wildcard.yaml');
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.stderr()).toContain('sip.listen[0].advertise: a wildcard (0.0.0.0, ::) cannot be advertised');
+    const good = run('advertised.yaml');
+    cleanups.push(() => good.stop());
+    await expect.poll(() => good.stdout(), { timeout: 20_000 }).toMatch(/\n/);
+    expect(good.stdout().split('\n')[0]).toMatch(/^Gateway page: http:\/\/127\.0\.0\.9:8443\/ /);
+    expect(good.running).toBe(true);
+  }, 40_000);
 });
