@@ -11,13 +11,17 @@ export interface Capture {
   packets(): Packet[];
   /** Stops tcpdump and returns every packet it captured. */
   stop(): Promise<Packet[]>;
+  /** After stop(): packets the kernel dropped before tcpdump read them (tcpdump's own count). A capture
+   *  that proves something did NOT arrive must show 0 here. */
+  dropped(): number | undefined;
   /** One line per packet captured so far (for failure messages). */
   summary(max?: number): string;
 }
 
-/** Starts tcpdump on every interface of `ns` with a BPF `filter` (e.g. "udp port 5060"). */
+/** Starts tcpdump on every interface of `ns` with a BPF `filter` (e.g. "udp port 5060"). A 16 MiB
+ *  kernel buffer (-B): with the default, bursts of a few hundred packets were partly dropped. */
 export async function startCapture(ns: string, file: string, filter: string): Promise<Capture> {
-  const args = ['-i', 'any', '-U', '--immediate-mode', '-n', '-s', '0', '-Z', 'root', '-w', file, ...filter.split(/\s+/).filter(Boolean)];
+  const args = ['-i', 'any', '-B', '16384', '-U', '--immediate-mode', '-n', '-s', '0', '-Z', 'root', '-w', file, ...filter.split(/\s+/).filter(Boolean)];
   const proc: ProcessHandle = startProcess('ip', ['netns', 'exec', ns, 'tcpdump', ...args], { name: `tcpdump ${ns} ${filter}` });
   await waitForProcessOutput(proc, /listening on/, 10_000);
   // Read incrementally: only the bytes written since the last call are parsed.
@@ -54,6 +58,10 @@ export async function startCapture(ns: string, file: string, filter: string): Pr
     async stop() {
       await proc.stop({ signal: 'SIGINT' });
       return packets();
+    },
+    dropped() {
+      const m = /(\d+) packets? dropped by kernel/.exec(proc.stderr());
+      return m ? Number(m[1]) : undefined;
     },
     summary: (max) => summarize(packets(), max),
   };
