@@ -40,10 +40,11 @@ interface Rig {
   port: number;
 }
 
-/** SIPp first (its port is the trunk URI), then the gateway on udp:0.0.0.0:<port>, then the browser. */
+/** The gateway on udp:0.0.0.0 (trunk: SIPp's port), the browser registered, then SIPp. */
 async function rig(sippOptions: Omit<SippOptions, 'traceDir' | 'localPort'>, o: { advertise?: string; httpListen?: string }): Promise<Rig> {
-  const [trunkPort, port, media] = [await freeSipPort(), await freeSipPort(), await freeUdpPortPair()];
-  const listen = o.advertise ? { listen: `udp:0.0.0.0:${port}`, advertise: o.advertise } : `udp:0.0.0.0:${port}`;
+  const [trunkPort, media] = [await freeSipPort(), await freeUdpPortPair()];
+  // Port 0: the kernel picks it (no race with other test files); the advertised port is the bound one.
+  const listen = o.advertise ? { listen: 'udp:0.0.0.0:0', advertise: o.advertise } : 'udp:0.0.0.0:0';
   const config = configSchema.parse({
     http: { listen: o.httpListen ?? '127.0.0.1:0' },
     sip: { listen: [listen] },
@@ -56,6 +57,7 @@ async function rig(sippOptions: Omit<SippOptions, 'traceDir' | 'localPort'>, o: 
   const gw = buildGateway(config, { logger: createLogger(process.env.GATEWAY_TEST_LOG ?? 'silent') });
   await gw.start();
   cleanups.push(() => gw.stop());
+  const port = gw.sipAddress('udp')!.port;
   const remote = sippOptions.remote !== undefined ? `127.0.0.1:${port}` : undefined;
   const client = await WsSipClient.connect({ url: `${gw.httpUrl.replace(/^http/, 'ws')}sip`, user: USER.name, password: USER.password });
   cleanups.push(() => client.close());
