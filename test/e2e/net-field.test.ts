@@ -57,6 +57,24 @@ function sipTexts(packets: readonly Packet[]): Array<{ from: string; to: string;
     .map((p) => ({ from: p.src, to: p.dst, text: p.payload.toString('latin1') }));
 }
 
+/** The page's tone levels at FAR_HZ and ROGUE_HZ, sampled every 100 ms until `work` settles. */
+async function toneLevelsWhile<T>(page: Page, work: Promise<T>): Promise<{ result: T; levels: Array<{ far: number; rogue: number }> }> {
+  const levels: Array<{ far: number; rogue: number }> = [];
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      levels.push(await page.evaluate((f) => ({ far: window.softphone.remoteToneLevel(f[0]!), rogue: window.softphone.remoteToneLevel(f[1]!) }), [FAR_HZ, ROGUE_HZ]));
+      await new Promise((r) => setTimeout(r, 100)); // sampling interval
+    }
+  })();
+  try {
+    return { result: await work, levels };
+  } finally {
+    done = true;
+    await sampler;
+  }
+}
+
 /**
  * SIP messages that leak the private address (anywhere: the carrier's replies echo the gateway's
  * headers) or put 0.0.0.0 on the wire (in what the gateway sent; baresip's own X-RTP-Stat names its
@@ -120,6 +138,28 @@ describe('e2e on the network test bed: browser behind NAT ⇄ gateway behind 1:1
     expect(mic).toBeGreaterThan(5 * other);
   }
 
+  /** Where each witness stands before a call: capture index, baresip event and call-stats counts. */
+  function marks(): { from: number; ev: number; callIndex: number } {
+    return { from: carrierCap.packets().length, ev: baresip.events.length, callIndex: baresip.callStats.length };
+  }
+
+  /** The page calls the carrier; resolves once both ends have the call up. */
+  async function callCarrier(): Promise<ReturnType<typeof marks>> {
+    const m = marks();
+    expect(await dial(page, NUMBER)).toBe('in-call');
+    await baresip.waitForEvent('CALL_ESTABLISHED', { from: m.ev });
+    return m;
+  }
+
+  /** ≥ 100 RTP packets each way (page's getStats, carrier's capture) and each side's tone heard by the other. */
+  async function expectAudioBothWays(from: number): Promise<void> {
+    const stats = await waitForPackets(page, 100);
+    expect(stats.packetsSent).toBeGreaterThanOrEqual(100);
+    const heard = await waitForTone(page, FAR_HZ, 3300);
+    expect(heard.level).toBeGreaterThan(5 * heard.other);
+    expectMicToneAtCarrier(await carrierRtp(from, 100));
+  }
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'e2e-net-field-'));
     const farTone = writeSineWav({ freqHz: FAR_HZ, seconds: 120, sampleRate: 8000, amplitude: 0.5 }, dir);
@@ -156,17 +196,8 @@ describe('e2e on the network test bed: browser behind NAT ⇄ gateway behind 1:1
 
   it('outbound: ≥ 100 packets and the far tone each way; SIP at the carrier carries only public addresses; the carrier’s BYE ends the call', () =>
     explained(async () => {
-      const from = carrierCap.packets().length;
-      const ev = baresip.events.length;
-      const callIndex = baresip.callStats.length;
-      expect(await dial(page, NUMBER)).toBe('in-call');
-      await baresip.waitForEvent('CALL_ESTABLISHED', { from: ev });
-
-      const stats = await waitForPackets(page, 100);
-      expect(stats.packetsSent).toBeGreaterThanOrEqual(100);
-      const heard = await waitForTone(page, FAR_HZ, 3300);
-      expect(heard.level).toBeGreaterThan(5 * heard.other);
-      expectMicToneAtCarrier(await carrierRtp(from, 100));
+      const { from, callIndex } = await callCarrier();
+      await expectAudioBothWays(from);
 
       await baresip.hangup();
       const ended = await waitForEnded(page).catch((err: Error) => {
@@ -193,21 +224,14 @@ describe('e2e on the network test bed: browser behind NAT ⇄ gateway behind 1:1
 
   it('inbound: the carrier dials the DID, the page rings and answers; audio both ways', () =>
     explained(async () => {
-      const from = carrierCap.packets().length;
-      const ev = baresip.events.length;
-      const callIndex = baresip.callStats.length;
+      const { from, ev, callIndex } = marks();
       await baresip.dial(`sip:${DID}@${FIELD.gatewayPublic}:5060`);
       const ring = await waitForIncoming(page);
       expect(ring.from).toBe(NUMBER);
       await page.click('#accept-btn');
       await page.waitForFunction(() => window.softphone.callState() === 'in-call', null, { timeout: STEP_TIMEOUT });
       await baresip.waitForEvent('CALL_ESTABLISHED', { from: ev });
-
-      const stats = await waitForPackets(page, 100);
-      expect(stats.packetsSent).toBeGreaterThanOrEqual(100);
-      const heard = await waitForTone(page, FAR_HZ, 3300);
-      expect(heard.level).toBeGreaterThan(5 * heard.other);
-      expectMicToneAtCarrier(await carrierRtp(from, 100));
+      await expectAudioBothWays(from);
 
       expect(await hangUp(page)).toBe('Hung up');
       await baresip.waitForEvent('CALL_CLOSED', { from: ev });
@@ -222,9 +246,7 @@ describe('e2e on the network test bed: browser behind NAT ⇄ gateway behind 1:1
 
   it('RTP Bleed: RTP sprayed at every media port mid-call reaches neither the carrier nor the page, and the call goes on', () =>
     explained(async () => {
-      const ev = baresip.events.length;
-      expect(await dial(page, NUMBER)).toBe('in-call');
-      await baresip.waitForEvent('CALL_ESTABLISHED', { from: ev });
+      await callCarrier();
       await waitForTone(page, FAR_HZ, ROGUE_HZ);
       const before = await waitForPackets(page, 50);
       const rogueCap = await bed.capture('rogue', 'udp');
@@ -233,18 +255,9 @@ describe('e2e on the network test bed: browser behind NAT ⇄ gateway behind 1:1
       const arrivals = await bed.capture('gateway', `udp and src host ${FIELD.rogue}`);
 
       // While the rogue sends, sample what the page hears.
-      const levels: Array<{ far: number; rogue: number }> = [];
-      let spraying = true;
-      const sampler = (async () => {
-        while (spraying) {
-          levels.push(await page.evaluate((f) => ({ far: window.softphone.remoteToneLevel(f[0]!), rogue: window.softphone.remoteToneLevel(f[1]!) }), [FAR_HZ, ROGUE_HZ]));
-          await new Promise((r) => setTimeout(r, 100)); // sampling interval
-        }
-      })();
       const ports = MEDIA_PORTS[1] - MEDIA_PORTS[0] + 1;
-      const sent = await sprayRtp(bed, 'rogue', FIELD.gatewayPublic, MEDIA_PORTS, roguePayload(MARKER, ROGUE_HZ), { rounds: 40, gapMs: 50 });
-      spraying = false;
-      await sampler;
+      const spray = sprayRtp(bed, 'rogue', FIELD.gatewayPublic, MEDIA_PORTS, roguePayload(MARKER, ROGUE_HZ), { rounds: 40, gapMs: 50 });
+      const { result: sent, levels } = await toneLevelsWhile(page, spray);
       expect(sent).toBe(40 * ports);
       // The spray did arrive at the gateway's host (after the 1:1 NAT), on every port of its media range.
       const arrived = await until(`the rogue's ${sent} packets at the gateway`, () => (arrivals.packets().length >= sent ? arrivals.packets() : undefined), 10_000).catch(
@@ -284,15 +297,8 @@ describe('e2e on the network test bed: browser behind NAT ⇄ gateway behind 1:1
     explained(async () => {
       const lift = await bed.firewall('homerouter', dropUdpExcept());
       try {
-        const from = carrierCap.packets().length;
-        const ev = baresip.events.length;
-        expect(await dial(page, NUMBER)).toBe('in-call');
-        await baresip.waitForEvent('CALL_ESTABLISHED', { from: ev });
-        const stats = await waitForPackets(page, 100);
-        expect(stats.packetsSent).toBeGreaterThanOrEqual(100);
-        const heard = await waitForTone(page, FAR_HZ, 3300);
-        expect(heard.level).toBeGreaterThan(5 * heard.other);
-        expectMicToneAtCarrier(await carrierRtp(from, 100));
+        const { from } = await callCarrier();
+        await expectAudioBothWays(from);
         const pair = await until('a selected candidate pair', () => selectedPair(page).then((p) => p ?? undefined), STEP_TIMEOUT);
         expect(pair.local).toMatchObject({ candidateType: 'relay', relayProtocol: 'tcp', address: FIELD.turn });
         expect(pair.remote).toMatchObject({ address: FIELD.gatewayPublic, protocol: 'udp' });
