@@ -3,12 +3,13 @@
 // a host that routes them, a firewall rule that drops UDP and can be lifted — and close() leaves no
 // namespace behind. Probes are real UDP/TCP packets between namespaces (echo servers report the
 // source address they saw).
+import { spawnSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetBed } from '../../support/netbed/bed.js';
 import { FIELD, createField } from '../../support/netbed/field.js';
 import { dropUdpExcept } from '../../support/netbed/nft.js';
-import { listNamespaces } from '../../support/netbed/ns.js';
+import { deleteNamespaceSync, listNamespaces, sh } from '../../support/netbed/ns.js';
 import { probe, startEcho } from '../../support/netbed/probe.js';
 
 const PORT = 7000;
@@ -103,5 +104,20 @@ describe('network test bed: the field topology', () => {
     expect(listNamespaces().filter((ns) => ns.startsWith(`${other.prefix}-`))).toEqual([]);
     // `bed` (same name, same process, still open) was swept by neither create nor close.
     expect(listNamespaces().filter((ns) => ns.startsWith(`${bed.prefix}-`))).toHaveLength(bed.namespaces().length);
+  });
+
+  it('a new bed first deletes the namespaces a crashed run left behind (its process is gone)', async () => {
+    const dead = spawnSync('true').pid!; // a pid that has exited: the "crashed run"
+    const leftover = `nb-field-${dead}-1-carrier`;
+    await sh('ip', ['netns', 'add', leftover]);
+    expect(listNamespaces()).toContain(leftover);
+    const next = await createField();
+    try {
+      expect(listNamespaces()).not.toContain(leftover);
+      expect(listNamespaces().filter((ns) => ns.startsWith(`${bed.prefix}-`))).toHaveLength(bed.namespaces().length);
+    } finally {
+      await next.close();
+      deleteNamespaceSync(leftover); // in case the sweep failed
+    }
   });
 });
