@@ -88,9 +88,7 @@ export async function startCoturn(o: CoturnOptions): Promise<CoturnHandle> {
   const file = join(dir, 'turnserver.conf');
   writeFileSync(file, config);
   const args = ['-c', file, '--no-stdout-log'];
-  const proc = o.netns
-    ? startProcess('ip', ['netns', 'exec', o.netns, TURNSERVER_BIN, ...args], { name: `turnserver (${o.netns})` })
-    : startProcess(TURNSERVER_BIN, args, { name: 'turnserver' });
+  const proc = startProcess(TURNSERVER_BIN, args, { name: 'turnserver', netns: o.netns });
   const stop = async (): Promise<void> => {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });

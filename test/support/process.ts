@@ -17,6 +17,8 @@ export interface StartProcessOptions {
   name?: string;
   /** Bytes of stdout / stderr kept (the tail). Default 64 KiB each. */
   tailBytes?: number;
+  /** Run inside this network namespace (`ip netns exec <netns> cmd …`; ip execs cmd, so the pid is cmd's). */
+  netns?: string;
 }
 
 export interface ProcessHandle {
@@ -57,7 +59,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 export function startProcess(cmd: string, args: readonly string[], opts: StartProcessOptions = {}): ProcessHandle {
-  const child = spawn(cmd, args, {
+  const [file, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, cmd, ...args]] : [cmd, args];
+  const child = spawn(file, argv, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     detached: true, // own process group: stop() kills it and everything it forked

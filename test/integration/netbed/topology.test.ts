@@ -8,7 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetBed } from '../../support/netbed/bed.js';
 import { FIELD, createField } from '../../support/netbed/field.js';
-import { dropUdpExcept } from '../../support/netbed/nft.js';
+import { allowOnlyTo, dropUdpExcept } from '../../support/netbed/nft.js';
 import { deleteNamespaceSync, listNamespaces, sh } from '../../support/netbed/ns.js';
 import { probe, startEcho } from '../../support/netbed/probe.js';
 
@@ -82,6 +82,21 @@ describe('network test bed: the field topology', () => {
       await lift();
     }
     expect((await probe(bed, 'browser', 'udp', FIELD.carrier, PORT)).replyFrom).toBe(FIELD.carrier);
+  });
+
+  it('an allow-list firewall forwards only the listed flows', async () => {
+    const lift = await bed.firewall('homerouter', allowOnlyTo(`tcp:${FIELD.turn}:${PORT}`));
+    try {
+      const [turnTcp, turnUdp, carrierTcp] = await Promise.all([
+        probe(bed, 'browser', 'tcp', FIELD.turn, PORT),
+        probe(bed, 'browser', 'udp', FIELD.turn, PORT),
+        probe(bed, 'browser', 'tcp', FIELD.carrier, PORT),
+      ]);
+      expect(turnTcp.replyFrom).toBe(FIELD.turn);
+      expect([turnUdp.raw, carrierTcp.raw]).toEqual(['timeout', 'timeout']);
+    } finally {
+      await lift();
+    }
   });
 
   it('captures packets with addresses and payloads as the carrier sees them', async () => {

@@ -128,7 +128,7 @@ export class NetBed {
 
   /** Starts a long-running process inside `host`'s namespace; close() stops it. */
   run(host: string, cmd: string, args: readonly string[], opts: StartProcessOptions = {}): ProcessHandle {
-    const proc = startProcess('ip', ['netns', 'exec', this.ns(host), cmd, ...args], { name: `${host}: ${cmd}`, ...opts });
+    const proc = startProcess(cmd, args, { name: `${host}: ${cmd}`, ...opts, netns: this.ns(host) });
     this.procs.add(proc);
     void proc.exited.then(() => this.procs.delete(proc));
     return proc;

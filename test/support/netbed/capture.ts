@@ -22,7 +22,7 @@ export interface Capture {
  *  kernel buffer (-B): with the default, bursts of a few hundred packets were partly dropped. */
 export async function startCapture(ns: string, file: string, filter: string): Promise<Capture> {
   const args = ['-i', 'any', '-B', '16384', '-U', '--immediate-mode', '-n', '-s', '0', '-Z', 'root', '-w', file, ...filter.split(/\s+/).filter(Boolean)];
-  const proc: ProcessHandle = startProcess('ip', ['netns', 'exec', ns, 'tcpdump', ...args], { name: `tcpdump ${ns} ${filter}` });
+  const proc: ProcessHandle = startProcess('tcpdump', args, { name: `tcpdump ${ns} ${filter}`, netns: ns });
   await waitForProcessOutput(proc, /listening on/, 10_000);
   // Read incrementally: only the bytes written since the last call are parsed.
   const seen: Packet[] = [];

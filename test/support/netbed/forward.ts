@@ -27,9 +27,7 @@ export interface UnixForward {
 /** Starts the relay in `ns` (socket file in `dir`); resolves once it listens. */
 export async function forwardToUnix(ns: string, dir: string, host: string, port: number): Promise<UnixForward> {
   const path = join(dir, `fwd-${host}-${port}.sock`);
-  const proc = startProcess('ip', ['netns', 'exec', ns, process.execPath, '-e', RELAY, path, host, String(port)], {
-    name: `relay ${ns} ${host}:${port}`,
-  });
+  const proc = startProcess(process.execPath, ['-e', RELAY, path, host, String(port)], { name: `relay ${ns} ${host}:${port}`, netns: ns });
   await waitForProcessOutput(proc, /relay listening/, 10_000);
   return { path, proc };
 }

@@ -12,7 +12,10 @@ export type NatRule =
 
 export type FirewallRule =
   /** Drops every UDP packet the router forwards, except those to the given addresses/CIDRs (and their replies). */
-  { kind: 'dropUdpExcept'; allowed: string[] };
+  | { kind: 'dropUdpExcept'; allowed: string[] }
+  /** A strict corporate firewall: forwards new flows only to the given "tcp|udp:address:port" targets
+   *  (and the replies of allowed flows); everything else is dropped. */
+  | { kind: 'allowOnlyTo'; targets: Array<{ proto: 'tcp' | 'udp'; address: string; port: number }> };
 
 export function oneToOne(publicIp: string, privateIp: string): NatRule {
   assertDocAddress(publicIp, 'oneToOne public address');
@@ -28,6 +31,18 @@ export function masquerade(lanCidr: string): NatRule {
 export function dropUdpExcept(...allowed: string[]): FirewallRule {
   for (const a of allowed) (a.includes('/') ? assertDocCidr : assertDocAddress)(a, 'dropUdpExcept address');
   return { kind: 'dropUdpExcept', allowed };
+}
+
+export function allowOnlyTo(...targets: string[]): FirewallRule {
+  return {
+    kind: 'allowOnlyTo',
+    targets: targets.map((t) => {
+      const m = /^(tcp|udp):([\d.]+):(\d{1,5})$/.exec(t);
+      if (!m) throw new Error(`netbed: allowOnlyTo target "${t}" is not "tcp|udp:address:port"`);
+      assertDocAddress(m[2]!, 'allowOnlyTo address');
+      return { proto: m[1] as 'tcp' | 'udp', address: m[2]!, port: Number(m[3]) };
+    }),
+  };
 }
 
 /** The `table ip <name>` holding every NAT rule of one router. */
@@ -69,13 +84,23 @@ export function natTable(name: string, rules: readonly NatRule[]): string {
 
 /** A `table ip <name>` whose forward chain implements `rule`. */
 export function firewallTable(name: string, rule: FirewallRule): string {
-  const except = rule.allowed.length > 0 ? ` ip daddr != { ${rule.allowed.join(', ')} }` : '';
+  let rules: string[];
+  if (rule.kind === 'dropUdpExcept') {
+    const except = rule.allowed.length > 0 ? ` ip daddr != { ${rule.allowed.join(', ')} }` : '';
+    // Original direction only: the allowed flows' replies come back (to the LAN address) unharmed.
+    rules = [`ct direction original meta l4proto udp${except} counter drop`];
+  } else {
+    rules = [
+      'ct direction reply accept',
+      ...rule.targets.map((t) => `ip daddr ${t.address} ${t.proto} dport ${t.port} accept`),
+      'ct direction original counter drop',
+    ];
+  }
   return [
     `table ip ${name} {`,
     '  chain forward {',
     '    type filter hook forward priority filter; policy accept;',
-    // Original direction only: the allowed flows' replies come back (to the LAN address) unharmed.
-    `    ct direction original meta l4proto udp${except} counter drop`,
+    ...rules.map((l) => `    ${l}`),
     '  }',
     '}',
     '',

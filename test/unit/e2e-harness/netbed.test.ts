@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateSpec, type BedSpec } from '../../support/netbed/bed.js';
 import { FIELD_SPEC } from '../../support/netbed/field.js';
-import { dropUdpExcept, firewallTable, masquerade, natTable, oneToOne } from '../../support/netbed/nft.js';
+import { allowOnlyTo, dropUdpExcept, firewallTable, masquerade, natTable, oneToOne } from '../../support/netbed/nft.js';
 import { readPcap } from '../../support/netbed/pcap.js';
 import { pcmuSamples, roguePayload, ulawDecode, ulawEncode } from '../../support/netbed/rtp.js';
 
@@ -79,6 +79,13 @@ describe('netbed: nftables', () => {
   it('dropUdpExcept drops new UDP flows except to the allowed addresses; with none, all of them', () => {
     expect(firewallTable('f', dropUdpExcept('203.0.113.40'))).toContain('ct direction original meta l4proto udp ip daddr != { 203.0.113.40 } counter drop');
     expect(firewallTable('f', dropUdpExcept())).toContain('ct direction original meta l4proto udp counter drop');
+  });
+
+  it('allowOnlyTo forwards new flows only to its targets, and replies', () => {
+    const text = firewallTable('f', allowOnlyTo('tcp:203.0.113.40:3478', 'udp:203.0.113.10:5060'));
+    expect(text).toMatch(/ct direction reply accept\n\s+ip daddr 203\.0\.113\.40 tcp dport 3478 accept\n\s+ip daddr 203\.0\.113\.10 udp dport 5060 accept\n\s+ct direction original counter drop/);
+    expect(() => allowOnlyTo('tcp:203.0.113.40')).toThrow(/tcp\|udp:address:port/);
+    expect(() => allowOnlyTo('tcp:10.0.0.1:80')).toThrow(/documentation ranges/);
   });
 });
 
