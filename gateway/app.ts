@@ -154,6 +154,7 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
     advertiseAddress: advertise ?? config.media.advertiseAddress,
     portRange: parsePortRange(config.media.rtpPorts),
     strictSource: config.media.strictSource,
+    iceTcp: config.media.iceTcp ?? true,
     logger,
   });
 }

@@ -154,6 +154,10 @@ export const configSchema = z
         /** RTP Bleed protection on plain RTP legs: accept media only from the SDP address or the
          *  peer's SIP source, latched by the first packet; false = re-latch to any source (symmetric RTP). */
         strictSource: z.boolean().default(true),
+        /** ICE-TCP (RFC 6544): browser legs also listen on TCP on their RTP port and offer a passive TCP
+         *  candidate, so a browser whose network blocks UDP connects without TURN. Default true with the
+         *  embedded engine (resolved where the engine is made); rtpengine cannot: true is refused there. */
+        iceTcp: z.boolean().optional(),
         /** Which media engine relays calls: the embedded one, or an external rtpengine. */
         engine: z.enum(['embedded', 'rtpengine']).default('embedded'),
         /** rtpengine's ng control socket, "host:port" (required with engine: rtpengine). */
@@ -198,6 +202,9 @@ export const configSchema = z
     });
     if (cfg.media.engine === 'rtpengine' && !cfg.media.rtpengine) {
       ctx.addIssue({ code: 'custom', path: ['media', 'rtpengine'], message: 'required with media.engine: rtpengine (its ng socket, e.g. "127.0.0.1:2223")' });
+    }
+    if (cfg.media.engine === 'rtpengine' && cfg.media.iceTcp === true) {
+      ctx.addIssue({ code: 'custom', path: ['media', 'iceTcp'], message: 'ICE-TCP is offered by the embedded media engine only: remove it (or set false) with media.engine: rtpengine' });
     }
     if (cfg.registrar.maxExpires < cfg.registrar.minExpires) {
       ctx.addIssue({ code: 'custom', path: ['registrar', 'maxExpires'], message: `must be at least registrar.minExpires (${cfg.registrar.minExpires})` });

@@ -69,6 +69,7 @@ export function localTransport(side: Side, address: string, certificate: DtlsCer
       setup: side.setup,
       ssrc: open.leg.ssrc,
       cname: open.leg.cname,
+      iceTcp: open.leg.iceTcp,
     };
   }
   return local;

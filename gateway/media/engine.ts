@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { callStats, localTransport, moveCall, newSide, type MediaCall, type Side } from './call.js';
 import { createDtlsCertificate, type DtlsCertificate } from './dtls/certificate.js';
 import { openLeg, type LegDeps, type OpenLeg } from './legs/factory.js';
+import { DEFAULT_ICE_TCP_LIMITS, type IceTcpLimits } from './legs/ice-tcp.js';
 import { PortAllocator, type PortRange } from './ports.js';
 import { Bridge, loopBack } from './relay.js';
 import { dtlsRoleFor, produceAnswer, produceOffer, produceSelfAnswer } from './sdp/convert.js';
@@ -30,6 +31,11 @@ export interface EmbeddedMediaEngineOptions {
   /** media.strictSource (default true): plain RTP legs take media only from the SDP's c= address or
    *  the request's peerAddress, latched by the first packet (RTP Bleed protection). */
   strictSource?: boolean;
+  /** media.iceTcp (default true): browser legs also accept ICE-TCP on their port and offer a passive
+   *  TCP host candidate (RFC 6544), for browsers whose network blocks UDP. */
+  iceTcp?: boolean;
+  /** Per-leg ICE-TCP limits (connections, frame size, time to a valid check); tests shorten them. */
+  iceTcpLimits?: Partial<IceTcpLimits>;
 }
 
 export async function createEmbeddedMediaEngine(options: EmbeddedMediaEngineOptions): Promise<MediaEngine> {
@@ -95,6 +101,8 @@ class EmbeddedMediaEngine implements MediaEngine {
       certificate,
       logger: options.logger,
       strictSource: options.strictSource ?? true,
+      iceTcp: options.iceTcp ?? true,
+      iceTcpLimits: { ...DEFAULT_ICE_TCP_LIMITS, ...options.iceTcpLimits },
     };
   }
 

@@ -2,8 +2,12 @@
 // rtcp-mux), ICE-lite (RFC 8445 §2.5: "a lite implementation ... does not gather candidates ... and
 // does not generate connectivity checks"; it answers the browser's checks and uses the address a
 // valid check came from), DTLS-SRTP (RFC 5763/5764) with SRTP_AES128_CM_HMAC_SHA1_80.
+// With ICE-TCP (RFC 6544) the leg also listens on TCP on the same port: a frame from a browser's
+// connection enters the same receive path as a datagram, and once a valid check arrived on a
+// connection, that connection can be the selected path (DTLS and SRTP go back over it, framed).
 import { randomBytes, randomInt } from 'node:crypto';
 import type dgram from 'node:dgram';
+import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { DtlsCertificate } from '../dtls/certificate.js';
 import type { DtlsKeys, DtlsRole } from '../dtls/session.js';
@@ -12,7 +16,8 @@ import { srtpContextsFromDtls, type SrtpContextPair } from '../srtp/index.js';
 import { closeUdp, watchErrors } from '../udp.js';
 import { DtlsLink } from './dtls-link.js';
 import type { IceLiteAgent } from './ice-lite.js';
-import { dropPacket, newCounters, sameEndpoint, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
+import { IceTcpListener, type IceTcpConnection, type IceTcpLimits } from './ice-tcp.js';
+import { dropPacket, newCounters, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
 import { SourceRebaser } from './rebase.js';
 
 export interface WebrtcRemote {
@@ -22,6 +27,21 @@ export interface WebrtcRemote {
   role: DtlsRole;
   /** The parameters come from the browser's offer (an ICE restart is only ever offered). */
   fromOffer: boolean;
+}
+
+/** Where the browser is reached: a UDP source address, or (ICE-TCP) one of its connections. */
+interface Path extends Endpoint {
+  tcp?: IceTcpConnection;
+}
+
+function samePath(path: Path | undefined, address: string, port: number, tcp: IceTcpConnection | undefined): boolean {
+  return path !== undefined && path.tcp === tcp && path.port === port && path.address === address;
+}
+
+/** The leg's ICE-TCP listening socket (absent with media.iceTcp false) and its limits. */
+export interface IceTcpOptions {
+  server: net.Server;
+  limits: IceTcpLimits;
 }
 
 export class WebrtcLeg implements MediaLeg {
@@ -37,7 +57,8 @@ export class WebrtcLeg implements MediaLeg {
   readonly cname = randomBytes(12).toString('base64url');
   readonly dtls: DtlsLink;
   private readonly rebaser: SourceRebaser;
-  private selected: Endpoint | undefined;
+  private selected: Path | undefined;
+  private readonly tcp: IceTcpListener | undefined;
   private srtp: SrtpContextPair | undefined;
   private closed = false;
 
@@ -47,6 +68,7 @@ export class WebrtcLeg implements MediaLeg {
     private readonly ice: IceLiteAgent,
     certificate: DtlsCertificate,
     private readonly logger: Logger,
+    iceTcp?: IceTcpOptions,
   ) {
     this.rebaser = new SourceRebaser(this.ssrc);
     this.dtls = new DtlsLink({
@@ -57,6 +79,26 @@ export class WebrtcLeg implements MediaLeg {
     });
     watchErrors(socket, logger);
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address, rinfo.port));
+    if (iceTcp) {
+      const onFrame = (packet: Buffer, conn: IceTcpConnection) => this.receive(packet, conn.address, conn.port, conn);
+      this.tcp = new IceTcpListener(iceTcp.server, iceTcp.limits, onFrame, (conn) => this.connectionClosed(conn), logger);
+    }
+  }
+
+  /** The leg accepts ICE-TCP connections on `port` (and its SDP offers a passive TCP candidate). */
+  get iceTcp(): boolean {
+    return this.tcp !== undefined;
+  }
+
+  /** Open ICE-TCP connections. */
+  get tcpConnections(): number {
+    return this.tcp?.connections ?? 0;
+  }
+
+  /** The selected path's transport, once ICE selected one. */
+  get selectedTransport(): 'udp' | 'tcp' | undefined {
+    if (!this.selected) return undefined;
+    return this.selected.tcp ? 'tcp' : 'udp';
   }
 
   get dtlsState(): string {
@@ -85,24 +127,25 @@ export class WebrtcLeg implements MediaLeg {
     this.dtls.configure({ fingerprint: remote.fingerprint, role: remote.role });
   }
 
-  private receive(msg: Buffer, address: string, port: number): void {
+  /** One datagram, or one frame of an ICE-TCP connection (`tcp`). */
+  private receive(msg: Buffer, address: string, port: number, tcp?: IceTcpConnection): void {
     switch (classify(msg)) {
       case 'rtp':
-        return this.receiveMedia(msg, address, port, false);
+        return this.receiveMedia(msg, address, port, tcp, false);
       case 'rtcp':
-        return this.receiveMedia(msg, address, port, true);
+        return this.receiveMedia(msg, address, port, tcp, true);
       case 'stun':
-        return this.receiveStun(msg, address, port);
+        return this.receiveStun(msg, address, port, tcp);
       case 'dtls':
-        return this.receiveDtls(msg, address, port);
+        return this.receiveDtls(msg, address, port, tcp);
       default:
         return;
     }
   }
 
-  private receiveMedia(msg: Buffer, address: string, port: number, rtcp: boolean): void {
-    // Only from the address ICE selected: media from anywhere else is not from the browser we checked.
-    if (!sameEndpoint(this.selected, address, port)) {
+  private receiveMedia(msg: Buffer, address: string, port: number, tcp: IceTcpConnection | undefined, rtcp: boolean): void {
+    // Only from the path ICE selected: media from anywhere else is not from the browser we checked.
+    if (!samePath(this.selected, address, port, tcp)) {
       this.counters.packetsRejected++;
       return;
     }
@@ -115,26 +158,43 @@ export class WebrtcLeg implements MediaLeg {
     else this.onRtp(plain);
   }
 
-  private receiveStun(msg: Buffer, address: string, port: number): void {
+  private receiveStun(msg: Buffer, address: string, port: number, tcp: IceTcpConnection | undefined): void {
     const result = this.ice.handle(msg, address, port);
-    if (result.response) this.socket.send(result.response, port, address);
+    // The response goes back the way the request came: a UDP request to its source, a TCP one on its
+    // connection (XOR-MAPPED-ADDRESS: the connection's remote address).
+    if (result.response) this.transmit({ address, port, tcp }, result.response);
     if (!result.valid) return;
+    tcp?.markChecked();
     // RFC 8445 §7.3.1.5 (controlled agent): USE-CANDIDATE nominates this pair; the first valid check
     // is used until a nomination arrives.
-    if (result.useCandidate || !this.selected) this.select(address, port);
+    if (result.useCandidate || !this.selected) this.select(address, port, tcp);
   }
 
-  private select(address: string, port: number): void {
-    if (sameEndpoint(this.selected, address, port)) return;
-    this.logger.info({ from: this.selected, to: { address, port } }, 'ICE-lite: browser address selected');
-    this.selected = { address, port };
+  private select(address: string, port: number, tcp: IceTcpConnection | undefined): void {
+    if (samePath(this.selected, address, port, tcp)) return;
+    const transport = tcp ? 'tcp' : 'udp';
+    this.logger.info({ from: this.selected && { address: this.selected.address, port: this.selected.port }, to: { address, port, transport } }, 'ICE-lite: browser address selected');
+    this.selected = { address, port, tcp };
     this.dtls.pathReady();
   }
 
-  private receiveDtls(msg: Buffer, address: string, port: number): void {
+  /** The selected connection closed: nothing to send on until the browser's next valid check. */
+  private connectionClosed(conn: IceTcpConnection): void {
+    if (this.selected?.tcp !== conn) return;
+    this.logger.info({ address: conn.address, port: conn.port }, 'ICE-TCP: the selected connection closed');
+    this.selected = undefined;
+  }
+
+  private receiveDtls(msg: Buffer, address: string, port: number, tcp: IceTcpConnection | undefined): void {
     // RFC 8842 §4 / RFC 8445: DTLS runs on the pair ICE validated; records from elsewhere are dropped
     // (and an address is never learned from DTLS, which anyone could send first).
-    if (sameEndpoint(this.selected, address, port)) this.dtls.handle(msg);
+    if (samePath(this.selected, address, port, tcp)) this.dtls.handle(msg);
+  }
+
+  /** One packet to the browser on `path`: a datagram, or an RFC 4571 frame on its connection. */
+  private transmit(path: Path, packet: Buffer): void {
+    if (path.tcp) path.tcp.send(packet);
+    else this.socket.send(packet, path.port, path.address);
   }
 
   /** Keys of a new association replace those of the previous one (RFC 5764 §4.2: each association
@@ -149,7 +209,7 @@ export class WebrtcLeg implements MediaLeg {
 
   private sendRaw(datagram: Buffer): void {
     if (!this.selected || this.closed) return;
-    this.socket.send(datagram, this.selected.port, this.selected.address);
+    this.transmit(this.selected, datagram);
   }
 
   sendRtp(packet: Buffer): void {
@@ -175,7 +235,7 @@ export class WebrtcLeg implements MediaLeg {
   private sendProtected(wire: Buffer): void {
     this.counters.packetsOut++;
     this.counters.bytesOut += wire.length;
-    this.socket.send(wire, this.selected!.port, this.selected!.address);
+    this.transmit(this.selected!, wire);
   }
 
   async close(): Promise<void> {
@@ -184,6 +244,6 @@ export class WebrtcLeg implements MediaLeg {
     this.onRtp = dropPacket;
     this.onRtcp = dropPacket;
     this.dtls.close();
-    await closeUdp(this.socket);
+    await Promise.all([closeUdp(this.socket), this.tcp?.close()]);
   }
 }

@@ -33,6 +33,8 @@ export interface WebrtcSdpParams extends CommonSdpParams {
    *  the track under a stream. */
   ssrc: number;
   cname: string;
+  /** Also a passive TCP host candidate on the same port (RFC 6544 ICE-TCP). */
+  iceTcp?: boolean;
 }
 
 type Media = sdpTransform.MediaDescription;
@@ -93,8 +95,40 @@ export function buildRtpSdp(p: CommonSdpParams): string {
   return sdpTransform.write(session(p, arrange(p, audio, false)));
 }
 
+/** RFC 8445 §5.1.2.1: priority = (2^24)*(type preference) + (2^8)*(local preference) + (256 - component ID);
+ *  126 is the recommended host type preference (§5.1.2.2), component 1 is RTP (rtcp-mux). */
+function candidatePriority(localPreference: number): number {
+  return 126 * 2 ** 24 + localPreference * 2 ** 8 + (256 - 1);
+}
+
+/** Our single UDP host candidate: the highest local preference (one address). */
+export const UDP_HOST_PRIORITY = candidatePriority(65535);
+
+/**
+ * RFC 6544 §4.2: "For TCP candidates, the same formula and candidate type preferences SHOULD be
+ * used"; "local preference = (2^13) * direction-pref + other-pref"; "It is RECOMMENDED that the
+ * host, UDP-tunneled, and relayed TCP candidates have the direction-pref assigned as follows: 6 for
+ * active, 4 for passive, and 2 for S-O", and other-pref "When there is only a single IP address ...
+ * SHOULD be set to the maximum allowed value (8191)". So 4·8192 + 8191 = 40959 < 65535: UDP is
+ * preferred, and TCP is used only when UDP does not work.
+ */
+export const TCP_PASSIVE_HOST_PRIORITY = candidatePriority(2 ** 13 * 4 + 8191);
+
+/** Host candidates: UDP, and with ICE-TCP a passive TCP one on the same port (RFC 6544 §4.5: a
+ *  passive candidate only accepts connections; `tcptype passive`). RFC 8445 §5.1.1.3: candidates
+ *  of different transport protocols get different foundations. */
+function hostCandidates(p: WebrtcSdpParams): NonNullable<Media['candidates']> {
+  const candidates: NonNullable<Media['candidates']> = [
+    { foundation: '1', component: 1, transport: 'udp', priority: UDP_HOST_PRIORITY, ip: p.address, port: p.port, type: 'host' },
+  ];
+  if (p.iceTcp) {
+    candidates.push({ foundation: '2', component: 1, transport: 'tcp', priority: TCP_PASSIVE_HOST_PRIORITY, ip: p.address, port: p.port, type: 'host', tcptype: 'passive' });
+  }
+  return candidates;
+}
+
 /** UDP/TLS/RTP/SAVPF SDP for a browser: ICE-lite (RFC 8445 §2.5, session-level a=ice-lite), one host
- *  candidate, DTLS-SRTP (RFC 5763: a=fingerprint, a=setup), rtcp-mux (RFC 5761), BUNDLE (RFC 9143). */
+ *  candidates (UDP, and TCP passive with ICE-TCP), DTLS-SRTP (RFC 5763: a=fingerprint, a=setup), rtcp-mux (RFC 5761), BUNDLE (RFC 9143). */
 export function buildWebrtcSdp(p: WebrtcSdpParams): string {
   const audio: Media = {
     type: 'audio',
@@ -108,9 +142,7 @@ export function buildWebrtcSdp(p: WebrtcSdpParams): string {
     fingerprint: { type: 'sha-256', hash: p.fingerprint },
     setup: p.setup,
     rtcpMux: 'rtcp-mux',
-    candidates: [
-      { foundation: '1', component: 1, transport: 'udp', priority: 2130706431, ip: p.address, port: p.port, type: 'host' },
-    ],
+    candidates: hostCandidates(p),
     endOfCandidates: 'end-of-candidates',
     ptime: p.ptime ?? 20,
     direction: p.direction,

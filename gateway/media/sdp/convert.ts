@@ -13,6 +13,8 @@ export interface LocalWebrtcParams {
   /** SSRC and CNAME of what we send (a=ssrc, RFC 5576). */
   ssrc: number;
   cname: string;
+  /** The leg accepts ICE-TCP on its port: offer a passive TCP candidate too (RFC 6544). */
+  iceTcp?: boolean;
 }
 
 /** Where and how the engine itself receives the media of one leg. */

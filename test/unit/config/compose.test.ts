@@ -178,9 +178,10 @@ describe('README "Deploying on a server" agrees with the configs docker-compose.
     expect(start).toBeGreaterThan(0);
   });
 
-  it("names the mapped config's RTP range", () => {
+  it("names the mapped config's RTP range (TCP too with media.iceTcp, the default)", () => {
     const { from, to } = parsePortRange(config.media.rtpPorts);
-    expect(row('media.rtpPorts')).toMatch(new RegExp(`^\\| ${from}-${to} \\| UDP \\|`));
+    const protocols = config.media.iceTcp === false ? 'UDP' : 'UDP and TCP';
+    expect(row('media.rtpPorts')).toMatch(new RegExp(`^\\| ${from}-${to} \\| ${protocols} \\|`));
   });
 
   it("names the mapped config's SIP port, UDP and TCP", () => {

@@ -11,18 +11,8 @@ import {
   parseMessage,
   serializeMessage,
 } from '../../../gateway/sip/message/index.js';
+import { rng } from '../../support/rng.js';
 import { fixtureDir, fixtureFiles, readFixture } from './fixtures.js';
-
-/** Deterministic PRNG (mulberry32) so a failure is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIAL = Buffer.from('<>";,:@[]\\% \t\r\n=?&');
 
