@@ -63,23 +63,11 @@ export function natTable(name: string, rules: readonly NatRule[]): string {
       fwd.push(`ip daddr ${r.lanCidr} ct direction reply accept`, `ip daddr ${r.lanCidr} drop`);
     }
   }
-  return [
-    `table ip ${name} {`,
-    '  chain pre {',
-    '    type nat hook prerouting priority dstnat; policy accept;',
-    ...pre.map((l) => `    ${l}`),
-    '  }',
-    '  chain post {',
-    '    type nat hook postrouting priority srcnat; policy accept;',
-    ...post.map((l) => `    ${l}`),
-    '  }',
-    '  chain forward {',
-    '    type filter hook forward priority filter; policy accept;',
-    ...fwd.map((l) => `    ${l}`),
-    '  }',
-    '}',
-    '',
-  ].join('\n');
+  return table(name, [
+    { chain: 'pre', type: 'nat hook prerouting priority dstnat', rules: pre },
+    { chain: 'post', type: 'nat hook postrouting priority srcnat', rules: post },
+    { chain: 'forward', type: 'filter hook forward priority filter', rules: fwd },
+  ]);
 }
 
 /** A `table ip <name>` whose forward chain implements `rule`. */
@@ -96,13 +84,11 @@ export function firewallTable(name: string, rule: FirewallRule): string {
       'ct direction original counter drop',
     ];
   }
-  return [
-    `table ip ${name} {`,
-    '  chain forward {',
-    '    type filter hook forward priority filter; policy accept;',
-    ...rules.map((l) => `    ${l}`),
-    '  }',
-    '}',
-    '',
-  ].join('\n');
+  return table(name, [{ chain: 'forward', type: 'filter hook forward priority filter', rules }]);
+}
+
+/** An nftables script for one `table ip` whose base chains (policy accept) hold `rules`. */
+function table(name: string, chains: Array<{ chain: string; type: string; rules: string[] }>): string {
+  const body = chains.flatMap((c) => [`  chain ${c.chain} {`, `    type ${c.type}; policy accept;`, ...c.rules.map((l) => `    ${l}`), '  }']);
+  return [`table ip ${name} {`, ...body, '}', ''].join('\n');
 }
