@@ -6,7 +6,7 @@ import {
   getCallId,
   parseMessage,
 } from '../../../gateway/sip/message/index.js';
-import { fixtureDir, readFixture } from './fixtures.js';
+import { requireFixtureDir, readFixture } from './fixtures.js';
 
 function request(callId: string, body = ''): Buffer {
   const b = Buffer.from(body, 'utf8');
@@ -69,8 +69,7 @@ describe('StreamFramer', () => {
   });
 
   it('frames the two requests of RFC 4475 §3.1.1.8 (dblreq) separately on a stream', () => {
-    const dir = fixtureDir('rfc4475');
-    if (!dir) return; // fixtures absent: covered by the rfc4475 suite's skip notice
+    const dir = requireFixtureDir('rfc4475');
     // The INVITE's SDP is longer than its Content-Length (150): the leftover octets are not a message,
     // so the framer fails after handing over the two complete requests.
     let err: unknown;
