@@ -206,3 +206,12 @@ export async function resetPage(page: Page): Promise<void> {
 export async function missedCalls(page: Page): Promise<{ missed: Array<{ from: string; reason: string }>; ringing: boolean }> {
   return page.evaluate(() => ({ missed: window.softphone.missedCalls(), ringing: window.softphone.ringing() }));
 }
+
+/** Runs a test step; if it fails, `diagnostics()` (the peers' logs, the page console, captures) is
+ *  appended to the error's message, so a failure on the test bed explains itself. */
+export async function withDiagnostics(diagnostics: () => string, body: () => Promise<void>): Promise<void> {
+  await body().catch((err: unknown) => {
+    if (err instanceof Error) err.message += `\n${diagnostics()}`;
+    throw err;
+  });
+}

@@ -17,7 +17,7 @@ import { dropUdpExcept } from '../support/netbed/nft.js';
 import { until } from '../support/netbed/wait.js';
 import { recordPeerConnections, selectedPair } from '../support/netbed/webrtc.js';
 import { writeSineWav } from '../support/tone.js';
-import { STEP_TIMEOUT, dial, hangUp, openPage, resetPage, signIn, waitForPackets, waitForTone } from './helpers.js';
+import { STEP_TIMEOUT, dial, hangUp, openPage, resetPage, signIn, waitForPackets, waitForTone, withDiagnostics } from './helpers.js';
 
 /** One HTTP port per gateway process of this file (the bed keeps each port's relay to the test). */
 const HTTP_PORTS = { iceTcp: 8080, udpOnly: 8081 } as const;
@@ -52,15 +52,6 @@ describe('e2e on the network test bed: ICE-TCP through a home network that drops
 
   function diagnostics(): string {
     return [gateway?.logTail(4000) ?? '(no gateway)', `--- page console\n${browser?.consoleLines.slice(-40).join('\n') ?? '(no browser)'}`].join('\n');
-  }
-
-  async function explained(body: () => Promise<void>): Promise<void> {
-    try {
-      await body();
-    } catch (err) {
-      (err as Error).message += `\n${diagnostics()}`;
-      throw err;
-    }
   }
 
   /** A gateway process with `iceTcp` (undefined: the default), and the page signed in to it. */
@@ -118,7 +109,7 @@ describe('e2e on the network test bed: ICE-TCP through a home network that drops
   });
 
   it('media.iceTcp (default): the echo call connects over TCP host ⇄ host, no UDP reaches the gateway, the tone comes back', () =>
-    explained(async () => {
+    withDiagnostics(diagnostics, async () => {
       await startAndSignIn(undefined, HTTP_PORTS.iceTcp);
       // The witness at the gateway host: what arrives at its media ports from the home network's public address.
       const atGateway = await bed.capture('gateway', `host ${FIELD.homePublic} and portrange ${MEDIA_PORTS[0]}-${MEDIA_PORTS[1]}`);
@@ -153,7 +144,7 @@ describe('e2e on the network test bed: ICE-TCP through a home network that drops
     }));
 
   it('control, media.iceTcp false: the same call gets no media path (its checks time out, the connection fails within a bounded wait)', () =>
-    explained(async () => {
+    withDiagnostics(diagnostics, async () => {
       await startAndSignIn(false, HTTP_PORTS.udpOnly);
       expect(await dial(page, '*43')).toBe('in-call'); // signalling runs over the WebSocket (TCP)
       const candidates = await remoteCandidates();
