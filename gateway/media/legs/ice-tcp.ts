@@ -130,7 +130,6 @@ export class IceTcpListener {
       this.conns.delete(unchecked); // counted out now, not when its close event comes
       unchecked.close('evicted by a newer connection (limit reached)');
     }
-    socket.setNoDelay(true);
     const conn = new IceTcpConnection(socket, this.limits, this.onFrame, (c) => this.forget(c), this.logger);
     this.conns.add(conn);
   }
