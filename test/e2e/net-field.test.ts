@@ -260,13 +260,17 @@ describe('e2e on the network test bed: browser behind NAT ⇄ gateway behind 1:1
       const { result: sent, levels } = await toneLevelsWhile(page, spray);
       expect(sent).toBe(40 * ports);
       // The spray did arrive at the gateway's host (after the 1:1 NAT), on every port of its media range.
-      const arrived = await until(`the rogue's ${sent} packets at the gateway`, () => (arrivals.packets().length >= sent ? arrivals.packets() : undefined), 10_000).catch(
+      // (At least 90 % of it: on 2 busy cores the kernel or tcpdump may lose a few of a 1,600-packet burst;
+      // what matters is that every port was hit, many times.)
+      const portsHit = (ps: readonly Packet[]): number => new Set(ps.map((p) => `${p.dst}:${p.dstPort}`)).size;
+      const enough = (ps: readonly Packet[]): boolean => ps.length >= sent * 0.9 && portsHit(ps) === ports;
+      const arrived = await until(`the rogue's ${sent} packets at the gateway`, () => (enough(arrivals.packets()) ? arrivals.packets() : undefined), 10_000).catch(
         (err: Error) => {
           throw new Error(`${err.message}: ${arrivals.packets().length} arrived\n${arrivals.summary(10)}`);
         },
       );
       await arrivals.stop();
-      expect(new Set(arrived.map((p) => `${p.dst}:${p.dstPort}`)).size).toBe(ports);
+      expect(portsHit(arrived)).toBe(ports);
       expect(arrived.every((p) => p.dst === FIELD.gatewayPrivate)).toBe(true);
 
       // The call goes on: ≥ 100 more packets each way after the spray, the far tone still heard, the mic

@@ -114,7 +114,7 @@ function waitBound(handle: ProcessHandle, port: number, transport: 'udp' | 'tcp'
     const deadline = Date.now() + 5000;
     const check = (): void => {
       if (portBound(port, transport)) return resolveReady();
-      if (!handle.running) return reject(new Error(`sipp exited before binding port ${port}: ${handle.stdout().slice(-2000)}`));
+      if (!handle.running) return reject(new Error(`sipp exited before binding port ${port}: ${handle.stderr().slice(-2000)}\n${handle.stdout().slice(-1000)}`));
       if (Date.now() > deadline) return reject(new Error(`sipp did not bind port ${port} within 5 s`));
       setTimeout(check, 20);
     };

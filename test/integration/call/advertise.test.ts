@@ -101,7 +101,10 @@ describe('a gateway bound to 0.0.0.0', () => {
     const final = await call.final;
     expect(final.status).toBe(200);
     expectSdpAddress(final.body.toString(), '127.0.0.9');
-    expect(sdpTransform.parse(final.body.toString()).media[0]!.candidates).toHaveLength(1);
+    // One host candidate per transport (UDP, and TCP passive with media.iceTcp), each at the advertise.
+    const candidates = sdpTransform.parse(final.body.toString()).media[0]!.candidates ?? [];
+    expect(candidates.map((c) => c.transport.toLowerCase()).sort()).toEqual(['tcp', 'udp']);
+    expect(candidates.map((c) => c.ip)).toEqual(['127.0.0.9', '127.0.0.9']);
 
     // SIPp hangs up: its BYE reaches the gateway (at the Contact it was given), the browser gets one.
     await call.byeReceived;
