@@ -11,7 +11,8 @@ import { localContact, withVia, type ViaSpec } from '../sip/ua/request.js';
 import { reply } from '../sip/ua/uas.js';
 import { answerInDialog } from './in-dialog.js';
 import type { DialogOwner, DialogRegistry } from './registry.js';
-import { browserLegTransition, type BrowserLegState } from './states.js';
+import { StateMachine } from '../lib/state-machine.js';
+import { BROWSER_MACHINE, type BrowserLegState } from './states.js';
 
 export interface LegContext {
   transactions: TransactionLayer;
@@ -32,7 +33,7 @@ export class BrowserLeg implements DialogOwner {
   readonly localTag = newTag();
   /** The browser's From tag. */
   readonly remoteTag: string;
-  private current: BrowserLegState = 'proceeding';
+  private readonly fsm = new StateMachine(BROWSER_MACHINE, 'proceeding');
   private dialog: Dialog | undefined;
   /** §15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an ACK for its
    *  2xx response or until the server transaction times out" — a hangup before the ACK waits here. */
@@ -47,16 +48,13 @@ export class BrowserLeg implements DialogOwner {
   }
 
   get state(): BrowserLegState {
-    return this.current;
+    return this.fsm.state;
   }
 
   get invite(): SipRequest {
     return this.tx.request;
   }
 
-  private to(next: BrowserLegState): void {
-    this.current = browserLegTransition(this.current, next);
-  }
 
   /** Our Via sent-by and Contact toward the caller: the advertised address of the point its INVITE
    *  reached (RFC 3261 §8.1.1.8: the Contact must be reachable by the peer; a 0.0.0.0 bind is not). */
@@ -70,16 +68,16 @@ export class BrowserLeg implements DialogOwner {
 
   /** 180/183 (with SDP for early media); ignored once a final response was sent. */
   provisional(status: number, reason: string, sdp?: string): void {
-    if (this.current !== 'proceeding' && this.current !== 'early') return;
-    if (this.current === 'proceeding') this.to('early');
+    if (this.fsm.state !== 'proceeding' && this.fsm.state !== 'early') return;
+    if (this.fsm.state === 'proceeding') this.fsm.to('early');
     const body = sdp === undefined ? undefined : Buffer.from(sdp);
     reply(this.tx, status, reason, { toTag: this.localTag, headers: [{ name: 'Contact', value: this.contact() }], body, contentType: sdp === undefined ? undefined : SDP });
   }
 
   /** §13.3.1.4: the 2xx with our answer; the dialog is confirmed and owned by this leg. */
   accept(sdp: string): void {
-    if (this.current !== 'proceeding' && this.current !== 'early') return;
-    this.to('accepted');
+    if (this.fsm.state !== 'proceeding' && this.fsm.state !== 'early') return;
+    this.fsm.to('accepted');
     const contact = this.contact();
     this.dialog = Dialog.fromUasRequest(this.invite, this.localTag, contact);
     this.dialog.transition('confirmed');
@@ -90,40 +88,40 @@ export class BrowserLeg implements DialogOwner {
 
   /** A final non-2xx to the INVITE (§13.3.1.3); ignored once a final response was sent. */
   reject(status: number, reason: string): void {
-    if (this.current !== 'proceeding' && this.current !== 'early') return;
-    this.to('terminated');
+    if (this.fsm.state !== 'proceeding' && this.fsm.state !== 'early') return;
+    this.fsm.to('terminated');
     reply(this.tx, status, reason, { toTag: this.localTag });
   }
 
   /** Ends this leg from our side: BYE when answered (after the ACK, §15), else the given final response. */
   hangup(status = 480, reason = 'Temporarily Unavailable'): void {
-    if (this.current === 'proceeding' || this.current === 'early') return this.reject(status, reason);
-    if (this.current === 'accepted') {
+    if (this.fsm.state === 'proceeding' || this.fsm.state === 'early') return this.reject(status, reason);
+    if (this.fsm.state === 'accepted') {
       this.byePending = true;
       return;
     }
-    if (this.current === 'confirmed') this.sendBye();
+    if (this.fsm.state === 'confirmed') this.sendBye();
   }
 
   onAck(): void {
-    if (this.current !== 'accepted') return; // a retransmitted ACK
-    this.to('confirmed');
+    if (this.fsm.state !== 'accepted') return; // a retransmitted ACK
+    this.fsm.to('confirmed');
     if (this.byePending) this.sendBye();
   }
 
   /** §13.3.1.4: "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK,
    *  the dialog is confirmed, but the session SHOULD be terminated." A pending BYE may go now (§15). */
   private ackWaitOver(): void {
-    if (this.current !== 'accepted') return;
+    if (this.fsm.state !== 'accepted') return;
     this.ctx.logger.warn('browser never ACKed our 2xx');
-    this.to('confirmed');
+    this.fsm.to('confirmed');
     if (this.byePending) this.sendBye();
     else this.events.onAckTimeout();
   }
 
   onRequest(req: SipRequest, tx: ServerTransaction): void {
     answerInDialog(this.dialog, req, tx, () => {
-      if (this.current === 'terminated') return;
+      if (this.fsm.state === 'terminated') return;
       this.terminate();
       this.events.onHangup();
     });
@@ -135,12 +133,12 @@ export class BrowserLeg implements DialogOwner {
 
   /** Final cleanup without signalling (the call has ended). */
   close(): void {
-    if (this.current === 'proceeding' || this.current === 'early') return this.reject(500, 'Server Internal Error');
-    if (this.current !== 'terminated') this.terminate();
+    if (this.fsm.state === 'proceeding' || this.fsm.state === 'early') return this.reject(500, 'Server Internal Error');
+    if (this.fsm.state !== 'terminated') this.terminate();
   }
 
   private terminate(): void {
-    this.to('terminated');
+    this.fsm.to('terminated');
     if (this.dialog) {
       this.ctx.registry.remove(this.dialog);
       if (this.dialog.state !== 'terminated') this.dialog.transition('terminated');

@@ -12,7 +12,8 @@ import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { BrowserLeg } from './browser-leg.js';
 import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
 import { browserFinalFor, browserFinalForMedia, type BrowserFinal, type TrunkOutcome } from './responses.js';
-import { callTransition, type CallState } from './states.js';
+import { StateMachine } from '../lib/state-machine.js';
+import { CALL_MACHINE, type CallState } from './states.js';
 import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
 import { UacLeg, type TrunkLegContext } from './uac-leg.js';
 
@@ -29,7 +30,7 @@ export class Call {
   readonly id = randomUUID();
   readonly browser: BrowserLeg;
   readonly log: Logger;
-  private current: CallState = 'routing';
+  private readonly fsm = new StateMachine(CALL_MACHINE, 'routing');
   private trunk: UacLeg | undefined;
   private ringTimer: NodeJS.Timeout | undefined;
   /** Trunk events are handled one after the other (each may await the media engine). */
@@ -60,17 +61,14 @@ export class Call {
   }
 
   get state(): CallState {
-    return this.current;
+    return this.fsm.state;
   }
 
   /** Read through a getter: the state may change across an await. */
   get ended(): boolean {
-    return this.current === 'ended';
+    return this.fsm.state === 'ended';
   }
 
-  private to(next: CallState): void {
-    this.current = callTransition(this.current, next);
-  }
 
   private get offer(): string {
     return this.browser.invite.body.toString('utf8');
@@ -81,8 +79,8 @@ export class Call {
     const result = await this.media(() =>
       this.ctx.media.echo({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer, peerAddress: this.browserAddress }),
     );
-    if (!result || this.current !== 'routing') return;
-    this.to('answered');
+    if (!result || this.fsm.state !== 'routing') return;
+    this.fsm.to('answered');
     this.browser.accept(result.sdp);
     this.log.info('echo call answered');
   }
@@ -91,7 +89,7 @@ export class Call {
    *  §5: the offer lists only what the trunk may use — G.711 and telephone-event). */
   async startTrunk(trunk: TrunkConfig, number: string): Promise<void> {
     const offer = await this.rtpOffer();
-    if (!offer || this.current !== 'routing') return;
+    if (!offer || this.fsm.state !== 'routing') return;
     let target;
     try {
       target = await resolveTarget(parseUri(trunk.uri));
@@ -99,7 +97,7 @@ export class Call {
       this.log.warn({ err: (err as Error).message, trunk: trunk.name }, 'trunk unresolvable');
       return this.end({ status: 503, reason: err instanceof TargetError ? 'Trunk Unreachable' : 'Service Unavailable' });
     }
-    if (this.current !== 'routing') return;
+    if (this.fsm.state !== 'routing') return;
     this.log.info({ trunk: trunk.name, number }, 'calling trunk');
     this.dial(trunkRoute(trunk, this.user.callerId ?? this.user.name, target), number, offer.sdp);
   }
@@ -107,7 +105,7 @@ export class Call {
   /** Out through the user's own PBX: its account's identity and credentials (upstream.outboundFor). */
   async startUpstream(route: OutboundRoute, number: string): Promise<void> {
     const offer = await this.rtpOffer();
-    if (!offer || this.current !== 'routing') return;
+    if (!offer || this.fsm.state !== 'routing') return;
     this.log.info({ pbx: route.base.host, number }, 'calling through the user\'s PBX');
     this.dial(route, number, offer.sdp);
   }
@@ -143,7 +141,7 @@ export class Call {
       // A BYE from the trunk before the browser got its 2xx (media answer still pending) ends the attempt.
       onHangup: () => this.end({ status: 480, reason: 'Temporarily Unavailable' }),
     });
-    this.to('calling');
+    this.fsm.to('calling');
     this.startRingTimer();
     this.trunk.start();
   }
@@ -158,9 +156,9 @@ export class Call {
   /** Tears the call down: the browser gets `final` if still unanswered (else BYE), the trunk CANCEL or
    *  BYE, and the media session is freed. Idempotent. */
   end(final: BrowserFinal = { status: 500, reason: 'Server Internal Error' }): void {
-    if (this.current === 'ended') return;
-    const wasAnswered = this.current === 'answered';
-    this.to('ended');
+    if (this.fsm.state === 'ended') return;
+    const wasAnswered = this.fsm.state === 'answered';
+    this.fsm.to('ended');
     clearTimeout(this.ringTimer);
     this.unwatchFlow();
     this.browser.hangup(final.status, final.reason);
@@ -179,7 +177,7 @@ export class Call {
   private async media(op: () => Promise<SdpResult>): Promise<SdpResult | undefined> {
     try {
       const result = await op();
-      if (this.current === 'ended') this.freeMedia();
+      if (this.fsm.state === 'ended') this.freeMedia();
       return result;
     } catch (err) {
       this.log.info({ err: (err as Error).message }, 'media engine refused');
@@ -203,7 +201,7 @@ export class Call {
 
   /** 180/183 relayed with the same code; SDP in a 183 is converted for early media. */
   private async onTrunkProvisional(res: SipResponse): Promise<void> {
-    if (this.current !== 'calling' && this.current !== 'early') return;
+    if (this.fsm.state !== 'calling' && this.fsm.state !== 'early') return;
     let sdp: string | undefined;
     if (res.body.length > 0 && res.status === 183 && !this.early) {
       const early = res.body.toString('utf8');
@@ -212,20 +210,20 @@ export class Call {
       this.early = { sdp: early, answer };
       sdp = answer.sdp;
     }
-    if (this.current !== 'calling' && this.current !== 'early') return;
-    if (this.current === 'calling') this.to('early');
+    if (this.fsm.state !== 'calling' && this.fsm.state !== 'early') return;
+    if (this.fsm.state === 'calling') this.fsm.to('early');
     this.browser.provisional(res.status, res.reason, sdp);
   }
 
   /** 2xx from the trunk (already ACKed): the browser gets 200 with the WebRTC answer. */
   private async onTrunkAnswer(res: SipResponse): Promise<void> {
-    if (this.current === 'ended') return;
+    if (this.fsm.state === 'ended') return;
     if (res.body.length === 0) return this.end({ status: 502, reason: 'Bad Gateway: no SDP answer from trunk' });
     const sdp = res.body.toString('utf8');
     const answer = this.early?.sdp === sdp ? this.early.answer : await this.media(() => this.answerFrom(res, sdp));
     if (!answer || this.ended) return;
     clearTimeout(this.ringTimer);
-    this.to('answered');
+    this.fsm.to('answered');
     this.browser.accept(answer.sdp);
     this.log.info('call answered');
   }

@@ -4,7 +4,7 @@
 // final response (fork-rules.ts) is reported. It knows nothing of media or of the caller.
 import type { HeaderField, SipResponse } from '../sip/message/types.js';
 import type { Flow } from '../sip/transport/types.js';
-import { makeTransition, type EdgeTable } from '../sip/transaction/fsm.js';
+import { defineMachine, StateMachine } from '../lib/state-machine.js';
 import { bestFinal, COMPLETED_ELSEWHERE, forkFinal } from './fork-rules.js';
 import type { BrowserFinal } from './responses.js';
 import { UacLeg, type TrunkLegContext, type UacLegSpec } from './uac-leg.js';
@@ -13,14 +13,14 @@ import { UacLeg, type TrunkLegContext, type UacLegSpec } from './uac-leg.js';
  *  failed: every branch failed · cancelled: the caller gave up (or the ring time ran out). */
 export type ForkState = 'ringing' | 'won' | 'failed' | 'cancelled';
 
-const FORK_EDGES: EdgeTable<ForkState> = {
+const FORK_MACHINE = defineMachine<ForkState>('Fork', {
   ringing: ['won', 'failed', 'cancelled'],
   won: [],
   failed: [],
   cancelled: [],
-};
+});
 
-export const forkTransition = makeTransition<ForkState>('Fork', FORK_EDGES);
+export const forkTransition = FORK_MACHINE.transition;
 
 export interface ForkEvents {
   /** The first 180/183 of any branch (reported once). */
@@ -44,7 +44,7 @@ interface Branch {
 export const completedElsewhere = (): HeaderField[] => [{ name: 'Reason', value: COMPLETED_ELSEWHERE }];
 
 export class Fork {
-  private current: ForkState = 'ringing';
+  private readonly fsm = new StateMachine(FORK_MACHINE, 'ringing');
   private readonly branches: Branch[];
   /** Finals of failed branches, in the order they failed (§16.7 picks among them). */
   private readonly finals: BrowserFinal[] = [];
@@ -60,7 +60,7 @@ export class Fork {
   }
 
   get state(): ForkState {
-    return this.current;
+    return this.fsm.state;
   }
 
   /** The answered branch, once won. */
@@ -68,15 +68,12 @@ export class Fork {
     return this.winner;
   }
 
-  private to(next: ForkState): void {
-    this.current = forkTransition(this.current, next);
-  }
 
   /** Sends branch i's INVITE. Returns false (and sends nothing) once the fork is decided. `flow`: the
    *  contact's connection, whose closing fails the branch (RFC 7118 §5: it is then unreachable). */
   launch(i: number, spec: UacLegSpec, flow?: Flow): boolean {
     const branch = this.branches[i];
-    if (!branch || branch.status !== 'pending' || this.current !== 'ringing') return false;
+    if (!branch || branch.status !== 'pending' || this.fsm.state !== 'ringing') return false;
     branch.status = 'calling';
     branch.leg = new UacLeg(this.ctx, spec, {
       onProvisional: () => this.onProvisional(),
@@ -96,8 +93,8 @@ export class Fork {
 
   /** The caller gave up: CANCEL every branch still ringing (no Reason: the page shows a missed call). */
   cancel(): void {
-    if (this.current !== 'ringing') return;
-    this.to('cancelled');
+    if (this.fsm.state !== 'ringing') return;
+    this.fsm.to('cancelled');
     this.dropAll([]);
   }
 
@@ -109,7 +106,7 @@ export class Fork {
   }
 
   private onProvisional(): void {
-    if (this.current !== 'ringing' || this.ringing) return;
+    if (this.fsm.state !== 'ringing' || this.ringing) return;
     this.ringing = true;
     this.events.onRinging();
   }
@@ -119,12 +116,12 @@ export class Fork {
    *  leg (it is in 'cancelling', §15). */
   private onAnswer(i: number, res: SipResponse): void {
     const branch = this.branches[i]!;
-    if (this.current !== 'ringing') {
+    if (this.fsm.state !== 'ringing') {
       // Decided already: this leg answered after we chose (its CANCEL had not gone out yet).
       branch.leg?.hangup();
       return;
     }
-    this.to('won');
+    this.fsm.to('won');
     this.winner = i;
     branch.status = 'won';
     this.dropAll(completedElsewhere());
@@ -137,8 +134,8 @@ export class Fork {
     branch.status = 'failed';
     branch.unwatch?.();
     this.finals.push(final);
-    if (this.current !== 'ringing' || this.branches.some((b) => b.status === 'pending' || b.status === 'calling')) return;
-    this.to('failed');
+    if (this.fsm.state !== 'ringing' || this.branches.some((b) => b.status === 'pending' || b.status === 'calling')) return;
+    this.fsm.to('failed');
     this.events.onAllFailed(bestFinal(this.finals));
   }
 

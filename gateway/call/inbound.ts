@@ -19,7 +19,8 @@ import { buildForkInvite, contactDest, contactVia, type CallerId } from './invit
 import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
 import { browserFinalForMedia, type BrowserFinal } from './responses.js';
 import { peerAddressOf } from './uac-leg.js';
-import { inboundCallTransition, type InboundCallState } from './states.js';
+import { StateMachine } from '../lib/state-machine.js';
+import { INBOUND_MACHINE, type InboundCallState } from './states.js';
 
 /** Who is calling: a trunk or PBX (plain RTP, caller ID from its From) or an authenticated user. */
 export type InboundCaller = { kind: 'network'; source: string } | { kind: 'user'; user: UserConfig };
@@ -30,7 +31,7 @@ export class InboundCall {
   /** The caller's leg: we answer its INVITE. */
   readonly uas: BrowserLeg;
   readonly log: Logger;
-  private current: InboundCallState = 'routing';
+  private readonly fsm = new StateMachine(INBOUND_MACHINE, 'routing');
   private fork: Fork | undefined;
   private keys: string[] = [];
   /** Fork n's peer IP (where its INVITE went): the strict-source latch expects its media from there. */
@@ -54,16 +55,13 @@ export class InboundCall {
   }
 
   get state(): InboundCallState {
-    return this.current;
+    return this.fsm.state;
   }
 
   get ended(): boolean {
-    return this.current === 'ended';
+    return this.fsm.state === 'ended';
   }
 
-  private to(next: InboundCallState): void {
-    this.current = inboundCallTransition(this.current, next);
-  }
 
   /** Rings every contact except the caller's own connection (calling yourself rings your other devices). */
   async start(contacts: readonly ContactRoute[]): Promise<void> {
@@ -80,7 +78,7 @@ export class InboundCall {
       onAllFailed: (final) => this.end(final),
       onWinnerGone: () => this.end(),
     });
-    this.to('ringing');
+    this.fsm.to('ringing');
     this.startRingTimer();
     this.log.info({ forks: targets.length }, 'ringing');
     await Promise.all(targets.map((c, n) => this.ring(c, n)));
@@ -95,9 +93,9 @@ export class InboundCall {
   /** Tears the call down: the caller gets `final` if unanswered (else BYE), ringing forks CANCEL, the
    *  answered fork BYE; every media session is freed. Idempotent. */
   end(final: BrowserFinal = { status: 500, reason: 'Server Internal Error' }): void {
-    if (this.current === 'ended') return;
-    const wasAnswered = this.current === 'answered';
-    this.to('ended');
+    if (this.fsm.state === 'ended') return;
+    const wasAnswered = this.fsm.state === 'answered';
+    this.fsm.to('ended');
     clearTimeout(this.ringTimer);
     this.unwatchFlow();
     this.uas.hangup(final.status, final.reason);
@@ -153,15 +151,15 @@ export class InboundCall {
   }
 
   private onRinging(): void {
-    if (this.current !== 'ringing') return;
-    this.to('early');
+    if (this.fsm.state !== 'ringing') return;
+    this.fsm.to('early');
     // §16.7 step 5 lets a proxy forward provisionals; a B2BUA relays the first as 180 Ringing, once.
     this.uas.provisional(180, 'Ringing');
   }
 
   private onWin(n: number, res: SipResponse): void {
-    if (this.current !== 'ringing' && this.current !== 'early') return;
-    this.to('connecting');
+    if (this.fsm.state !== 'ringing' && this.fsm.state !== 'early') return;
+    this.fsm.to('connecting');
     clearTimeout(this.ringTimer);
     this.queue = this.queue
       .then(() => this.connect(n, res))
@@ -173,7 +171,7 @@ export class InboundCall {
 
   /** The winner's SDP answer → media.answer → the caller's 2xx; the losers' media is freed. */
   private async connect(n: number, res: SipResponse): Promise<void> {
-    if (this.current !== 'connecting') return;
+    if (this.fsm.state !== 'connecting') return;
     if (res.body.length === 0) return this.end({ status: 502, reason: 'Bad Gateway: no SDP answer' });
     const key = this.keys[n]!;
     let answer: SdpResult;
@@ -184,10 +182,10 @@ export class InboundCall {
       this.log.info({ err: (err as Error).message }, 'media engine refused the answer');
       return this.end(browserFinalForMedia(err));
     }
-    if (this.current !== 'connecting') return;
+    if (this.fsm.state !== 'connecting') return;
     this.keys.forEach((k, i) => i !== n && this.deleteMedia(k));
     this.keys = [key];
-    this.to('answered');
+    this.fsm.to('answered');
     this.uas.accept(answer.sdp);
     this.log.info({ fork: n }, 'call answered');
   }

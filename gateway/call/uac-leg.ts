@@ -12,7 +12,8 @@ import type { LegContext } from './browser-leg.js';
 import { answerInDialog } from './in-dialog.js';
 import type { DialogOwner } from './registry.js';
 import type { TrunkOutcome } from './responses.js';
-import { trunkLegTransition, type TrunkLegState } from './states.js';
+import { StateMachine } from '../lib/state-machine.js';
+import { TRUNK_MACHINE, type TrunkLegState } from './states.js';
 
 export interface TrunkLegContext extends LegContext {
   transport: SipTransport;
@@ -58,7 +59,7 @@ const logOnly = (ctx: LegContext, what: string) => ({
 });
 
 export class UacLeg implements DialogOwner {
-  private current: TrunkLegState = 'calling';
+  private readonly fsm = new StateMachine(TRUNK_MACHINE, 'calling');
   private invite: SipRequest;
   private attempts = 0;
   private authRetried = false;
@@ -81,7 +82,7 @@ export class UacLeg implements DialogOwner {
   }
 
   get state(): TrunkLegState {
-    return this.current;
+    return this.fsm.state;
   }
 
   /** The IP of the peer this leg's INVITE went to (see peerAddressOf). */
@@ -94,9 +95,6 @@ export class UacLeg implements DialogOwner {
     return this.invite;
   }
 
-  private to(next: TrunkLegState): void {
-    this.current = trunkLegTransition(this.current, next);
-  }
 
   start(): void {
     this.send(this.invite);
@@ -128,9 +126,9 @@ export class UacLeg implements DialogOwner {
 
   private onProvisional(res: SipResponse): void {
     this.provisionalSeen = true;
-    if (this.current === 'cancelling') return this.sendCancel();
-    if (res.status === 100 || (this.current !== 'calling' && this.current !== 'early')) return;
-    if (this.current === 'calling') this.to('early');
+    if (this.fsm.state === 'cancelling') return this.sendCancel();
+    if (res.status === 100 || (this.fsm.state !== 'calling' && this.fsm.state !== 'early')) return;
+    if (this.fsm.state === 'calling') this.fsm.to('early');
     this.events.onProvisional(res);
   }
 
@@ -142,22 +140,22 @@ export class UacLeg implements DialogOwner {
       if (toTag === this.dialog.id.remoteTag) return this.resendAck();
       return this.ackAndByeFork(res);
     }
-    if (this.current === 'terminated') return this.ackAndByeFork(res);
+    if (this.fsm.state === 'terminated') return this.ackAndByeFork(res);
     const dialog = Dialog.fromUacResponse(this.invite, res);
     this.dialog = dialog;
     this.remote = this.resolveRemote(dialog);
     this.ctx.registry.add(dialog, this);
     this.ack = withVia(dialog.createAck(getCSeq(this.invite).seq), this.spec.via);
     this.resendAck();
-    const raced = this.current === 'cancelling';
-    this.to('confirmed');
+    const raced = this.fsm.state === 'cancelling';
+    this.fsm.to('confirmed');
     // §15: a 2xx that raced our CANCEL still makes a dialog, which "the UAC MUST … terminate" with BYE.
     if (raced) return this.sendBye();
     this.events.onAnswer(res);
   }
 
   private onFinalFailure(res: SipResponse): void {
-    if ((res.status === 401 || res.status === 407) && this.current !== 'cancelling') {
+    if ((res.status === 401 || res.status === 407) && this.fsm.state !== 'cancelling') {
       if (this.retryWithCredentials(res)) return;
       return this.fail({ kind: this.spec.credentials ? 'challenge-after-credentials' : 'challenge-without-credentials' });
     }
@@ -185,20 +183,20 @@ export class UacLeg implements DialogOwner {
   }
 
   private fail(outcome: TrunkOutcome): void {
-    if (this.current === 'terminated' || this.current === 'confirmed') return;
-    const quiet = this.current === 'cancelling';
-    this.to('terminated');
+    if (this.fsm.state === 'terminated' || this.fsm.state === 'confirmed') return;
+    const quiet = this.fsm.state === 'cancelling';
+    this.fsm.to('terminated');
     if (!quiet) this.events.onFailure(outcome);
   }
 
   /** Ends the leg: CANCEL while unanswered (§9.1), BYE once confirmed (§15). Idempotent.
    *  `cancelHeaders` go on the CANCEL (e.g. RFC 3326 Reason: "Call completed elsewhere"). */
   hangup(cancelHeaders: HeaderField[] = []): void {
-    if (this.current === 'calling' || this.current === 'early') {
+    if (this.fsm.state === 'calling' || this.fsm.state === 'early') {
       this.cancelHeaders = cancelHeaders;
-      this.to('cancelling');
+      this.fsm.to('cancelling');
       if (this.provisionalSeen) this.sendCancel();
-    } else if (this.current === 'confirmed') {
+    } else if (this.fsm.state === 'confirmed') {
       this.sendBye();
     }
   }
@@ -214,7 +212,7 @@ export class UacLeg implements DialogOwner {
 
   onRequest(req: SipRequest, tx: ServerTransaction): void {
     answerInDialog(this.dialog, req, tx, () => {
-      if (this.current !== 'confirmed') return;
+      if (this.fsm.state !== 'confirmed') return;
       this.terminate();
       this.events.onHangup();
     });
@@ -259,7 +257,7 @@ export class UacLeg implements DialogOwner {
   }
 
   private terminate(): void {
-    if (this.current !== 'terminated') this.to('terminated');
+    if (this.fsm.state !== 'terminated') this.fsm.to('terminated');
     if (this.dialog && this.dialog.state !== 'terminated') {
       this.dialog.transition('terminated');
       this.ctx.registry.remove(this.dialog);

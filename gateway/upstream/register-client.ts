@@ -8,7 +8,8 @@ import type { TransactionLayer } from '../sip/transaction/types.js';
 import type { SipTransport, Target } from '../sip/transport/types.js';
 import { buildRequest, localContact } from '../sip/ua/request.js';
 import { resolveTarget } from '../sip/ua/target.js';
-import { regTransition, type RegState } from './states.js';
+import { StateMachine, type ChangeListener } from '../lib/state-machine.js';
+import { REG_MACHINE, type RegState } from './states.js';
 import { DEFAULT_BACKOFF, minExpiresOf, refreshDelayMs, retryAfterSeconds, retryDelayMs, type BackoffPolicy } from './timing.js';
 
 export interface RegisterClientOptions {
@@ -49,7 +50,7 @@ export function accountAor(registrar: string, username: string, domain?: string)
 }
 
 export class RegisterClient {
-  private current: RegState = 'idle';
+  private readonly fsm = new StateMachine(REG_MACHINE, 'idle');
   private readonly callId = newCallId();
   private readonly fromTag = newTag();
   private readonly registrarUri: SipUri;
@@ -80,10 +81,11 @@ export class RegisterClient {
     this.aor = accountAor(o.registrar, o.username, o.domain);
     this.expires = o.expires;
     this.now = o.now ?? Date.now;
+    this.fsm.onChange(({ from, to }) => o.logger.debug({ from, to }, 'registration state'));
   }
 
   get state(): RegState {
-    return this.current;
+    return this.fsm.state;
   }
 
   /** The registrar's resolved address, once known. */
@@ -92,21 +94,20 @@ export class RegisterClient {
   }
 
   status(): RegisterStatus {
-    const s: RegisterStatus = { state: this.current };
-    if (this.current === 'registered' && this.grantedUntil !== undefined) s.expiresAt = new Date(this.grantedUntil).toISOString();
+    const s: RegisterStatus = { state: this.fsm.state };
+    if (this.fsm.state === 'registered' && this.grantedUntil !== undefined) s.expiresAt = new Date(this.grantedUntil).toISOString();
     if (this.error !== undefined) s.lastError = this.error;
     return s;
   }
 
-  private to(next: RegState): void {
-    const from = this.current;
-    this.current = regTransition(from, next);
-    this.o.logger.debug({ from, to: next }, 'registration state');
+  /** Subscribes to this registration's state changes (from, to); returns the unsubscribe function. */
+  onChange(listener: ChangeListener<RegState>): () => void {
+    return this.fsm.onChange(listener);
   }
 
   start(): void {
-    if (this.current !== 'idle') return;
-    this.to('registering');
+    if (this.fsm.state !== 'idle') return;
+    this.fsm.to('registering');
     void this.attempt();
   }
 
@@ -145,10 +146,10 @@ export class RegisterClient {
     try {
       this.target ??= await (this.o.resolve ?? resolveTarget)(this.registrarUri);
     } catch (err) {
-      if (gen === this.generation && this.current === 'registering') this.fail(`cannot resolve registrar: ${(err as Error).message}`);
+      if (gen === this.generation && this.fsm.state === 'registering') this.fail(`cannot resolve registrar: ${(err as Error).message}`);
       return;
     }
-    if (gen !== this.generation || this.current !== 'registering') return;
+    if (gen !== this.generation || this.fsm.state !== 'registering') return;
     const req = this.buildRegister(this.expires);
     if (!req) return this.fail(`no ${this.target.transport} listener for the Contact`);
     this.send(req);
@@ -172,19 +173,19 @@ export class RegisterClient {
 
   private onResponse(req: SipRequest, res: SipResponse): void {
     if (res.status < 200) return;
-    if (res.status < 300) return this.current === 'unregistering' ? this.onFinal() : this.onGranted(res);
+    if (res.status < 300) return this.fsm.state === 'unregistering' ? this.onFinal() : this.onGranted(res);
     if (res.status === 401 || res.status === 407) {
       const why = this.answer(req, res);
       return why === undefined ? undefined : this.onFinal(why);
     }
-    if (res.status === 423 && this.current === 'registering' && this.raiseExpires(res)) return;
+    if (res.status === 423 && this.fsm.state === 'registering' && this.raiseExpires(res)) return;
     const after = retryAfterSeconds(res);
     this.onFinal(`${res.status} ${res.reason}`, after);
   }
 
   /** A final outcome other than a grant: a failure while registering, the end of an unregister. */
   private onFinal(error?: string, retryAfter?: number): void {
-    if (this.current === 'unregistering') {
+    if (this.fsm.state === 'unregistering') {
       if (error !== undefined) this.o.logger.info({ err: error }, 'unregister failed');
       return this.done();
     }
@@ -208,7 +209,7 @@ export class RegisterClient {
     } catch (err) {
       return `cannot answer the challenge: ${(err as Error).message}`;
     }
-    const expires = this.current === 'unregistering' ? 0 : this.expires;
+    const expires = this.fsm.state === 'unregistering' ? 0 : this.expires;
     const next = this.buildRegister(expires, [{ name: header, value }]);
     if (!next) return `no ${this.target!.transport} listener for the Contact`;
     this.send(next);
@@ -230,13 +231,13 @@ export class RegisterClient {
   private onGranted(res: SipResponse): void {
     const granted = this.grantedSeconds(res);
     if (granted <= 0) return this.fail('registrar kept no binding for our Contact');
-    this.to('registered');
+    this.fsm.to('registered');
     this.failures = 0;
     this.error = undefined;
     this.grantedUntil = this.now() + granted * 1000;
     this.o.logger.info({ aor: formatUri(this.aor), expires: granted }, 'registered');
     this.schedule(refreshDelayMs(granted), () => {
-      this.to('registering');
+      this.fsm.to('registering');
       void this.attempt();
     });
   }
@@ -263,11 +264,11 @@ export class RegisterClient {
     this.error = error;
     this.grantedUntil = undefined;
     this.failures += 1;
-    this.to('retrying');
+    this.fsm.to('retrying');
     const delay = retryDelayMs(this.failures, retryAfter, this.o.backoff ?? DEFAULT_BACKOFF);
     this.o.logger.warn({ aor: formatUri(this.aor), err: error, retryInMs: delay }, 'registration failed');
     this.schedule(delay, () => {
-      this.to('registering');
+      this.fsm.to('registering');
       void this.attempt();
     });
   }
@@ -283,12 +284,12 @@ export class RegisterClient {
     if (this.stopping) return this.stopping;
     clearTimeout(this.timer);
     this.generation += 1; // whatever is in flight no longer speaks for us
-    if (!this.everSent || !this.target || this.current === 'idle' || this.current === 'stopped') {
-      if (this.current !== 'stopped') this.to('stopped');
+    if (!this.everSent || !this.target || this.fsm.state === 'idle' || this.fsm.state === 'stopped') {
+      if (this.fsm.state !== 'stopped') this.fsm.to('stopped');
       this.stopping = Promise.resolve();
       return this.stopping;
     }
-    this.to('unregistering');
+    this.fsm.to('unregistering');
     this.challenges = 0;
     this.staleAnswers = 0;
     this.stopping = new Promise<void>((resolve) => {
@@ -302,11 +303,11 @@ export class RegisterClient {
   }
 
   private done(): void {
-    if (this.current === 'stopped') return;
+    if (this.fsm.state === 'stopped') return;
     clearTimeout(this.timer);
     this.generation += 1;
     this.grantedUntil = undefined;
-    this.to('stopped');
+    this.fsm.to('stopped');
     this.finishStop?.();
   }
 }

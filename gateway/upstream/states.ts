@@ -1,4 +1,5 @@
 // The REGISTER client's states (RFC 3261 §10.2) and the one function allowed to move between them.
+import { defineMachine, IllegalTransitionError } from '../lib/state-machine.js';
 
 /** idle: not started. registering: a REGISTER (or its authenticated re-send) is in flight.
  *  registered: the registrar granted a binding; a refresh is scheduled. retrying: the last attempt
@@ -6,7 +7,7 @@
  *  flight. stopped: terminal. */
 export type RegState = 'idle' | 'registering' | 'registered' | 'retrying' | 'unregistering' | 'stopped';
 
-const EDGES: Record<RegState, readonly RegState[]> = {
+export const REG_MACHINE = defineMachine<RegState>('registration', {
   idle: ['registering', 'stopped'],
   registering: ['registered', 'retrying', 'unregistering', 'stopped'],
   // §10.2.1: a refresh is another REGISTER with the same Call-ID.
@@ -14,17 +15,10 @@ const EDGES: Record<RegState, readonly RegState[]> = {
   retrying: ['registering', 'unregistering', 'stopped'],
   unregistering: ['stopped'],
   stopped: [],
-};
+});
 
-export class IllegalTransition extends Error {
-  constructor(readonly from: RegState, readonly to: RegState) {
-    super(`illegal registration transition ${from} → ${to}`);
-    this.name = 'IllegalTransition';
-  }
-}
+/** What an illegal registration move throws (the shared IllegalTransitionError). */
+export const IllegalTransition = IllegalTransitionError;
 
 /** The next state, or IllegalTransition for an edge the machine does not have. */
-export function regTransition(from: RegState, to: RegState): RegState {
-  if (!EDGES[from].includes(to)) throw new IllegalTransition(from, to);
-  return to;
-}
+export const regTransition = REG_MACHINE.transition;

@@ -2,7 +2,8 @@
 import { randomInt } from 'node:crypto';
 import type { HeaderField, SipRequest, SipResponse } from '../message/types.js';
 import { DialogError, readAddress, readCallId, readContactUri, readCSeq, readRecordRoutes, routeInfo } from './headers.js';
-import { dialogTransition, type DialogState } from './state.js';
+import { StateMachine } from '../../lib/state-machine.js';
+import { DIALOG_MACHINE, type DialogState } from './state.js';
 
 export interface DialogId {
   callId: string;
@@ -55,11 +56,11 @@ export class Dialog {
   remoteTarget: string;
   routeSet: string[];
   localContact: string | undefined;
-  private stateValue: DialogState;
+  private readonly fsm: StateMachine<DialogState>;
 
   constructor(init: DialogInit) {
     this.id = { ...init.id };
-    this.stateValue = init.state;
+    this.fsm = new StateMachine(DIALOG_MACHINE, init.state);
     this.localUri = init.localUri;
     this.remoteUri = init.remoteUri;
     this.localSeq = init.localSeq;
@@ -71,12 +72,12 @@ export class Dialog {
   }
 
   get state(): DialogState {
-    return this.stateValue;
+    return this.fsm.state;
   }
 
   /** Moves along the dialog state machine; throws IllegalDialogTransition for an edge §12 does not have. */
   transition(to: DialogState): void {
-    this.stateValue = dialogTransition(this.stateValue, to);
+    this.fsm.to(to);
   }
 
   /** §12.1.2: the UAC side, from the request we sent and a 101-199 or 2xx response carrying a To tag. */
@@ -142,7 +143,7 @@ export class Dialog {
     const m = method.toUpperCase();
     if (m === 'ACK') throw new DialogError('build an ACK with createAck(inviteCseq)');
     if (m === 'CANCEL') throw new DialogError('CANCEL is not an in-dialog request (RFC 3261 §9.1)');
-    if (this.stateValue === 'terminated') throw new DialogError('dialog is terminated');
+    if (this.fsm.state === 'terminated') throw new DialogError('dialog is terminated');
     // §12.2.1.1: "If the local sequence number is empty, an initial value MUST be chosen using the
     // guidelines of Section 8.1.1.5" ("MUST be less than 2**31"). Otherwise it is incremented by one.
     const seq = this.localSeq === undefined ? randomInt(1, 2 ** 31 - 1) : this.localSeq + 1;
@@ -177,7 +178,7 @@ export class Dialog {
   /** UAC side: a response to a request we sent in (or while establishing) this dialog. */
   receiveResponse(method: string, response: SipResponse): void {
     const is2xx = response.status >= 200 && response.status < 300;
-    if (is2xx && this.stateValue === 'early' && method.toUpperCase() === 'INVITE') {
+    if (is2xx && this.fsm.state === 'early' && method.toUpperCase() === 'INVITE') {
       // §13.2.2.4: "the dialog MUST be transitioned to the "confirmed" state, and the route set for the
       // dialog MUST be recomputed based on the 2xx response using the procedures of Section 12.2.1.2."
       this.transition('confirmed');
@@ -185,7 +186,7 @@ export class Dialog {
     }
     // §12.3: "if a request outside of a dialog generates a non-2xx final response, any early dialogs
     // created through provisional responses to that request are terminated."
-    if (response.status >= 300 && this.stateValue === 'early' && method.toUpperCase() === 'INVITE') {
+    if (response.status >= 300 && this.fsm.state === 'early' && method.toUpperCase() === 'INVITE') {
       this.transition('terminated');
     }
     // §12.2.1.2: "When a UAC receives a 2xx response to a target refresh request, it MUST replace the

@@ -2,7 +2,7 @@
 export * from './types.js';
 export { createTransactionLayer, type TransactionLayerOptions } from './layer.js';
 export { DEFAULT_TIMERS } from './timers.js';
-export { IllegalTransitionError } from './fsm.js';
+export { IllegalTransitionError } from '../../lib/state-machine.js';
 export { TransactionInputError } from './msg.js';
 export { inviteClientTransition, type InviteClientState } from './invite-client.js';
 export { nonInviteClientTransition, type NonInviteClientState } from './non-invite-client.js';

@@ -2,7 +2,7 @@
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, Target } from '../transport/types.js';
 import { ClientSender, ClientTu, type TxEnv } from './env.js';
-import { makeTransition } from './fsm.js';
+import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { buildNon2xxAck } from './msg.js';
 import { nextInterval, TimerSet, TIMER_D_UNRELIABLE_MS } from './timers.js';
 import type { ClientTransaction, ClientTransactionHandlers } from './types.js';
@@ -10,7 +10,7 @@ import type { ClientTransaction, ClientTransactionHandlers } from './types.js';
 export type InviteClientState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
 /** RFC 3261 Figure 5 with RFC 6026 Figure 3's Accepted state. */
-export const inviteClientTransition = makeTransition<InviteClientState>('INVITE client transaction', {
+const INVITE_CLIENT = defineMachine<InviteClientState>('INVITE client transaction', {
   calling: ['proceeding', 'accepted', 'completed', 'terminated'],
   proceeding: ['accepted', 'completed', 'terminated'],
   accepted: ['terminated'],
@@ -18,10 +18,12 @@ export const inviteClientTransition = makeTransition<InviteClientState>('INVITE 
   terminated: [],
 });
 
+export const inviteClientTransition = INVITE_CLIENT.transition;
+
 type TimerName = 'A' | 'B' | 'D' | 'M';
 
 export class InviteClientTransaction implements ClientTransaction {
-  private current: InviteClientState = 'calling';
+  private readonly fsm = new StateMachine(INVITE_CLIENT, 'calling');
   private readonly timers = new TimerSet<TimerName>();
   private readonly sender: ClientSender;
   private readonly tu: ClientTu;
@@ -41,7 +43,7 @@ export class InviteClientTransaction implements ClientTransaction {
   }
 
   get state(): InviteClientState {
-    return this.current;
+    return this.fsm.state;
   }
 
   get flow(): Promise<Flow> {
@@ -61,7 +63,7 @@ export class InviteClientTransaction implements ClientTransaction {
    *  the transport layer, and MUST reset the timer with a value of 2*T1." */
   private armTimerA(interval: number): void {
     this.timers.start('A', interval, () => {
-      if (this.current !== 'calling') return;
+      if (this.fsm.state !== 'calling') return;
       this.sender.send(this.request);
       this.armTimerA(nextInterval(interval));
     });
@@ -70,14 +72,14 @@ export class InviteClientTransaction implements ClientTransaction {
   /** §17.1.1.2: "If the client transaction is still in the "Calling" state when timer B fires, the client
    *  transaction SHOULD inform the TU that a timeout has occurred." */
   private timerB(): void {
-    if (this.current !== 'calling') return;
+    if (this.fsm.state !== 'calling') return;
     this.terminate();
     this.tu.timeout();
   }
 
   receiveResponse(response: SipResponse): void {
     const { status } = response;
-    switch (this.current) {
+    switch (this.fsm.state) {
       case 'calling':
       case 'proceeding':
         if (status < 200) this.provisional(response);
@@ -104,8 +106,8 @@ export class InviteClientTransaction implements ClientTransaction {
    *  it transitions to the "Proceeding" state. In the "Proceeding" state, the client transaction SHOULD NOT
    *  retransmit the request any longer." Timer B only guards the Calling state (Figure 5). */
   private provisional(response: SipResponse): void {
-    if (this.current === 'calling') {
-      this.current = inviteClientTransition(this.current, 'proceeding');
+    if (this.fsm.state === 'calling') {
+      this.fsm.to('proceeding');
       this.timers.stop('A');
       this.timers.stop('B');
     }
@@ -116,7 +118,7 @@ export class InviteClientTransaction implements ClientTransaction {
    *  "Calling" or "Proceeding" states, it MUST transition to the "Accepted" state, pass the 2xx response to
    *  the TU, and set Timer M to 64*T1." The ACK for a 2xx is the TU's (RFC 3261 §13.2.2.4). */
   private accepted(response: SipResponse): void {
-    this.current = inviteClientTransition(this.current, 'accepted');
+    this.fsm.to('accepted');
     this.timers.stopAll();
     this.timers.start('M', 64 * this.env.timers.t1, () => this.terminate());
     this.tu.response(response);
@@ -129,7 +131,7 @@ export class InviteClientTransaction implements ClientTransaction {
    *  with a value of at least 32 seconds for unreliable transports, and a value of zero seconds for
    *  reliable transports." */
   private completed(response: SipResponse): void {
-    this.current = inviteClientTransition(this.current, 'completed');
+    this.fsm.to('completed');
     this.timers.stopAll();
     this.ack = buildNon2xxAck(this.request, response);
     this.sender.send(this.ack);
@@ -142,17 +144,17 @@ export class InviteClientTransaction implements ClientTransaction {
    *  client transaction SHOULD transition directly to the "Terminated" state." The TU only hears it while
    *  it still awaits a final response; later (ACK retransmission) it is logged. */
   private transportError(err: Error): void {
-    if (this.current === 'terminated') return;
-    const awaitingFinal = this.current === 'calling' || this.current === 'proceeding';
-    this.env.logger.warn({ tx: this.id, state: this.current, err: err.message }, 'INVITE client: transport error');
+    if (this.fsm.state === 'terminated') return;
+    const awaitingFinal = this.fsm.state === 'calling' || this.fsm.state === 'proceeding';
+    this.env.logger.warn({ tx: this.id, state: this.fsm.state, err: err.message }, 'INVITE client: transport error');
     this.terminate();
     if (awaitingFinal) this.tu.transportError(err);
   }
 
   /** Enters Terminated (from any live state), clears every timer, and tells the layer once. */
   terminate(): void {
-    if (this.current === 'terminated') return;
-    this.current = inviteClientTransition(this.current, 'terminated');
+    if (this.fsm.state === 'terminated') return;
+    this.fsm.to('terminated');
     this.timers.stopAll();
     this.onTerminated();
   }

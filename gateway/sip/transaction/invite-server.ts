@@ -10,7 +10,7 @@
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
 import { admitResponse, safely, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
-import { makeTransition } from './fsm.js';
+import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { ackKeyOfResponse } from './keys.js';
 import { createResponse } from '../message/index.js';
 import { TransactionInputError } from './msg.js';
@@ -20,7 +20,7 @@ import type { ServerTransaction } from './types.js';
 export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
 /** RFC 3261 Figure 7 with RFC 6026 Figure 5's Accepted state. */
-export const inviteServerTransition = makeTransition<InviteServerState>('INVITE server transaction', {
+const INVITE_SERVER = defineMachine<InviteServerState>('INVITE server transaction', {
   proceeding: ['completed', 'accepted', 'terminated'],
   completed: ['confirmed', 'terminated'],
   confirmed: ['terminated'],
@@ -28,10 +28,12 @@ export const inviteServerTransition = makeTransition<InviteServerState>('INVITE 
   terminated: [],
 });
 
+export const inviteServerTransition = INVITE_SERVER.transition;
+
 type TimerName = 'trying' | 'G' | 'H' | 'I' | 'L' | 'retransmit2xx';
 
 export class InviteServerTransaction implements ServerTransaction {
-  private current: InviteServerState = 'proceeding';
+  private readonly fsm = new StateMachine(INVITE_SERVER, 'proceeding');
   private readonly timers = new TimerSet<TimerName>();
   private readonly ackTimeoutListeners: Array<() => void> = [];
   private lastResponse: SipResponse | undefined;
@@ -47,7 +49,7 @@ export class InviteServerTransaction implements ServerTransaction {
     // §17.2.1: "the server transaction MUST generate a 100 (Trying) response unless it knows that the TU
     // will generate a provisional or final response within 200 ms". §8.2.6.1: it carries no To tag.
     this.timers.start('trying', TRYING_DELAY_MS, () => {
-      if (this.current === 'proceeding' && this.lastResponse === undefined) {
+      if (this.fsm.state === 'proceeding' && this.lastResponse === undefined) {
         // Kept as the latest provisional so a retransmitted INVITE gets it again.
         this.lastResponse = createResponse(this.request, 100, 'Trying');
         this.send(this.lastResponse);
@@ -56,7 +58,7 @@ export class InviteServerTransaction implements ServerTransaction {
   }
 
   get state(): InviteServerState {
-    return this.current;
+    return this.fsm.state;
   }
 
   onAckTimeout(listener: () => void): void {
@@ -66,15 +68,15 @@ export class InviteServerTransaction implements ServerTransaction {
   respond(response: SipResponse): void {
     if (!admitResponse(this.env, this, 'INVITE server', response)) return;
     const { status } = response;
-    if (this.current === 'accepted' && status >= 200 && status < 300) {
+    if (this.fsm.state === 'accepted' && status >= 200 && status < 300) {
       // RFC 6026 §7.1: "Any retransmission of the 2xx response passed from the TU to the transaction while in
       // the "Accepted" state MUST be passed to the transport layer for transmission."
       this.remember2xx(response);
       this.send(response);
       return;
     }
-    if (this.current !== 'proceeding') {
-      throw new TransactionInputError(`INVITE server ${this.id}: cannot send ${status} in state ${this.current}`);
+    if (this.fsm.state !== 'proceeding') {
+      throw new TransactionInputError(`INVITE server ${this.id}: cannot send ${status} in state ${this.fsm.state}`);
     }
     this.timers.stop('trying');
     if (status < 200) {
@@ -91,14 +93,14 @@ export class InviteServerTransaction implements ServerTransaction {
    *  server SHOULD pass the response to the transport for retransmission." RFC 6026 §7.1: retransmissions
    *  of the INVITE in "Accepted" "MUST be absorbed by the server transaction". */
   receiveRetransmission(): void {
-    if ((this.current === 'proceeding' || this.current === 'completed') && this.lastResponse) {
+    if ((this.fsm.state === 'proceeding' || this.fsm.state === 'completed') && this.lastResponse) {
       this.send(this.lastResponse);
     }
   }
 
   /** An ACK matched this transaction. Returns true when it must go up to the TU (an ACK for the 2xx). */
   receiveAck(): boolean {
-    switch (this.current) {
+    switch (this.fsm.state) {
       case 'completed':
         this.enterConfirmed();
         return false;
@@ -119,7 +121,7 @@ export class InviteServerTransaction implements ServerTransaction {
    *  ... The server transaction MUST then transition to the "Accepted" state" and "Timer L MUST be set to
    *  fire in 64*T1 for all transports". */
   private enterAccepted(response: SipResponse): void {
-    this.current = inviteServerTransition(this.current, 'accepted');
+    this.fsm.to('accepted');
     this.remember2xx(response);
     this.send(response);
     const { t1 } = this.env.timers;
@@ -157,7 +159,7 @@ export class InviteServerTransaction implements ServerTransaction {
    *  the "Completed" state. For unreliable transports, timer G is set to fire in T1 seconds ... timer H
    *  MUST be set to fire in 64*T1 seconds for all transports." */
   private enterCompleted(response: SipResponse): void {
-    this.current = inviteServerTransition(this.current, 'completed');
+    this.fsm.to('completed');
     this.lastResponse = response;
     this.send(response);
     const { t1 } = this.env.timers;
@@ -187,7 +189,7 @@ export class InviteServerTransaction implements ServerTransaction {
    *  retransmissions of the response will cease." "When this state is entered, timer I is set to fire in
    *  T4 seconds for unreliable transports, and zero seconds for reliable transports." */
   private enterConfirmed(): void {
-    this.current = inviteServerTransition(this.current, 'confirmed');
+    this.fsm.to('confirmed');
     this.timers.stopAll();
     if (this.flow.reliable) this.terminate();
     else this.timers.start('I', this.env.timers.t4, () => this.terminate());
@@ -198,8 +200,8 @@ export class InviteServerTransaction implements ServerTransaction {
   }
 
   terminate(): void {
-    if (this.current === 'terminated') return;
-    this.current = inviteServerTransition(this.current, 'terminated');
+    if (this.fsm.state === 'terminated') return;
+    this.fsm.to('terminated');
     this.timers.stopAll();
     this.hooks.terminated();
   }

@@ -2,24 +2,26 @@
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, Target } from '../transport/types.js';
 import { ClientSender, ClientTu, type TxEnv } from './env.js';
-import { makeTransition } from './fsm.js';
+import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { nextInterval, TimerSet } from './timers.js';
 import type { ClientTransaction, ClientTransactionHandlers } from './types.js';
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 /** RFC 3261 Figure 6. */
-export const nonInviteClientTransition = makeTransition<NonInviteClientState>('non-INVITE client transaction', {
+const NON_INVITE_CLIENT = defineMachine<NonInviteClientState>('non-INVITE client transaction', {
   trying: ['proceeding', 'completed', 'terminated'],
   proceeding: ['completed', 'terminated'],
   completed: ['terminated'],
   terminated: [],
 });
 
+export const nonInviteClientTransition = NON_INVITE_CLIENT.transition;
+
 type TimerName = 'E' | 'F' | 'K';
 
 export class NonInviteClientTransaction implements ClientTransaction {
-  private current: NonInviteClientState = 'trying';
+  private readonly fsm = new StateMachine(NON_INVITE_CLIENT, 'trying');
   private readonly timers = new TimerSet<TimerName>();
   private readonly sender: ClientSender;
   private readonly tu: ClientTu;
@@ -44,7 +46,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
   }
 
   get state(): NonInviteClientState {
-    return this.current;
+    return this.fsm.state;
   }
 
   get flow(): Promise<Flow> {
@@ -58,7 +60,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.timers.start('E', interval, () => {
       this.sender.send(this.request);
       const { t2 } = this.env.timers;
-      this.armTimerE(this.current === 'proceeding' ? t2 : nextInterval(interval, t2));
+      this.armTimerE(this.fsm.state === 'proceeding' ? t2 : nextInterval(interval, t2));
     });
   }
 
@@ -71,14 +73,14 @@ export class NonInviteClientTransaction implements ClientTransaction {
   }
 
   receiveResponse(response: SipResponse): void {
-    if (this.current === 'completed' || this.current === 'terminated') {
+    if (this.fsm.state === 'completed' || this.fsm.state === 'terminated') {
       // §17.1.2.2: in Completed, "The client transaction ... buffer[s] any response retransmissions".
       return;
     }
     if (response.status < 200) {
       // "If a provisional response is received while in the "Trying" state, the response MUST be passed
       // to the TU, and then the client transaction SHOULD move to the "Proceeding" state."
-      if (this.current === 'trying') this.current = nonInviteClientTransition(this.current, 'proceeding');
+      if (this.fsm.state === 'trying') this.fsm.to('proceeding');
       this.tu.response(response);
       return;
     }
@@ -91,7 +93,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
    *  it MUST set Timer K to fire in T4 seconds for unreliable transports, and zero seconds for reliable
    *  transports." */
   private completed(response: SipResponse): void {
-    this.current = nonInviteClientTransition(this.current, 'completed');
+    this.fsm.to('completed');
     this.timers.stopAll();
     this.tu.response(response);
     if (this.sender.reliable) this.terminate();
@@ -100,16 +102,16 @@ export class NonInviteClientTransaction implements ClientTransaction {
 
   /** §17.1.4: report the transport failure to the TU and terminate (only while a final is awaited). */
   private transportError(err: Error): void {
-    if (this.current === 'terminated') return;
-    const awaitingFinal = this.current !== 'completed';
-    this.env.logger.warn({ tx: this.id, state: this.current, err: err.message }, 'non-INVITE client: transport error');
+    if (this.fsm.state === 'terminated') return;
+    const awaitingFinal = this.fsm.state !== 'completed';
+    this.env.logger.warn({ tx: this.id, state: this.fsm.state, err: err.message }, 'non-INVITE client: transport error');
     this.terminate();
     if (awaitingFinal) this.tu.transportError(err);
   }
 
   terminate(): void {
-    if (this.current === 'terminated') return;
-    this.current = nonInviteClientTransition(this.current, 'terminated');
+    if (this.fsm.state === 'terminated') return;
+    this.fsm.to('terminated');
     this.timers.stopAll();
     this.onTerminated();
   }

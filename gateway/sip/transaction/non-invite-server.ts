@@ -2,7 +2,7 @@
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
 import { admitResponse, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
-import { makeTransition } from './fsm.js';
+import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { TransactionInputError } from './msg.js';
 import { TimerSet } from './timers.js';
 import type { ServerTransaction } from './types.js';
@@ -10,15 +10,17 @@ import type { ServerTransaction } from './types.js';
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 /** RFC 3261 Figure 8. */
-export const nonInviteServerTransition = makeTransition<NonInviteServerState>('non-INVITE server transaction', {
+const NON_INVITE_SERVER = defineMachine<NonInviteServerState>('non-INVITE server transaction', {
   trying: ['proceeding', 'completed', 'terminated'],
   proceeding: ['completed', 'terminated'],
   completed: ['terminated'],
   terminated: [],
 });
 
+export const nonInviteServerTransition = NON_INVITE_SERVER.transition;
+
 export class NonInviteServerTransaction implements ServerTransaction {
-  private current: NonInviteServerState = 'trying';
+  private readonly fsm = new StateMachine(NON_INVITE_SERVER, 'trying');
   private readonly timers = new TimerSet<'J'>();
   private lastResponse: SipResponse | undefined;
 
@@ -31,7 +33,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
   ) {}
 
   get state(): NonInviteServerState {
-    return this.current;
+    return this.fsm.state;
   }
 
   /** Only INVITE transactions wait for an ACK; listeners here never fire. */
@@ -39,7 +41,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
 
   respond(response: SipResponse): void {
     if (!admitResponse(this.env, this, 'non-INVITE server', response)) return;
-    if (this.current === 'completed') {
+    if (this.fsm.state === 'completed') {
       throw new TransactionInputError(`non-INVITE server ${this.id}: final response already sent`);
     }
     this.lastResponse = response;
@@ -47,7 +49,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
     if (response.status < 200) {
       // §17.2.2: "While in the "Trying" state, if the TU passes a provisional response to the server
       // transaction, the server transaction MUST enter the "Proceeding" state."
-      if (this.current === 'trying') this.current = nonInviteServerTransition(this.current, 'proceeding');
+      if (this.fsm.state === 'trying') this.fsm.to('proceeding');
     } else {
       this.enterCompleted();
     }
@@ -58,13 +60,13 @@ export class NonInviteServerTransaction implements ServerTransaction {
    *  retransmission"; in "Completed", "the server transaction MUST pass the final response to the transport
    *  layer for retransmission whenever a retransmission of the request is received." */
   receiveRetransmission(): void {
-    if (this.current !== 'trying' && this.current !== 'terminated' && this.lastResponse) this.send(this.lastResponse);
+    if (this.fsm.state !== 'trying' && this.fsm.state !== 'terminated' && this.lastResponse) this.send(this.lastResponse);
   }
 
   /** §17.2.2: "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in
    *  64*T1 seconds for unreliable transports, and zero seconds for reliable transports." */
   private enterCompleted(): void {
-    this.current = nonInviteServerTransition(this.current, 'completed');
+    this.fsm.to('completed');
     if (this.flow.reliable) this.terminate();
     else this.timers.start('J', 64 * this.env.timers.t1, () => this.terminate());
   }
@@ -74,8 +76,8 @@ export class NonInviteServerTransaction implements ServerTransaction {
   }
 
   terminate(): void {
-    if (this.current === 'terminated') return;
-    this.current = nonInviteServerTransition(this.current, 'terminated');
+    if (this.fsm.state === 'terminated') return;
+    this.fsm.to('terminated');
     this.timers.stopAll();
     this.hooks.terminated();
   }
