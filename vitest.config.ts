@@ -5,9 +5,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // Integration and e2e start real peers on fixed budgets of 2 cores: one file at a time, and one tier
-    // after the other (vitest runs projects in parallel unless each has a sequence.groupOrder; inline
-    // projects do not inherit root options, so each sets its own fileParallelism). Parallel tiers raced
-    // for free ports (freePort() then bind) and starved the e2e media timing.
+    // after the other (vitest runs projects in parallel unless each has a sequence.groupOrder). Parallel
+    // tiers raced for free ports (freePort() then bind) and starved the e2e media timing.
+    fileParallelism: false,
     projects: [
       {
         test: {
@@ -22,7 +22,6 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
-          fileParallelism: false,
           sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -33,7 +32,6 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          fileParallelism: false,
           sequence: { groupOrder: 2 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
