@@ -78,6 +78,16 @@ export const trunkTlsSchema = z
   .object({ ca: z.string().min(1).optional(), verify: z.boolean().default(true) })
   .strict();
 
+/** OPTIONS keep-alive toward a trunk (RFC 3261 §11; gateway/upstream/keepalive.ts). */
+export const trunkKeepaliveSchema = z
+  .object({
+    /** Seconds between OPTIONS probes (the first goes out one interval after start). */
+    interval: z.number().int().min(5).max(3600).default(30),
+    /** Unanswered probes in a row (Timer F or a transport error) that mark the trunk down. */
+    failures: z.number().int().min(1).max(10).default(2),
+  })
+  .strict();
+
 export const trunkSchema = z
   .object({
     name: z.string().min(1),
@@ -93,6 +103,8 @@ export const trunkSchema = z
     /** SIP over TLS (uri with ;transport=tls or sips:): the server certificate is checked against `ca` (a PEM
      *  file, relative to the config file) instead of the system CAs; verify: false accepts any (tests only). */
     tls: trunkTlsSchema.optional(),
+    /** OPTIONS keep-alive (on by default); false turns it off. State in /api/status trunks[].keepalive. */
+    keepalive: z.union([z.literal(false), trunkKeepaliveSchema]).default({}),
   })
   .strict();
 

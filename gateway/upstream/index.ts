@@ -11,10 +11,12 @@ import { accountAor, RegisterClient, type RegisterClientOptions } from './regist
 import type { RegState } from './states.js';
 import type { BackoffPolicy } from './timing.js';
 import { UserAccounts } from './accounts.js';
+import { TrunkKeepalive, type KeepaliveStatus } from './keepalive.js';
 import { newContactToken } from './token.js';
 
 export { RegisterClient, accountAor, type RegisterClientOptions, type RegisterStatus } from './register-client.js';
 export { newContactToken } from './token.js';
+export { TrunkKeepalive, KEEPALIVE_MACHINE, type KeepaliveOptions, type KeepaliveState, type KeepaliveStatus } from './keepalive.js';
 export { regTransition, IllegalTransition, type RegState } from './states.js';
 
 /** What this module needs from the registrar: who is registered, and being told when that changes. */
@@ -42,11 +44,14 @@ export interface UpstreamOutbound {
   credentials: { username: string; password: string };
 }
 
-export interface TrunkRegistrationStatus {
+/** One configured trunk: its registration (state, expiresAt, lastError: only with register: true) and its
+ *  OPTIONS keep-alive (absent with keepalive: false). */
+export interface TrunkStatus {
   name: string;
-  state: RegState;
+  state?: RegState;
   expiresAt?: string;
   lastError?: string;
+  keepalive?: KeepaliveStatus;
 }
 
 export interface AccountRegistrationStatus {
@@ -65,7 +70,7 @@ export interface Upstream {
   isTrunkContact(req: SipRequest): boolean;
   /** Where a user with `upstream` sends outbound calls, and as whom. */
   outboundFor(user: UserConfig): UpstreamOutbound | undefined;
-  status(): { trunks: TrunkRegistrationStatus[]; upstream: AccountRegistrationStatus[] };
+  status(): { trunks: TrunkStatus[]; upstream: AccountRegistrationStatus[] };
   /** Unregisters everything (each unregister waits at most a few seconds). */
   close(): Promise<void>;
 }
@@ -86,6 +91,21 @@ function trunkClient(deps: UpstreamDeps, trunk: TrunkConfig): RegisterClient {
   });
 }
 
+function trunkKeepalive(deps: UpstreamDeps, trunk: TrunkConfig): TrunkKeepalive | undefined {
+  if (trunk.keepalive === false) return undefined;
+  return new TrunkKeepalive({
+    name: trunk.name,
+    uri: trunk.uri,
+    intervalS: trunk.keepalive.interval,
+    failures: trunk.keepalive.failures,
+    fromUser: trunk.username,
+    transport: deps.transport,
+    transactions: deps.transactions,
+    logger: deps.logger.child({ trunk: trunk.name }),
+    resolve: deps.resolve,
+  });
+}
+
 function requestUser(req: SipRequest): string | undefined {
   try {
     return parseUri(req.uri).user;
@@ -96,6 +116,7 @@ function requestUser(req: SipRequest): string | undefined {
 
 export function createUpstream(deps: UpstreamDeps): Upstream {
   const trunks = deps.config.trunks.filter((t) => t.register).map((t) => ({ name: t.name, client: trunkClient(deps, t) }));
+  const probes = new Map(deps.config.trunks.map((t) => [t.name, trunkKeepalive(deps, t)] as const));
   const accounts = new UserAccounts(deps);
   let started = false;
   let closing: Promise<void> | undefined;
@@ -105,6 +126,7 @@ export function createUpstream(deps: UpstreamDeps): Upstream {
       if (started || closing) return;
       started = true;
       for (const t of trunks) t.client.start();
+      for (const k of probes.values()) k?.start();
       accounts.start();
     },
     matchInbound(req, flow) {
@@ -126,11 +148,16 @@ export function createUpstream(deps: UpstreamDeps): Upstream {
     },
     status() {
       return {
-        trunks: trunks.map((t) => ({ name: t.name, ...t.client.status() })),
+        trunks: deps.config.trunks.map((t): TrunkStatus => {
+          const registration = trunks.find((r) => r.name === t.name)?.client.status();
+          const keepalive = probes.get(t.name)?.status();
+          return { name: t.name, ...registration, ...(keepalive && { keepalive }) };
+        }),
         upstream: accounts.status(),
       };
     },
     close() {
+      for (const k of probes.values()) k?.stop();
       closing ??= Promise.all([...trunks.map((t) => t.client.stop()), accounts.close()]).then(() => undefined);
       return closing;
     },

@@ -15,7 +15,7 @@ const running: Gateway[] = [];
 const clients: WsSipClient[] = [];
 
 interface StatusBody {
-  trunks?: Array<{ name: string; state: string; expiresAt?: string; lastError?: string }>;
+  trunks?: Array<{ name: string; state: string; expiresAt?: string; lastError?: string; keepalive?: unknown }>;
   upstream?: Array<{ user: string; account: string; state: string; lastError?: string }>;
 }
 
@@ -117,7 +117,8 @@ describe('a trunk with register: true', () => {
       const st = await apiStatus(gw);
       return st.trunks?.[0]?.state === 'registered' ? st : undefined;
     });
-    expect(s.trunks).toEqual([{ name: 'pbx', state: 'registered', expiresAt: expect.any(String) }]);
+    // keepalive: on by default, its first OPTIONS one interval (30 s) after start.
+    expect(s.trunks).toEqual([{ name: 'pbx', state: 'registered', expiresAt: expect.any(String), keepalive: { state: 'unknown', interval: 30, failures: 0 } }]);
     const expiresIn = Date.parse(s.trunks![0]!.expiresAt!) - Date.now();
     expect(expiresIn).toBeGreaterThan(250_000);
     expect(expiresIn).toBeLessThanOrEqual(300_000);

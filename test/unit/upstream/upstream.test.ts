@@ -88,7 +88,12 @@ describe('trunk registrations', () => {
     expect(pbx.verifies()).toBe(true);
     pbx.grant(120);
     const s = up.status();
-    expect(s.trunks).toEqual([{ name: 'reg', state: 'registered', expiresAt: expect.any(String) }]);
+    // Every trunk is listed; the registration fields only for register: true, the keep-alive for both.
+    const probe = { state: 'unknown', interval: 30, failures: 0 };
+    expect(s.trunks).toEqual([
+      { name: 'reg', state: 'registered', expiresAt: expect.any(String), keepalive: probe },
+      { name: 'plain', keepalive: probe },
+    ]);
     expect(s.upstream.map((u) => [u.user, u.account, u.state])).toEqual([
       ['alice', 'sip:alice1@127.0.0.2', 'idle'],
       ['bob', 'sip:b@pbx.example', 'idle'],
