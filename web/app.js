@@ -1,4 +1,5 @@
 // UI of the softphone: renders Phone's states and turns clicks into Phone calls. No SIP here.
+import { controlState } from './call-control.js';
 import { Phone } from './phone.js';
 import { ToneMeter } from './media.js';
 import { callLabel, formatDuration, registrationLabel } from './reasons.js';
@@ -19,7 +20,7 @@ const ui = {
   signin: $('signin'), user: $('user'), password: $('password'), domain: $('domain'),
   signinBtn: $('signin-btn'), signinError: $('signin-error'),
   dialer: $('dialer'), who: $('who'), signoutBtn: $('signout-btn'),
-  number: $('number'), keypad: $('keypad'), callBtn: $('call-btn'), hangupBtn: $('hangup-btn'),
+  number: $('number'), keypad: $('keypad'), callBtn: $('call-btn'), hangupBtn: $('hangup-btn'), holdBtn: $('hold-btn'),
   incoming: $('incoming'), incomingName: $('incoming-name'), incomingNumber: $('incoming-number'),
   acceptBtn: $('accept-btn'), declineBtn: $('decline-btn'),
   missed: $('missed'), missedList: $('missed-list'), missedCount: $('missed-count'),
@@ -63,8 +64,13 @@ function renderTimer() {
 
 function renderCall() {
   const { state, reason } = phone.call;
+  const control = controlState(phone.control);
   ui.callState.dataset.state = state;
-  ui.callState.textContent = callLabel(state, reason, phone.peer);
+  ui.callState.textContent = callLabel(state, reason, phone.peer, control);
+  // One button whose name says what it does: "Hold", or "Resume" while held (or while resuming).
+  const held = control.hold === 'held' || control.hold === 'resuming';
+  ui.holdBtn.textContent = held ? 'Resume' : 'Hold';
+  ui.holdBtn.disabled = state !== 'in-call' || control.link !== 'up' || (control.hold !== 'active' && control.hold !== 'held');
   const active = state === 'calling' || state === 'ringing' || state === 'in-call';
   ui.callBtn.disabled = active || state === 'incoming';
   ui.hangupBtn.disabled = !active;
@@ -128,10 +134,19 @@ function wire() {
     if (e.key === 'Enter') act(ui.callError, () => phone.dial(ui.number.value));
   });
   ui.hangupBtn.addEventListener('click', () => act(ui.callError, () => phone.hangup()));
+  ui.holdBtn.addEventListener('click', () => act(ui.callError, () => phone.setHold(phone.control?.hold.state === 'active')));
   ui.acceptBtn.addEventListener('click', () => act(ui.callError, () => phone.accept()));
   ui.declineBtn.addEventListener('click', () => act(ui.callError, () => phone.decline()));
   phone.addEventListener('registration', renderRegistration);
   phone.addEventListener('call', renderCall);
+  phone.addEventListener('control', (/** @type {any} */ e) => {
+    renderCall();
+    if (e.detail.message) ui.callError.textContent = e.detail.message;
+  });
+  // A new network (Wi-Fi ↔ mobile, back online): the call's ICE path must be found again (RFC 8445 §9).
+  const networkChanged = () => { if (phone.control) void phone.restartIce().catch(() => undefined); };
+  window.addEventListener('online', networkChanged);
+  /** @type {any} */ (navigator).connection?.addEventListener?.('change', networkChanged);
   phone.addEventListener('incoming', renderIncoming);
   phone.addEventListener('history', () => renderLists(ui, phone.history));
   phone.addEventListener('media', (/** @type {any} */ e) => playRemote(e.detail.stream));

@@ -19,3 +19,16 @@ export declare class CallLog {
 }
 export declare function missedLabel(r: CallRecord): string;
 export declare function recordLabel(r: CallRecord): string;
+export declare function sessionRecord(
+  s: {
+    direction: 'in' | 'out';
+    callerId: { number: string; displayName: string } | null;
+    peer: string;
+    cancelled: { outcome: 'missed' | 'answered-elsewhere'; text: string } | null;
+    startedAt: number;
+    answeredAt: number;
+  },
+  answered: boolean,
+  reason: string,
+  now: number,
+): Omit<CallRecord, 'id'>;

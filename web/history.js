@@ -1,7 +1,7 @@
 // The recent-calls list (incoming and outgoing, newest first) and the missed calls within it.
 // Pure module (no DOM, no sip.js): unit-tested. Kept in memory for the page's lifetime.
 import { callerLabel } from './callerid.js';
-import { formatDuration } from './reasons.js';
+import { END_REASONS, formatDuration } from './reasons.js';
 
 /**
  * @typedef {'answered' | 'missed' | 'answered-elsewhere' | 'declined' | 'failed'} Outcome
@@ -62,4 +62,31 @@ export function recordLabel(r) {
   const arrow = r.direction === 'in' ? '↙' : '↗';
   const what = r.outcome === 'answered' ? formatDuration(r.durationMs ?? 0) : r.reason || r.outcome;
   return `${arrow} ${callerLabel(r)} · ${what}`;
+}
+
+/**
+ * The recent-calls entry of a session that just ended.
+ * @param {{ direction: 'in' | 'out', callerId: { number: string, displayName: string } | null, peer: string,
+ *           cancelled: { outcome: 'missed' | 'answered-elsewhere', text: string } | null, startedAt: number,
+ *           answeredAt: number }} s
+ * @param {boolean} answered @param {string} reason @param {number} now
+ * @returns {Omit<CallRecord, 'id'>}
+ */
+export function sessionRecord(s, answered, reason, now) {
+  const id = s.direction === 'in' && s.callerId ? s.callerId : { number: s.peer, displayName: '' };
+  /** @type {Outcome} */
+  let outcome = 'failed';
+  if (answered) outcome = 'answered';
+  else if (s.direction === 'in' && s.cancelled) outcome = s.cancelled.outcome;
+  else if (s.direction === 'in' && reason === END_REASONS.declined) outcome = 'declined';
+  const missedText = outcome === 'missed' ? s.cancelled?.text : '';
+  return {
+    direction: s.direction,
+    number: id.number,
+    displayName: id.displayName,
+    at: s.startedAt,
+    durationMs: answered ? now - s.answeredAt : null,
+    outcome,
+    reason: missedText || reason,
+  };
 }

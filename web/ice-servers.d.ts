@@ -16,3 +16,8 @@ export declare function sdhOptions(iceServers: IceServer[]): {
   iceGatheringTimeout: number;
   peerConnectionConfiguration: { iceServers: IceServer[] };
 };
+export declare class IceRefresh {
+  constructor(o: { url: string; user: string; password: string; options: object; alive: () => boolean });
+  start(ttl: number): void;
+  stop(): void;
+}

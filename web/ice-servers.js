@@ -68,3 +68,33 @@ export function sdhOptions(iceServers) {
 export function refreshDelayMs(ttl) {
   return Math.max(10_000, (ttl * 1000) / 2);
 }
+
+/**
+ * Fetches a fresh TURN credential half its lifetime before the current one expires, until stopped (or
+ * `alive()` turns false): each new list is merged into `options` (the object sip.js reads at each new
+ * session); a failed fetch keeps the current servers and tries again after as long.
+ */
+export class IceRefresh {
+  /** @param {{ url: string, user: string, password: string, options: object, alive: () => boolean }} o */
+  constructor(o) {
+    this.o = o;
+    this.timer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
+  }
+
+  /** @param {number} ttl seconds the current credential lives */
+  start(ttl) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(async () => {
+      const { url, user, password, options, alive } = this.o;
+      const ice = await fetchIceServers(url, user, password);
+      if (!alive()) return; // signed out (or in again) meanwhile
+      if (ice.ok) Object.assign(options, sdhOptions(ice.iceServers));
+      else console.warn(`softphone: ICE servers not refreshed (${ice.unauthorized ? '401' : ice.error}); keeping the current ones`);
+      this.start(ice.ok && ice.ttl > 0 ? ice.ttl : ttl);
+    }, refreshDelayMs(ttl));
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+  }
+}

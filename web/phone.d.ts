@@ -1,9 +1,10 @@
 // Types for phone.js (used by the TypeScript unit tests; the browser loads the .js).
 import type { CallerId } from './callerid.js';
 import type { CallLog } from './history.js';
+import type { CallControl, ControlState } from './call-control.js';
 import type { CallState, IncomingState, Machine, RegistrationState } from './state.js';
 export declare class Phone extends EventTarget {
-  constructor(opts: { wsUrl: string; defaultDomain: string });
+  constructor(opts: { wsUrl: string; defaultDomain: string; recoveryMs?: number });
   readonly wsUrl: string;
   domain: string;
   peer: string;
@@ -17,6 +18,9 @@ export declare class Phone extends EventTarget {
   readonly direction: 'in' | 'out';
   /** True while a lost connection is being re-established. */
   readonly reconnecting: boolean;
+  /** Hold, ICE restart and reconnection of the established call (null without one). */
+  readonly control: CallControl | null;
+  readonly ua: unknown;
   signIn(creds: { user: string; password: string; domain?: string }): Promise<void>;
   signOut(): Promise<void>;
   dial(input: string): Promise<void>;
@@ -24,5 +28,7 @@ export declare class Phone extends EventTarget {
   accept(): Promise<void>;
   decline(): Promise<void>;
   sendDtmf(digit: string): boolean;
+  setHold(on: boolean): Promise<void>;
+  restartIce(): Promise<boolean>;
 }
 export declare function reconnectDelayMs(attempt: number): number;

@@ -4,32 +4,41 @@
 //   'media'        — detail { stream }  (remote MediaStream of the established call)
 //   'incoming'     — detail { state, reason, callerId }  (the incoming-call machine: ring on 'ringing')
 //   'history'      — detail { record }  (a call just ended and was added to `history`)
+//   'control'      — detail { hold, remoteHold, link, message }  (hold / reconnection of the established call)
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
+import { AUDIO_ONLY, CallControl, controlState } from './call-control.js';
 import { callerLabel, cancelOutcome } from './callerid.js';
-import { CallLog } from './history.js';
-import { fetchIceServers, iceServersUrl, refreshDelayMs, sdhOptions } from './ice-servers.js';
+import { CallLog, sessionRecord } from './history.js';
+import { IceRefresh, fetchIceServers, iceServersUrl, sdhOptions } from './ice-servers.js';
 import { INCOMING_END_TEXT, headerValues, incomingCallerId, incomingEnd } from './incoming.js';
 import { createCallMachine, createIncomingMachine, createRegistrationMachine } from './state.js';
-import { END_REASONS, normaliseTarget, statusReason } from './reasons.js';
+import { END_REASONS, errorText, normaliseTarget, statusReason } from './reasons.js';
+import { reconnectDelayMs } from './reconnect.js';
 
-const AUDIO_ONLY = Object.freeze({ constraints: { audio: true, video: false } });
+export { reconnectDelayMs };
 
 /** @param {any} response an sip.js IncomingResponse */
 const responseReason = (response) => statusReason(response.message.statusCode, response.message.reasonPhrase);
 
 export class Phone extends EventTarget {
-  /** @param {{ wsUrl: string, defaultDomain: string }} opts */
+  /** @param {{ wsUrl: string, defaultDomain: string, recoveryMs?: number }} opts recoveryMs: how long a call
+   *  waits for a lost connection to come back (default 60 s) */
   constructor(opts) {
     super();
     this.wsUrl = opts.wsUrl;
+    this.recoveryMs = opts.recoveryMs ?? 60_000;
+    /** Hold, ICE restart and reconnection of the established call. @type {CallControl | null} */
+    this.control = null;
     this.domain = opts.defaultDomain;
     this.peer = '';
     /** @type {MediaStream | null} */
     this.remoteStream = null;
     /** @type {RTCPeerConnection | null} */
     this.peerConnection = null;
-    this.registration = createRegistrationMachine((/** @type {any} */ c) =>
-      this.#emit('registration', { state: c.to, reason: c.reason }));
+    this.registration = createRegistrationMachine((/** @type {any} */ c) => {
+      this.#emit('registration', { state: c.to, reason: c.reason });
+      if (c.to === 'registered') void this.control?.transportBack();
+    });
     this.call = createCallMachine((/** @type {any} */ c) =>
       this.#emit('call', { state: c.to, reason: c.reason, since: c.at, peer: this.peer }));
     this.incoming = createIncomingMachine((/** @type {any} */ c) =>
@@ -56,7 +65,7 @@ export class Phone extends EventTarget {
     /** Options sip.js reads each time it makes a session's peer connection: a fresh TURN credential
      *  replaces `peerConnectionConfiguration` in place. @type {any} */
     this.sdhOptions = null;
-    this.iceRefreshTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
+    /** @type {IceRefresh | null} */ this.iceRefresh = null;
   }
 
   /** @param {string} type @param {object} detail */
@@ -90,7 +99,7 @@ export class Phone extends EventTarget {
     if (!uri) throw new Error(`Not a valid SIP domain: ${domain}`);
     this.domain = domain;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.iceRefreshTimer);
+    this.iceRefresh?.stop();
     this.reconnectAttempt = 0;
     const stale = this.ua; // left over from a failed attempt
     this.ua = null;
@@ -107,7 +116,9 @@ export class Phone extends EventTarget {
     if (!ice.ok) console.warn(`softphone: no ICE servers from the gateway (${ice.error}); calling without TURN`);
     this.sdhOptions = sdhOptions(ice.ok ? ice.iceServers : []);
     this.ua = this.#createUserAgent(uri, user, password);
-    if (ice.ok && ice.ttl > 0) this.#scheduleIceRefresh(this.ua, user, password, ice.ttl);
+    const ua = this.ua;
+    this.iceRefresh = new IceRefresh({ url: iceServersUrl(this.wsUrl), user, password, options: this.sdhOptions, alive: () => ua === this.ua });
+    if (ice.ok && ice.ttl > 0) this.iceRefresh.start(ice.ttl);
     try {
       await this.ua.start();
     } catch {
@@ -132,22 +143,6 @@ export class Phone extends EventTarget {
       },
     });
     return ua;
-  }
-
-  /**
-   * Fetches a fresh TURN credential half its lifetime before the current one expires, for as long as this
-   * UserAgent stays signed in; a failed fetch keeps the current servers and tries again after as long.
-   * @param {any} ua @param {string} user @param {string} password @param {number} ttl seconds
-   */
-  #scheduleIceRefresh(ua, user, password, ttl) {
-    clearTimeout(this.iceRefreshTimer);
-    this.iceRefreshTimer = setTimeout(async () => {
-      const ice = await fetchIceServers(iceServersUrl(this.wsUrl), user, password);
-      if (ua !== this.ua) return; // signed out (or in again) meanwhile
-      if (ice.ok) Object.assign(this.sdhOptions, sdhOptions(ice.iceServers));
-      else console.warn(`softphone: ICE servers not refreshed (${ice.unauthorized ? '401' : ice.error}); keeping the current ones`);
-      this.#scheduleIceRefresh(ua, user, password, ice.ok && ice.ttl > 0 ? ice.ttl : ttl);
-    }, refreshDelayMs(ttl));
   }
 
   /** REGISTERs (again, after a reconnection: the same Registerer, so the same Contact). */
@@ -177,7 +172,8 @@ export class Phone extends EventTarget {
   /** @param {Error | undefined} error */
   #onDisconnect(error) {
     if (!error) return; // a disconnect we asked for (sign out)
-    if (this.session) this.endReason = END_REASONS.transportLost;
+    if (this.control) this.control.transportLost(); // the call stays up, "Reconnecting…"
+    else if (this.session) this.endReason = END_REASONS.transportLost;
     this.#scheduleReconnect(); // first, so that listeners of 'failed' already see `reconnecting`
     this.#move(this.registration, 'failed', END_REASONS.transportLost);
   }
@@ -218,7 +214,7 @@ export class Phone extends EventTarget {
 
   async signOut() {
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.iceRefreshTimer);
+    this.iceRefresh?.stop();
     this.reconnectTimer = undefined;
     this.reconnectAttempt = 0;
     if (this.session) await this.hangup().catch(() => undefined);
@@ -305,6 +301,35 @@ export class Phone extends EventTarget {
     await this.session.reject({ statusCode: 603 });
   }
 
+  /** Puts the established call on hold (`on`: re-INVITE, our side sendonly) or resumes it. @param {boolean} on */
+  async setHold(on) {
+    return this.#control().setHold(on);
+  }
+
+  /** Re-INVITEs the call with an ICE restart (the network changed). Resolves true when accepted. */
+  async restartIce() {
+    return this.#control().restartIce();
+  }
+
+  #control() {
+    if (!this.control || this.call.state !== 'in-call') throw new Error('No call in progress');
+    return this.control;
+  }
+
+  /** @param {any} session */
+  #newControl(session) {
+    return new CallControl(session, {
+      callIdOwner: this.direction === 'out', // RFC 3261 §14.1: we made the Call-ID when we called
+      recoveryMs: this.recoveryMs,
+      onChange: () => this.#emit('control', controlState(this.control)),
+      onLost: (/** @type {string} */ why) => {
+        console.warn(`softphone: call not recovered (${why})`);
+        this.endReason = END_REASONS.connectionLost;
+        Promise.resolve().then(() => session.bye()).catch(() => this.#onTerminated(session)); // no BYE: end here
+      },
+    });
+  }
+
   /** Sends an RFC 4733 telephone-event via the peer connection's RTCDTMFSender. @param {string} digit */
   sendDtmf(digit) {
     if (this.call.state !== 'in-call' || !/^[0-9*#A-D]$/.test(digit)) return false;
@@ -321,7 +346,11 @@ export class Phone extends EventTarget {
     this.startedAt = Date.now();
     this.answeredAt = 0;
     session.delegate = {
-      onBye: () => { this.endReason = END_REASONS.remoteHangup; },
+      onBye: () => { this.endReason = this.control?.recovering ? END_REASONS.connectionLost : END_REASONS.remoteHangup; },
+      // RFC 3261 §14.2: a re-INVITE we accepted (sip.js answered it); its offer may hold or resume us.
+      onInvite: (/** @type {any} */ request, /** @type {string} */ _response, /** @type {number} */ code) => {
+        if (code === 200) this.control?.remoteOffer(String(request?.body ?? ''));
+      },
       // RFC 3261 §9.2: the caller (or the gateway, for another device that answered) cancels the INVITE.
       onCancel: (/** @type {any} */ cancel) => {
         this.cancelled = cancelOutcome(headerValues(cancel?.request, 'Reason'));
@@ -341,6 +370,7 @@ export class Phone extends EventTarget {
     this.peerConnection = sdh?.peerConnection ?? null;
     this.remoteStream = sdh?.remoteMediaStream ?? null;
     this.answeredAt = Date.now();
+    this.control = this.#newControl(session);
     if (this.direction === 'in') this.#move(this.incoming, 'answered', this.peer);
     this.#move(this.call, 'in-call', this.peer);
     if (this.remoteStream) this.#emit('media', { stream: this.remoteStream });
@@ -349,48 +379,15 @@ export class Phone extends EventTarget {
   /** @param {any} session */
   #onTerminated(session) {
     if (session !== this.session) return;
+    this.control?.dispose();
+    this.control = null;
     const wasInCall = this.call.state === 'in-call';
     if (this.cancelled && !wasInCall) this.endReason = INCOMING_END_TEXT[this.cancelled.outcome];
     const reason = this.endReason || (wasInCall ? END_REASONS.remoteHangup : 'Call failed');
     this.session = null;
-    const record = this.history.add(this.#record(wasInCall, reason));
+    const record = this.history.add(sessionRecord(this, wasInCall, reason, Date.now()));
     if (this.direction === 'in') this.#move(this.incoming, incomingEnd(this.incoming.state, this.cancelled, reason), reason);
     this.#move(this.call, 'ended', reason);
     this.#emit('history', { record });
   }
-
-  /** The recent-calls entry of the session that just ended. @param {boolean} answered @param {string} reason */
-  #record(answered, reason) {
-    const id = this.direction === 'in' && this.callerId ? this.callerId : { number: this.peer, displayName: '' };
-    /** @type {import('./history.js').Outcome} */
-    let outcome = 'failed';
-    if (answered) outcome = 'answered';
-    else if (this.direction === 'in' && this.cancelled) outcome = this.cancelled.outcome;
-    else if (this.direction === 'in' && reason === END_REASONS.declined) outcome = 'declined';
-    const missedText = outcome === 'missed' ? this.cancelled?.text : '';
-    return {
-      direction: this.direction,
-      number: id.number,
-      displayName: id.displayName,
-      at: this.startedAt,
-      durationMs: answered ? Date.now() - this.answeredAt : null,
-      outcome,
-      reason: missedText || reason,
-    };
-  }
-}
-
-/**
- * Delay before reconnection attempt `attempt` (1, 2, …): 1 s doubling to at most 30 s (RFC 5626
- * §4.5's idea of a capped exponential backoff, without its jitter: one tab, one server).
- * @param {number} attempt
- */
-export function reconnectDelayMs(attempt) {
-  const n = Math.max(1, Math.floor(attempt));
-  return Math.min(30_000, 1000 * 2 ** Math.min(n - 1, 15));
-}
-
-/** @param {unknown} err */
-function errorText(err) {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -45,6 +45,8 @@ export const END_REASONS = Object.freeze({
   declined: 'Declined',
   mediaFailed: 'Media failed',
   transportLost: 'Connection to server lost',
+  /** An established call that could not be carried over a new connection (or the gateway ended it meanwhile). */
+  connectionLost: 'Connection lost',
 });
 
 /**
@@ -89,10 +91,19 @@ export function registrationLabel(state, reason, aor) {
 }
 
 /**
- * The call line shown to the user (the in-call timer is shown beside it).
+ * The call line shown to the user (the in-call timer is shown beside it). An established call says
+ * what `detail` tells about it: reconnecting first, then our hold, then the other party's hold.
  * @param {string} state a CallState @param {string} reason @param {string} peer
+ * @param {{ hold: string, remoteHold: boolean, link: string }} [detail] HoldState, remote hold, LinkState
  */
-export function callLabel(state, reason, peer) {
+export function callLabel(state, reason, peer, detail) {
+  if (state === 'in-call' && detail) {
+    if (detail.link !== 'up') return 'Reconnecting…';
+    if (detail.hold === 'held') return 'On hold';
+    if (detail.hold === 'holding') return 'Putting on hold…';
+    if (detail.hold === 'resuming') return 'Resuming…';
+    if (detail.remoteHold) return 'On hold by other party';
+  }
   switch (state) {
     case 'idle': return 'Ready';
     case 'calling': return `Calling ${peer}…`;
@@ -102,4 +113,9 @@ export function callLabel(state, reason, peer) {
     case 'ended': return `Call ended: ${reason || 'unknown reason'}`;
     default: return state;
   }
+}
+
+/** The message of a thrown value, for a reason line. @param {unknown} err */
+export function errorText(err) {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -44,6 +44,33 @@ export const INCOMING_EDGES = Object.freeze({
   ended: ['ringing'],
 });
 
+/** @typedef {'active'|'holding'|'held'|'resuming'} HoldState */
+/** @typedef {'up'|'reconnecting'|'restarting'} LinkState */
+
+/**
+ * Our hold of an established call. RFC 3261 §14.1: a re-INVITE the other side rejects leaves the
+ * session as it was, so 'holding' falls back to 'active' and 'resuming' to 'held'.
+ * @type {Readonly<Record<HoldState, readonly HoldState[]>>}
+ */
+export const HOLD_EDGES = Object.freeze({
+  active: ['holding'],
+  holding: ['held', 'active'],
+  held: ['resuming'],
+  resuming: ['active', 'held'],
+});
+
+/**
+ * The established call's path to the gateway: 'reconnecting' while the WebSocket is down (the call
+ * stays up), 'restarting' while a re-INVITE with an ICE restart is out (after a reconnection or a
+ * network change), 'up' otherwise. A failed recovery ends the call (the call machine), not this one.
+ * @type {Readonly<Record<LinkState, readonly LinkState[]>>}
+ */
+export const LINK_EDGES = Object.freeze({
+  up: ['reconnecting', 'restarting'],
+  reconnecting: ['restarting'],
+  restarting: ['up', 'reconnecting'],
+});
+
 /** End states of INCOMING_EDGES. */
 export const INCOMING_ENDS = Object.freeze(['declined', 'missed', 'answered-elsewhere', 'ended']);
 
@@ -96,3 +123,9 @@ export const createCallMachine = (/** @type {any} */ onChange) =>
 
 export const createIncomingMachine = (/** @type {any} */ onChange) =>
   createMachine('incoming', INCOMING_EDGES, /** @type {IncomingState} */ ('none'), onChange);
+
+export const createHoldMachine = (/** @type {any} */ onChange) =>
+  createMachine('hold', HOLD_EDGES, /** @type {HoldState} */ ('active'), onChange);
+
+export const createLinkMachine = (/** @type {any} */ onChange) =>
+  createMachine('link', LINK_EDGES, /** @type {LinkState} */ ('up'), onChange);

@@ -17,7 +17,17 @@
 //   missedCalls(): Array<{ from, displayName, reason }>   newest first; answered-elsewhere is not missed
 //   recentCalls(): Array<{ direction: 'in'|'out', from, displayName, outcome, durationMs, reason }>
 //   ringing(): boolean                         the ring tone is sounding
+//   callStatus(): string                       the call line as shown, e.g. "On hold", "On hold by other party",
+//                                              "Reconnecting…", "In call with 1002", "Call ended: Connection lost"
+//   holdState(): 'active' | 'holding' | 'held' | 'resuming'   our hold of the established call
+//   heldByOther(): boolean                     the other party's last offer holds us (sendonly/inactive/0.0.0.0)
+//   linkState(): 'up' | 'reconnecting' | 'restarting'         the established call's connection
+//   hold(): Promise<void> / resume(): Promise<void>           as the Hold / Resume button does
+//   restartIce(): Promise<boolean>             re-INVITE with an ICE restart; true when the gateway accepted it
+//   dropConnection(): boolean                  closes the WebSocket as a lost network would (false: not connected)
+import { controlState, dropWebSocket } from './call-control.js';
 import { rtpCounts } from './media.js';
+import { callLabel } from './reasons.js';
 import { INCOMING_ENDS } from './state.js';
 
 /**
@@ -62,6 +72,14 @@ export function installTestHook(phone, meter, ringer) {
       direction: r.direction, from: r.number, displayName: r.displayName, outcome: r.outcome, durationMs: r.durationMs, reason: r.reason,
     })),
     ringing: () => ringer.playing,
+    callStatus: () => callLabel(phone.call.state, phone.call.reason, phone.peer, controlState(phone.control)),
+    holdState: () => controlState(phone.control).hold,
+    heldByOther: () => controlState(phone.control).remoteHold,
+    linkState: () => controlState(phone.control).link,
+    hold: () => phone.setHold(true),
+    resume: () => phone.setHold(false),
+    restartIce: () => phone.restartIce(),
+    dropConnection: () => dropWebSocket(phone.ua),
   });
   Object.defineProperty(window, 'softphone', { value: hook, configurable: false, writable: false });
   return hook;

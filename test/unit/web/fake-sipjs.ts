@@ -38,14 +38,30 @@ class Registerer {
     Registerer.last = this;
   }
 }
+/** The peer connection sip.js's session description handler owns: only what the page watches on it. */
+class PeerConnection extends EventTarget {
+  id = 'pc';
+  iceConnectionState: RTCIceConnectionState = 'connected';
+  /** Moves the ICE state as the browser would, with its event. */
+  iceState(state: RTCIceConnectionState): void {
+    this.iceConnectionState = state;
+    this.dispatchEvent(new Event('iceconnectionstatechange'));
+  }
+}
 class Session {
   stateChange = new Emitter();
   delegate: any;
   sessionDescriptionHandler = {
-    peerConnection: { id: 'pc' },
+    peerConnection: new PeerConnection(),
     remoteMediaStream: { id: 'remote' },
     sendDtmf: vi.fn(() => true),
+    enableSenderTracks: vi.fn((_on: boolean) => undefined),
+    enableReceiverTracks: vi.fn((_on: boolean) => undefined),
   };
+  /** sip.js Session.sessionDescriptionHandlerOptionsReInvite: used for every later offer and answer. */
+  sessionDescriptionHandlerOptionsReInvite: any = {};
+  /** Session.invite (a re-INVITE once established; Inviter's first call is the initial INVITE). */
+  invite = vi.fn(async (_o?: any) => undefined);
   bye = vi.fn(async () => undefined);
   cancel = vi.fn(async () => undefined);
   accept = vi.fn(async (_o?: any) => undefined);
@@ -60,7 +76,6 @@ class Session {
 }
 class Inviter extends Session {
   static last: Inviter;
-  invite = vi.fn(async (_o?: any) => undefined);
   constructor(
     _ua: unknown,
     readonly target: { text: string },
