@@ -33,6 +33,23 @@ export interface Side {
   origin: Origin;
   /** Our a=setup on this leg (webrtc only). */
   setup: SetupRole;
+  /** The SDP in effect from this side (its last offer or answer that was committed). */
+  remote?: AudioDescription;
+  /** The codecs in use with this side, in its payload type numbers. */
+  codecs?: Codec[];
+  /** Our last answer to this side and the o= of the offer it answered: an offer with the same o=
+   *  (an unchanged session refresh) gets the very same answer (RFC 3264 §8). */
+  lastAnswer?: { origin: string; sdp: string };
+}
+
+/** A re-offer (RFC 3264 §8) sent on to the other side and not answered yet: it is committed by
+ *  answer() and dropped by rollback(); until then the call runs as before. */
+export interface PendingOffer {
+  offerer: Side;
+  answerer: Side;
+  offer: AudioDescription;
+  sentCodecs: Codec[];
+  peerAddress?: string;
 }
 
 export interface MediaCall {
@@ -46,6 +63,7 @@ export interface MediaCall {
   /** Codecs sent to the answerer in the produced offer. */
   sentCodecs: Codec[];
   bridge?: Bridge;
+  pending?: PendingOffer;
 }
 
 export function moveCall(call: MediaCall, to: CallState): void {

@@ -2,23 +2,32 @@
 // browser leg (ICE-lite + DTLS-SRTP) and a trunk leg (plain RTP), or echoing a leg back to itself.
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { callStats, localTransport, moveCall, newSide, type MediaCall, type Side } from './call.js';
+import { callStats, localTransport, moveCall, newSide, type MediaCall } from './call.js';
 import { createDtlsCertificate, type DtlsCertificate } from './dtls/certificate.js';
 import { openLeg, type LegDeps, type OpenLeg } from './legs/factory.js';
 import { DEFAULT_ICE_TCP_LIMITS, type IceTcpLimits } from './legs/ice-tcp.js';
+import { LivenessWatcher, type WatchedLeg } from './liveness.js';
 import { PortAllocator, type PortRange } from './ports.js';
 import { Bridge, loopBack } from './relay.js';
-import { dtlsRoleFor, produceAnswer, produceOffer, produceSelfAnswer } from './sdp/convert.js';
+import { matchAnswerCodecs } from './sdp/codecs.js';
+import { produceAnswer, produceOffer, produceSelfAnswer } from './sdp/convert.js';
+import { effectiveDirection } from './sdp/direction.js';
 import { parseAudioSdp, requireWebrtcAttributes, type AudioDescription } from './sdp/model.js';
+import { answerLocally, answerSetup, applyRemote, commitReoffer, recordAnswered, reoffer, rollbackReoffer, type LocalEnd } from './session.js';
+import { SocketTracker } from './sockets.js';
 import {
   MediaError,
   type AnswerRequest,
   type EchoRequest,
-  type MediaEngine,
+  type InactiveListener,
+  type LocalAnswerRequest,
   type MediaProfile,
   type MediaStats,
+  type ModifiableMediaEngine,
   type OfferRequest,
+  type RollbackRequest,
   type SdpResult,
+  type SocketCounts,
 } from './types.js';
 
 export interface EmbeddedMediaEngineOptions {
@@ -36,11 +45,19 @@ export interface EmbeddedMediaEngineOptions {
   iceTcp?: boolean;
   /** Per-leg ICE-TCP limits (connections, frame size, time to a valid check); tests shorten them. */
   iceTcpLimits?: Partial<IceTcpLimits>;
+  /** Report a leg whose peer sent no RTP and no RTCP for this long (on hold: whose RTCP stopped);
+   *  see liveness.ts. Off when absent or 0. */
+  inactivityTimeoutMs?: number;
 }
 
-export async function createEmbeddedMediaEngine(options: EmbeddedMediaEngineOptions): Promise<MediaEngine> {
+/** The embedded engine also counts the sockets it holds (tests: every way a call ends frees them). */
+export interface EmbeddedMediaEngine extends ModifiableMediaEngine {
+  openSockets(): SocketCounts;
+}
+
+export async function createEmbeddedMediaEngine(options: EmbeddedMediaEngineOptions): Promise<EmbeddedMediaEngine> {
   const certificate = await createDtlsCertificate();
-  return new EmbeddedMediaEngine(options, certificate);
+  return new Engine(options, certificate);
 }
 
 function requireText(value: unknown, what: string): string {
@@ -55,31 +72,7 @@ function parseFor(sdp: unknown): AudioDescription {
   return desc;
 }
 
-/** Point a leg at the peer described by its SDP (offer or answer); `peerAddress` is where its SIP
- *  came from. */
-function applyRemote(open: OpenLeg, desc: AudioDescription, peerIsOfferer: boolean, peerAddress: string | undefined): void {
-  if (open.profile === 'rtp') {
-    const remote = desc.rtcpPort !== undefined ? { rtcpPort: desc.rtcpPort } : {};
-    open.leg.setRemote({ address: desc.address, port: desc.port, ...remote, peerAddress });
-    return;
-  }
-  open.leg.setRemote({
-    iceUfrag: desc.iceUfrag!,
-    icePwd: desc.icePwd!,
-    fingerprint: desc.fingerprint!.hash,
-    role: dtlsRoleFor(desc.setup, peerIsOfferer),
-    fromOffer: peerIsOfferer,
-  });
-}
-
-/** Our a=setup answering a peer's offer: the role a running DTLS association already has (RFC 8842
- *  §5.5: a re-offer does not change it), else the opposite of what the offer's a=setup leaves us. */
-function answerSetup(desc: AudioDescription, open?: OpenLeg): 'active' | 'passive' {
-  const role = (open?.profile === 'webrtc' ? open.leg.dtlsRole : undefined) ?? dtlsRoleFor(desc.setup, true);
-  return role === 'server' ? 'passive' : 'active';
-}
-
-class EmbeddedMediaEngine implements MediaEngine {
+class Engine implements EmbeddedMediaEngine {
   private readonly calls = new Map<string, MediaCall>();
   /** The latest offer() / echo() in progress per call key. delete(), close() or a newer request for
    *  the key withdraw it: when its legs are open it releases them instead of installing the call. */
@@ -87,6 +80,9 @@ class EmbeddedMediaEngine implements MediaEngine {
   private readonly ports: PortAllocator;
   private readonly address: string;
   private readonly deps: LegDeps;
+  private readonly sockets = new SocketTracker();
+  private readonly inactive = new Set<InactiveListener>();
+  private readonly liveness: LivenessWatcher | undefined;
   private closed = false;
 
   constructor(
@@ -103,7 +99,17 @@ class EmbeddedMediaEngine implements MediaEngine {
       strictSource: options.strictSource ?? true,
       iceTcp: options.iceTcp ?? true,
       iceTcpLimits: { ...DEFAULT_ICE_TCP_LIMITS, ...options.iceTcpLimits },
+      sockets: this.sockets,
     };
+    if (options.inactivityTimeoutMs) {
+      const report: InactiveListener = (callId, leg, reason) => this.reportInactive(callId, leg, reason);
+      this.liveness = new LivenessWatcher(options.inactivityTimeoutMs, () => this.watchedLegs(), report);
+      this.liveness.start();
+    }
+  }
+
+  private get local(): LocalEnd {
+    return { address: this.address, certificate: this.certificate };
   }
 
   private get logger(): Logger {
@@ -118,8 +124,11 @@ class EmbeddedMediaEngine implements MediaEngine {
     }
     const desc = parseFor(request.sdp);
     const existing = this.calls.get(callId);
-    if (existing?.state === 'answered' && (existing.offerer.tag === fromTag || existing.answerer?.tag === fromTag)) {
-      return this.reoffer(existing, fromTag, desc, request);
+    const established = existing?.state === 'answered' || existing?.pending !== undefined;
+    if (established && (existing!.offerer.tag === fromTag || existing!.answerer?.tag === fromTag)) {
+      const produced = reoffer(existing!, fromTag, desc, this.local, request.codecs, request.peerAddress);
+      this.logger.info({ callId, fromTag }, 'media re-offer');
+      return produced;
     }
     const ticket = this.claim(callId);
     await this.remove(callId); // any other offer for a known call starts its media afresh
@@ -161,11 +170,12 @@ class EmbeddedMediaEngine implements MediaEngine {
   ): SdpResult {
     const answerer = newSide(undefined, answererLeg, 'actpass');
     const produced = produceOffer(desc, localTransport(answerer, this.address, this.certificate), request.codecs);
-    applyRemote(offererLeg, desc, true, request.peerAddress);
+    const offerer = newSide(fromTag, offererLeg, answerSetup(desc));
+    applyRemote(offererLeg, desc, true, request.peerAddress, offerer.setup);
     const call: MediaCall = {
       id: callId,
       state: 'offered',
-      offerer: newSide(fromTag, offererLeg, answerSetup(desc)),
+      offerer,
       offer: desc,
       answerer,
       sentCodecs: produced.codecs,
@@ -173,24 +183,6 @@ class EmbeddedMediaEngine implements MediaEngine {
     };
     this.calls.set(callId, call);
     this.logger.info({ callId, from: desc.profile, to: answererLeg.profile }, 'media offer');
-    return { sdp: produced.sdp };
-  }
-
-  /** RFC 3264 §8: a new offer in an established session (hold, resume, refresh) keeps the ports, ICE
-   *  credentials and DTLS association of both legs; only directions, codecs and addresses change.
-   *  Either side may re-offer. */
-  private reoffer(call: MediaCall, fromTag: string, desc: AudioDescription, request: OfferRequest): SdpResult {
-    const [offerer, answerer] = call.offerer.tag === fromTag ? [call.offerer, call.answerer!] : [call.answerer!, call.offerer];
-    if (desc.profile !== offerer.open.profile) {
-      throw new MediaError('bad-sdp', `re-offer is ${desc.profile} but this side of the call is ${offerer.open.profile}`);
-    }
-    answerer.setup = 'actpass';
-    offerer.setup = answerSetup(desc, offerer.open);
-    const produced = produceOffer(desc, localTransport(answerer, this.address, this.certificate), request.codecs);
-    applyRemote(offerer.open, desc, true, request.peerAddress);
-    Object.assign(call, { offerer, answerer, offer: desc, sentCodecs: produced.codecs });
-    moveCall(call, 'offered');
-    this.logger.info({ callId: call.id, fromTag }, 'media re-offer');
     return { sdp: produced.sdp };
   }
 
@@ -210,22 +202,66 @@ class EmbeddedMediaEngine implements MediaEngine {
   async answer(request: AnswerRequest): Promise<SdpResult> {
     const call = this.calls.get(requireText(request?.callId, 'callId'));
     if (!call || !call.answerer) throw new MediaError('unknown-call', `no offered call ${String(request.callId)}`);
-    if (call.offerer.tag !== request.fromTag) {
-      throw new MediaError('unknown-call', `call ${call.id} was offered by tag ${call.offerer.tag}, not ${String(request.fromTag)}`);
+    const offered = call.pending ?? call;
+    if (offered.offerer.tag !== request.fromTag) {
+      throw new MediaError('unknown-call', `call ${call.id} was offered by tag ${offered.offerer.tag}, not ${String(request.fromTag)}`);
     }
     const toTag = requireText(request.toTag, 'toTag');
     const desc = parseFor(request.sdp);
-    const answerer: Side = call.answerer;
-    if (desc.profile !== answerer.open.profile) {
-      throw new MediaError('bad-sdp', `answer is ${desc.profile} but the offer sent was ${answerer.open.profile}`);
+    if (desc.profile !== offered.answerer!.open.profile) {
+      throw new MediaError('bad-sdp', `answer is ${desc.profile} but the offer sent was ${offered.answerer!.open.profile}`);
     }
+    matchAnswerCodecs(offered.sentCodecs, desc.codecs); // no common codec: throws before anything changes
+    commitReoffer(call);
+    const answerer = call.answerer!;
     const produced = produceAnswer(call.offer, call.sentCodecs, desc, localTransport(call.offerer, this.address, this.certificate));
     applyRemote(answerer.open, desc, false, request.peerAddress);
     answerer.tag = toTag;
     call.bridge?.setPayloadMap(call.offerer.open.leg, produced.match.answerToOffer);
+    recordAnswered(call, desc, produced.sdp, produced.match.codecs);
     moveCall(call, 'answered');
-    this.logger.info({ callId: call.id, codecs: produced.match.codecs.map((c) => c.name) }, 'media answer');
+    this.logger.info({ callId: call.id, codecs: produced.match.codecs.map((c) => c.name), direction: desc.direction }, 'media answer');
     return { sdp: produced.sdp };
+  }
+
+  async answerLocally(request: LocalAnswerRequest): Promise<SdpResult> {
+    const call = this.calls.get(requireText(request?.callId, 'callId'));
+    if (!call || !call.answerer) throw new MediaError('unknown-call', `no established call ${String(request.callId)}`);
+    const produced = answerLocally(call, requireText(request.fromTag, 'fromTag'), parseFor(request.sdp), this.local, request.peerAddress);
+    this.logger.info({ callId: call.id, fromTag: request.fromTag }, 'media offer answered locally');
+    return produced;
+  }
+
+  async rollback(request: RollbackRequest): Promise<void> {
+    const call = this.calls.get(request?.callId);
+    if (call && rollbackReoffer(call, request.fromTag)) this.logger.info({ callId: call.id, fromTag: request.fromTag }, 'media re-offer rolled back');
+  }
+
+  onInactive(listener: InactiveListener): () => void {
+    this.inactive.add(listener);
+    return () => this.inactive.delete(listener);
+  }
+
+  private reportInactive(callId: string, leg: string, reason: Parameters<InactiveListener>[2]): void {
+    this.logger.info({ callId, leg, reason }, 'media inactive');
+    for (const listener of this.inactive) listener(callId, leg, reason);
+  }
+
+  /** The legs liveness watches: of answered calls (both sides) and echo calls. */
+  private watchedLegs(): WatchedLeg[] {
+    const legs: WatchedLeg[] = [];
+    for (const call of this.calls.values()) {
+      if (call.state === 'offered' && !call.pending) continue;
+      const onHold = [call.offerer.remote, call.answerer?.remote].some((d) => d !== undefined && effectiveDirection(d) !== 'sendrecv');
+      for (const side of [call.offerer, call.answerer]) {
+        if (side?.tag !== undefined) legs.push({ callId: call.id, tag: side.tag, counters: side.open.leg.counters, onHold });
+      }
+    }
+    return legs;
+  }
+
+  openSockets(): SocketCounts {
+    return this.sockets.counts();
   }
 
   async echo(request: EchoRequest): Promise<SdpResult> {
@@ -243,7 +279,7 @@ class EmbeddedMediaEngine implements MediaEngine {
       this.settle(callId, ticket);
       const side = newSide(fromTag, open, answerSetup(desc));
       const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), request.codecs);
-      applyRemote(open, desc, true, request.peerAddress);
+      applyRemote(open, desc, true, request.peerAddress, side.setup);
       loopBack(open.leg, open.profile === 'webrtc' ? undefined : randomInt(1, 2 ** 32 - 1));
       this.calls.set(callId, { id: callId, state: 'echo', offerer: side, offer: desc, sentCodecs: [] });
       this.logger.info({ callId, profile: desc.profile }, 'media echo');
@@ -259,7 +295,7 @@ class EmbeddedMediaEngine implements MediaEngine {
     const side = call.offerer;
     side.setup = answerSetup(desc, side.open);
     const sdp = produceSelfAnswer(desc, localTransport(side, this.address, this.certificate), request.codecs);
-    applyRemote(side.open, desc, true, request.peerAddress);
+    applyRemote(side.open, desc, true, request.peerAddress, side.setup);
     call.offer = desc;
     moveCall(call, 'echo');
     return { sdp };
@@ -288,6 +324,7 @@ class EmbeddedMediaEngine implements MediaEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.liveness?.stop();
     this.pending.clear();
     await Promise.all([...this.calls.keys()].map((id) => this.delete(id)));
   }

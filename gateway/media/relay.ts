@@ -3,6 +3,8 @@
 // (WebRTC legs restamp SSRC/SEQ/timestamp themselves, legs/rebase.ts).
 import type { MediaLeg } from './legs/leg.js';
 import { invert, ptTable } from './sdp/codecs.js';
+import { flows } from './sdp/direction.js';
+import type { Direction } from './sdp/model.js';
 
 /** Rewrite the 7-bit PT through a 128-entry table, keeping the marker bit (RFC 3550 §5.1). */
 function mapPayloadType(packet: Buffer, table: Uint8Array): void {
@@ -15,16 +17,21 @@ export class Bridge {
   /** Applied to RTP from a going to b, and from b going to a; undefined = identity. */
   aToB: Uint8Array | undefined;
   bToA: Uint8Array | undefined;
+  /** RTP may go from a to b / from b to a (the negotiated directions, setDirections). */
+  private forwardAToB = true;
+  private forwardBToA = true;
 
   constructor(
     private readonly a: MediaLeg,
     b: MediaLeg,
   ) {
     a.onRtp = (packet) => {
+      if (!this.forwardAToB) return void a.counters.packetsHeld++;
       if (this.aToB) mapPayloadType(packet, this.aToB);
       b.sendRtp(packet);
     };
     b.onRtp = (packet) => {
+      if (!this.forwardBToA) return void b.counters.packetsHeld++;
       if (this.bToA) mapPayloadType(packet, this.bToA);
       a.sendRtp(packet);
     };
@@ -44,6 +51,15 @@ export class Bridge {
       this.aToB = toOfferer;
       this.bToA = toAnswerer;
     }
+  }
+
+  /** Install the directions each side's SDP gave (effective ones: c=0.0.0.0 counted, see
+   *  sdp/direction.ts). RTP is forwarded only where the sender sends and the receiver receives; RTCP
+   *  always (RFC 3264 §5.1: RTCP is sent whatever the direction). */
+  setDirections(leg: MediaLeg, legDirection: Direction, otherDirection: Direction): void {
+    const [aDir, bDir] = leg === this.a ? [legDirection, otherDirection] : [otherDirection, legDirection];
+    this.forwardAToB = flows(aDir, bDir);
+    this.forwardBToA = flows(bDir, aDir);
   }
 }
 

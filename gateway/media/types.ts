@@ -51,8 +51,10 @@ export interface SdpResult {
 
 export interface MediaStats {
   /** Packets received from / sent to each side, keyed by tag; packetsRejected counts those dropped
-   *  for their source (strict source, or not the ICE-selected address). */
-  legs: Record<string, { packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number; packetsRejected: number }>;
+   *  for their source (strict source, or not the ICE-selected address); packetsHeld the RTP taken in
+   *  but not forwarded because the negotiated direction forbids it (hold); rtcpIn the RTCP among
+   *  packetsIn. The last two: embedded engine only. */
+  legs: Record<string, { packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number; packetsRejected: number; packetsHeld?: number; rtcpIn?: number }>;
 }
 
 export type MediaErrorCode = 'no-common-codec' | 'bad-sdp' | 'no-ports' | 'unknown-call';
@@ -79,4 +81,46 @@ export interface MediaEngine {
   delete(callId: string): Promise<void>;
   stats(callId: string): MediaStats | undefined;
   close(): Promise<void>;
+}
+
+/** An offer from one side of an established call that the engine answers alone (see
+ *  needsOtherSide in sdp/modification.ts). */
+export interface LocalAnswerRequest {
+  callId: string;
+  /** Tag of the side that made this offer. */
+  fromTag: string;
+  sdp: string;
+  /** The IP the offerer's SIP came from (see OfferRequest.peerAddress). */
+  peerAddress?: string;
+}
+
+export interface RollbackRequest {
+  callId: string;
+  /** Tag of the side whose re-offer was rejected. */
+  fromTag: string;
+}
+
+/** no-rtp-rtcp: neither RTP nor RTCP from the leg's peer for the timeout; no-rtcp-on-hold: the
+ *  session is on hold and the peer's RTCP stopped. */
+export type InactiveReason = 'no-rtp-rtcp' | 'no-rtcp-on-hold';
+export type InactiveListener = (callId: string, leg: string, reason: InactiveReason) => void;
+
+/** Session modification (RFC 3264 §8) and liveness on top of the first offer/answer. A re-offer is
+ *  offer() from either side's tag on an established call; answer() commits it. */
+export interface ModifiableMediaEngine extends MediaEngine {
+  /** Answer a re-offer without the other side: an unchanged refresh (same o= → the same answer), a
+   *  new RTP address, an ICE restart or DTLS re-key. MediaError('bad-sdp') when the offer changes
+   *  what the other side must know (direction, codecs, ptime) or a re-offer is outstanding. */
+  answerLocally(request: LocalAnswerRequest): Promise<SdpResult>;
+  /** The other side rejected the re-offer of `fromTag`: the session stays as it was. No-op when
+   *  none is outstanding. */
+  rollback(request: RollbackRequest): Promise<void>;
+  /** Subscribe to inactivity reports (each leg at most once per hold state); returns unsubscribe. */
+  onInactive(listener: InactiveListener): () => void;
+}
+
+export interface SocketCounts {
+  udp: number;
+  tcpListeners: number;
+  tcpConnections: number;
 }

@@ -4,6 +4,7 @@ import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { DtlsCertificate } from '../dtls/certificate.js';
 import type { PortAllocator } from '../ports.js';
+import type { SocketTracker } from '../sockets.js';
 import type { MediaProfile } from '../types.js';
 import { listenTcp } from '../tcp/server.js';
 import { bindUdp, bindUdpPair, closeUdp } from '../udp.js';
@@ -22,6 +23,8 @@ export interface LegDeps {
   /** media.iceTcp: browser legs also listen on TCP on their port (RFC 6544 passive candidate). */
   iceTcp: boolean;
   iceTcpLimits: IceTcpLimits;
+  /** Every socket a leg opens is tracked here until it closes (engine.openSockets()). */
+  sockets?: SocketTracker;
 }
 
 export type OpenLeg =
@@ -31,10 +34,13 @@ export type OpenLeg =
 export async function openLeg(profile: MediaProfile, deps: LegDeps, logger: Logger): Promise<OpenLeg> {
   if (profile === 'rtp') {
     const { port, value } = await deps.ports.allocate('even-pair', (p) => bindUdpPair(deps.bindAddress, p));
+    for (const socket of value) deps.sockets?.trackUdp(socket);
     const leg = new RtpLeg(port, value[0], value[1], logger.child({ leg: 'rtp', port }), deps.strictSource);
     return { profile, leg, release: releaser(leg, () => deps.ports.free(port, 'even-pair')) };
   }
   const { port, value } = await deps.ports.allocate('single', (p) => bindBrowserPort(deps.bindAddress, p, deps.iceTcp));
+  deps.sockets?.trackUdp(value.udp);
+  if (value.tcp) deps.sockets?.trackTcp(value.tcp);
   const ice = createIceLiteAgent();
   const iceTcp = value.tcp ? { server: value.tcp, limits: deps.iceTcpLimits } : undefined;
   const leg = new WebrtcLeg(port, value.udp, ice, deps.certificate, logger.child({ leg: 'webrtc', port }), iceTcp);

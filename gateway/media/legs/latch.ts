@@ -9,15 +9,11 @@
 // §5.7 c=) or the IP the peer's SIP came from; the first such packet latches its exact IP:port and from
 // then on only that source is accepted. Only a new offer/answer (fromSdp) opens the latch again.
 // Non-strict: the old behaviour, re-latching to any new source at any time.
+import { isUnspecifiedAddress as isUnspecified } from '../sdp/direction.js';
 import { sameEndpoint, type Endpoint } from './leg.js';
 
 /** What became of one packet: passed from the latched source, latched a (new) source, or dropped. */
 export type Admission = 'accepted' | 'latched' | 'rejected';
-
-/** RFC 3264 §8.4: c=0.0.0.0 (RFC 2543 hold) names no destination; neither does the IPv6 "::". */
-function isUnspecified(address: string): boolean {
-  return address === '0.0.0.0' || address === '::';
-}
 
 /** Compare IPs as the socket reports them: an IPv4-mapped IPv6 source (::ffff:a.b.c.d) is a.b.c.d. */
 export function plainIp(address: string): string {

@@ -9,10 +9,15 @@ export interface LegCounters {
   /** Packets dropped because of where they came from (strict source on an RTP leg; not the ICE-selected
    *  address on a WebRTC leg). Not in packetsIn. */
   packetsRejected: number;
+  /** Of packetsIn, how many were RTCP (liveness: on hold only RTCP counts). */
+  rtcpIn: number;
+  /** RTP taken in from this leg's peer that the relay did not forward because the negotiated
+   *  direction forbids it (hold: RFC 3264 §6.1). Counted by the relay, in packetsIn. */
+  packetsHeld: number;
 }
 
 export function newCounters(): LegCounters {
-  return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsRejected: 0 };
+  return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsRejected: 0, rtcpIn: 0, packetsHeld: 0 };
 }
 
 /** Receives a plain RTP or RTCP packet from the leg's peer (already SRTP-unprotected). The buffer

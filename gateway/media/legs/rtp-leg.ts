@@ -59,7 +59,7 @@ export class RtpLeg implements MediaLeg {
     const kind = classify(msg);
     if (kind !== 'rtp' && kind !== 'rtcp') return;
     if (!this.admit(this.rtpLatch, 'rtp', address, port)) return;
-    this.countIn(msg);
+    this.countIn(msg, kind === 'rtcp');
     if (kind === 'rtp') this.onRtp(msg);
     else this.onRtcp(msg);
   }
@@ -67,7 +67,7 @@ export class RtpLeg implements MediaLeg {
   private receiveRtcp(msg: Buffer, address: string, port: number): void {
     if (classify(msg) !== 'rtcp') return;
     if (!this.admit(this.rtcpLatch, 'rtcp', address, port)) return;
-    this.countIn(msg);
+    this.countIn(msg, true);
     this.onRtcp(msg);
   }
 
@@ -85,7 +85,8 @@ export class RtpLeg implements MediaLeg {
     return verdict !== 'rejected';
   }
 
-  private countIn(msg: Buffer): void {
+  private countIn(msg: Buffer, rtcp: boolean): void {
+    if (rtcp) this.counters.rtcpIn++;
     this.counters.packetsIn++;
     this.counters.bytesIn += msg.length;
   }

@@ -154,6 +154,7 @@ export class WebrtcLeg implements MediaLeg {
     if (!plain) return; // RFC 3711 §3.3: authentication failure or replay → discard
     this.counters.packetsIn++;
     this.counters.bytesIn += msg.length;
+    if (rtcp) this.counters.rtcpIn++;
     if (rtcp) this.onRtcp(plain);
     else this.onRtp(plain);
   }

@@ -3,6 +3,7 @@
 import type { MediaProfile } from '../types.js';
 import { buildRtpSdp, buildWebrtcSdp, type CommonSdpParams, type Origin } from './build.js';
 import { matchAnswerCodecs, selectOfferCodecs, type CodecMatch } from './codecs.js';
+import { effectiveDirection } from './direction.js';
 import type { AudioDescription, Codec, SetupRole } from './model.js';
 
 export interface LocalWebrtcParams {
@@ -49,7 +50,8 @@ export function produceOffer(offer: AudioDescription, local: LocalTransport, all
     address: local.address,
     port: local.port,
     codecs,
-    direction: offer.direction,
+    // an RFC 2543 hold (c=0.0.0.0) goes on as the direction it means (RFC 3264 §8.4)
+    direction: effectiveDirection(offer),
     ptime: offer.ptime ?? 20,
   };
   return { sdp: write(params, local, '0'), codecs };
@@ -70,14 +72,14 @@ export function produceAnswer(
   local: LocalTransport,
 ): ProducedAnswer {
   const match = matchAnswerCodecs(sentCodecs, answer.codecs);
-  const sdp = answerWith(originalOffer, match.codecs, answer.direction, local, answer.ptime);
+  const sdp = answerWith(originalOffer, match.codecs, effectiveDirection(answer), local, answer.ptime);
   return { sdp, match };
 }
 
 /** The engine answering an offer itself (echo): the offer's allowed codecs, direction reversed. */
 export function produceSelfAnswer(offer: AudioDescription, local: LocalTransport, allowed?: readonly string[]): string {
   const codecs = selectOfferCodecs(offer.codecs, allowed);
-  return answerWith(offer, codecs, reverse(offer.direction), local, offer.ptime);
+  return answerWith(offer, codecs, reverse(effectiveDirection(offer)), local, offer.ptime);
 }
 
 function answerWith(

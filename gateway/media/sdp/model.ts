@@ -26,6 +26,8 @@ export interface OtherMedia {
 
 export interface AudioDescription {
   profile: MediaProfile;
+  /** The o= line's username, sess-id and sess-version: unchanged in an unchanged SDP (RFC 3264 §8). */
+  origin?: string;
   protocol: string;
   /** Index of the audio m-line among all m-lines. */
   index: number;
@@ -125,6 +127,7 @@ export function parseAudioSdp(sdp: string): AudioDescription {
     others: othersOf(media, index),
   };
   assignOptional(desc, m, session, setup as SetupRole | undefined);
+  if (session.origin) desc.origin = `${session.origin.username} ${session.origin.sessionId} ${session.origin.sessionVersion}`;
   return desc;
 }
 

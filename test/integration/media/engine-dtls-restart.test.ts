@@ -220,7 +220,18 @@ describe('embedded media engine: DTLS and ICE restarts on a running call', () =>
       await engine.offer({ callId: 'c', fromTag: 'browser', sdp: browser.offer().replace('a=sendrecv', 'a=sendonly'), toProfile: 'rtp' });
       const second = (await engine.answer({ callId: 'c', fromTag: 'browser', toTag: 'trunk', sdp: trunkAnswer(trunk.port).replace('a=sendrecv', 'a=recvonly') })).sdp;
       expect(sdpTransform.parse(second).media[0]!.iceUfrag).toBe(sdpTransform.parse(answer).media[0]!.iceUfrag);
-      await exchange(browser, trunkSide, 0, 1);
+      expect(sdpTransform.parse(second).media[0]!.direction).toBe('recvonly');
+      // the browser holds the trunk: its media still reaches the trunk under the running keys, the
+      // trunk's (which it should not send) is held back and counted
+      for (let n = 0; n < 110; n++) {
+        browser.sendRtp(1 + n, frame(n));
+        trunk.socket.send(rtpPacket(1 + n, frame(5000 + n), 0x7777).serialize(), trunkSide, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await until(() => countFrames(trunk.rtp.map(payloadOf), 0, 110) >= 100, 5000, 'browser frames at the trunk');
+      await until(() => engine.stats('c')!.legs.trunk!.packetsIn >= 100, 5000, 'trunk frames at the engine');
+      expect(engine.stats('c')!.legs.trunk!.packetsHeld).toBe(engine.stats('c')!.legs.trunk!.packetsIn);
+      expect(browser.received).toHaveLength(0);
     } finally {
       await browser.close();
     }
