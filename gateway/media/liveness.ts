@@ -65,7 +65,7 @@ export class LivenessWatcher {
     const rtp = leg.counters.packetsIn - rtcp;
     let state = this.legs.get(key);
     if (!state) {
-      state = { rtp, rtcp, lastMedia: now, lastRtcp: undefined, onHold: leg.onHold, fired: false };
+      state = { rtp, rtcp, lastMedia: now, lastRtcp: rtcp > 0 ? now : undefined, onHold: leg.onHold, fired: false };
       this.legs.set(key, state);
       return state;
     }
