@@ -41,4 +41,17 @@ describe('web/reasons', () => {
     expect(callLabel('ended', 'Busy (486)', '5551234')).toBe('Call ended: Busy (486)');
     expect(callLabel('in-call', '', '*43')).toBe('In call with *43');
   });
+
+  it('labels an established call by its connection first, then our hold, then the other party’s', () => {
+    const d = (hold: string, remoteHold: boolean, link: string) => ({ hold, remoteHold, link });
+    expect(callLabel('in-call', '', '1002', d('active', false, 'up'))).toBe('In call with 1002');
+    expect(callLabel('in-call', '', '1002', d('held', true, 'reconnecting'))).toBe('Reconnecting…');
+    expect(callLabel('in-call', '', '1002', d('active', false, 'restarting'))).toBe('Reconnecting…');
+    expect(callLabel('in-call', '', '1002', d('held', true, 'up'))).toBe('On hold');
+    expect(callLabel('in-call', '', '1002', d('holding', false, 'up'))).toBe('Putting on hold…');
+    expect(callLabel('in-call', '', '1002', d('resuming', true, 'up'))).toBe('Resuming…');
+    expect(callLabel('in-call', '', '1002', d('active', true, 'up'))).toBe('On hold by other party');
+    // Detail only matters while in a call.
+    expect(callLabel('ended', 'Connection lost', '1002', d('held', true, 'reconnecting'))).toBe('Call ended: Connection lost');
+  });
 });

@@ -2,12 +2,16 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   CALL_EDGES,
   createCallMachine,
+  createHoldMachine,
   createIncomingMachine,
+  createLinkMachine,
   createMachine,
   createRegistrationMachine,
   IllegalTransition,
   INCOMING_EDGES,
   INCOMING_ENDS,
+  HOLD_EDGES,
+  LINK_EDGES,
   REGISTRATION_EDGES,
 } from '../../../web/state.js';
 
@@ -115,5 +119,35 @@ describe('web/state: incoming-call machine', () => {
     const nonEnds = Object.keys(INCOMING_EDGES).filter((s) => !(INCOMING_ENDS as readonly string[]).includes(s));
     expect(nonEnds.sort()).toEqual(['accepting', 'answered', 'none', 'ringing']);
     for (const t of Object.values(INCOMING_EDGES).flat()) expect(Object.keys(INCOMING_EDGES)).toContain(t);
+  });
+});
+
+describe('web/state: hold and link machines', () => {
+  it('hold: a rejected re-INVITE falls back to where it started; no hold over a pending one', () => {
+    const m = createHoldMachine();
+    expect(m.state).toBe('active');
+    m.transition('holding');
+    expect(m.can('holding')).toBe(false);
+    m.transition('active', 'Not acceptable here (488)');
+    m.transition('holding');
+    m.transition('held');
+    expect(() => m.transition('active')).toThrow('hold: illegal transition held -> active');
+    m.transition('resuming');
+    m.transition('held');
+    for (const t of Object.values(HOLD_EDGES).flat()) expect(Object.keys(HOLD_EDGES)).toContain(t);
+  });
+
+  it('link: up → reconnecting → restarting → up; a drop while restarting reconnects again', () => {
+    const m = createLinkMachine();
+    expect(m.state).toBe('up');
+    m.transition('reconnecting');
+    expect(m.can('up')).toBe(false); // only an accepted re-INVITE brings the call back
+    m.transition('restarting');
+    m.transition('reconnecting');
+    m.transition('restarting');
+    m.transition('up');
+    m.transition('restarting'); // an ICE restart after a network change
+    m.transition('up');
+    for (const t of Object.values(LINK_EDGES).flat()) expect(Object.keys(LINK_EDGES)).toContain(t);
   });
 });
