@@ -9,15 +9,16 @@ import type { SipResponse } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { forwardedMaxForwards } from '../sip/ua/request.js';
 import { resolveTarget, TargetError } from '../sip/ua/target.js';
-import { BrowserLeg } from './browser-leg.js';
+import { InviteServer } from '../sip/ua/invite-server.js';
+import { InviteClient, type InviteClientContext } from '../sip/ua/invite-client.js';
 import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
 import { browserFinalFor, browserFinalForMedia, type BrowserFinal, type TrunkOutcome } from './responses.js';
 import { StateMachine } from '../lib/state-machine.js';
 import { CALL_MACHINE, type CallState } from './states.js';
 import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
-import { UacLeg, type TrunkLegContext } from './uac-leg.js';
+import { REJECT_SESSION_CHANGES } from './session-policy.js';
 
-export interface CallContext extends TrunkLegContext {
+export interface CallContext extends InviteClientContext {
   config: GatewayConfig;
   media: MediaEngine;
 }
@@ -28,10 +29,10 @@ export const TRUNK_CODECS = ['PCMU', 'PCMA', 'telephone-event'];
 export class Call {
   /** Gateway-internal key of the media session (not a SIP Call-ID). */
   readonly id = randomUUID();
-  readonly browser: BrowserLeg;
+  readonly browser: InviteServer;
   readonly log: Logger;
   private readonly fsm = new StateMachine(CALL_MACHINE, 'routing');
-  private trunk: UacLeg | undefined;
+  private trunk: InviteClient | undefined;
   private ringTimer: NodeJS.Timeout | undefined;
   /** Trunk events are handled one after the other (each may await the media engine). */
   private queue: Promise<void> = Promise.resolve();
@@ -46,7 +47,12 @@ export class Call {
   ) {
     this.log = ctx.logger.child({ call: this.id, user: user.name });
     const legCtx = { ...ctx, logger: this.log };
-    this.browser = new BrowserLeg(tx, legCtx, { onHangup: () => this.end(), onAckTimeout: () => this.end() });
+    this.browser = new InviteServer(tx, legCtx, {
+      onHangup: () => this.end(),
+      onAckTimeout: () => this.end(),
+      onCancel: () => this.end({ status: 487, reason: 'Request Terminated' }),
+      session: REJECT_SESSION_CHANGES,
+    });
     // A browser whose WebSocket closed can neither hang up nor be reached (RFC 7118 §5): the trunk side
     // must not stay up (and billed) without it.
     this.unwatchFlow = tx.flow.onClose(() => {
@@ -56,7 +62,7 @@ export class Call {
   }
 
   /** The caller's leg (the call table finds the call by its INVITE transaction). */
-  get uas(): BrowserLeg {
+  get uas(): InviteServer {
     return this.browser;
   }
 
@@ -134,7 +140,8 @@ export class Call {
     const via = { transport: route.target.transport, sentBy };
     const invite = buildOutboundInvite(route, number, sdp, via, forwardedMaxForwards(this.browser.invite));
     const spec = { invite, dest: route.target, via, credentials: route.credentials };
-    this.trunk = new UacLeg({ ...this.ctx, logger: this.log }, spec, {
+    this.trunk = new InviteClient({ ...this.ctx, logger: this.log }, spec, {
+      session: REJECT_SESSION_CHANGES,
       onProvisional: (res) => this.enqueue(() => this.onTrunkProvisional(res)),
       onAnswer: (res) => this.enqueue(() => this.onTrunkAnswer(res)),
       onFailure: (outcome) => this.enqueue(async () => this.onTrunkFailure(outcome)),
@@ -148,9 +155,7 @@ export class Call {
 
   /** The browser CANCELled its INVITE (§9.2: the 487 goes to the INVITE; the trunk gets a CANCEL). */
   cancel(): void {
-    // §9.2: "If the UAS has already sent a final response for the original request, the CANCEL has no effect".
-    if (this.browser.state !== 'proceeding' && this.browser.state !== 'early') return;
-    this.end({ status: 487, reason: 'Request Terminated' });
+    this.browser.receiveCancel();
   }
 
   /** Tears the call down: the browser gets `final` if still unanswered (else BYE), the trunk CANCEL or

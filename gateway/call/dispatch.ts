@@ -12,7 +12,7 @@ import { admitInvite, type InboundMatcher } from './admission.js';
 import { authenticateInvite } from './authorize.js';
 import type { BrowserFinal } from './responses.js';
 import type { InboundCaller } from './inbound.js';
-import type { DialogRegistry } from './registry.js';
+import type { DialogRegistry } from '../sip/ua/dialogs.js';
 import type { TrunkAcl } from './trunk-acl.js';
 
 /** A call in progress as the dispatcher sees it: the caller's leg (we are its UAS), CANCEL and teardown. */

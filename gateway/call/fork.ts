@@ -7,7 +7,8 @@ import type { Flow } from '../sip/transport/types.js';
 import { defineMachine, StateMachine } from '../lib/state-machine.js';
 import { bestFinal, COMPLETED_ELSEWHERE, forkFinal } from './fork-rules.js';
 import type { BrowserFinal } from './responses.js';
-import { UacLeg, type TrunkLegContext, type UacLegSpec } from './uac-leg.js';
+import { InviteClient, type InviteClientContext, type InviteClientSpec } from '../sip/ua/invite-client.js';
+import { REJECT_SESSION_CHANGES } from './session-policy.js';
 
 /** ringing: branches out, no answer yet · won: a branch answered (the others are being cancelled) ·
  *  failed: every branch failed · cancelled: the caller gave up (or the ring time ran out). */
@@ -37,7 +38,7 @@ type BranchStatus = 'pending' | 'calling' | 'failed' | 'won' | 'dropped';
 
 interface Branch {
   status: BranchStatus;
-  leg?: UacLeg;
+  leg?: InviteClient;
   unwatch?: () => void;
 }
 
@@ -52,7 +53,7 @@ export class Fork {
   private winner: number | undefined;
 
   constructor(
-    private readonly ctx: TrunkLegContext,
+    private readonly ctx: InviteClientContext,
     size: number,
     private readonly events: ForkEvents,
   ) {
@@ -71,11 +72,12 @@ export class Fork {
 
   /** Sends branch i's INVITE. Returns false (and sends nothing) once the fork is decided. `flow`: the
    *  contact's connection, whose closing fails the branch (RFC 7118 §5: it is then unreachable). */
-  launch(i: number, spec: UacLegSpec, flow?: Flow): boolean {
+  launch(i: number, spec: InviteClientSpec, flow?: Flow): boolean {
     const branch = this.branches[i];
     if (!branch || branch.status !== 'pending' || this.fsm.state !== 'ringing') return false;
     branch.status = 'calling';
-    branch.leg = new UacLeg(this.ctx, spec, {
+    branch.leg = new InviteClient(this.ctx, spec, {
+      session: REJECT_SESSION_CHANGES,
       onProvisional: () => this.onProvisional(),
       onAnswer: (res) => this.onAnswer(i, res),
       onFailure: (outcome) => this.fail(i, forkFinal(outcome)),

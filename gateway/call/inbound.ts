@@ -11,15 +11,16 @@ import { getFrom, getTo } from '../sip/message/index.js';
 import type { SipResponse } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { forwardedMaxForwards } from '../sip/ua/request.js';
-import { BrowserLeg } from './browser-leg.js';
+import { InviteServer } from '../sip/ua/invite-server.js';
+import { peerAddressOf } from '../sip/ua/invite-client.js';
 import { TRUNK_CODECS, type CallContext } from './call.js';
 import { CANCELLED, NO_CONTACT, RING_TIMEOUT } from './fork-rules.js';
 import { Fork } from './fork.js';
 import { buildForkInvite, contactDest, contactVia, type CallerId } from './invite-builder.js';
 import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
 import { browserFinalForMedia, type BrowserFinal } from './responses.js';
-import { peerAddressOf } from './uac-leg.js';
 import { StateMachine } from '../lib/state-machine.js';
+import { REJECT_SESSION_CHANGES } from './session-policy.js';
 import { INBOUND_MACHINE, type InboundCallState } from './states.js';
 
 /** Who is calling: a trunk or PBX (plain RTP, caller ID from its From) or an authenticated user. */
@@ -29,7 +30,7 @@ export class InboundCall {
   /** Gateway-internal call key; fork n's media session is `${id}:${n}`. */
   readonly id = randomUUID();
   /** The caller's leg: we answer its INVITE. */
-  readonly uas: BrowserLeg;
+  readonly uas: InviteServer;
   readonly log: Logger;
   private readonly fsm = new StateMachine(INBOUND_MACHINE, 'routing');
   private fork: Fork | undefined;
@@ -49,7 +50,12 @@ export class InboundCall {
     private readonly onEnded: (call: InboundCall) => void,
   ) {
     this.log = ctx.logger.child({ call: this.id, callee: callee.name, ...(caller.kind === 'user' ? { caller: caller.user.name } : { from: caller.source }) });
-    this.uas = new BrowserLeg(tx, { ...ctx, logger: this.log }, { onHangup: () => this.end(), onAckTimeout: () => this.end() });
+    this.uas = new InviteServer(tx, { ...ctx, logger: this.log }, {
+      onHangup: () => this.end(),
+      onAckTimeout: () => this.end(),
+      onCancel: () => this.end(CANCELLED),
+      session: REJECT_SESSION_CHANGES,
+    });
     // A browser caller whose WebSocket closed can neither hang up nor be reached (RFC 7118 §5).
     this.unwatchFlow = tx.flow.onClose(() => this.end({ status: 480, reason: 'Temporarily Unavailable' }));
   }
@@ -86,8 +92,7 @@ export class InboundCall {
 
   /** The caller CANCELled (§9.2): 487 to it, CANCEL without a Reason to every fork (a missed call). */
   cancel(): void {
-    if (this.uas.state !== 'proceeding' && this.uas.state !== 'early') return;
-    this.end(CANCELLED);
+    this.uas.receiveCancel();
   }
 
   /** Tears the call down: the caller gets `final` if unanswered (else BYE), ringing forks CANCEL, the

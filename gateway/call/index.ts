@@ -16,7 +16,7 @@ import { createUpstream, type Upstream } from '../upstream/index.js';
 import { Call } from './call.js';
 import { CallTable, dispatchRequest, type ActiveCall } from './dispatch.js';
 import { InboundCall, type InboundCaller } from './inbound.js';
-import { DialogRegistry } from './registry.js';
+import { DialogRegistry } from '../sip/ua/dialogs.js';
 import { createTrunkAcl, type TrunkAcl } from './trunk-acl.js';
 import type { OutboundRoute } from './trunk-leg.js';
 

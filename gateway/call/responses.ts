@@ -8,18 +8,15 @@
 // - 6xx and other 4xx/5xx are relayed unchanged (§16.7 lets a proxy relay them too).
 // - Our own failures: Timer B/F → 408 (§8.1.3.1), transport error → 503 (§8.1.3.1).
 import type { MediaError } from '../media/types.js';
+import type { InviteOutcome } from '../sip/ua/invite-client.js';
 
 export interface BrowserFinal {
   status: number;
   reason: string;
 }
 
-export type TrunkOutcome =
-  | { kind: 'response'; status: number; reason: string }
-  | { kind: 'challenge-without-credentials' }
-  | { kind: 'challenge-after-credentials' }
-  | { kind: 'timeout' }
-  | { kind: 'transport-error' };
+/** How the callee side's INVITE failed (the invite client's outcome). */
+export type TrunkOutcome = InviteOutcome;
 
 /** What a leg's failure becomes, for a trunk leg and a fork alike: our own failures follow §8.1.3.1 (Timer B/F
  *  → 408, transport → 503); a 3xx is not recursed on (§8.1.3.4) and becomes `rules.redirect`; any other

@@ -1,6 +1,6 @@
-// The call layer's three explicit state machines: the Call, its browser leg (we are the UAS) and its
-// trunk leg (we are the UAC). Each is a string union plus one transition function that rejects every
-// edge its table does not list (the shared helper in lib/state-machine.ts).
+// The call layer's state machines (B2BUA policy): the Call toward a trunk or PBX and the call that rings a
+// user. The INVITE usages' own machines live with them in sip/ua (invite-server.ts, invite-client.ts).
+// Each is a string union plus one transition function built by the shared helper in lib/state-machine.ts.
 import { defineMachine } from '../lib/state-machine.js';
 
 /** routing: authenticated, media/target being prepared · calling: INVITE sent to the trunk ·
@@ -16,35 +16,6 @@ export const CALL_MACHINE = defineMachine<CallState>('Call', {
 });
 
 export const callTransition = CALL_MACHINE.transition;
-
-/** The browser leg, RFC 3261 §13.3 seen from the UAS core: proceeding (INVITE received) → early (18x with
- *  our To tag sent) → accepted (2xx sent, waiting for the ACK) → confirmed (ACK received) → terminated. */
-export type BrowserLegState = 'proceeding' | 'early' | 'accepted' | 'confirmed' | 'terminated';
-
-export const BROWSER_MACHINE = defineMachine<BrowserLegState>('Browser leg', {
-  proceeding: ['early', 'accepted', 'terminated'],
-  early: ['accepted', 'terminated'],
-  accepted: ['confirmed', 'terminated'],
-  confirmed: ['terminated'],
-  terminated: [],
-});
-
-export const browserLegTransition = BROWSER_MACHINE.transition;
-
-/** The trunk leg, RFC 3261 §13.2 seen from the UAC core: calling (INVITE sent) → early (18x with a To tag)
- *  → confirmed (2xx, ACK sent) → terminated. cancelling: CANCEL wanted or sent (§9.1); a 2xx that races
- *  it still confirms the leg, which is then ended with BYE (§15). */
-export type TrunkLegState = 'calling' | 'early' | 'cancelling' | 'confirmed' | 'terminated';
-
-export const TRUNK_MACHINE = defineMachine<TrunkLegState>('Trunk leg', {
-  calling: ['early', 'cancelling', 'confirmed', 'terminated'],
-  early: ['cancelling', 'confirmed', 'terminated'],
-  cancelling: ['confirmed', 'terminated'],
-  confirmed: ['terminated'],
-  terminated: [],
-});
-
-export const trunkLegTransition = TRUNK_MACHINE.transition;
 
 /** A call that rings a user (from a trunk, a PBX or another user): routing (offers being built) →
  *  ringing (forks out) → early (180 sent to the caller) → connecting (a fork answered; its media answer

@@ -5,7 +5,7 @@ import { parseUri } from '../sip/message/index.js';
 import type { NameAddr, SipRequest, SipUri } from '../sip/message/types.js';
 import type { Target } from '../sip/transport/types.js';
 import { buildRequest, localContact, type ViaSpec } from '../sip/ua/request.js';
-import type { Credentials } from './uac-leg.js';
+import type { Credentials } from '../sip/ua/invite-client.js';
 
 /** Where an outbound call goes and as whom. */
 export interface OutboundRoute {

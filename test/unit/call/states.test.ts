@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { browserLegTransition, callTransition, trunkLegTransition } from '../../../gateway/call/states.js';
+import { callTransition } from '../../../gateway/call/states.js';
+import { inviteClientUsageTransition as trunkLegTransition } from '../../../gateway/sip/ua/invite-client.js';
+import { inviteServerUsageTransition as browserLegTransition } from '../../../gateway/sip/ua/invite-server.js';
 
 describe('call-layer state machines', () => {
   it('Call: routing → calling → early → answered → ended; echo goes routing → answered', () => {

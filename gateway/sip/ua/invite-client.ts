@@ -1,31 +1,55 @@
-// A UAC leg: the gateway is the UAC of an INVITE (RFC 3261 §13.2) — to a trunk, a user's PBX or one
-// registered contact of a forked call — and, once answered, one end of the dialog it created.
-import { answerChallenge, pickBestChallenge } from '../sip/auth/index.js';
-import { Dialog } from '../sip/dialog/index.js';
-import { getCSeq, getTo, parseUri } from '../sip/message/index.js';
-import type { HeaderField, SipRequest, SipResponse } from '../sip/message/types.js';
-import type { ServerTransaction } from '../sip/transaction/types.js';
-import type { Flow, SipTransport, Target } from '../sip/transport/types.js';
-import { buildCancel, reissueRequest, withVia, type ViaSpec } from '../sip/ua/request.js';
-import { resolveTarget } from '../sip/ua/target.js';
-import type { LegContext } from './browser-leg.js';
-import { answerInDialog } from './in-dialog.js';
-import type { DialogOwner } from './registry.js';
-import type { TrunkOutcome } from './responses.js';
-import { StateMachine } from '../lib/state-machine.js';
-import { TRUNK_MACHINE, type TrunkLegState } from './states.js';
+// The invite client: the UAC side of an INVITE dialog (RFC 3261 §13.2) — sending the INVITE (to a trunk,
+// a PBX or one registered contact of a forked call), an ACK for each 2xx (§13.2.2.4) including a
+// retransmitted one and one from another fork, CANCEL only after a provisional (§9.1), BYE for a 2xx that
+// raced our CANCEL (§15), one retry with credentials after a challenge (§22.2), and the requests received
+// inside the dialog it created.
+import { defineMachine, StateMachine, type ChangeListener } from '../../lib/state-machine.js';
+import { answerChallenge, pickBestChallenge } from '../auth/index.js';
+import { Dialog } from '../dialog/index.js';
+import { getCSeq, getTo, parseUri } from '../message/index.js';
+import type { HeaderField, SipRequest, SipResponse } from '../message/types.js';
+import type { ServerTransaction } from '../transaction/types.js';
+import type { Flow, SipTransport, Target } from '../transport/types.js';
+import type { DialogOwner } from './dialogs.js';
+import { dispatchInDialog, type SessionHooks } from './in-dialog.js';
+import type { UaContext } from './invite-server.js';
+import { buildCancel, reissueRequest, withVia, type ViaSpec } from './request.js';
+import { resolveTarget } from './target.js';
 
-export interface TrunkLegContext extends LegContext {
+export interface InviteClientContext extends UaContext {
   transport: SipTransport;
 }
+
+/** §13.2 seen from the UAC core: calling (INVITE sent) → early (18x with a To tag) → confirmed (2xx, ACK
+ *  sent) → terminated. cancelling: CANCEL wanted or sent (§9.1); a 2xx that races it still confirms the
+ *  usage, which is then ended with BYE (§15). */
+export type InviteClientUsageState = 'calling' | 'early' | 'cancelling' | 'confirmed' | 'terminated';
+
+export const INVITE_CLIENT_USAGE = defineMachine<InviteClientUsageState>('Invite client', {
+  calling: ['early', 'cancelling', 'confirmed', 'terminated'],
+  early: ['cancelling', 'confirmed', 'terminated'],
+  cancelling: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  terminated: [],
+});
+
+export const inviteClientUsageTransition = INVITE_CLIENT_USAGE.transition;
+
+/** How an INVITE failed: a final response, a challenge we could not answer, Timer B, or the transport. */
+export type InviteOutcome =
+  | { kind: 'response'; status: number; reason: string }
+  | { kind: 'challenge-without-credentials' }
+  | { kind: 'challenge-after-credentials' }
+  | { kind: 'timeout' }
+  | { kind: 'transport-error' };
 
 export interface Credentials {
   username: string;
   password: string;
 }
 
-export interface UacLegSpec {
-  /** The initial INVITE, complete with our Via (e.g. buildTrunkInvite, buildForkInvite). */
+export interface InviteClientSpec {
+  /** The initial INVITE, complete with our Via (e.g. buildOutboundInvite, buildForkInvite). */
   invite: SipRequest;
   /** Where the INVITE and its CANCEL go: a resolved target, or the flow a contact registered on
    *  (RFC 7118 §5: a WebSocket client is reachable over that connection only). */
@@ -35,15 +59,17 @@ export interface UacLegSpec {
   credentials?: Credentials;
 }
 
-export interface UacLegEvents {
+export interface InviteClientEvents {
   /** A 101-199 response (not relayed while cancelling). */
   onProvisional(res: SipResponse): void;
   /** The first 2xx; the ACK has been sent. */
   onAnswer(res: SipResponse): void;
   /** The INVITE failed (not reported once cancelled). */
-  onFailure(outcome: TrunkOutcome): void;
+  onFailure(outcome: InviteOutcome): void;
   /** The peer sent BYE (already answered 200). */
   onHangup(): void;
+  /** re-INVITE / UPDATE inside the dialog: the session layer's policy. */
+  session: SessionHooks;
 }
 
 /** The IP a SIP peer is reached at: its connection's remote address, or the resolved target. The
@@ -52,14 +78,14 @@ export function peerAddressOf(dest: Flow | Target): string {
   return 'id' in dest ? dest.remote.address : dest.address;
 }
 
-const logOnly = (ctx: LegContext, what: string) => ({
+const logOnly = (ctx: UaContext, what: string) => ({
   onResponse: (res: SipResponse) => ctx.logger.debug({ status: res.status }, `${what} answered`),
   onTimeout: () => ctx.logger.info(`${what} timed out`),
   onTransportError: (err: Error) => ctx.logger.info({ err: err.message }, `${what} failed`),
 });
 
-export class UacLeg implements DialogOwner {
-  private readonly fsm = new StateMachine(TRUNK_MACHINE, 'calling');
+export class InviteClient implements DialogOwner {
+  private readonly fsm = new StateMachine(INVITE_CLIENT_USAGE, 'calling');
   private invite: SipRequest;
   private attempts = 0;
   private authRetried = false;
@@ -74,15 +100,20 @@ export class UacLeg implements DialogOwner {
   private remote: Promise<Flow | Target> | undefined;
 
   constructor(
-    private readonly ctx: TrunkLegContext,
-    private readonly spec: UacLegSpec,
-    private readonly events: UacLegEvents,
+    private readonly ctx: InviteClientContext,
+    private readonly spec: InviteClientSpec,
+    private readonly events: InviteClientEvents,
   ) {
     this.invite = spec.invite;
   }
 
-  get state(): TrunkLegState {
+  get state(): InviteClientUsageState {
     return this.fsm.state;
+  }
+
+  /** Subscribes to this usage's state changes; returns the unsubscribe function. */
+  onChange(listener: ChangeListener<InviteClientUsageState>): () => void {
+    return this.fsm.onChange(listener);
   }
 
   /** The IP of the peer this leg's INVITE went to (see peerAddressOf). */
@@ -182,7 +213,7 @@ export class UacLeg implements DialogOwner {
     return true;
   }
 
-  private fail(outcome: TrunkOutcome): void {
+  private fail(outcome: InviteOutcome): void {
     if (this.fsm.state === 'terminated' || this.fsm.state === 'confirmed') return;
     const quiet = this.fsm.state === 'cancelling';
     this.fsm.to('terminated');
@@ -211,10 +242,13 @@ export class UacLeg implements DialogOwner {
   }
 
   onRequest(req: SipRequest, tx: ServerTransaction): void {
-    answerInDialog(this.dialog, req, tx, () => {
-      if (this.fsm.state !== 'confirmed') return;
-      this.terminate();
-      this.events.onHangup();
+    dispatchInDialog(this.dialog, req, tx, {
+      session: this.events.session,
+      onBye: () => {
+        if (this.fsm.state !== 'confirmed') return;
+        this.terminate();
+        this.events.onHangup();
+      },
     });
   }
 

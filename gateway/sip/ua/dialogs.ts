@@ -1,12 +1,13 @@
-// Which call leg owns which dialog: in-dialog requests, ACKs and stray 2xx retransmissions are routed here
-// by dialog ID (RFC 3261 §12; lookup by the dialog layer's DialogStore).
-import type { Dialog } from '../sip/dialog/index.js';
-import { DialogStore } from '../sip/dialog/index.js';
-import type { SipRequest, SipResponse } from '../sip/message/types.js';
-import type { ServerTransaction } from '../sip/transaction/types.js';
-import type { Flow } from '../sip/transport/types.js';
+// Which INVITE usage (an invite server or invite client) owns which dialog: in-dialog requests, ACKs and
+// stray 2xx retransmissions are routed here by dialog ID (RFC 3261 §12; lookup by the dialog layer's
+// DialogStore).
+import type { Dialog } from '../dialog/index.js';
+import { DialogStore } from '../dialog/index.js';
+import type { SipRequest, SipResponse } from '../message/types.js';
+import type { ServerTransaction } from '../transaction/types.js';
+import type { Flow } from '../transport/types.js';
 
-/** A leg that owns a dialog. */
+/** A usage that owns a dialog. */
 export interface DialogOwner {
   /** A request inside the dialog (not ACK). The owner answers it. */
   onRequest(req: SipRequest, tx: ServerTransaction): void;

@@ -1,0 +1,201 @@
+// The invite server: the UAS side of an INVITE dialog (RFC 3261 §13.3) — provisional and final responses
+// with our To tag, the 2xx retransmitted until the ACK (§13.3.1.4, by the transaction layer's Accepted
+// state) and the ACK wait, CANCEL → 487 (§9.2), and the requests received inside the dialog it created.
+// Whoever the caller is (a browser, a SIP phone, a trunk, a PBX), requests toward it go back over the flow
+// its INVITE came on (RFC 7118 §5: a WebSocket client's Contact is not reachable otherwise).
+import type { Logger } from '../../log.js';
+import { defineMachine, StateMachine, type ChangeListener } from '../../lib/state-machine.js';
+import { Dialog } from '../dialog/index.js';
+import { formatNameAddr, getFrom, newTag } from '../message/index.js';
+import type { SipRequest, SipResponse } from '../message/types.js';
+import type { ServerTransaction, TransactionLayer } from '../transaction/types.js';
+import type { Flow } from '../transport/types.js';
+import type { DialogOwner, DialogRegistry } from './dialogs.js';
+import { dispatchInDialog, type SessionHooks } from './in-dialog.js';
+import { localContact, withVia, type ViaSpec } from './request.js';
+import { reply } from './uas.js';
+
+/** What an INVITE usage needs from the layers below and beside it. */
+export interface UaContext {
+  transactions: TransactionLayer;
+  registry: DialogRegistry;
+  logger: Logger;
+}
+
+/** §13.3 seen from the UAS core: proceeding (INVITE received) → early (18x with our To tag sent) →
+ *  accepted (2xx sent, waiting for the ACK) → confirmed (ACK received) → terminated. */
+export type InviteServerUsageState = 'proceeding' | 'early' | 'accepted' | 'confirmed' | 'terminated';
+
+export const INVITE_SERVER_USAGE = defineMachine<InviteServerUsageState>('Invite server', {
+  proceeding: ['early', 'accepted', 'terminated'],
+  early: ['accepted', 'terminated'],
+  accepted: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  terminated: [],
+});
+
+export const inviteServerUsageTransition = INVITE_SERVER_USAGE.transition;
+
+export interface InviteServerEvents {
+  /** The caller sent BYE (already answered 200). */
+  onHangup(): void;
+  /** No ACK for our 2xx within 64*T1 (§13.3.1.4: "the session SHOULD be terminated by sending BYE"). */
+  onAckTimeout(): void;
+  /** The caller CANCELled the unanswered INVITE; it has been answered 487 already (§9.2). */
+  onCancel(): void;
+  /** re-INVITE / UPDATE inside the dialog: the session layer's policy. */
+  session: SessionHooks;
+}
+
+const SDP = 'application/sdp';
+
+export class InviteServer implements DialogOwner {
+  readonly localTag = newTag();
+  /** The caller's From tag. */
+  readonly remoteTag: string;
+  private readonly fsm = new StateMachine(INVITE_SERVER_USAGE, 'proceeding');
+  private dialog: Dialog | undefined;
+  /** §15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an ACK for its
+   *  2xx response or until the server transaction times out" — a hangup before the ACK waits here. */
+  private byePending = false;
+
+  constructor(
+    readonly tx: ServerTransaction,
+    private readonly ctx: UaContext,
+    private readonly events: InviteServerEvents,
+  ) {
+    this.remoteTag = getFrom(tx.request).params.tag || '';
+  }
+
+  get state(): InviteServerUsageState {
+    return this.fsm.state;
+  }
+
+  /** Subscribes to this usage's state changes; returns the unsubscribe function. */
+  onChange(listener: ChangeListener<InviteServerUsageState>): () => void {
+    return this.fsm.onChange(listener);
+  }
+
+  get invite(): SipRequest {
+    return this.tx.request;
+  }
+
+  /** True until a final response went out. */
+  get unanswered(): boolean {
+    return this.fsm.is('proceeding', 'early');
+  }
+
+  /** Our Via sent-by and Contact toward the caller: the advertised address of the point its INVITE
+   *  reached (RFC 3261 §8.1.1.8: the Contact must be reachable by the peer; a 0.0.0.0 bind is not). */
+  private get via(): ViaSpec {
+    return { transport: this.tx.flow.transport, sentBy: this.tx.flow.sentBy };
+  }
+
+  private contact(): string {
+    return formatNameAddr(localContact(this.via));
+  }
+
+  /** 180/183 (with SDP for early media); ignored once a final response was sent. */
+  provisional(status: number, reason: string, sdp?: string): void {
+    if (!this.unanswered) return;
+    if (this.fsm.state === 'proceeding') this.fsm.to('early');
+    const body = sdp === undefined ? undefined : Buffer.from(sdp);
+    reply(this.tx, status, reason, { toTag: this.localTag, headers: [{ name: 'Contact', value: this.contact() }], body, contentType: sdp === undefined ? undefined : SDP });
+  }
+
+  /** §13.3.1.4: the 2xx with our answer; the dialog is confirmed and owned by this usage. */
+  accept(sdp: string): void {
+    if (!this.unanswered) return;
+    this.fsm.to('accepted');
+    const contact = this.contact();
+    this.dialog = Dialog.fromUasRequest(this.invite, this.localTag, contact);
+    this.dialog.transition('confirmed');
+    this.ctx.registry.add(this.dialog, this);
+    this.tx.onAckTimeout(() => this.ackWaitOver());
+    reply(this.tx, 200, 'OK', { toTag: this.localTag, headers: [{ name: 'Contact', value: contact }], body: Buffer.from(sdp), contentType: SDP });
+  }
+
+  /** A final non-2xx to the INVITE (§13.3.1.3); ignored once a final response was sent. */
+  reject(status: number, reason: string): void {
+    if (!this.unanswered) return;
+    this.fsm.to('terminated');
+    reply(this.tx, status, reason, { toTag: this.localTag });
+  }
+
+  /** §9.2: a CANCEL matching our INVITE. "If the UAS has already sent a final response for the original
+   *  request, the CANCEL has no effect"; else the INVITE "SHOULD" get a 487 (Request Terminated). The
+   *  200 to the CANCEL itself is the dispatcher's (it carries our To tag: `localTag`). */
+  receiveCancel(): void {
+    if (!this.unanswered) return;
+    this.reject(487, 'Request Terminated');
+    this.events.onCancel();
+  }
+
+  /** Ends this usage from our side: BYE when answered (after the ACK, §15), else the given final response. */
+  hangup(status = 480, reason = 'Temporarily Unavailable'): void {
+    if (this.unanswered) return this.reject(status, reason);
+    if (this.fsm.state === 'accepted') {
+      this.byePending = true;
+      return;
+    }
+    if (this.fsm.state === 'confirmed') this.sendBye();
+  }
+
+  onAck(): void {
+    if (this.fsm.state !== 'accepted') return; // a retransmitted ACK
+    this.fsm.to('confirmed');
+    if (this.byePending) this.sendBye();
+  }
+
+  /** §13.3.1.4: "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK,
+   *  the dialog is confirmed, but the session SHOULD be terminated." A pending BYE may go now (§15). */
+  private ackWaitOver(): void {
+    if (this.fsm.state !== 'accepted') return;
+    this.ctx.logger.warn('caller never ACKed our 2xx');
+    this.fsm.to('confirmed');
+    if (this.byePending) this.sendBye();
+    else this.events.onAckTimeout();
+  }
+
+  onRequest(req: SipRequest, tx: ServerTransaction): void {
+    dispatchInDialog(this.dialog, req, tx, {
+      session: this.events.session,
+      onBye: () => {
+        if (this.fsm.state === 'terminated') return;
+        this.terminate();
+        this.events.onHangup();
+      },
+    });
+  }
+
+  onStrayResponse(_res: SipResponse): void {
+    // We are the UAS of this dialog; responses to our BYE come through its transaction.
+  }
+
+  /** Final cleanup without signalling (the call has ended). */
+  close(): void {
+    if (this.unanswered) return this.reject(500, 'Server Internal Error');
+    if (this.fsm.state !== 'terminated') this.terminate();
+  }
+
+  private terminate(): void {
+    this.fsm.to('terminated');
+    if (this.dialog) {
+      this.ctx.registry.remove(this.dialog);
+      if (this.dialog.state !== 'terminated') this.dialog.transition('terminated');
+    }
+  }
+
+  private sendBye(): void {
+    const flow: Flow = this.tx.flow;
+    const bye = flow.alive && this.dialog ? withVia(this.dialog.createRequest('BYE'), this.via) : undefined;
+    this.terminate();
+    const log = this.ctx.logger;
+    if (!bye) return log.info('caller flow closed: no BYE sent');
+    this.ctx.transactions.sendRequest(bye, flow, {
+      onResponse: (res) => log.debug({ status: res.status }, 'BYE to caller answered'),
+      onTimeout: () => log.info('BYE to caller timed out'),
+      onTransportError: (err) => log.info({ err: err.message }, 'BYE to caller failed'),
+    });
+  }
+}
