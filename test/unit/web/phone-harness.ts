@@ -3,7 +3,9 @@
 // itself (vi.mock is hoisted per file); the mocked module then reaches this harness too.
 import { beforeEach, expect, vi } from 'vitest';
 import * as sip from 'sip.js';
+import { controlState } from '../../../web/call-control.js';
 import { Phone } from '../../../web/phone.js';
+import { callLabel } from '../../../web/reasons.js';
 
 export const fake = sip as any;
 export const response = (statusCode: number, reasonPhrase = '') => ({ message: { statusCode, reasonPhrase } });
@@ -20,6 +22,21 @@ export async function registeredPhone(): Promise<Phone> {
   fake.Registerer.last.stateChange.emit('Registered');
   expect(phone.registration.state).toBe('registered');
   return phone;
+}
+
+/** What the page's call line says (as app.js renders it). */
+export const callLine = (phone: Phone) => callLabel(phone.call.state, phone.call.reason, phone.peer, controlState(phone.control));
+
+/** An established outgoing call to 1002; `calls` records the call machine's changes from then on. */
+export async function establishedCall() {
+  const phone = await registeredPhone();
+  await phone.dial('1002');
+  const inv = fake.Inviter.last;
+  inv.stateChange.emit('Established');
+  expect(callLine(phone)).toBe('In call with 1002');
+  const calls: string[] = [];
+  phone.addEventListener('call', (e) => calls.push((e as CustomEvent).detail.state));
+  return { phone, inv, calls, ua: fake.UserAgent.last, registerer: fake.Registerer.last };
 }
 
 /** A fetch stand-in answering GET /api/ice-servers with `status` and `body`. */

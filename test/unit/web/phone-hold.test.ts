@@ -5,10 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('sip.js', async () => (await import('./fake-sipjs.js')).fakeSipJs);
 
-import { controlState, glareDelayMs } from '../../../web/call-control.js';
-import type { Phone } from '../../../web/phone.js';
-import { callLabel } from '../../../web/reasons.js';
-import { fake, registeredPhone, resetFakeSipJsEachTest, response, settle } from './phone-harness.js';
+import { glareDelayMs } from '../../../web/call-control.js';
+import { callLine as line, establishedCall as inCall, registeredPhone, resetFakeSipJsEachTest, response, settle } from './phone-harness.js';
 
 resetFakeSipJsEachTest();
 afterEach(() => {
@@ -17,20 +15,6 @@ afterEach(() => {
 });
 
 const AUDIO = { audio: true, video: false };
-/** What the page's call line says. */
-const line = (phone: Phone) => callLabel(phone.call.state, phone.call.reason, phone.peer, controlState(phone.control));
-
-/** An established outgoing call to 1002 (the Inviter's first invite() was the initial INVITE). */
-async function inCall() {
-  const phone = await registeredPhone();
-  await phone.dial('1002');
-  const inv = fake.Inviter.last;
-  inv.stateChange.emit('Established');
-  expect(line(phone)).toBe('In call with 1002');
-  const calls: string[] = [];
-  phone.addEventListener('call', (e) => calls.push((e as CustomEvent).detail.state));
-  return { phone, inv, calls };
-}
 
 /** Options of re-INVITE number `n` (1 = the first after the initial INVITE), once the page has sent it. */
 async function reinvite(inv: any, n: number): Promise<any> {

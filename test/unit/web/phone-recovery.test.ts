@@ -5,10 +5,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('sip.js', async () => (await import('./fake-sipjs.js')).fakeSipJs);
 
-import { controlState, dropWebSocket } from '../../../web/call-control.js';
+import { dropWebSocket } from '../../../web/call-control.js';
 import type { Phone } from '../../../web/phone.js';
-import { callLabel } from '../../../web/reasons.js';
-import { fake, registeredPhone, resetFakeSipJsEachTest, response } from './phone-harness.js';
+import { callLine as line, establishedCall as inCall, fake, resetFakeSipJsEachTest, response } from './phone-harness.js';
 
 resetFakeSipJsEachTest();
 beforeEach(() => vi.useFakeTimers());
@@ -16,19 +15,8 @@ afterEach(() => vi.useRealTimers());
 
 const AUDIO = { audio: true, video: false };
 const ICE_RESTART = { constraints: AUDIO, hold: false, offerOptions: { iceRestart: true } };
-const line = (phone: Phone) => callLabel(phone.call.state, phone.call.reason, phone.peer, controlState(phone.control));
 /** sip.js's transport lost its WebSocket without being asked to. */
 const lose = () => fake.UserAgent.last.options.delegate.onDisconnect(new Error('WebSocket closed (code: 1006)'));
-
-async function inCall() {
-  const phone = await registeredPhone();
-  await phone.dial('1002');
-  const inv = fake.Inviter.last;
-  inv.stateChange.emit('Established');
-  const calls: string[] = [];
-  phone.addEventListener('call', (e) => calls.push((e as CustomEvent).detail.state));
-  return { phone, inv, calls, ua: fake.UserAgent.last, registerer: fake.Registerer.last };
-}
 
 /** Lets the reconnection timer fire and the new REGISTER be accepted. */
 async function reconnect(phone: Phone, registerer: any): Promise<void> {
@@ -80,29 +68,20 @@ describe('web/phone: a call outlives a lost connection', () => {
     expect(line(phone)).toBe('On hold');
   });
 
-  it('481 to the re-INVITE (the gateway let the call go): BYE, ended as "Connection lost"', async () => {
+  it.each([
+    [481, 'Call/Transaction Does Not Exist'], // the gateway let the call go
+    [488, 'Not Acceptable Here'], // any other failure too: the old media path is gone
+  ])('a %i to that re-INVITE: BYE, ended as "Connection lost"', async (code, phrase) => {
     const { phone, inv, registerer } = await inCall();
     lose();
     await reconnect(phone, registerer);
-    (await reinvite(inv, 1)).requestDelegate.onReject(response(481, 'Call/Transaction Does Not Exist'));
+    (await reinvite(inv, 1)).requestDelegate.onReject(response(code, phrase));
     await vi.advanceTimersByTimeAsync(0);
     expect(inv.bye).toHaveBeenCalledTimes(1);
     inv.stateChange.emit('Terminated');
     await vi.advanceTimersByTimeAsync(0);
     expect([phone.call.state, phone.call.reason]).toEqual(['ended', 'Connection lost']);
     expect(phone.history.recent()).toMatchObject([{ outcome: 'answered', reason: 'Connection lost' }]);
-  });
-
-  it('any other failure of that re-INVITE also ends the call (its media path is gone)', async () => {
-    const { phone, inv, registerer } = await inCall();
-    lose();
-    await reconnect(phone, registerer);
-    (await reinvite(inv, 1)).requestDelegate.onReject(response(488, 'Not Acceptable Here'));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(inv.bye).toHaveBeenCalledTimes(1);
-    inv.stateChange.emit('Terminated');
-    await vi.advanceTimersByTimeAsync(0);
-    expect(phone.call.reason).toBe('Connection lost');
   });
 
   it('a BYE from the gateway while reconnecting ends the call as "Connection lost"', async () => {
