@@ -166,7 +166,7 @@ export class SessionTimer {
   private refreshedAt = 0;
   /** The largest Min-SE learned from 422s and received requests (§7.4). */
   private minSE: number;
-  private inFlight = false;
+  private inFlight: 'refresh' | 'modify' | false = false;
   private pendingUas: Negotiated | undefined | null = null;
 
   constructor(
@@ -203,14 +203,17 @@ export class SessionTimer {
     ];
   }
 
-  /** We sent a session refresh request (INVITE/re-INVITE/UPDATE): no refresh is due while it runs. */
-  onRequestSent(): void {
-    this.inFlight = true;
+  /** We sent an INVITE/re-INVITE/UPDATE (each is a session refresh, RFC 4028 §1). `purpose`: 'refresh'
+   *  when the timer asked for it (timers() said 'refresh'), 'modify' for any other (hold, codec change,
+   *  the initial INVITE). No refresh is due while it runs. */
+  onRequestSent(purpose: 'refresh' | 'modify' = 'modify'): void {
+    this.inFlight = purpose;
   }
 
-  /** A final response to our session refresh request. */
+  /** A final response to our request. */
   onResponse(res: SipResponse, method: string): UacOutcome {
     if (res.status < 200) return { kind: 'none' };
+    const purpose = this.inFlight;
     this.inFlight = false;
     if (res.status < 300) {
       const session = negotiatedFromUac2xx(res);
@@ -221,9 +224,12 @@ export class SessionTimer {
     if (res.status === 491) return { kind: 'glare' };
     if (method === 'UPDATE' && (res.status === 405 || res.status === 501)) return { kind: 'retry-invite' };
     // RFC 4028 §10: "If the session refresh request transaction times out or generates a 408 or 481
-    // response, then the UAC sends a BYE request". Other failures leave the session unrefreshed, so it
-    // would end at the expiry anyway; we end it now (one rule for both legs, and no dead air until then).
-    return this.active ? { kind: 'end', reason: refreshFailedReason(res.status) } : { kind: 'none' };
+    // response, then the UAC sends a BYE request" (RFC 3261 §12.2.1.2 says the same for any in-dialog
+    // request). Any other failure of a timer-driven refresh also ends the session (our choice: it is not
+    // refreshed and would expire anyway); a rejected modification (hold …) leaves session and timer as
+    // they were (RFC 3261 §14.1).
+    const fatal = res.status === 408 || res.status === 481 || purpose === 'refresh';
+    return this.active && fatal ? { kind: 'end', reason: refreshFailedReason(res.status) } : { kind: 'none' };
   }
 
   /** Our session refresh request timed out (Timer B/F): §10, BYE. */
@@ -251,7 +257,7 @@ export class SessionTimer {
   onRequest(req: SipRequest): UasDecision {
     const theirMin = intOr(getHeader(req, 'Min-SE'), parseMinSE);
     if (theirMin !== undefined) this.minSE = Math.max(this.minSE, theirMin);
-    const decision = negotiateUas(req, { ...this.cfg, minSE: Math.max(this.cfg.minSE, this.minSE) });
+    const decision = negotiateUas(req, this.cfg);
     this.pendingUas = decision.kind === 'accept' ? decision.session : null;
     return decision;
   }

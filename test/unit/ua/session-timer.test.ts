@@ -127,15 +127,29 @@ describe('SessionTimer as UAC', () => {
     expect(st.onResponse(res(422, ['Min-SE: 500']), 'INVITE')).toEqual({ kind: 'none' });
   });
 
-  it('failed refresh: 408/481/timeout/other → end with a Reason; 491 → glare; UPDATE 501 → re-INVITE', () => {
+  it('failed refresh: 408/481/timeout → end with a Reason; 491 → glare; UPDATE 501 → re-INVITE', () => {
     const st = new SessionTimer(() => 0);
     st.onResponse(res(200, ['Require: timer', 'Session-Expires: 600;refresher=uac']), 'INVITE');
+    st.onRequestSent('modify');
     expect(st.onResponse(res(481, []), 'UPDATE')).toEqual({ kind: 'end', reason: refreshFailedReason(481) });
     expect(refreshFailedReason(481)).toBe('SIP ;cause=481 ;text="Session refresh failed"');
+    expect(st.onResponse(res(408, []), 'INVITE')).toEqual({ kind: 'end', reason: refreshFailedReason(408) });
+    st.onRequestSent('refresh');
     expect(st.onTimeout()).toEqual({ kind: 'end', reason: 'SIP ;cause=408 ;text="Session refresh failed"' });
     expect(st.onResponse(res(491, []), 'INVITE')).toEqual({ kind: 'glare' });
     expect(st.onResponse(res(501, [], 'UPDATE'), 'UPDATE')).toEqual({ kind: 'retry-invite' });
     expect(st.onResponse(res(180, []), 'INVITE')).toEqual({ kind: 'none' });
+  });
+
+  it('any other failure ends a timer-driven refresh, but leaves a rejected modification (hold) alone', () => {
+    const c = clock();
+    const st = new SessionTimer(c.now);
+    st.onResponse(res(200, ['Require: timer', 'Session-Expires: 600;refresher=uac']), 'INVITE');
+    const before = st.timers();
+    st.onRequestSent('modify');
+    expect(st.onResponse(res(488, []), 'INVITE')).toEqual({ kind: 'none' });
+    expect(st.timers()).toEqual(before);
+    st.onRequestSent('refresh');
     expect(st.onResponse(res(488, []), 'INVITE')).toEqual({ kind: 'end', reason: refreshFailedReason(488) });
   });
 
@@ -177,6 +191,13 @@ describe('SessionTimer as UAS', () => {
     st.onRequest(req(['Supported: timer', 'Session-Expires: 300;refresher=uas']));
     st.onResponseSent(488);
     expect(st.timers()).toEqual([{ action: 'refresh', at: 1_150_000 }]);
+  });
+
+  it('a 422 names our own minimum, not one learned from the peer', () => {
+    const st = new SessionTimer(() => 0, { minSE: 300 });
+    st.onRequest(req(['Supported: timer', 'Session-Expires: 1800', 'Min-SE: 1000']));
+    const d = st.onRequest(req(['Supported: timer', 'Session-Expires: 200']));
+    expect(d).toEqual({ kind: 'reject', status: 422, headers: [{ name: 'Min-SE', value: '300' }] });
   });
 
   it('remembers a received Min-SE for its own later requests (§7.4)', () => {
