@@ -41,6 +41,8 @@ export class CallControl {
     /** A short message about the last change that failed ('' if none). */
     this.message = '';
     this.ended = false;
+    /** Counts lost connections: the outcome of a re-INVITE sent before the latest one is stale. */
+    this.drops = 0;
     /** @type {((o: Outcome) => void) | null} */ this.waiter = null;
     /** @type {(() => void) | null} */ this.wake = null;
     this.glareTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
@@ -82,13 +84,15 @@ export class CallControl {
     if (this.ended || this.link.state !== 'up') return false; // a reconnection restarts ICE itself
     this.message = '';
     this.link.transition('restarting');
+    const drops = this.drops;
     const outcome = await this.#serial(() => this.#reinvite({ hold: this.#held(), iceRestart: true }));
-    return this.#restarted(outcome, false);
+    return this.#restarted(outcome, false, drops);
   }
 
   /** The WebSocket dropped: the call stays, and ends if no new connection carries it within recoveryMs. */
   transportLost() {
     if (this.ended) return;
+    this.drops++;
     if (this.link.state !== 'reconnecting') this.link.transition('reconnecting');
     this.recoveryTimer ??= setTimeout(() => this.#lose('not reconnected in time'), this.opts.recoveryMs);
   }
@@ -97,8 +101,9 @@ export class CallControl {
   async transportBack() {
     if (this.ended || this.link.state !== 'reconnecting') return false;
     this.link.transition('restarting');
+    const drops = this.drops;
     const outcome = await this.#serial(() => this.#reinvite({ hold: this.#held(), iceRestart: true }));
-    return this.#restarted(outcome, true);
+    return this.#restarted(outcome, true, drops);
   }
 
   /**
@@ -129,9 +134,9 @@ export class CallControl {
     this.waiter?.({ ok: false, code: 0, reason: 'Call ended' });
   }
 
-  /** @param {Outcome} outcome @param {boolean} recovering */
-  #restarted(outcome, recovering) {
-    if (this.ended || this.link.state !== 'restarting') return false; // dropped again meanwhile
+  /** @param {Outcome} outcome @param {boolean} recovering @param {number} drops `this.drops` when it was sent */
+  #restarted(outcome, recovering, drops) {
+    if (this.ended || drops !== this.drops || this.link.state !== 'restarting') return false; // dropped meanwhile
     if (outcome.ok) {
       clearTimeout(this.recoveryTimer);
       this.recoveryTimer = undefined;

@@ -145,6 +145,23 @@ describe('web/phone: ICE restart without a lost connection', () => {
     expect(inv.bye).toHaveBeenCalledTimes(1);
   });
 
+  it('a restart cut off by a lost connection: its late 408 is stale, the reconnection’s re-INVITE decides', async () => {
+    const { phone, inv, registerer } = await inCall();
+    const first = phone.restartIce();
+    const stale = await reinvite(inv, 1);
+    lose();
+    await reconnect(phone, registerer);
+    expect(inv.invite).toHaveBeenCalledTimes(2); // one re-INVITE at a time: the new one waits
+    stale.requestDelegate.onReject(response(408, 'Request Timeout')); // Timer B of the old one
+    expect(await first).toBe(false);
+    expect([phone.call.state, inv.bye.mock.calls.length]).toEqual(['in-call', 0]);
+    const fresh = await reinvite(inv, 2);
+    expect(fresh.sessionDescriptionHandlerOptions).toEqual(ICE_RESTART);
+    fresh.requestDelegate.onAccept(response(200, 'OK'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(line(phone)).toBe('In call with 1002');
+  });
+
   it('a restart asked for while a hold is pending waits for it (one re-INVITE at a time)', async () => {
     const { phone, inv } = await inCall();
     const held = phone.setHold(true);
