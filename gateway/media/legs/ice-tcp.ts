@@ -36,6 +36,8 @@ export class IceTcpConnection {
   readonly port: number;
   /** A STUN check on it authenticated (RFC 8445 §7.3): it may carry DTLS and media. */
   checked = false;
+  /** Resolves once the socket has emitted 'close' (the descriptor is gone). */
+  readonly closed: Promise<void>;
   private readonly deframer: Deframer;
   private timer: NodeJS.Timeout | undefined;
 
@@ -52,9 +54,12 @@ export class IceTcpConnection {
     this.timer = setTimeout(() => this.close('no valid STUN check in time'), limits.checkTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.receive(chunk, onFrame));
     socket.on('error', (err) => logger.debug({ err, from: this.describe() }, 'ICE-TCP connection error'));
-    socket.once('close', () => {
-      clearTimeout(this.timer);
-      onClose(this);
+    this.closed = new Promise((resolve) => {
+      socket.once('close', () => {
+        clearTimeout(this.timer);
+        onClose(this);
+        resolve();
+      });
     });
   }
 
@@ -141,8 +146,10 @@ export class IceTcpListener {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const done = closeTcpServer(this.server);
-      for (const conn of [...this.conns]) conn.close();
-      await done;
+      const conns = [...this.conns];
+      for (const conn of conns) conn.close();
+      // every connection's socket closed, not only the listener: delete() frees each descriptor
+      await Promise.all([done, ...conns.map((c) => c.closed)]);
     })();
     return this.closing;
   }

@@ -37,6 +37,13 @@ export class SourceLatch {
 
   /** A new offer or answer from the peer: its SDP address, and the IP its SIP came from. */
   fromSdp(address: string, port: number, peerAddress?: string): void {
+    if (isUnspecified(address) && (this.latched || this.expected.length > 0)) {
+      // RFC 3264 §8.4: c=0.0.0.0 "means that neither RTP nor RTCP should be sent to the peer"; it
+      // names no new source, so the peer's packets are still taken from where they came.
+      if (peerAddress) this.expected = [...new Set([...this.expected, plainIp(peerAddress)])];
+      this.target = undefined;
+      return;
+    }
     const sdpTarget = isUnspecified(address) || port === 0 ? undefined : { address, port };
     if (!this.strict) {
       if (!this.latched) this.target = sdpTarget; // the peer's own packets beat what its SDP said

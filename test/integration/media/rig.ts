@@ -1,15 +1,14 @@
 // One media-engine test rig: a loopback STUN refuser for werift, an embedded engine on a random port
 // range, a UDP socket playing the trunk, and werift peers playing browsers; close() ends them all.
 import { createLogger } from '../../../gateway/log.js';
-import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
+import { createEmbeddedMediaEngine, type EmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { PortRange } from '../../../gateway/media/ports.js';
-import type { MediaEngine } from '../../../gateway/media/types.js';
 import { loopbackPeer, startStunRefuser, startTrunk, type Trunk } from './peers.js';
 
 export type Peer = ReturnType<typeof loopbackPeer>;
 
 export interface MediaRig {
-  engine: MediaEngine;
+  engine: EmbeddedMediaEngine;
   trunk: Trunk;
   range: PortRange;
   /** A new werift peer (closed by close()). */

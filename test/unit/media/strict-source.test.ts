@@ -61,6 +61,19 @@ describe('SourceLatch (strict)', () => {
     expect(latch.admit(CARRIER, 4000)).toBe('accepted');
   });
 
+  it('a re-offer with c=0.0.0.0 (RFC 2543 hold) sends nothing but keeps taking the latched source; resume sends there again', () => {
+    const latch = new SourceLatch(true);
+    latch.fromSdp(CARRIER, 4000);
+    expect(latch.admit(CARRIER, 4002)).toBe('latched');
+    latch.fromSdp('0.0.0.0', 4000);
+    expect(latch.target).toBeUndefined();
+    expect(latch.admit(CARRIER, 4002)).toBe('accepted');
+    expect(latch.target).toBeUndefined();
+    expect(latch.admit(ROGUE, 4002)).toBe('rejected');
+    latch.fromSdp(CARRIER, 4000);
+    expect(latch.target).toEqual({ address: CARRIER, port: 4002 });
+  });
+
   it('compares an IPv4-mapped IPv6 source with its IPv4 address', () => {
     const latch = new SourceLatch(true);
     latch.fromSdp(CARRIER, 4000);
