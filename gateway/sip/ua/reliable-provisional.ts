@@ -1,7 +1,8 @@
 // RFC 3262 reliable provisional responses (100rel / PRACK), both sides of one INVITE transaction.
 // Pure: time comes from `now()`, randomness is injected; timers() says what is due when, the call layer
-// owns the real timer and sends the messages. Text in "quotes" is RFC 3262's wording as recalled (the
-// RFC text could not be fetched for checking in this session); the rest is paraphrased.
+// owns the real timer and sends the messages. Text in "quotes" is RFC 3262's wording, checked against
+// the RFC text as quoted by other implementations (the RFC itself could not be fetched here); the rest
+// is paraphrased.
 import { randomInt } from 'node:crypto';
 import { formatRAck, hasOptionTag, parseRAck, parseRSeq } from '../message/extension-headers.js';
 import { getHeader, getTo } from '../message/headers.js';
@@ -84,7 +85,8 @@ export class ReliableProvisionalServer {
   }
 
   /** RFC 3262 §3: "The UAS MUST NOT send a second reliable provisional response until the first is
-   *  acknowledged." (The brief's narrower rule — none with SDP — is implied.) */
+   *  acknowledged.  After the first, it is RECOMMENDED that the UAS not send an additional reliable
+   *  provisional response until the previous is acknowledged." We follow the RECOMMENDED rule for all. */
   canSendReliable(): boolean {
     return !this.finished && this.unacked === undefined;
   }

@@ -1,8 +1,9 @@
 // RFC 4028 session timers for one dialog: negotiation on either side of a session refresh request
 // (INVITE, re-INVITE, UPDATE) and the schedule that follows from it. Pure: time comes from `now()`,
 // and timers() says what is due when; the call layer owns the real timers and sends the messages.
-// Section numbers follow RFC 4028's table of contents; text in "quotes" is the RFC's own wording,
-// the rest is paraphrased.
+// Section numbers follow RFC 4028's table of contents; text in "quotes" is the RFC's wording as quoted
+// by other implementations (the RFC itself could not be fetched here); the rest is paraphrased.
+// Note §5: Min-SE appears in responses only in a 422, so a 2xx never carries it.
 import {
   type Refresher,
   formatSessionExpires,
@@ -147,8 +148,9 @@ export function negotiatedFromUac2xx(res: SipResponse): Negotiated | undefined {
   return { interval: se.interval, refresher };
 }
 
-/** RFC 4028 §10: the refresher refreshes "once half the session interval has elapsed" (RECOMMENDED);
- *  the other side sends BYE at the interval minus min(32 s, interval/3) without a refresh. Milliseconds. */
+/** RFC 4028 §7.2 (UAC) and §9 (UAS): "It is RECOMMENDED that this refresh be sent once half the session
+ *  interval has elapsed." §10: the side not refreshing sends BYE "slightly before the session expiration.
+ *  The minimum of 32 seconds and one third of the session interval is RECOMMENDED." Milliseconds. */
 export function refreshDelayMs(interval: number): number {
   return (interval * 1000) / 2;
 }
