@@ -8,11 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../gateway/log.js';
 import { createDtlsCertificate, type DtlsCertificate } from '../../../gateway/media/dtls/certificate.js';
 import { DtlsSession } from '../../../gateway/media/dtls/session.js';
-import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
+import { createEmbeddedMediaEngine, type EmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import { classify } from '../../../gateway/media/rtp/index.js';
 import { srtpContextsFromDtls, type SrtpContextPair } from '../../../gateway/media/srtp/index.js';
 import { buildBindingRequest } from '../../../gateway/media/stun/index.js';
-import type { MediaEngine } from '../../../gateway/media/types.js';
 import { countFrames, frame, payloadOf, rtpPacket, startTrunk, until, type Trunk } from './peers.js';
 
 const logger = createLogger('silent');
@@ -33,7 +32,7 @@ class RawBrowser {
 
   private constructor(
     readonly socket: dgram.Socket,
-    readonly cert: DtlsCertificate,
+    public cert: DtlsCertificate,
   ) {
     socket.on('message', (msg) => this.receive(msg));
   }
@@ -44,9 +43,9 @@ class RawBrowser {
     return new RawBrowser(socket, await createDtlsCertificate());
   }
 
-  offer(): string {
+  offer(version = 1): string {
     return [
-      'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
+      'v=0', `o=- 1 ${version} IN IP4 127.0.0.1`, 's=-', 't=0 0', 'a=group:BUNDLE 0',
       `m=audio ${this.socket.address().port} UDP/TLS/RTP/SAVPF 0`, 'c=IN IP4 127.0.0.1', 'a=mid:0',
       `a=ice-ufrag:${this.ufrag}`, `a=ice-pwd:${this.pwd}`, `a=fingerprint:sha-256 ${this.cert.fingerprint}`,
       'a=setup:actpass', 'a=rtcp-mux', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', '',
@@ -115,7 +114,7 @@ class RawBrowser {
 }
 
 describe('embedded media engine: DTLS and ICE restarts on a running call', () => {
-  let engine: MediaEngine;
+  let engine: EmbeddedMediaEngine;
   let trunk: Trunk;
 
   beforeEach(async () => {
@@ -232,6 +231,65 @@ describe('embedded media engine: DTLS and ICE restarts on a running call', () =>
       await until(() => engine.stats('c')!.legs.trunk!.packetsIn >= 100, 5000, 'trunk frames at the engine');
       expect(engine.stats('c')!.legs.trunk!.packetsHeld).toBe(engine.stats('c')!.legs.trunk!.packetsIn);
       expect(browser.received).toHaveLength(0);
+    } finally {
+      await browser.close();
+    }
+  });
+  it('ICE restart with a new certificate, answered locally: new ICE credentials, a new DTLS association, the trunk leg untouched', async () => {
+    const browser = await RawBrowser.start();
+    try {
+      const { answer, trunkSide } = await call(browser);
+      await browser.connect(answer);
+      const firstKeys = browser.srtp!;
+      await exchange(browser, trunkSide, 0, 1);
+      const trunkBefore = engine.stats('c')!.legs.trunk!;
+
+      // a new RTCPeerConnection: new ICE credentials and a new certificate, in a new offer (o= version 2)
+      browser.ufrag = 'rst3';
+      browser.pwd = 'brandNewBrowserPassword777';
+      browser.cert = await createDtlsCertificate();
+      const second = (await engine.answerLocally({ callId: 'c', fromTag: 'browser', sdp: browser.offer(2) })).sdp;
+      const [a1, a2] = [sdpTransform.parse(answer).media[0]!, sdpTransform.parse(second).media[0]!];
+      expect(a2.port).toBe(a1.port);
+      expect(a2.iceUfrag).not.toBe(a1.iceUfrag);
+      expect(a2.setup).toBe('passive');
+      expect(await browser.iceCheck(second, { ufrag: String(a1.iceUfrag), pwd: String(a1.icePwd) })).toBe(0x0111);
+      await browser.connect(second); // the handshake with the new certificate completes: the SDP named it
+      expect(browser.srtp).not.toBe(firstKeys);
+      await exchange(browser, trunkSide, 1000, 200); // fresh SRTP contexts (ROC 0) both ways
+      // the trunk leg saw no new SDP and kept its source; its counters only grew
+      expect(engine.stats('c')!.legs.trunk!.packetsIn).toBeGreaterThan(trunkBefore.packetsIn);
+      expect(engine.stats('c')!.legs.trunk!.packetsRejected).toBe(0);
+      // packets under the first association's keys are dropped now
+      const stale = frame(9999);
+      const marker = frame(9998);
+      browser.socket.send(firstKeys.local.protectRtp(rtpPacket(400, stale, 0xb0b0b0b0).serialize()), a1.port, '127.0.0.1');
+      browser.sendRtp(401, marker);
+      await until(() => trunk.rtp.some((p) => payloadOf(p).equals(marker)), 5000, 'the marker packet at the trunk');
+      expect(trunk.rtp.some((p) => payloadOf(p).equals(stale))).toBe(false);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('a new certificate without a new offer (a stray handshake from the selected address) is refused; the running keys stay', async () => {
+    const browser = await RawBrowser.start();
+    try {
+      const { answer, trunkSide } = await call(browser);
+      await browser.connect(answer);
+      const keys = browser.srtp!;
+      browser.cert = await createDtlsCertificate();
+      await browser.connect(answer); // the client side completes; the engine checks the SDP's fingerprint and fails it
+      const rogueKeys = browser.srtp!;
+      expect(rogueKeys).not.toBe(keys);
+      const rogue = frame(7777);
+      const marker = frame(7778);
+      browser.sendRtp(10, rogue);
+      browser.srtp = keys;
+      browser.sendRtp(11, marker);
+      await until(() => trunk.rtp.some((p) => payloadOf(p).equals(marker)), 5000, 'the marker under the running keys at the trunk');
+      expect(trunk.rtp.some((p) => payloadOf(p).equals(rogue))).toBe(false);
+      await exchange(browser, trunkSide, 0, 20);
     } finally {
       await browser.close();
     }
