@@ -58,7 +58,7 @@ export function retryAfterSeconds(random: () => number): number {
   return Math.min(10, Math.floor(random() * 11));
 }
 
-/** RFC 3261 §14.1, after a 491: "If the UAC is the owner of the Call-ID of the dialog ID (meaning it
+/** RFC 3261 §14.1 (re-INVITE) and RFC 3311 §5.2 (UPDATE), after a 491: "If the UAC is the owner of the Call-ID of the dialog ID (meaning it
  *  generated the value), T has a randomly chosen value between 2.1 and 4 seconds in units of 10 ms. If
  *  the UAC is not the owner of the Call-ID of the dialog ID, T has a randomly chosen value of between 0
  *  and 2 seconds in units of 10 ms." Milliseconds. */
@@ -78,6 +78,8 @@ export class OfferAnswer {
   private offer: OutstandingOffer | undefined;
   /** INVITE transactions before their final response, per direction (RFC 3261 §14). */
   private readonly inviteRunning: Record<Direction, boolean> = { sent: false, received: false };
+  /** UPDATE transactions before their final response, per direction (RFC 3311 §5.2). */
+  private readonly updateRunning: Record<Direction, boolean> = { sent: false, received: false };
   /** Whether the running INVITE (per direction) carried an offer or has seen one in a reliable 1xx. */
   private readonly inviteHadOffer: Record<Direction, boolean> = { sent: false, received: false };
   /** Whether the running INVITE's offer was answered (so a 2xx body repeats it). */
@@ -116,14 +118,17 @@ export class OfferAnswer {
    *  INVITE it had sent on that dialog is in progress MUST return a 491 (Request Pending) response".
    *  RFC 3311 §5.2: an UPDATE with an offer while the UAS "has generated an offer ... to which it has not
    *  yet received an answer" → 491; while it "has received an offer ... to which it has not yet generated
-   *  an answer" → 500 with Retry-After (0–10 s). The same outstanding-offer rule is applied to a
+   *  an answer" → 500 with Retry-After (0–10 s); and "A UAS that receives an UPDATE before it has
+   *  generated a final response to a previous UPDATE on the same dialog MUST return a 500 response to the
+   *  new UPDATE, and MUST include a Retry-After header field". The same outstanding-offer rule is applied to a
    *  re-INVITE (with or without SDP: without, we would have to offer), by analogy. */
   checkIncoming(method: 'INVITE' | 'UPDATE', hasSdp: boolean, random: () => number): IncomingVerdict {
     if (method === 'INVITE') {
       if (this.inviteRunning.sent) return { accept: false, status: 491 };
       if (this.inviteRunning.received) return { accept: false, status: 500, retryAfter: retryAfterSeconds(random) };
-    } else if (!hasSdp) {
-      return { accept: true };
+    } else {
+      if (this.updateRunning.received) return { accept: false, status: 500, retryAfter: retryAfterSeconds(random) };
+      if (!hasSdp) return { accept: true };
     }
     if (this.machine.state === 'local-offer') return { accept: false, status: 491 };
     if (this.machine.state === 'remote-offer') return { accept: false, status: 500, retryAfter: retryAfterSeconds(random) };
@@ -138,6 +143,7 @@ export class OfferAnswer {
       this.inviteHadOffer[dir] = hasSdp;
       this.inviteAnswered[dir] = false;
     }
+    if (msg === 'UPDATE') this.updateRunning[dir] = true;
     if (!hasSdp) return 'none';
     const inviteDir = inviteDirOf(dir, msg);
     if (this.offer !== undefined && this.offer.by !== dir && ANSWERED_IN[this.offer.in]?.includes(msg)) {
@@ -171,6 +177,7 @@ export class OfferAnswer {
    *  if no re-INVITE had been issued"; the same for UPDATE (RFC 3311 §5.1, paraphrased). */
   onFinal(dir: Direction, method: 'INVITE' | 'UPDATE' | 'PRACK', status: number): void {
     if (method === 'INVITE') this.inviteRunning[dir] = false;
+    if (method === 'UPDATE') this.updateRunning[dir] = false;
     if (status < 300 || this.offer === undefined) return;
     const own = method === 'INVITE' ? this.offer.in.startsWith('INVITE') : this.offer.in === method;
     if (own) {

@@ -101,6 +101,14 @@ describe('request pending (RFC 3261 §14.2, RFC 3311 §5.2)', () => {
     expect(b.checkIncoming('UPDATE', true, fixed(0))).toEqual({ accept: false, status: 500, retryAfter: 0 });
   });
 
+  it('an UPDATE before our final response to the previous UPDATE → 500 with Retry-After', () => {
+    const oa = new OfferAnswer();
+    oa.onMessage('received', 'UPDATE', false);
+    expect(oa.checkIncoming('UPDATE', false, fixed(0.3))).toEqual({ accept: false, status: 500, retryAfter: 3 });
+    oa.onFinal('received', 'UPDATE', 200);
+    expect(oa.checkIncoming('UPDATE', false, fixed(0.3))).toEqual({ accept: true });
+  });
+
   it('a re-INVITE while our UPDATE offer is outstanding → 491 (RFC 3311 §5.2 by analogy)', () => {
     const oa = new OfferAnswer();
     oa.onMessage('sent', 'UPDATE', true);
