@@ -23,3 +23,4 @@ export declare class CallControl {
 }
 export declare function controlState(c: CallControl | null): ControlState;
 export declare function dropWebSocket(ua: unknown): boolean;
+export declare function addRollback(sdh: unknown): void;

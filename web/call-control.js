@@ -25,6 +25,24 @@ export function glareDelayMs(callIdOwner, random = Math.random) {
   return 10 * (low + Math.min(high - low, Math.floor(random() * (high - low + 1))));
 }
 
+/**
+ * sip.js 0.21's web session description handler lacks the optional rollbackDescription() that
+ * Session.rollbackOffer() calls when a re-INVITE is rejected (RFC 3261 §14.1: "the session parameters
+ * MUST remain unchanged"): without it the peer connection stays in have-local-offer and every later
+ * offer or answer of the call fails. JSEP (RFC 8829 §4.1.10.2, W3C webrtc §4.4.1.5): a rollback
+ * description returns the peer connection to the last stable state.
+ * @param {any} sdh
+ */
+export function addRollback(sdh) {
+  if (!sdh || typeof sdh.rollbackDescription === 'function') return;
+  sdh.rollbackDescription = async () => {
+    const pc = sdh.peerConnection;
+    if (pc && (pc.signalingState === 'have-local-offer' || pc.signalingState === 'have-remote-offer')) {
+      await pc.setLocalDescription({ type: 'rollback' });
+    }
+  };
+}
+
 export class CallControl {
   /**
    * @param {any} session an established sip.js Session
@@ -50,6 +68,7 @@ export class CallControl {
     /** One re-INVITE at a time (sip.js refuses a second one while the first is pending). */
     this.queue = Promise.resolve();
     this.#persist(false);
+    addRollback(session.sessionDescriptionHandler);
     const pc = session.sessionDescriptionHandler?.peerConnection;
     // A path that died for good (disconnected → failed) only comes back with an ICE restart.
     pc?.addEventListener?.('iceconnectionstatechange', () => {

@@ -42,6 +42,10 @@ class Registerer {
 class PeerConnection extends EventTarget {
   id = 'pc';
   iceConnectionState = 'connected';
+  signalingState = 'stable';
+  setLocalDescription = vi.fn(async (d: { type: string }) => {
+    if (d.type === 'rollback') this.signalingState = 'stable';
+  });
   /** Moves the ICE state as the browser would, with its event. */
   iceState(state: 'connected' | 'disconnected' | 'failed' | 'checking'): void {
     this.iceConnectionState = state;

@@ -67,6 +67,18 @@ describe('web/phone: hold and resume', () => {
     expect(inv.sessionDescriptionHandler.enableSenderTracks).not.toHaveBeenCalled();
   });
 
+  it('gives sip.js the rollback its web handler lacks, so a rejected offer does not wedge the call', async () => {
+    const { inv } = await inCall();
+    const sdh = inv.sessionDescriptionHandler;
+    const pc = sdh.peerConnection;
+    await sdh.rollbackDescription();
+    expect(pc.setLocalDescription).not.toHaveBeenCalled(); // stable: nothing to undo
+    pc.signalingState = 'have-local-offer'; // our re-INVITE's offer, then a 4xx
+    await sdh.rollbackDescription();
+    expect(pc.setLocalDescription).toHaveBeenCalledWith({ type: 'rollback' });
+    expect(pc.signalingState).toBe('stable');
+  });
+
   it('a rejected resume stays on hold; a re-INVITE sip.js refuses to send fails the same way', async () => {
     const { phone, inv } = await inCall();
     const held = phone.setHold(true);
