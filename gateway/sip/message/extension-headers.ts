@@ -96,7 +96,11 @@ export function formatRAck(rack: RAck): string {
 
 /** Whether an option tag (RFC 3261 §19.2, e.g. "timer", "100rel") appears in a Supported / Require /
  *  Proxy-Require / Unsupported header. Compared case-insensitively, to be lenient in what we accept. */
-export function hasOptionTag(msg: HasHeaders, header: 'Supported' | 'Require' | 'Proxy-Require' | 'Unsupported', tag: string): boolean {
+export function hasOptionTag(
+  msg: HasHeaders,
+  header: 'Supported' | 'Require' | 'Proxy-Require' | 'Unsupported',
+  tag: string,
+): boolean {
   const want = tag.toLowerCase();
   return getHeaderValues(msg, header).some((v) => v.toLowerCase() === want);
 }

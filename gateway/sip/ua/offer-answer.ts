@@ -58,10 +58,10 @@ export function retryAfterSeconds(random: () => number): number {
   return Math.min(10, Math.floor(random() * 11));
 }
 
-/** RFC 3261 §14.1 (re-INVITE) and RFC 3311 §5.2 (UPDATE), after a 491: "If the UAC is the owner of the Call-ID of the dialog ID (meaning it
- *  generated the value), T has a randomly chosen value between 2.1 and 4 seconds in units of 10 ms. If
- *  the UAC is not the owner of the Call-ID of the dialog ID, T has a randomly chosen value of between 0
- *  and 2 seconds in units of 10 ms." Milliseconds. */
+/** RFC 3261 §14.1 (re-INVITE) and RFC 3311 §5.2 (UPDATE), after a 491: "If the UAC is the owner of the
+ *  Call-ID of the dialog ID (meaning it generated the value), T has a randomly chosen value between 2.1
+ *  and 4 seconds in units of 10 ms. If the UAC is not the owner of the Call-ID of the dialog ID, T has a
+ *  randomly chosen value of between 0 and 2 seconds in units of 10 ms." Milliseconds. */
 export function glareRetryDelay(callIdOwner: boolean, random: () => number): number {
   const [low, steps] = callIdOwner ? [2100, 191] : [0, 201];
   return low + 10 * Math.min(steps - 1, Math.floor(random() * steps));
@@ -159,7 +159,8 @@ export class OfferAnswer {
       if (inviteDir !== undefined) this.inviteHadOffer[inviteDir] = true;
       return 'offer';
     }
-    if ((msg === 'INVITE-2xx' || msg === 'INVITE-1xx-rel' || msg === 'INVITE-1xx') && inviteDir !== undefined && this.inviteAnswered[inviteDir]) return 'repeat';
+    const inInviteResponse = msg === 'INVITE-2xx' || msg === 'INVITE-1xx-rel' || msg === 'INVITE-1xx';
+    if (inInviteResponse && inviteDir !== undefined && this.inviteAnswered[inviteDir]) return 'repeat';
     return 'unexpected';
   }
 

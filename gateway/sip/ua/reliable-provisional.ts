@@ -191,9 +191,12 @@ export class ReliableProvisionalClient {
     if (rseq === undefined) return { kind: 'unreliable' };
     const dialog = getTo(res).params.tag ?? '';
     const last = this.lastRSeq.get(dialog);
-    if (last !== undefined && rseq !== last + 1) return { kind: 'discard', why: rseq <= last ? 'retransmission' : 'out-of-order' };
+    if (last !== undefined && rseq !== last + 1) {
+      return { kind: 'discard', why: rseq <= last ? 'retransmission' : 'out-of-order' };
+    }
     this.lastRSeq.set(dialog, rseq);
     const cseq = parseCSeq(getHeader(res, 'CSeq') ?? '');
-    return { kind: 'prack', rseq, headers: [{ name: 'RAck', value: formatRAck({ rseq, cseq: cseq.seq, method: cseq.method }) }] };
+    const rack = formatRAck({ rseq, cseq: cseq.seq, method: cseq.method });
+    return { kind: 'prack', rseq, headers: [{ name: 'RAck', value: rack }] };
   }
 }
