@@ -1,17 +1,24 @@
 // MediaEngine backed by an external rtpengine (ng control protocol over UDP): the same contract as
 // the embedded engine, so either can carry the gateway's calls.
 import type { Logger } from '../../log.js';
+import { LivenessWatcher, type WatchedLeg } from '../liveness.js';
+import { needsOtherSide } from '../sdp/modification.js';
 import {
   MediaError,
   type AnswerRequest,
   type EchoRequest,
-  type MediaEngine,
+  type InactiveListener,
+  type LocalAnswerRequest,
   type MediaStats,
+  type ModifiableMediaEngine,
   type OfferRequest,
+  type RollbackRequest,
   type SdpResult,
 } from '../types.js';
 import { answerCommand, deleteCommand, echoAnswerCommand, echoOfferCommand, offerCommand } from './flags.js';
 import { NgClient, type NgAddress, type NgDict } from './ng-client.js';
+import { legsFromQuery } from './query.js';
+import { CallBook, originOf, type CallRecord, type SideRecord } from './sessions.js';
 
 export interface RtpengineOptions {
   address: NgAddress;
@@ -20,6 +27,10 @@ export interface RtpengineOptions {
   timeoutMs?: number;
   /** media.strictSource (default true): ng `strict source` (see flags.ts sourceFlags). */
   strictSource?: boolean;
+  /** As the embedded engine's inactivityTimeoutMs: rtpengine's own --timeout / --silent-timeout end a
+   *  call inside rtpengine without telling the gateway, so the legs are polled with ng `query`
+   *  (per-tag packet counters) instead. Off when absent or 0. */
+  inactivityTimeoutMs?: number;
 }
 
 function sdpOf(reply: NgDict, command: string): SdpResult {
@@ -27,19 +38,106 @@ function sdpOf(reply: NgDict, command: string): SdpResult {
   return { sdp: reply.sdp };
 }
 
-class RtpengineMediaEngine implements MediaEngine {
+class RtpengineMediaEngine implements ModifiableMediaEngine {
+  private readonly book = new CallBook();
+  private readonly inactive = new Set<InactiveListener>();
+  private readonly liveness: LivenessWatcher | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private watched: WatchedLeg[] = [];
+  private polling = false;
+
   constructor(
     private readonly ng: NgClient,
     private readonly logger: Logger,
     private readonly strict: boolean,
-  ) {}
+    inactivityTimeoutMs = 0,
+  ) {
+    if (inactivityTimeoutMs > 0) {
+      const notify: InactiveListener = (callId, leg, reason) => this.inactive.forEach((l) => l(callId, leg, reason));
+      this.liveness = new LivenessWatcher(inactivityTimeoutMs, () => this.watched, notify);
+      const every = Math.min(1000, Math.max(100, Math.floor(inactivityTimeoutMs / 5)));
+      this.poller = setInterval(() => void this.poll(), every);
+      this.poller.unref?.();
+    }
+  }
 
   async offer(request: OfferRequest): Promise<SdpResult> {
-    return sdpOf(await this.ng.request(offerCommand(request, this.strict)), 'offer');
+    const produced = sdpOf(await this.ng.request(offerCommand(request, this.strict)), 'offer');
+    this.book.offered(request);
+    return produced;
   }
 
   async answer(request: AnswerRequest): Promise<SdpResult> {
-    return sdpOf(await this.ng.request(answerCommand(request, this.strict)), 'answer');
+    const produced = sdpOf(await this.ng.request(answerCommand(request, this.strict)), 'answer');
+    this.book.answered(request, produced.sdp);
+    return produced;
+  }
+
+  /** rtpengine has no local answer: the offer goes to it, and the other side's last SDP (unchanged)
+   *  answers it again. */
+  async answerLocally(request: LocalAnswerRequest): Promise<SdpResult> {
+    const call = this.book.get(request.callId);
+    const [mine, otherTag] = call ? this.sides(call, request.fromTag) : [];
+    if (!call || !mine || !otherTag) throw new MediaError('unknown-call', `no established call ${request.callId} with tag ${request.fromTag}`);
+    if (call.pending) throw new MediaError('bad-sdp', `call ${request.callId}: an offer is outstanding`);
+    const change = needsOtherSide(mine.sdp, request.sdp);
+    if (change) throw new MediaError('bad-sdp', `call ${request.callId}: this offer changes the ${change}; the other side must answer it`);
+    const origin = originOf(request.sdp);
+    if (origin && mine.lastAnswer?.origin === origin) return { sdp: mine.lastAnswer.sdp };
+    const other = call.sides.get(otherTag)!;
+    await this.offer({ callId: request.callId, fromTag: request.fromTag, sdp: request.sdp, toProfile: other.profile, ...(request.peerAddress ? { peerAddress: request.peerAddress } : {}) });
+    return this.answer({ callId: request.callId, fromTag: request.fromTag, toTag: otherTag, sdp: other.sdp, ...(other.peerAddress ? { peerAddress: other.peerAddress } : {}) });
+  }
+
+  /** rtpengine applied the rejected offer already: the committed offer and answer are replayed. */
+  async rollback(request: RollbackRequest): Promise<void> {
+    const call = this.book.get(request.callId);
+    if (!call?.pending || call.pending.fromTag !== request.fromTag || !call.committed) return;
+    const { offer, answer } = call.committed;
+    await this.ng.request(offerCommand(offer, this.strict));
+    await this.ng.request(answerCommand(answer, this.strict));
+    call.pending = undefined;
+    this.logger.info({ callId: request.callId, fromTag: request.fromTag }, 'rtpengine: re-offer rolled back');
+  }
+
+  onInactive(listener: InactiveListener): () => void {
+    this.inactive.add(listener);
+    return () => this.inactive.delete(listener);
+  }
+
+  private sides(call: CallRecord, tag: string): [SideRecord, string] | [] {
+    const mine = call.sides.get(tag);
+    const committed = call.committed;
+    if (!mine || !committed) return [];
+    const other = committed.offer.fromTag === tag ? committed.answer.toTag : committed.offer.fromTag;
+    return [mine, other];
+  }
+
+  /** One liveness round: ng query per established call, then the watcher's check. */
+  private async poll(): Promise<void> {
+    if (this.polling) return; // the previous round is still waiting for rtpengine
+    this.polling = true;
+    try {
+      this.watched = await this.queryLegs();
+      this.liveness?.check(Date.now());
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async queryLegs(): Promise<WatchedLeg[]> {
+    const legs: WatchedLeg[] = [];
+    for (const callId of this.book.ids()) {
+      const call = this.book.get(callId);
+      if (!call?.committed) continue;
+      const tags = [call.committed.offer.fromTag, call.committed.answer.toTag];
+      try {
+        legs.push(...legsFromQuery(callId, await this.ng.request({ command: 'query', 'call-id': callId }), tags));
+      } catch (err) {
+        this.logger.debug({ err, callId }, 'rtpengine query failed');
+      }
+    }
+    return legs;
   }
 
   async echo(request: EchoRequest): Promise<SdpResult> {
@@ -53,6 +151,7 @@ class RtpengineMediaEngine implements MediaEngine {
   }
 
   async delete(callId: string): Promise<void> {
+    this.book.delete(callId);
     try {
       await this.ng.request(deleteCommand(callId));
     } catch (err) {
@@ -69,12 +168,14 @@ class RtpengineMediaEngine implements MediaEngine {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.poller);
+    this.liveness?.stop();
     this.ng.close();
   }
 }
 
 /** Connect to rtpengine's ng socket; rejects naming the address when it does not answer a ping. */
-export async function createRtpengineMediaEngine(options: RtpengineOptions): Promise<MediaEngine> {
+export async function createRtpengineMediaEngine(options: RtpengineOptions): Promise<ModifiableMediaEngine> {
   const ng = new NgClient(options.address, options.timeoutMs ?? 2000, options.logger);
   try {
     await ng.request({ command: 'ping' });
@@ -84,5 +185,5 @@ export async function createRtpengineMediaEngine(options: RtpengineOptions): Pro
     throw new Error(`rtpengine at ${where} did not answer a ping: ${(err as Error).message}`, { cause: err });
   }
   options.logger.info({ address: options.address }, 'rtpengine media engine connected');
-  return new RtpengineMediaEngine(ng, options.logger, options.strictSource ?? true);
+  return new RtpengineMediaEngine(ng, options.logger, options.strictSource ?? true, options.inactivityTimeoutMs);
 }

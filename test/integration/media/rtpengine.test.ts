@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../gateway/log.js';
 import { createRtpengineMediaEngine } from '../../../gateway/media/rtpengine/engine.js';
 import { NgClient } from '../../../gateway/media/rtpengine/ng-client.js';
-import type { MediaEngine } from '../../../gateway/media/types.js';
+import type { MediaEngine, ModifiableMediaEngine } from '../../../gateway/media/types.js';
 import { CHROME_OFFER } from '../../unit/media/sdp-fixtures.js';
 import { frame, payloadOf, rtpPacket, startTrunk, until, type Trunk } from './peers.js';
 import { freeUdpPort, startRtpengine, type Rtpengine } from './rtpengine-launch.js';
@@ -16,6 +16,8 @@ function sdp(port: number): string {
 }
 
 const portOf = (s: string): number => sdpTransform.parse(s).media[0]!.port;
+const directionOf = (s: string) => sdpTransform.parse(s).media[0]!.direction;
+const withDir = (s: string, dir: string, version: number): string => `${s.replace('o=x 1 1', `o=x 1 ${version}`)}a=${dir}\r\n`;
 const sdpAt = (address: string, port: number): string => sdp(port).replace(/IN IP4 127\.0\.0\.1/g, `IN IP4 ${address}`);
 const CARRIER = '127.0.0.20';
 const ROGUE = '127.0.0.66';
@@ -139,6 +141,51 @@ describe('rtpengine media engine', () => {
     expect(leaked()).toBe(leakedBefore);
     expect(rogue.rtp).toHaveLength(0);
     await engine.delete('s1');
+  });
+
+  it('hold re-offer from the answerer: the other side is offered sendonly, its recvonly answer goes back; resume; a refresh answered locally', async () => {
+    const [a, b] = [await peer(), await peer()];
+    const modifiable = engine as ModifiableMediaEngine;
+    await engine.offer({ callId: 'h1', fromTag: 'a', sdp: sdp(a.port), toProfile: 'rtp', codecs: ['PCMU'] });
+    await engine.answer({ callId: 'h1', fromTag: 'a', toTag: 'b', sdp: sdp(b.port) });
+    const held = await engine.offer({ callId: 'h1', fromTag: 'b', sdp: withDir(sdp(b.port), 'sendonly', 2), toProfile: 'rtp' });
+    expect(directionOf(held.sdp)).toBe('sendonly');
+    const heldAnswer = await engine.answer({ callId: 'h1', fromTag: 'b', toTag: 'a', sdp: withDir(sdp(a.port), 'recvonly', 2) });
+    expect(directionOf(heldAnswer.sdp)).toBe('recvonly');
+    const resumed = await engine.offer({ callId: 'h1', fromTag: 'b', sdp: withDir(sdp(b.port), 'sendrecv', 3), toProfile: 'rtp' });
+    expect(directionOf(resumed.sdp)).toBe('sendrecv');
+    expect(directionOf((await engine.answer({ callId: 'h1', fromTag: 'b', toTag: 'a', sdp: withDir(sdp(a.port), 'sendrecv', 3) })).sdp)).toBe('sendrecv');
+    // an unchanged refresh from a: answered without a new offer to b; the same o= gets the same answer
+    const refresh = withDir(sdp(a.port), 'sendrecv', 3);
+    const first = await modifiable.answerLocally({ callId: 'h1', fromTag: 'a', sdp: refresh });
+    expect(directionOf(first.sdp)).toBe('sendrecv');
+    expect((await modifiable.answerLocally({ callId: 'h1', fromTag: 'a', sdp: refresh })).sdp).toBe(first.sdp);
+    await expect(modifiable.answerLocally({ callId: 'h1', fromTag: 'a', sdp: withDir(sdp(a.port), 'inactive', 4) })).rejects.toThrow(/direction/);
+    await engine.delete('h1');
+  });
+
+  it('inactivity by ng query polling: a silent call is reported for both tags; a talking one is not', async () => {
+    const watching = await createRtpengineMediaEngine({ address: { host: '127.0.0.1', port: rtpengine!.ngPort }, logger: createLogger('silent'), inactivityTimeoutMs: 1500 });
+    const [a, b] = [await peer(), await peer()];
+    const reports: string[] = [];
+    watching.onInactive((callId, leg, reason) => reports.push(`${callId} ${leg} ${reason}`));
+    try {
+      await watching.offer({ callId: 'i1', fromTag: 'a', sdp: sdp(a.port), toProfile: 'rtp', codecs: ['PCMU'] });
+      const answer = await watching.answer({ callId: 'i1', fromTag: 'a', toTag: 'b', sdp: sdp(b.port) });
+      let seq = 0;
+      const talking = setInterval(() => a.socket.send(rtpPacket(seq++, frame(seq)).serialize(), portOf(answer.sdp), '127.0.0.1'), 20);
+      try {
+        await until(() => reports.length === 1, 10_000, 'b reported inactive');
+        expect(reports).toEqual(['i1 b no-rtp-rtcp']); // a keeps talking
+      } finally {
+        clearInterval(talking);
+      }
+      await until(() => reports.length === 2, 10_000, 'a reported inactive after it stopped');
+      expect(reports[1]).toBe('i1 a no-rtp-rtcp');
+    } finally {
+      await watching.delete('i1');
+      await watching.close();
+    }
   });
 
   it('maps ng errors: answer to an unknown call is unknown-call; delete is idempotent', async () => {
