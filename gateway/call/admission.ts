@@ -7,7 +7,7 @@ import { didOwner, inboundUser } from '../routing/index.js';
 import { getHeader } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { Flow } from '../sip/transport/types.js';
-import type { InboundCaller } from './inbound.js';
+import type { InboundCaller } from './ring.js';
 import type { TrunkAcl } from './trunk-acl.js';
 
 /** What admission needs from the upstream registrations (gateway/upstream). */

@@ -1,69 +1,84 @@
-// One B2BUA call: the browser leg (we are its UAS) and, for trunk calls, the trunk leg (we are its UAC).
-// The Call owns both legs and the media session; end() is idempotent and cascades to both legs.
+// One B2BUA call: a caller side (we are the UAS of its INVITE: an InviteServer) and a callee side (one
+// invite client toward a trunk or PBX, a fork of invite clients toward a user's contacts, or the echo
+// line), plus the call's media held as handles. end() is idempotent and cascades: the caller gets its
+// final response or BYE, the callee side CANCEL or BYE, every media handle is closed.
 import { randomUUID } from 'node:crypto';
-import type { GatewayConfig, TrunkConfig, UserConfig } from '../config/schema.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { MachineDef } from '../lib/state-machine.js';
+import { StateMachine } from '../lib/state-machine.js';
 import type { Logger } from '../log.js';
 import type { MediaEngine, SdpResult } from '../media/types.js';
-import { getTo, parseUri } from '../sip/message/index.js';
-import type { SipResponse } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
-import { forwardedMaxForwards } from '../sip/ua/request.js';
-import { resolveTarget, TargetError } from '../sip/ua/target.js';
+import type { InviteClientContext } from '../sip/ua/invite-client.js';
 import { InviteServer } from '../sip/ua/invite-server.js';
-import { InviteClient, type InviteClientContext } from '../sip/ua/invite-client.js';
-import { deleteMediaSession, logCallEnded, startRingTimer } from './lifecycle.js';
-import { browserFinalFor, browserFinalForMedia, type BrowserFinal, type TrunkOutcome } from './responses.js';
-import { StateMachine } from '../lib/state-machine.js';
-import { CALL_MACHINE, type CallState } from './states.js';
-import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
+import { CANCELLED } from './fork-rules.js';
+import { MediaSession } from './media-session.js';
+import { callerFinalForMedia, type CallerFinal } from './responses.js';
 import { REJECT_SESSION_CHANGES } from './session-policy.js';
+import type { CallState } from './states.js';
 
 export interface CallContext extends InviteClientContext {
   config: GatewayConfig;
   media: MediaEngine;
 }
 
-/** RFC 3264 §5: what the trunk may use. Never opus etc.: the trunk side is plain G.711. */
+/** RFC 3264 §5: what a trunk (or SIP phone) may use. Never opus etc.: that side is plain G.711. */
 export const TRUNK_CODECS = ['PCMU', 'PCMA', 'telephone-event'];
 
+/** A gateway-internal call identifier (not a SIP Call-ID); media session keys derive from it. */
+export type CallId = string & { readonly __callId: unique symbol };
+
+/** What the Call needs of its callee side: ending it (CANCEL while ringing, BYE once answered). */
+export interface CalleeSide {
+  end(): void;
+}
+
+export interface CallOptions {
+  /** The moves this call's states may take (CALL_MACHINE or INBOUND_MACHINE). */
+  machine: MachineDef<CallState>;
+  /** Fields every log line of the call carries (user, callee, caller …). */
+  logFields: Record<string, unknown>;
+}
+
+const UNAVAILABLE: CallerFinal = { status: 480, reason: 'Temporarily Unavailable' };
+
 export class Call {
-  /** Gateway-internal key of the media session (not a SIP Call-ID). */
-  readonly id = randomUUID();
-  readonly browser: InviteServer;
+  readonly id = randomUUID() as CallId;
+  readonly caller: InviteServer;
   readonly log: Logger;
-  private readonly fsm = new StateMachine(CALL_MACHINE, 'routing');
-  private trunk: InviteClient | undefined;
+  private readonly fsm: StateMachine<CallState>;
+  private callee: CalleeSide | undefined;
+  private readonly media = new Set<MediaSession>();
   private ringTimer: NodeJS.Timeout | undefined;
-  /** Trunk events are handled one after the other (each may await the media engine). */
+  /** Callee events are handled one after the other (each may await the media engine). */
   private queue: Promise<void> = Promise.resolve();
-  private early: { sdp: string; answer: SdpResult } | undefined;
   private readonly unwatchFlow: () => void;
 
   constructor(
-    private readonly ctx: CallContext,
+    readonly ctx: CallContext,
     tx: ServerTransaction,
-    readonly user: UserConfig,
+    options: CallOptions,
     private readonly onEnded: (call: Call) => void,
   ) {
-    this.log = ctx.logger.child({ call: this.id, user: user.name });
-    const legCtx = { ...ctx, logger: this.log };
-    this.browser = new InviteServer(tx, legCtx, {
+    this.fsm = new StateMachine(options.machine, 'routing');
+    this.log = ctx.logger.child({ call: this.id, ...options.logFields });
+    this.caller = new InviteServer(tx, this.uaContext, {
       onHangup: () => this.end(),
       onAckTimeout: () => this.end(),
-      onCancel: () => this.end({ status: 487, reason: 'Request Terminated' }),
+      onCancel: () => this.end(CANCELLED),
       session: REJECT_SESSION_CHANGES,
     });
-    // A browser whose WebSocket closed can neither hang up nor be reached (RFC 7118 §5): the trunk side
-    // must not stay up (and billed) without it.
+    // A caller whose connection closed (a browser's WebSocket) can neither hang up nor be reached (RFC 7118
+    // §5): the callee side must not stay up (and billed) without it.
     this.unwatchFlow = tx.flow.onClose(() => {
-      this.log.info('browser connection closed');
-      this.end({ status: 480, reason: 'Temporarily Unavailable' });
+      this.log.info('caller connection closed');
+      this.end(UNAVAILABLE);
     });
   }
 
-  /** The caller's leg (the call table finds the call by its INVITE transaction). */
-  get uas(): InviteServer {
-    return this.browser;
+  /** The context the call's INVITE usages run with (its own logger). */
+  get uaContext(): CallContext {
+    return { ...this.ctx, logger: this.log };
   }
 
   get state(): CallState {
@@ -75,172 +90,86 @@ export class Call {
     return this.fsm.state === 'ended';
   }
 
-
-  private get offer(): string {
-    return this.browser.invite.body.toString('utf8');
+  /** True while the state is one of `states` (read after every await). */
+  is(...states: CallState[]): boolean {
+    return this.fsm.is(...states);
   }
 
-  /** The echo line: the media engine answers and loops the browser's media back. */
-  async startEcho(): Promise<void> {
-    const result = await this.media(() =>
-      this.ctx.media.echo({ callId: this.id, fromTag: this.browser.remoteTag, sdp: this.offer, peerAddress: this.browserAddress }),
-    );
-    if (!result || this.fsm.state !== 'routing') return;
-    this.fsm.to('answered');
-    this.browser.accept(result.sdp);
-    this.log.info('echo call answered');
+  to(next: CallState): void {
+    this.fsm.to(next);
   }
 
-  /** The trunk leg: an INVITE carrying the media engine's RTP/AVP rewrite of the browser's offer (RFC 3264
-   *  §5: the offer lists only what the trunk may use — G.711 and telephone-event). */
-  async startTrunk(trunk: TrunkConfig, number: string): Promise<void> {
-    const offer = await this.rtpOffer();
-    if (!offer || this.fsm.state !== 'routing') return;
-    let target;
+  /** The caller's SDP offer. */
+  get callerSdp(): string {
+    return this.caller.invite.body.toString('utf8');
+  }
+
+  /** Where the caller's SIP came from: its media is expected from there (or from its SDP's c=). */
+  get callerAddress(): string {
+    return this.caller.tx.flow.remote.address;
+  }
+
+  attach(callee: CalleeSide): void {
+    this.callee = callee;
+  }
+
+  /** A media handle of this call: the call's own session, or fork `branch`'s. Closed when the call ends. */
+  openMedia(branch?: number): MediaSession {
+    const session = new MediaSession(this.ctx.media, branch === undefined ? this.id : `${this.id}:${branch}`, this.log);
+    this.media.add(session);
+    if (this.ended) session.close();
+    return session;
+  }
+
+  /** Runs a media engine request; on failure ends the call with the mapped final response. */
+  async withMedia(op: () => Promise<SdpResult>): Promise<SdpResult | undefined> {
     try {
-      target = await resolveTarget(parseUri(trunk.uri));
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message, trunk: trunk.name }, 'trunk unresolvable');
-      return this.end({ status: 503, reason: err instanceof TargetError ? 'Trunk Unreachable' : 'Service Unavailable' });
-    }
-    if (this.fsm.state !== 'routing') return;
-    this.log.info({ trunk: trunk.name, number }, 'calling trunk');
-    this.dial(trunkRoute(trunk, this.user.callerId ?? this.user.name, target), number, offer.sdp);
-  }
-
-  /** Out through the user's own PBX: its account's identity and credentials (upstream.outboundFor). */
-  async startUpstream(route: OutboundRoute, number: string): Promise<void> {
-    const offer = await this.rtpOffer();
-    if (!offer || this.fsm.state !== 'routing') return;
-    this.log.info({ pbx: route.base.host, number }, 'calling through the user\'s PBX');
-    this.dial(route, number, offer.sdp);
-  }
-
-  private rtpOffer(): Promise<SdpResult | undefined> {
-    return this.media(() =>
-      this.ctx.media.offer({
-        callId: this.id,
-        fromTag: this.browser.remoteTag,
-        sdp: this.offer,
-        toProfile: 'rtp',
-        codecs: TRUNK_CODECS,
-        peerAddress: this.browserAddress,
-      }),
-    );
-  }
-
-  /** Where the browser's SIP came from (its WebSocket's remote address). */
-  private get browserAddress(): string {
-    return this.browser.tx.flow.remote.address;
-  }
-
-  private dial(route: OutboundRoute, number: string, sdp: string): void {
-    const sentBy = this.ctx.transport.localAddress(route.target.transport, route.target.address);
-    if (!sentBy) return this.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To Trunk` });
-    const via = { transport: route.target.transport, sentBy };
-    const invite = buildOutboundInvite(route, number, sdp, via, forwardedMaxForwards(this.browser.invite));
-    const spec = { invite, dest: route.target, via, credentials: route.credentials };
-    this.trunk = new InviteClient({ ...this.ctx, logger: this.log }, spec, {
-      session: REJECT_SESSION_CHANGES,
-      onProvisional: (res) => this.enqueue(() => this.onTrunkProvisional(res)),
-      onAnswer: (res) => this.enqueue(() => this.onTrunkAnswer(res)),
-      onFailure: (outcome) => this.enqueue(async () => this.onTrunkFailure(outcome)),
-      // A BYE from the trunk before the browser got its 2xx (media answer still pending) ends the attempt.
-      onHangup: () => this.end({ status: 480, reason: 'Temporarily Unavailable' }),
-    });
-    this.fsm.to('calling');
-    this.startRingTimer();
-    this.trunk.start();
-  }
-
-  /** The browser CANCELled its INVITE (§9.2: the 487 goes to the INVITE; the trunk gets a CANCEL). */
-  cancel(): void {
-    this.browser.receiveCancel();
-  }
-
-  /** Tears the call down: the browser gets `final` if still unanswered (else BYE), the trunk CANCEL or
-   *  BYE, and the media session is freed. Idempotent. */
-  end(final: BrowserFinal = { status: 500, reason: 'Server Internal Error' }): void {
-    if (this.fsm.state === 'ended') return;
-    const wasAnswered = this.fsm.state === 'answered';
-    this.fsm.to('ended');
-    clearTimeout(this.ringTimer);
-    this.unwatchFlow();
-    this.browser.hangup(final.status, final.reason);
-    this.trunk?.hangup();
-    this.freeMedia();
-    logCallEnded(this.log, wasAnswered, final);
-    this.onEnded(this);
-  }
-
-  private freeMedia(): void {
-    deleteMediaSession(this.ctx.media, this.id, this.log);
-  }
-
-  /** Runs a media engine request; on failure ends the call with the mapped final response. If the call
-   *  ended meanwhile, whatever was allocated is freed again. */
-  private async media(op: () => Promise<SdpResult>): Promise<SdpResult | undefined> {
-    try {
-      const result = await op();
-      if (this.fsm.state === 'ended') this.freeMedia();
-      return result;
+      return await op();
     } catch (err) {
       this.log.info({ err: (err as Error).message }, 'media engine refused');
-      this.end(browserFinalForMedia(err));
+      this.end(callerFinalForMedia(err));
       return undefined;
     }
   }
 
-  private enqueue(task: () => Promise<void>): void {
+  /** config: "Seconds a call may ring before the gateway gives up (480 / CANCEL)". */
+  startRingTimer(final: CallerFinal): void {
+    const seconds = this.ctx.config.calls.ringTimeout;
+    this.ringTimer = setTimeout(() => {
+      this.log.info({ seconds }, 'ring timeout');
+      this.end(final);
+    }, seconds * 1000);
+  }
+
+  stopRingTimer(): void {
+    clearTimeout(this.ringTimer);
+  }
+
+  enqueue(task: () => Promise<void> | void, what = 'call event failed'): void {
     this.queue = this.queue.then(task).catch((err: Error) => {
-      this.log.error({ err: err.message }, 'call event failed');
+      this.log.error({ err: err.message }, what);
       this.end();
     });
   }
 
-  private startRingTimer(): void {
-    this.ringTimer = startRingTimer(this.ctx.config.calls.ringTimeout, this.log, () =>
-      this.end({ status: 480, reason: 'Temporarily Unavailable' }),
-    );
+  /** The caller CANCELled its INVITE (§9.2: the invite server answers 487 and tells us through onCancel). */
+  cancel(): void {
+    this.caller.receiveCancel();
   }
 
-  /** 180/183 relayed with the same code; SDP in a 183 is converted for early media. */
-  private async onTrunkProvisional(res: SipResponse): Promise<void> {
-    if (this.fsm.state !== 'calling' && this.fsm.state !== 'early') return;
-    let sdp: string | undefined;
-    if (res.body.length > 0 && res.status === 183 && !this.early) {
-      const early = res.body.toString('utf8');
-      const answer = await this.media(() => this.answerFrom(res, early));
-      if (!answer) return;
-      this.early = { sdp: early, answer };
-      sdp = answer.sdp;
-    }
-    if (this.fsm.state !== 'calling' && this.fsm.state !== 'early') return;
-    if (this.fsm.state === 'calling') this.fsm.to('early');
-    this.browser.provisional(res.status, res.reason, sdp);
-  }
-
-  /** 2xx from the trunk (already ACKed): the browser gets 200 with the WebRTC answer. */
-  private async onTrunkAnswer(res: SipResponse): Promise<void> {
-    if (this.fsm.state === 'ended') return;
-    if (res.body.length === 0) return this.end({ status: 502, reason: 'Bad Gateway: no SDP answer from trunk' });
-    const sdp = res.body.toString('utf8');
-    const answer = this.early?.sdp === sdp ? this.early.answer : await this.media(() => this.answerFrom(res, sdp));
-    if (!answer || this.ended) return;
-    clearTimeout(this.ringTimer);
-    this.fsm.to('answered');
-    this.browser.accept(answer.sdp);
-    this.log.info('call answered');
-  }
-
-  private answerFrom(res: SipResponse, sdp: string): Promise<SdpResult> {
-    const toTag = getTo(res).params.tag ?? '';
-    // The trunk's media is expected from its SDP c= or from the address its SIP was sent to.
-    return this.ctx.media.answer({ callId: this.id, fromTag: this.browser.remoteTag, toTag, sdp, peerAddress: this.trunk?.peerAddress });
-  }
-
-  private onTrunkFailure(outcome: TrunkOutcome): void {
-    this.log.info({ outcome }, 'trunk leg failed');
-    this.end(browserFinalFor(outcome));
+  /** Tears the call down: the caller gets `final` if still unanswered (else BYE), the callee side CANCEL
+   *  or BYE, and every media handle is closed. Idempotent. */
+  end(final: CallerFinal = { status: 500, reason: 'Server Internal Error' }): void {
+    if (this.ended) return;
+    const wasAnswered = this.fsm.state === 'answered';
+    this.fsm.to('ended');
+    this.stopRingTimer();
+    this.unwatchFlow();
+    this.caller.hangup(final.status, final.reason);
+    this.callee?.end();
+    for (const session of this.media) session.close();
+    // An answered call ends with BYE; `final` only reached a caller whose INVITE was still unanswered.
+    this.log.info(wasAnswered ? { after: 'answer' } : { final: final.status, reason: final.reason }, 'call ended');
+    this.onEnded(this);
   }
 }

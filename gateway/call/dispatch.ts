@@ -10,28 +10,24 @@ import type { ServerTransaction } from '../sip/transaction/types.js';
 import { optionsReply, reply, validateRequest } from '../sip/ua/uas.js';
 import { admitInvite, type InboundMatcher } from './admission.js';
 import { authenticateInvite } from './authorize.js';
-import type { BrowserFinal } from './responses.js';
-import type { InboundCaller } from './inbound.js';
+import type { Call } from './call.js';
+import type { InboundCaller } from './ring.js';
 import type { DialogRegistry } from '../sip/ua/dialogs.js';
 import type { TrunkAcl } from './trunk-acl.js';
 
-/** A call in progress as the dispatcher sees it: the caller's leg (we are its UAS), CANCEL and teardown. */
-export interface ActiveCall {
-  readonly uas: { readonly tx: ServerTransaction; readonly localTag: string };
-  cancel(): void;
-  end(final?: BrowserFinal): void;
-}
+/** A call in progress as the dispatcher sees it: its caller side (we are its UAS), CANCEL and teardown. */
+export type ActiveCall = Pick<Call, 'caller' | 'cancel' | 'end'>;
 
-/** The calls in progress, findable by their caller's INVITE server transaction (for CANCEL). */
+/** The calls in progress, keyed by their caller's INVITE server transaction (a CANCEL matches it, §9.2). */
 export class CallTable {
   private readonly byInvite = new Map<ServerTransaction, ActiveCall>();
 
   add(call: ActiveCall): void {
-    this.byInvite.set(call.uas.tx, call);
+    this.byInvite.set(call.caller.tx, call);
   }
 
   remove(call: ActiveCall): void {
-    this.byInvite.delete(call.uas.tx);
+    this.byInvite.delete(call.caller.tx);
   }
 
   forInvite(tx: ServerTransaction): ActiveCall | undefined {
@@ -142,7 +138,7 @@ function cancel(d: DispatchDeps, tx: ServerTransaction, matchingInvite: ServerTr
   if (!matchingInvite) return reply(tx, 481, 'Call/Transaction Does Not Exist');
   const call = d.calls.forInvite(matchingInvite);
   // §9.2: "The To tag of the response to the CANCEL and the response to the original request SHOULD be the same."
-  reply(tx, 200, 'OK', { toTag: call?.uas.localTag });
+  reply(tx, 200, 'OK', { toTag: call?.caller.localTag });
   if (call) return call.cancel();
   if (matchingInvite.state === 'proceeding') reply(matchingInvite, 487, 'Request Terminated');
 }

@@ -6,7 +6,7 @@ import type { HeaderField, SipResponse } from '../sip/message/types.js';
 import type { Flow } from '../sip/transport/types.js';
 import { defineMachine, StateMachine } from '../lib/state-machine.js';
 import { bestFinal, COMPLETED_ELSEWHERE, forkFinal } from './fork-rules.js';
-import type { BrowserFinal } from './responses.js';
+import type { CallerFinal } from './responses.js';
 import { InviteClient, type InviteClientContext, type InviteClientSpec } from '../sip/ua/invite-client.js';
 import { REJECT_SESSION_CHANGES } from './session-policy.js';
 
@@ -29,7 +29,7 @@ export interface ForkEvents {
   /** The first 2xx (already ACKed by its leg); the other branches are being cancelled. */
   onWin(branch: number, res: SipResponse): void;
   /** Every branch failed: the final response for the caller. */
-  onAllFailed(final: BrowserFinal): void;
+  onAllFailed(final: CallerFinal): void;
   /** The winning branch hung up (BYE, or its connection closed) after answering. */
   onWinnerGone(): void;
 }
@@ -48,7 +48,7 @@ export class Fork {
   private readonly fsm = new StateMachine(FORK_MACHINE, 'ringing');
   private readonly branches: Branch[];
   /** Finals of failed branches, in the order they failed (§16.7 picks among them). */
-  private readonly finals: BrowserFinal[] = [];
+  private readonly finals: CallerFinal[] = [];
   private ringing = false;
   private winner: number | undefined;
 
@@ -89,7 +89,7 @@ export class Fork {
   }
 
   /** Branch i could not be tried (e.g. the media engine refused its offer). */
-  skip(i: number, final: BrowserFinal): void {
+  skip(i: number, final: CallerFinal): void {
     if (this.branches[i]?.status === 'pending') this.fail(i, final);
   }
 
@@ -130,7 +130,7 @@ export class Fork {
     this.events.onWin(i, res);
   }
 
-  private fail(i: number, final: BrowserFinal): void {
+  private fail(i: number, final: CallerFinal): void {
     const branch = this.branches[i]!;
     if (branch.status !== 'pending' && branch.status !== 'calling') return;
     branch.status = 'failed';

@@ -14,15 +14,16 @@ import { realmOf } from '../sip/ua/credentials.js';
 import { reply } from '../sip/ua/uas.js';
 import { createUpstream, type Upstream } from '../upstream/index.js';
 import { Call } from './call.js';
-import { CallTable, dispatchRequest, type ActiveCall } from './dispatch.js';
-import { InboundCall, type InboundCaller } from './inbound.js';
+import { DialCallee } from './dial.js';
+import { CallTable, dispatchRequest } from './dispatch.js';
+import { RingCallee, type InboundCaller } from './ring.js';
+import { CALL_MACHINE, INBOUND_MACHINE } from './states.js';
 import { DialogRegistry } from '../sip/ua/dialogs.js';
 import { createTrunkAcl, type TrunkAcl } from './trunk-acl.js';
 import type { OutboundRoute } from './trunk-leg.js';
 
 export { Call } from './call.js';
 export { CallTable, dialledOf } from './dispatch.js';
-export { InboundCall } from './inbound.js';
 
 export interface SipServiceDeps {
   config: GatewayConfig;
@@ -70,7 +71,7 @@ export function startSipService(deps: SipServiceDeps): SipService {
   const callCtx = { ...deps, registry };
   let closed = false;
 
-  function track<C extends ActiveCall & { log: Logger; end(): void }>(call: C, started: Promise<void>): void {
+  function track(call: Call, started: Promise<void>): void {
     started.catch((err: Error) => {
       call.log.error({ err: err.message }, 'call setup failed');
       call.end();
@@ -78,27 +79,29 @@ export function startSipService(deps: SipServiceDeps): SipService {
   }
 
   function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void {
-    const call = new Call(callCtx, tx, user, (c) => calls.remove(c));
+    const call = new Call(callCtx, tx, { machine: CALL_MACHINE, logFields: { user: user.name } }, (c) => calls.remove(c));
     calls.add(call);
-    track(call, outbound(call, user, r));
+    track(call, outbound(new DialCallee(call), user, r));
   }
 
   /** Echo line; else a user with their own PBX calls out through it (never the trunk routes); else the trunk. */
-  function outbound(call: Call, user: UserConfig, r: RouteResult): Promise<void> {
-    if (r.kind === 'echo') return call.startEcho();
+  function outbound(callee: DialCallee, user: UserConfig, r: RouteResult): Promise<void> {
+    const call = callee.call;
+    if (r.kind === 'echo') return callee.startEcho();
     if (user.upstream) {
       const route = pbxRoute(upstream, user);
-      if (route) return call.startUpstream(route, r.number);
+      if (route) return callee.startUpstream(route, r.number);
       return Promise.resolve(call.end({ status: 503, reason: 'Service Unavailable: PBX Not Registered' }));
     }
-    if (r.kind === 'trunk') return call.startTrunk(r.trunk, r.number);
+    if (r.kind === 'trunk') return callee.startTrunk(r.trunk, r.number, user);
     return Promise.resolve(call.end({ status: 404, reason: 'No Route' }));
   }
 
   function ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller): void {
-    const call = new InboundCall(callCtx, tx, callee, caller, (c) => calls.remove(c));
+    const logFields = { callee: callee.name, ...(caller.kind === 'user' ? { caller: caller.user.name } : { from: caller.source }) };
+    const call = new Call(callCtx, tx, { machine: INBOUND_MACHINE, logFields }, (c) => calls.remove(c));
     calls.add(call);
-    track(call, call.start(registrar.lookup(callee.name)));
+    track(call, new RingCallee(call, callee, caller).start(registrar.lookup(callee.name)));
   }
 
   const dispatch = { config, digest, registrar, registry, calls, acl, upstream, logger, startCall, ringUser };

@@ -10,7 +10,7 @@
 import type { MediaError } from '../media/types.js';
 import type { InviteOutcome } from '../sip/ua/invite-client.js';
 
-export interface BrowserFinal {
+export interface CallerFinal {
   status: number;
   reason: string;
 }
@@ -23,8 +23,8 @@ export type TrunkOutcome = InviteOutcome;
  *  final is relayed with its status and reason. A challenge we could not answer follows `rules.challenge`. */
 export function finalForOutcome(
   o: TrunkOutcome,
-  rules: { challenge(kind: 'challenge-without-credentials' | 'challenge-after-credentials'): BrowserFinal; redirect: BrowserFinal },
-): BrowserFinal {
+  rules: { challenge(kind: 'challenge-without-credentials' | 'challenge-after-credentials'): CallerFinal; redirect: CallerFinal },
+): CallerFinal {
   switch (o.kind) {
     case 'timeout':
       return { status: 408, reason: 'Request Timeout' };
@@ -39,7 +39,7 @@ export function finalForOutcome(
   }
 }
 
-export function browserFinalFor(o: TrunkOutcome): BrowserFinal {
+export function callerFinalFor(o: TrunkOutcome): CallerFinal {
   return finalForOutcome(o, {
     challenge: (kind) =>
       kind === 'challenge-without-credentials'
@@ -51,7 +51,7 @@ export function browserFinalFor(o: TrunkOutcome): BrowserFinal {
 
 /** MediaError → final response (media/types.ts): no-common-codec / bad-sdp → 488, no-ports → 503,
  *  unknown-call → 481; anything else → 500. */
-export function browserFinalForMedia(err: unknown): BrowserFinal {
+export function callerFinalForMedia(err: unknown): CallerFinal {
   const code = (err as Partial<MediaError> | undefined)?.code;
   if (code === 'no-common-codec' || code === 'bad-sdp') return { status: 488, reason: 'Not Acceptable Here' };
   if (code === 'no-ports') return { status: 503, reason: 'Service Unavailable' };

@@ -1,0 +1,136 @@
+// The callee side of a Call toward one target: a trunk, the user's own PBX (one InviteClient each), or the
+// echo line (the media engine answers). B2BUA policy: the offer toward the target is the media engine's
+// RTP/AVP rewrite of the caller's (RFC 3264 §5: only what the target may use — G.711 and telephone-event),
+// 18x are relayed with their code (a 183's SDP converted for early media), the target's 2xx answer becomes
+// the caller's 2xx, and its failure the caller's final response (responses.ts).
+import type { TrunkConfig, UserConfig } from '../config/schema.js';
+import type { SdpResult } from '../media/types.js';
+import { getTo, parseUri } from '../sip/message/index.js';
+import type { SipResponse } from '../sip/message/types.js';
+import { InviteClient } from '../sip/ua/invite-client.js';
+import { forwardedMaxForwards } from '../sip/ua/request.js';
+import { resolveTarget, TargetError } from '../sip/ua/target.js';
+import { TRUNK_CODECS, type Call, type CalleeSide } from './call.js';
+import type { MediaSession } from './media-session.js';
+import { callerFinalFor, type TrunkOutcome } from './responses.js';
+import { REJECT_SESSION_CHANGES } from './session-policy.js';
+import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
+
+const UNAVAILABLE = { status: 480, reason: 'Temporarily Unavailable' };
+
+export class DialCallee implements CalleeSide {
+  private client: InviteClient | undefined;
+  private readonly session: MediaSession;
+  private early: { sdp: string; answer: SdpResult } | undefined;
+
+  constructor(readonly call: Call) {
+    this.session = call.openMedia();
+    call.attach(this);
+  }
+
+  end(): void {
+    this.client?.hangup();
+  }
+
+  /** The echo line: the media engine answers and loops the caller's media back. */
+  async startEcho(): Promise<void> {
+    const call = this.call;
+    const result = await call.withMedia(() => this.session.echo({ fromTag: call.caller.remoteTag, sdp: call.callerSdp, peerAddress: call.callerAddress }));
+    if (!result || !call.is('routing')) return;
+    call.to('answered');
+    call.caller.accept(result.sdp);
+    call.log.info('echo call answered');
+  }
+
+  async startTrunk(trunk: TrunkConfig, number: string, user: UserConfig): Promise<void> {
+    const offer = await this.rtpOffer();
+    if (!offer || !this.call.is('routing')) return;
+    let target;
+    try {
+      target = await resolveTarget(parseUri(trunk.uri));
+    } catch (err) {
+      this.call.log.warn({ err: (err as Error).message, trunk: trunk.name }, 'trunk unresolvable');
+      return this.call.end({ status: 503, reason: err instanceof TargetError ? 'Trunk Unreachable' : 'Service Unavailable' });
+    }
+    if (!this.call.is('routing')) return;
+    this.call.log.info({ trunk: trunk.name, number }, 'calling trunk');
+    this.dial(trunkRoute(trunk, user.callerId ?? user.name, target), number, offer.sdp);
+  }
+
+  /** Out through the user's own PBX: its account's identity and credentials (upstream.outboundFor). */
+  async startUpstream(route: OutboundRoute, number: string): Promise<void> {
+    const offer = await this.rtpOffer();
+    if (!offer || !this.call.is('routing')) return;
+    this.call.log.info({ pbx: route.base.host, number }, 'calling through the user\'s PBX');
+    this.dial(route, number, offer.sdp);
+  }
+
+  private rtpOffer(): Promise<SdpResult | undefined> {
+    const call = this.call;
+    return call.withMedia(() =>
+      this.session.offer({ fromTag: call.caller.remoteTag, sdp: call.callerSdp, toProfile: 'rtp', codecs: TRUNK_CODECS, peerAddress: call.callerAddress }),
+    );
+  }
+
+  private dial(route: OutboundRoute, number: string, sdp: string): void {
+    const call = this.call;
+    const sentBy = call.ctx.transport.localAddress(route.target.transport, route.target.address);
+    if (!sentBy) return call.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To Trunk` });
+    const via = { transport: route.target.transport, sentBy };
+    const invite = buildOutboundInvite(route, number, sdp, via, forwardedMaxForwards(call.caller.invite));
+    const spec = { invite, dest: route.target, via, credentials: route.credentials };
+    this.client = new InviteClient(call.uaContext, spec, {
+      onProvisional: (res) => call.enqueue(() => this.onProvisional(res)),
+      onAnswer: (res) => call.enqueue(() => this.onAnswer(res)),
+      onFailure: (outcome) => call.enqueue(() => this.onFailure(outcome)),
+      // A BYE from the callee before the caller got its 2xx (media answer still pending) ends the attempt.
+      onHangup: () => call.end(UNAVAILABLE),
+      session: REJECT_SESSION_CHANGES,
+    });
+    call.to('calling');
+    call.startRingTimer(UNAVAILABLE);
+    this.client.start();
+  }
+
+  /** 180/183 relayed with the same code; SDP in a 183 is converted for early media. */
+  private async onProvisional(res: SipResponse): Promise<void> {
+    const call = this.call;
+    if (!call.is('calling', 'early')) return;
+    let sdp: string | undefined;
+    if (res.body.length > 0 && res.status === 183 && !this.early) {
+      const early = res.body.toString('utf8');
+      const answer = await call.withMedia(() => this.answerFrom(res, early));
+      if (!answer) return;
+      this.early = { sdp: early, answer };
+      sdp = answer.sdp;
+    }
+    if (!call.is('calling', 'early')) return;
+    if (call.is('calling')) call.to('early');
+    call.caller.provisional(res.status, res.reason, sdp);
+  }
+
+  /** 2xx from the callee (already ACKed): the caller gets 200 with the converted answer. */
+  private async onAnswer(res: SipResponse): Promise<void> {
+    const call = this.call;
+    if (call.ended) return;
+    if (res.body.length === 0) return call.end({ status: 502, reason: 'Bad Gateway: no SDP answer from trunk' });
+    const sdp = res.body.toString('utf8');
+    const answer = this.early?.sdp === sdp ? this.early.answer : await call.withMedia(() => this.answerFrom(res, sdp));
+    if (!answer || call.ended) return;
+    call.stopRingTimer();
+    call.to('answered');
+    call.caller.accept(answer.sdp);
+    call.log.info('call answered');
+  }
+
+  private answerFrom(res: SipResponse, sdp: string): Promise<SdpResult> {
+    const toTag = getTo(res).params.tag ?? '';
+    // The callee's media is expected from its SDP c= or from the address its SIP was sent to.
+    return this.session.answer({ fromTag: this.call.caller.remoteTag, toTag, sdp, peerAddress: this.client?.peerAddress });
+  }
+
+  private onFailure(outcome: TrunkOutcome): void {
+    this.call.log.info({ outcome }, 'trunk leg failed');
+    this.call.end(callerFinalFor(outcome));
+  }
+}
