@@ -6,15 +6,17 @@
 import net from 'node:net';
 import * as sdpTransform from 'sdp-transform';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MediaError } from '../../../gateway/media/index.js';
+import { createLogger } from '../../../gateway/log.js';
+import { createEmbeddedMediaEngine, MediaError, needsOtherSide } from '../../../gateway/media/index.js';
 import { bindsFree, countFrames, frame, payloadOf, rtpPacket, startTrunk, until, type Trunk } from './peers.js';
 import { startMediaRig, type MediaRig } from './rig.js';
 
 const CARRIER = '127.0.0.20';
 
-function sdpOf(who: string, address: string, port: number, { dir = 'sendrecv', version = 1 } = {}): string {
-  return ['v=0', `o=${who} 7 ${version} IN IP4 ${address}`, 's=-', `c=IN IP4 ${address}`, 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', `a=${dir}`, ''].join('\r\n');
+function sdpOf(who: string, address: string, port: number, { dir = 'sendrecv', version = 1, pts = '0 8' } = {}): string {
+  return ['v=0', `o=${who} 7 ${version} IN IP4 ${address}`, 's=-', `c=IN IP4 ${address}`, 't=0 0', `m=audio ${port} RTP/AVP ${pts}`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', `a=${dir}`, ''].join('\r\n');
 }
+const codecsOf = (sdp: string) => String(sdpTransform.parse(sdp).media[0]!.payloads);
 
 const portOf = (sdp: string) => sdpTransform.parse(sdp).media[0]!.port;
 const directionOf = (sdp: string) => sdpTransform.parse(sdp).media[0]!.direction;
@@ -34,7 +36,7 @@ describe('embedded media engine: session modification on an established call', (
     carrier = await startTrunk(CARRIER);
     const offer = await rig.engine.offer({ callId: 'c', fromTag: 'phone', sdp: sdpOf('phone', '127.0.0.1', phone.port), toProfile: 'rtp', peerAddress: '127.0.0.1' });
     carrierSide = portOf(offer.sdp);
-    const answer = await rig.engine.answer({ callId: 'c', fromTag: 'phone', toTag: 'carrier', sdp: sdpOf('carrier', CARRIER, carrier.port), peerAddress: CARRIER });
+    const answer = await rig.engine.answer({ callId: 'c', fromTag: 'phone', toTag: 'carrier', sdp: sdpOf('carrier', CARRIER, carrier.port, { pts: '0' }), peerAddress: CARRIER });
     phoneSide = portOf(answer.sdp);
   });
 
@@ -135,6 +137,47 @@ describe('embedded media engine: session modification on an established call', (
       await expect(hold).rejects.toThrow(/direction/);
     } finally {
       await moved.close();
+    }
+  });
+
+  it('codec change within the offered set (RFC 3264 §8.3.2): the phone prefers PCMA, the carrier answers PCMA, media flows', async () => {
+    expect(needsOtherSide(sdpOf('phone', '127.0.0.1', phone.port), sdpOf('phone', '127.0.0.1', phone.port, { pts: '8 0', version: 2 }))).toBe('codecs');
+    const toCarrier = await rig.engine.offer({ callId: 'c', fromTag: 'phone', sdp: sdpOf('phone', '127.0.0.1', phone.port, { pts: '8 0', version: 2 }), toProfile: 'rtp', peerAddress: '127.0.0.1' });
+    expect(codecsOf(toCarrier.sdp)).toBe('8 0');
+    expect(portOf(toCarrier.sdp)).toBe(carrierSide);
+    const toPhone = await rig.engine.answer({ callId: 'c', fromTag: 'phone', toTag: 'carrier', sdp: sdpOf('carrier', CARRIER, carrier.port, { pts: '8', version: 2 }), peerAddress: CARRIER });
+    expect(codecsOf(toPhone.sdp)).toBe('8');
+    expect(portOf(toPhone.sdp)).toBe(phoneSide);
+    await bothWays(0);
+  });
+
+  it('inactivity: a silent carrier is reported while the phone talks; on hold only a leg whose RTCP stopped is', async () => {
+    const from = rig.range.to + 1 > 65000 ? 20000 : rig.range.to + 1;
+    const watched = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: { from, to: from + 9 }, logger: createLogger('silent'), inactivityTimeoutMs: 400 });
+    const reports: string[] = [];
+    watched.onInactive((callId, leg, reason) => reports.push(`${callId} ${leg} ${reason}`));
+    try {
+      const offer = await watched.offer({ callId: 'i', fromTag: 'phone', sdp: sdpOf('phone', '127.0.0.1', phone.port), toProfile: 'rtp', peerAddress: '127.0.0.1' });
+      const answer = await watched.answer({ callId: 'i', fromTag: 'phone', toTag: 'carrier', sdp: sdpOf('carrier', CARRIER, carrier.port, { pts: '0' }), peerAddress: CARRIER });
+      let n = 0;
+      const talk = setInterval(() => phone.socket.send(rtpPacket(n++, frame(n), 0x11).serialize(), portOf(answer.sdp), '127.0.0.1'), 20);
+      try {
+        await until(() => reports.length > 0, 5000, 'the silent carrier reported');
+        expect(reports).toEqual(['i carrier no-rtp-rtcp']);
+      } finally {
+        clearInterval(talk);
+      }
+      // hold: the phone sends one RTCP report and then nothing; the carrier never sent RTCP. Only the
+      // phone is reported (its RTCP stopped); the carrier, as silent all along, is not (on hold it
+      // sends nothing by design and has no RTCP to miss)
+      await watched.offer({ callId: 'i', fromTag: 'carrier', sdp: sdpOf('carrier', CARRIER, carrier.port, { pts: '0', dir: 'sendonly', version: 2 }), toProfile: 'rtp' });
+      await watched.answer({ callId: 'i', fromTag: 'carrier', toTag: 'phone', sdp: sdpOf('phone', '127.0.0.1', phone.port, { pts: '0', dir: 'recvonly', version: 2 }) });
+      phone.socket.send(Buffer.from([0x81, 201, 0, 7, 0, 0, 0, 0x11, ...Buffer.alloc(24, 3)]), portOf(answer.sdp) + 1, '127.0.0.1');
+      await until(() => reports.length === 2, 5000, 'the phone reported once its RTCP stopped');
+      expect(reports).toEqual(['i carrier no-rtp-rtcp', 'i phone no-rtcp-on-hold']);
+      expect(portOf(offer.sdp)).not.toBe(portOf(answer.sdp));
+    } finally {
+      await watched.close();
     }
   });
 
