@@ -135,6 +135,17 @@ describe('embedded media engine: DTLS and ICE restarts on a running call', () =>
     return { answer, trunkSide: sdpTransform.parse(toTrunk.sdp).media[0]!.port };
   }
 
+  /** The old keys are gone: a packet protected with them is dropped. A packet under the running keys
+   *  sent right after it marks the point by which the old one would have been relayed. */
+  async function expectKeysDropped(browser: RawBrowser, oldKeys: SrtpContextPair, port: number): Promise<void> {
+    const stale = frame(9999);
+    const marker = frame(9998);
+    browser.socket.send(oldKeys.local.protectRtp(rtpPacket(400, stale, 0xb0b0b0b0).serialize()), port, '127.0.0.1');
+    browser.sendRtp(401, marker);
+    await until(() => trunk.rtp.some((p) => payloadOf(p).equals(marker)), 5000, 'the marker packet at the trunk');
+    expect(trunk.rtp.some((p) => payloadOf(p).equals(stale))).toBe(false);
+  }
+
   /** 110 frames each way; resolves once ≥ 100 arrived on both sides. */
   async function exchange(browser: RawBrowser, trunkSide: number, first: number, seq: number): Promise<void> {
     for (let n = 0; n < 110; n++) {
@@ -158,14 +169,7 @@ describe('embedded media engine: DTLS and ICE restarts on a running call', () =>
       await browser.connect(answer); // the browser restarts DTLS: same fingerprint, no new SDP
       expect(browser.srtp).not.toBe(firstKeys);
       await exchange(browser, trunkSide, 1000, 200);
-      // the old keys are gone: a packet protected with them is dropped. A packet under the new keys sent
-      // right after it marks the point by which the old one would have been relayed.
-      const stale = frame(9999);
-      const marker = frame(9998);
-      browser.socket.send(firstKeys.local.protectRtp(rtpPacket(400, stale, 0xb0b0b0b0).serialize()), sdpTransform.parse(answer).media[0]!.port, '127.0.0.1');
-      browser.sendRtp(401, marker);
-      await until(() => trunk.rtp.some((p) => payloadOf(p).equals(marker)), 5000, 'the marker packet at the trunk');
-      expect(trunk.rtp.some((p) => payloadOf(p).equals(stale))).toBe(false);
+      await expectKeysDropped(browser, firstKeys, sdpTransform.parse(answer).media[0]!.port);
     } finally {
       await browser.close();
     }
@@ -260,13 +264,7 @@ describe('embedded media engine: DTLS and ICE restarts on a running call', () =>
       // the trunk leg saw no new SDP and kept its source; its counters only grew
       expect(engine.stats('c')!.legs.trunk!.packetsIn).toBeGreaterThan(trunkBefore.packetsIn);
       expect(engine.stats('c')!.legs.trunk!.packetsRejected).toBe(0);
-      // packets under the first association's keys are dropped now
-      const stale = frame(9999);
-      const marker = frame(9998);
-      browser.socket.send(firstKeys.local.protectRtp(rtpPacket(400, stale, 0xb0b0b0b0).serialize()), a1.port, '127.0.0.1');
-      browser.sendRtp(401, marker);
-      await until(() => trunk.rtp.some((p) => payloadOf(p).equals(marker)), 5000, 'the marker packet at the trunk');
-      expect(trunk.rtp.some((p) => payloadOf(p).equals(stale))).toBe(false);
+      await expectKeysDropped(browser, firstKeys, a1.port);
     } finally {
       await browser.close();
     }
