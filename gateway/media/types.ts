@@ -105,8 +105,17 @@ export interface RollbackRequest {
 export type InactiveReason = 'no-rtp-rtcp' | 'no-rtcp-on-hold';
 export type InactiveListener = (callId: string, leg: string, reason: InactiveReason) => void;
 
-/** Session modification (RFC 3264 §8) and liveness on top of the first offer/answer. A re-offer is
- *  offer() from either side's tag on an established call; answer() commits it. */
+/** Session modification (RFC 3264 §8) and liveness on top of the first offer/answer. For a new offer
+ *  from either side of an established call (re-INVITE or UPDATE with SDP), with `previous` the last
+ *  SDP that side sent:
+ *   - needsOtherSide(previous, offer) false (refresh, new RTP address, ICE restart, DTLS re-key):
+ *     answerLocally({callId, fromTag: its tag, sdp}) → the answer for it; the other leg hears nothing;
+ *   - otherwise (hold/resume/direction, codecs, ptime): offer({callId, fromTag: its tag, sdp,
+ *     toProfile: the other side's}) → the offer for the other leg; its answer goes through
+ *     answer({callId, fromTag: offerer's tag, toTag: answerer's tag, sdp}) → the answer for the
+ *     offerer, and only then does the change take effect; if the other leg rejects it (or glare),
+ *     rollback({callId, fromTag}) and the session stays as it was.
+ *  A re-INVITE without SDP: the call layer offers the last SDP it sent that side itself (no engine call). */
 export interface ModifiableMediaEngine extends MediaEngine {
   /** Answer a re-offer without the other side: an unchanged refresh (same o= → the same answer), a
    *  new RTP address, an ICE restart or DTLS re-key. MediaError('bad-sdp') when the offer changes
