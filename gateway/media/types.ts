@@ -115,7 +115,9 @@ export type InactiveListener = (callId: string, leg: string, reason: InactiveRea
  *     answer({callId, fromTag: offerer's tag, toTag: answerer's tag, sdp}) → the answer for the
  *     offerer, and only then does the change take effect; if the other leg rejects it (or glare),
  *     rollback({callId, fromTag}) and the session stays as it was.
- *  A re-INVITE without SDP: the call layer offers the last SDP it sent that side itself (no engine call). */
+ *  Not covered yet: a re-INVITE without SDP (our offer in the 200, its answer in the ACK) has no engine
+ *  call of its own; the last SDP sent to that side can be offered again, but an ACK answer that
+ *  changes something cannot be applied alone. */
 export interface ModifiableMediaEngine extends MediaEngine {
   /** Answer a re-offer without the other side: an unchanged refresh (same o= → the same answer), a
    *  new RTP address, an ICE restart or DTLS re-key. MediaError('bad-sdp') when the offer changes
