@@ -4,11 +4,11 @@
 // final response or BYE, the callee side CANCEL or BYE, every media handle is closed.
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config/schema.js';
-import type { MachineDef } from '../lib/state-machine.js';
-import { StateMachine } from '../lib/state-machine.js';
+import { StateMachine, type ChangeListener, type MachineDef } from '../lib/state-machine.js';
 import type { Logger } from '../log.js';
 import type { MediaEngine, SdpResult } from '../media/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
+import type { SessionHooks } from '../sip/ua/in-dialog.js';
 import type { InviteClientContext } from '../sip/ua/invite-client.js';
 import { InviteServer } from '../sip/ua/invite-server.js';
 import { CANCELLED } from './fork-rules.js';
@@ -33,11 +33,19 @@ export interface CalleeSide {
   end(): void;
 }
 
+/** Which side of the call an in-dialog request arrived on. */
+export type CallSide = 'caller' | 'callee';
+
+/** How a call answers session modifications (re-INVITE, UPDATE) arriving on each side. */
+export type SessionPolicy = (side: CallSide, call: Call) => SessionHooks;
+
 export interface CallOptions {
   /** The moves this call's states may take (CALL_MACHINE or INBOUND_MACHINE). */
   machine: MachineDef<CallState>;
   /** Fields every log line of the call carries (user, callee, caller …). */
   logFields: Record<string, unknown>;
+  /** Default: REJECT_SESSION_CHANGES on both sides (re-INVITE → 488, UPDATE → 405). */
+  session?: SessionPolicy;
 }
 
 const UNAVAILABLE: CallerFinal = { status: 480, reason: 'Temporarily Unavailable' };
@@ -53,6 +61,7 @@ export class Call {
   /** Callee events are handled one after the other (each may await the media engine). */
   private queue: Promise<void> = Promise.resolve();
   private readonly unwatchFlow: () => void;
+  private readonly policy: SessionPolicy;
 
   constructor(
     readonly ctx: CallContext,
@@ -61,12 +70,13 @@ export class Call {
     private readonly onEnded: (call: Call) => void,
   ) {
     this.fsm = new StateMachine(options.machine, 'routing');
+    this.policy = options.session ?? (() => REJECT_SESSION_CHANGES);
     this.log = ctx.logger.child({ call: this.id, ...options.logFields });
     this.caller = new InviteServer(tx, this.uaContext, {
       onHangup: () => this.end(),
       onAckTimeout: () => this.end(),
       onCancel: () => this.end(CANCELLED),
-      session: REJECT_SESSION_CHANGES,
+      session: this.sessionHooks('caller'),
     });
     // A caller whose connection closed (a browser's WebSocket) can neither hang up nor be reached (RFC 7118
     // §5): the callee side must not stay up (and billed) without it.
@@ -79,6 +89,16 @@ export class Call {
   /** The context the call's INVITE usages run with (its own logger). */
   get uaContext(): CallContext {
     return { ...this.ctx, logger: this.log };
+  }
+
+  /** The hooks the INVITE usages of `side` ask about a re-INVITE or UPDATE (the session layer's entry). */
+  sessionHooks(side: CallSide): SessionHooks {
+    return this.policy(side, this);
+  }
+
+  /** Subscribes to the call's state changes; returns the unsubscribe function. */
+  onChange(listener: ChangeListener<CallState>): () => void {
+    return this.fsm.onChange(listener);
   }
 
   get state(): CallState {

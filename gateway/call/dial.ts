@@ -13,7 +13,6 @@ import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { TRUNK_CODECS, type Call, type CalleeSide } from './call.js';
 import type { MediaSession } from './media-session.js';
 import { callerFinalFor, type TrunkOutcome } from './responses.js';
-import { REJECT_SESSION_CHANGES } from './session-policy.js';
 import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
 
 const UNAVAILABLE = { status: 480, reason: 'Temporarily Unavailable' };
@@ -85,7 +84,7 @@ export class DialCallee implements CalleeSide {
       onFailure: (outcome) => call.enqueue(() => this.onFailure(outcome)),
       // A BYE from the callee before the caller got its 2xx (media answer still pending) ends the attempt.
       onHangup: () => call.end(UNAVAILABLE),
-      session: REJECT_SESSION_CHANGES,
+      session: call.sessionHooks('callee'),
     });
     call.to('calling');
     call.startRingTimer(UNAVAILABLE);

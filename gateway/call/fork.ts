@@ -1,5 +1,5 @@
 // Ringing every contact of a user in parallel: RFC 3261 §16.7-style forking done by a B2BUA. The Fork
-// owns one UacLeg per contact (a branch) and decides the group outcome: the first 2xx wins and every
+// owns one InviteClient per contact (a branch) and decides the group outcome: the first 2xx wins and every
 // other branch is CANCELled with RFC 3326 "Call completed elsewhere"; when every branch failed, the best
 // final response (fork-rules.ts) is reported. It knows nothing of media or of the caller.
 import type { HeaderField, SipResponse } from '../sip/message/types.js';
@@ -7,8 +7,8 @@ import type { Flow } from '../sip/transport/types.js';
 import { defineMachine, StateMachine } from '../lib/state-machine.js';
 import { bestFinal, COMPLETED_ELSEWHERE, forkFinal } from './fork-rules.js';
 import type { CallerFinal } from './responses.js';
+import type { SessionHooks } from '../sip/ua/in-dialog.js';
 import { InviteClient, type InviteClientContext, type InviteClientSpec } from '../sip/ua/invite-client.js';
-import { REJECT_SESSION_CHANGES } from './session-policy.js';
 
 /** ringing: branches out, no answer yet · won: a branch answered (the others are being cancelled) ·
  *  failed: every branch failed · cancelled: the caller gave up (or the ring time ran out). */
@@ -32,6 +32,8 @@ export interface ForkEvents {
   onAllFailed(final: CallerFinal): void;
   /** The winning branch hung up (BYE, or its connection closed) after answering. */
   onWinnerGone(): void;
+  /** re-INVITE / UPDATE inside a branch's dialog (the Call's callee-side policy). */
+  session: SessionHooks;
 }
 
 type BranchStatus = 'pending' | 'calling' | 'failed' | 'won' | 'dropped';
@@ -77,7 +79,7 @@ export class Fork {
     if (!branch || branch.status !== 'pending' || this.fsm.state !== 'ringing') return false;
     branch.status = 'calling';
     branch.leg = new InviteClient(this.ctx, spec, {
-      session: REJECT_SESSION_CHANGES,
+      session: this.events.session,
       onProvisional: () => this.onProvisional(),
       onAnswer: (res) => this.onAnswer(i, res),
       onFailure: (outcome) => this.fail(i, forkFinal(outcome)),

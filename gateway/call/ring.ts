@@ -54,6 +54,7 @@ export class RingCallee implements CalleeSide {
       onWin: (n, res) => this.onWin(n, res),
       onAllFailed: (final) => call.end(final),
       onWinnerGone: () => call.end(),
+      session: call.sessionHooks('callee'),
     });
     call.to('ringing');
     call.startRingTimer(RING_TIMEOUT);

@@ -1,5 +1,5 @@
 // The INVITE of an outbound call: to a trunk (its URI and credentials) or through a user's own PBX
-// (the upstream account's identity and credentials). The leg itself is a UacLeg.
+// (the upstream account's identity and credentials). The callee side sending it is a DialCallee (dial.ts) with an InviteClient.
 import type { TrunkConfig } from '../config/schema.js';
 import { parseUri } from '../sip/message/index.js';
 import type { NameAddr, SipRequest, SipUri } from '../sip/message/types.js';
