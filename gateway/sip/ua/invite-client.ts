@@ -8,17 +8,16 @@ import { answerChallenge, pickBestChallenge } from '../auth/index.js';
 import { Dialog } from '../dialog/index.js';
 import { getCSeq, getTo, parseUri } from '../message/index.js';
 import type { HeaderField, SipRequest, SipResponse } from '../message/types.js';
-import type { ServerTransaction } from '../transaction/types.js';
-import type { Flow, SipTransport, Target } from '../transport/types.js';
+import type { ClientTransactionHandlers, ServerTransaction } from '../transaction/types.js';
+import type { Flow, Target } from '../transport/types.js';
+import { sendDialogRequest, type DialogRequestOptions } from './dialog-request.js';
 import type { DialogOwner } from './dialogs.js';
 import { dispatchInDialog, type SessionHooks } from './in-dialog.js';
 import type { UaContext } from './invite-server.js';
 import { buildCancel, reissueRequest, withVia, type ViaSpec } from './request.js';
 import { resolveTarget } from './target.js';
 
-export interface InviteClientContext extends UaContext {
-  transport: SipTransport;
-}
+export type InviteClientContext = UaContext;
 
 /** §13.2 seen from the UAC core: calling (INVITE sent) → early (18x with a To tag) → confirmed (2xx, ACK
  *  sent) → terminated. cancelling: CANCEL wanted or sent (§9.1); a 2xx that races it still confirms the
@@ -250,6 +249,14 @@ export class InviteClient implements DialogOwner {
         this.events.onHangup();
       },
     });
+  }
+
+  /** Sends a request of ours inside the confirmed dialog (re-INVITE, UPDATE, INFO …) to the remote target;
+   *  a 2xx to a re-INVITE is ACKed. Rejects before the dialog is confirmed or after it ended. */
+  sendInDialog(method: string, o: DialogRequestOptions, handlers: ClientTransactionHandlers): Promise<SipRequest> {
+    if (!this.dialog || !this.remote || this.fsm.state !== 'confirmed') return Promise.reject(new Error(`no confirmed dialog (${this.fsm.state})`));
+    const env = { ...this.ctx, dialog: this.dialog, via: this.spec.via, dest: this.remote };
+    return sendDialogRequest(env, method, o, handlers);
   }
 
   onAck(): void {

@@ -9,7 +9,9 @@ import { Dialog } from '../dialog/index.js';
 import { formatNameAddr, getFrom, newTag } from '../message/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { ServerTransaction, TransactionLayer } from '../transaction/types.js';
-import type { Flow } from '../transport/types.js';
+import type { ClientTransactionHandlers } from '../transaction/types.js';
+import type { Flow, SipTransport } from '../transport/types.js';
+import { sendDialogRequest, type DialogRequestOptions } from './dialog-request.js';
 import type { DialogOwner, DialogRegistry } from './dialogs.js';
 import { dispatchInDialog, type SessionHooks } from './in-dialog.js';
 import { localContact, withVia, type ViaSpec } from './request.js';
@@ -18,6 +20,8 @@ import { reply } from './uas.js';
 /** What an INVITE usage needs from the layers below and beside it. */
 export interface UaContext {
   transactions: TransactionLayer;
+  /** For the ACKs of our re-INVITEs (sent outside any transaction, §17.1.1.3). */
+  transport: SipTransport;
   registry: DialogRegistry;
   logger: Logger;
 }
@@ -166,6 +170,14 @@ export class InviteServer implements DialogOwner {
         this.events.onHangup();
       },
     });
+  }
+
+  /** Sends a request of ours inside the confirmed dialog (re-INVITE, UPDATE, INFO …) over the caller's
+   *  flow; a 2xx to a re-INVITE is ACKed. Rejects before the dialog is confirmed or after it ended. */
+  sendInDialog(method: string, o: DialogRequestOptions, handlers: ClientTransactionHandlers): Promise<SipRequest> {
+    if (!this.dialog || this.fsm.state !== 'confirmed') return Promise.reject(new Error(`no confirmed dialog (${this.fsm.state})`));
+    const env = { ...this.ctx, dialog: this.dialog, via: this.via, dest: Promise.resolve(this.tx.flow) };
+    return sendDialogRequest(env, method, o, handlers);
   }
 
   onStrayResponse(_res: SipResponse): void {

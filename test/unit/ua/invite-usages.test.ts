@@ -55,7 +55,7 @@ function serverSetup() {
   const flow = new FakeFlow('ws-1');
   const tx = new FakeServerTx(callerInvite(), flow);
   const events = { onHangup: vi.fn(), onAckTimeout: vi.fn(), onCancel: vi.fn(), session: hooks() };
-  const server = new InviteServer(tx, { transactions, registry, logger }, events);
+  const server = new InviteServer(tx, { transactions, transport: new FakeTransport(), registry, logger }, events);
   return { transactions, registry, flow, tx, events, server };
 }
 
@@ -233,5 +233,44 @@ describe('invite client (UAC usage)', () => {
     b.tx().handlers.onResponse(response(487, 'x', b.tx().request));
     expect(b.events.onFailure).not.toHaveBeenCalled();
     expect(b.client.state).toBe('terminated');
+  });
+});
+
+describe('requests we send inside the dialog (sendInDialog)', () => {
+  it('invite server: refused before the ACK; a re-INVITE over the caller flow, each 2xx ACKed', async () => {
+    const { transactions, flow, events } = serverSetup();
+    const transport = new FakeTransport();
+    const s2 = new InviteServer(new FakeServerTx(callerInvite(), flow), { transactions, transport, registry: new DialogRegistry(), logger }, events);
+    s2.accept(SDP);
+    const handlers = { onResponse: vi.fn(), onTimeout: vi.fn(), onTransportError: vi.fn() };
+    await expect(s2.sendInDialog('INVITE', { body: Buffer.from(SDP), contentType: 'application/sdp' }, handlers)).rejects.toThrow(/no confirmed dialog/);
+    s2.onAck();
+    const reinvite = await s2.sendInDialog('INVITE', { body: Buffer.from(SDP), contentType: 'application/sdp' }, handlers);
+    const sent = transactions.method('INVITE').at(-1)!;
+    expect(sent.dest).toBe(flow);
+    expect(getTo(reinvite).params.tag).toBe('ctag');
+    const ok = sip<SipResponse>(`SIP/2.0 200 OK\nVia: SIP/2.0/WS 127.0.0.1:8080;branch=z9hG4bKr1\nFrom: <sip:bob@gw.test>;tag=${s2.localTag}\nTo: <sip:alice@gw.test>;tag=ctag\nCall-ID: srv-call\nCSeq: ${getCSeq(reinvite).seq} INVITE`);
+    sent.handlers.onResponse(ok);
+    sent.handlers.onResponse(ok);
+    await settle();
+    const acks = transport.sent.filter((m) => (m.message as SipRequest).method === 'ACK');
+    expect(acks).toHaveLength(2);
+    expect(getCSeq(acks[0]!.message).seq).toBe(getCSeq(reinvite).seq);
+    expect(handlers.onResponse).toHaveBeenCalledTimes(2);
+  });
+
+  it('invite client: an UPDATE goes to the remote target and gets no ACK', async () => {
+    const { transactions, transport, client, tx } = clientSetup();
+    tx().handlers.onResponse(response(200, 'f1', tx().request, SDP));
+    await settle();
+    const handlers = { onResponse: vi.fn(), onTimeout: vi.fn(), onTransportError: vi.fn() };
+    const update = await client.sendInDialog('UPDATE', {}, handlers);
+    expect(update.method).toBe('UPDATE');
+    expect(getTo(update).params.tag).toBe('f1');
+    const sent = transactions.method('UPDATE')[0]!;
+    sent.handlers.onResponse(response(200, 'f1', update));
+    await settle();
+    expect(acks(transport)).toHaveLength(1); // only the ACK of the initial 2xx
+    expect(handlers.onResponse).toHaveBeenCalledTimes(1);
   });
 });
