@@ -17,6 +17,9 @@ export interface SessionHooks {
   onReinvite(req: SipRequest, respond: Respond, tx: ServerTransaction, dialog: Dialog): void;
   /** An UPDATE (RFC 3311 §5.2). */
   onUpdate(req: SipRequest, respond: Respond, tx: ServerTransaction, dialog: Dialog): void;
+  /** The ACK for a 2xx the session layer sent to a re-INVITE (it carries the answer when that re-INVITE
+   *  had no offer, RFC 3261 §14.2). */
+  onAck?(ack: SipRequest, dialog: Dialog): void;
 }
 
 export interface InDialogHandlers {

@@ -259,8 +259,9 @@ export class InviteClient implements DialogOwner {
     return sendDialogRequest(env, method, o, handlers);
   }
 
-  onAck(): void {
-    // We are the UAC of this dialog: no ACK is expected from the peer.
+  /** We are the UAC of this dialog: an ACK from the peer is for a 2xx we sent to ITS re-INVITE. */
+  onAck(ack?: SipRequest): void {
+    if (ack && this.dialog && this.fsm.state === 'confirmed') this.events.session.onAck?.(ack, this.dialog);
   }
 
   /** RFC 6026 §7.2: a 2xx retransmission after the INVITE transaction ended gets the ACK again. */

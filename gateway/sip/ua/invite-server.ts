@@ -6,7 +6,7 @@
 import type { Logger } from '../../log.js';
 import { defineMachine, StateMachine, type ChangeListener } from '../../lib/state-machine.js';
 import { Dialog } from '../dialog/index.js';
-import { formatNameAddr, getFrom, newTag } from '../message/index.js';
+import { formatNameAddr, getCSeq, getFrom, newTag } from '../message/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { ServerTransaction, TransactionLayer } from '../transaction/types.js';
 import type { ClientTransactionHandlers } from '../transaction/types.js';
@@ -49,6 +49,8 @@ export interface InviteServerEvents {
   onCancel(): void;
   /** re-INVITE / UPDATE inside the dialog: the session layer's policy. */
   session: SessionHooks;
+  /** The ACK for our 2xx to the INVITE (it carries the answer when the INVITE had no offer, §13.2.1). */
+  onConfirmed?(ack: SipRequest): void;
 }
 
 const SDP = 'application/sdp';
@@ -145,10 +147,15 @@ export class InviteServer implements DialogOwner {
     if (this.fsm.state === 'confirmed') this.sendBye();
   }
 
-  onAck(): void {
+  /** An ACK in our dialog: for the INVITE's 2xx (confirms the usage), or for a re-INVITE's (session layer). */
+  onAck(ack?: SipRequest): void {
+    if (this.fsm.state === 'confirmed' && ack && this.dialog && getCSeq(ack).seq !== getCSeq(this.invite).seq) {
+      return this.events.session.onAck?.(ack, this.dialog);
+    }
     if (this.fsm.state !== 'accepted') return; // a retransmitted ACK
     this.fsm.to('confirmed');
-    if (this.byePending) this.sendBye();
+    if (this.byePending) return this.sendBye();
+    if (ack) this.events.onConfirmed?.(ack);
   }
 
   /** §13.3.1.4: "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK,

@@ -121,6 +121,27 @@ describe('invite server (UAS usage)', () => {
     expect(server.state).toBe('terminated');
   });
 
+  it('the ACK of the 2xx reaches onConfirmed once; an ACK of a re-INVITE 2xx goes to session.onAck', () => {
+    const { server, events } = serverSetup();
+    const onConfirmed = vi.fn();
+    const onAck = vi.fn();
+    const s2 = new InviteServer(server.tx, { transactions: new FakeTransactions(), transport: new FakeTransport(), registry: new DialogRegistry(), logger }, {
+      ...events,
+      onConfirmed,
+      session: { ...events.session, onAck },
+    });
+    s2.accept(SDP);
+    const ack = (cseq: number): SipRequest =>
+      sip(`ACK sip:gw@127.0.0.1 SIP/2.0\nVia: SIP/2.0/WS c.invalid;branch=z9hG4bKa${cseq}\nFrom: <sip:alice@gw.test>;tag=ctag\nTo: <sip:bob@gw.test>;tag=${s2.localTag}\nCall-ID: srv-call\nCSeq: ${cseq} ACK`);
+    s2.onAck(ack(1));
+    s2.onAck(ack(1));
+    expect(onConfirmed).toHaveBeenCalledTimes(1);
+    expect(s2.state).toBe('confirmed');
+    s2.onAck(ack(7));
+    expect(onAck).toHaveBeenCalledTimes(1);
+    expect(onConfirmed).toHaveBeenCalledTimes(1);
+  });
+
   it('reports its moves to change listeners', () => {
     const { server } = serverSetup();
     const moves: string[] = [];
