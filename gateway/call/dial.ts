@@ -6,13 +6,14 @@
 import type { TrunkConfig, UserConfig } from '../config/schema.js';
 import type { SdpResult } from '../media/types.js';
 import { getTo, parseUri } from '../sip/message/index.js';
-import type { SipResponse } from '../sip/message/types.js';
+import type { HeaderField, SipResponse } from '../sip/message/types.js';
 import { InviteClient } from '../sip/ua/invite-client.js';
 import { forwardedMaxForwards } from '../sip/ua/request.js';
 import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { TRUNK_CODECS, type Call, type CalleeSide } from './call.js';
 import type { MediaSession } from './media-session.js';
 import { callerFinalFor, type TrunkOutcome } from './responses.js';
+import { answeredSession } from './session-legs.js';
 import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
 
 const UNAVAILABLE = { status: 480, reason: 'Temporarily Unavailable' };
@@ -21,14 +22,16 @@ export class DialCallee implements CalleeSide {
   private client: InviteClient | undefined;
   private readonly session: MediaSession;
   private early: { sdp: string; answer: SdpResult } | undefined;
+  /** The offer sent to the callee (session modification re-offers it, modify.ts). */
+  private offerSent = '';
 
   constructor(readonly call: Call) {
     this.session = call.openMedia();
     call.attach(this);
   }
 
-  end(): void {
-    this.client?.hangup();
+  end(headers?: HeaderField[]): void {
+    this.client?.hangup(headers);
   }
 
   /** The echo line: the media engine answers and loops the caller's media back. */
@@ -77,6 +80,7 @@ export class DialCallee implements CalleeSide {
     if (!sentBy) return call.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To Trunk` });
     const via = { transport: route.target.transport, sentBy };
     const invite = buildOutboundInvite(route, number, sdp, via, forwardedMaxForwards(call.caller.invite));
+    this.offerSent = sdp;
     const spec = { invite, dest: route.target, via, credentials: route.credentials };
     this.client = new InviteClient(call.uaContext, spec, {
       onProvisional: (res) => call.enqueue(() => this.onProvisional(res)),
@@ -112,13 +116,15 @@ export class DialCallee implements CalleeSide {
   private async onAnswer(res: SipResponse): Promise<void> {
     const call = this.call;
     if (call.ended) return;
-    if (res.body.length === 0) return call.end({ status: 502, reason: 'Bad Gateway: no SDP answer from trunk' });
-    const sdp = res.body.toString('utf8');
+    // RFC 3262 §5 (paraphrased): the SDP of a reliable 183 is the answer; the 2xx then usually has none.
+    if (res.body.length === 0 && !this.early) return call.end({ status: 502, reason: 'Bad Gateway: no SDP answer from trunk' });
+    const sdp = res.body.length === 0 ? this.early!.sdp : res.body.toString('utf8');
     const answer = this.early?.sdp === sdp ? this.early.answer : await call.withMedia(() => this.answerFrom(res, sdp));
     if (!answer || call.ended) return;
     call.stopRingTimer();
     call.to('answered');
     call.caller.accept(answer.sdp);
+    if (this.client) call.establish(answeredSession(call, { usage: this.client, media: this.session, res, answer: sdp, peerAddress: this.client.peerAddress, offerSent: this.offerSent, answerSent: answer.sdp }));
     call.log.info('call answered');
   }
 

@@ -31,8 +31,9 @@ export function trunkRoute(trunk: TrunkConfig, callerId: string, target: Target)
   return { base, from, target, credentials };
 }
 
-/** `maxForwards`: the browser's INVITE's, less one (sip/ua forwardedMaxForwards). */
-export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: string, via: ViaSpec, maxForwards?: number): SipRequest {
+/** `maxForwards`: the browser's INVITE's, less one (sip/ua forwardedMaxForwards). `sdp` undefined: a
+ *  late-offer INVITE without a body (RFC 3261 §13.2.1; the 2xx then carries the offer). */
+export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: string | undefined, via: ViaSpec, maxForwards?: number): SipRequest {
   const to: SipUri = { scheme: 'sip', user: number, host: route.base.host, port: route.base.port, params: {}, headers: {} };
   const from: NameAddr = { uri: route.from, params: {} };
   return buildRequest({
@@ -44,8 +45,8 @@ export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: s
     via,
     contact: localContact(via),
     maxForwards,
-    headers: [{ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' }],
-    body: Buffer.from(sdp),
-    contentType: 'application/sdp',
+    // RFC 3262 (100rel): our Supported lets a trunk send its early media (183 + SDP) reliably.
+    headers: [{ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK' }, { name: 'Supported', value: '100rel' }],
+    ...(sdp === undefined ? {} : { body: Buffer.from(sdp), contentType: 'application/sdp' }),
   });
 }

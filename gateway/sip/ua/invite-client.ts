@@ -14,6 +14,7 @@ import { sendDialogRequest, type DialogRequestOptions } from './dialog-request.j
 import type { DialogOwner } from './dialogs.js';
 import { dispatchInDialog, type SessionHooks } from './in-dialog.js';
 import type { UaContext } from './invite-server.js';
+import { ReliableProvisionalClient } from './reliable-provisional.js';
 import { buildCancel, reissueRequest, withVia, type ViaSpec } from './request.js';
 import { resolveTarget } from './target.js';
 
@@ -56,6 +57,12 @@ export interface InviteClientSpec {
   via: ViaSpec;
   /** Answer one 401/407 with these (RFC 3261 §22.2). Absent: a challenge fails the leg. */
   credentials?: Credentials;
+  /** The INVITE carries no offer (RFC 3261 §13.2.1 late offer): the 2xx brings the offer and its ACK
+   *  waits for our answer (sendAck). */
+  lateOffer?: boolean;
+  /** Late offer: a valid answer refusing every stream of the 2xx's offer, for the ACK that must precede
+   *  our BYE when the leg ends before sendAck (§13.2.2.4). The sip layer does not read SDP. */
+  refuseOffer?: (offer: string) => string;
 }
 
 export interface InviteClientEvents {
@@ -95,6 +102,12 @@ export class InviteClient implements DialogOwner {
   private cancelHeaders: HeaderField[] = [];
   private dialog: Dialog | undefined;
   private ack: SipRequest | undefined;
+  /** RFC 3262 §4: RSeq bookkeeping of the reliable 1xx we received. */
+  private readonly reliable = new ReliableProvisionalClient();
+  /** The early dialogs (by To tag) in which we sent PRACK: their CSeq carries on into the dialog. */
+  private readonly earlyDialogs = new Map<string, Dialog>();
+  /** The body of the 2xx we keep (the offer of a late-offer INVITE). */
+  private offer2xx = '';
   /** Where in-dialog requests go: the remote target resolved (§12.2.1.1). */
   private remote: Promise<Flow | Target> | undefined;
 
@@ -158,8 +171,41 @@ export class InviteClient implements DialogOwner {
     this.provisionalSeen = true;
     if (this.fsm.state === 'cancelling') return this.sendCancel();
     if (res.status === 100 || (this.fsm.state !== 'calling' && this.fsm.state !== 'early')) return;
+    if (!this.acknowledgeReliable(res)) return;
     if (this.fsm.state === 'calling') this.fsm.to('early');
     this.events.onProvisional(res);
+  }
+
+  /** RFC 3262 §4: a reliable 1xx (Require: 100rel + RSeq) is PRACKed; one whose RSeq is not the next
+   *  in sequence "MUST NOT be acknowledged with a PRACK, and MUST NOT be processed further". False when
+   *  the 1xx must not be processed (a retransmission, out of order, or without a valid RSeq). */
+  private acknowledgeReliable(res: SipResponse): boolean {
+    let verdict;
+    try {
+      verdict = this.reliable.onProvisional(res);
+    } catch (err) {
+      this.ctx.logger.info({ err: (err as Error).message }, 'reliable 1xx ignored');
+      return false;
+    }
+    if (verdict.kind === 'discard') return false;
+    if (verdict.kind === 'prack') this.sendPrack(res, verdict.headers);
+    return true;
+  }
+
+  /** RFC 3262 §7.2 (paraphrased): the PRACK is an ordinary request of the early dialog the 1xx created,
+   *  with the RAck naming the 1xx's RSeq and CSeq. */
+  private sendPrack(res: SipResponse, headers: HeaderField[]): void {
+    const tag = getTo(res).params.tag ?? '';
+    let early = this.earlyDialogs.get(tag);
+    if (!early) {
+      try {
+        early = Dialog.fromUacResponse(this.invite, res);
+      } catch (err) {
+        return this.ctx.logger.info({ err: (err as Error).message }, 'reliable 1xx without a dialog: no PRACK');
+      }
+      this.earlyDialogs.set(tag, early);
+    }
+    this.trySend(withVia(early.createRequest('PRACK', { headers }), this.spec.via), this.resolveRemote(early), 'PRACK');
   }
 
   /** §13.2.2.4: "The UAC core MUST generate an ACK request for each 2xx received from the transaction
@@ -172,16 +218,31 @@ export class InviteClient implements DialogOwner {
     }
     if (this.fsm.state === 'terminated') return this.ackAndByeFork(res);
     const dialog = Dialog.fromUacResponse(this.invite, res);
+    // §12.2.1.1: our CSeq keeps increasing across the early dialog's PRACKs into the confirmed dialog.
+    const early = this.earlyDialogs.get(toTag ?? '')?.localSeq;
+    if (early !== undefined && early > (dialog.localSeq ?? 0)) dialog.localSeq = early;
     this.dialog = dialog;
     this.remote = this.resolveRemote(dialog);
     this.ctx.registry.add(dialog, this);
-    this.ack = withVia(dialog.createAck(getCSeq(this.invite).seq), this.spec.via);
-    this.resendAck();
     const raced = this.fsm.state === 'cancelling';
+    // §13.2.2.4: "If the 2xx contains an offer (based on the rules above), the ACK MUST carry an answer
+    // in its body. If the offer in the 2xx response is not acceptable, the UAC core MUST generate a valid
+    // answer in the ACK and then send a BYE immediately." — late offer: the ACK waits for sendAck.
+    this.offer2xx = res.body.toString('utf8');
+    if (!this.spec.lateOffer) this.sendAck();
     this.fsm.to('confirmed');
     // §15: a 2xx that raced our CANCEL still makes a dialog, which "the UAC MUST … terminate" with BYE.
     if (raced) return this.sendBye();
     this.events.onAnswer(res);
+  }
+
+  /** The ACK of the 2xx (once; later 2xx retransmissions get it again). `answer`: the SDP answer to the
+   *  offer of a late-offer 2xx (§13.2.2.4). Ignored before the 2xx or once the ACK was built. */
+  sendAck(answer?: string): void {
+    if (!this.dialog || this.ack) return;
+    const body = answer === undefined ? {} : { body: Buffer.from(answer), contentType: 'application/sdp' };
+    this.ack = withVia(this.dialog.createAck(getCSeq(this.invite).seq, body), this.spec.via);
+    this.resendAck();
   }
 
   private onFinalFailure(res: SipResponse): void {
@@ -220,15 +281,22 @@ export class InviteClient implements DialogOwner {
   }
 
   /** Ends the leg: CANCEL while unanswered (§9.1), BYE once confirmed (§15). Idempotent.
-   *  `cancelHeaders` go on the CANCEL (e.g. RFC 3326 Reason: "Call completed elsewhere"). */
-  hangup(cancelHeaders: HeaderField[] = []): void {
+   *  `headers` go on that CANCEL or BYE (RFC 3326 Reason: "Call completed elsewhere", "Connection lost"). */
+  hangup(headers: HeaderField[] = []): void {
     if (this.fsm.state === 'calling' || this.fsm.state === 'early') {
-      this.cancelHeaders = cancelHeaders;
+      this.cancelHeaders = headers;
       this.fsm.to('cancelling');
       if (this.provisionalSeen) this.sendCancel();
     } else if (this.fsm.state === 'confirmed') {
-      this.sendBye();
+      this.sendBye(headers);
     }
+  }
+
+  /** The callee reconnected over a new connection (RFC 5626 §4.4.1) and sent a request of this dialog on
+   *  it: in-dialog requests go there from now on. Only for a leg sent over a flow (a registered WS/TCP
+   *  contact, RFC 7118 §5); the session layer decides when (call/connection.ts). */
+  moveTo(flow: Flow): void {
+    if ('id' in this.spec.dest && this.dialog) this.remote = Promise.resolve(flow);
   }
 
   private sendCancel(): void {
@@ -277,9 +345,10 @@ export class InviteClient implements DialogOwner {
       .catch((err: Error) => this.ctx.logger.info({ err: err.message }, 'ACK failed'));
   }
 
-  private sendBye(): void {
+  private sendBye(headers: HeaderField[] = []): void {
     const dialog = this.dialog!;
-    const bye = withVia(dialog.createRequest('BYE'), this.spec.via);
+    if (!this.ack) this.sendAck(this.offer2xx ? this.spec.refuseOffer?.(this.offer2xx) : undefined);
+    const bye = withVia(dialog.createRequest('BYE', { headers }), this.spec.via);
     this.terminate();
     this.trySend(bye, this.remote!, 'BYE');
   }

@@ -5,10 +5,11 @@ import type { ServerTransaction } from '../transaction/types.js';
 import { USER_AGENT } from './request.js';
 
 /** The methods this gateway implements (RFC 3261 §20.5 Allow). */
-export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'];
+export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK'];
 
-/** Option tags we implement (RFC 3261 §19.2). None yet: Require of anything → 420. */
-export const SUPPORTED_EXTENSIONS: readonly string[] = [];
+/** Option tags we implement (RFC 3261 §19.2); Require of anything else → 420. 100rel: RFC 3262
+ *  reliable provisional responses (sip/ua/reliable-provisional.ts, used by the invite usages). */
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['100rel'];
 
 export interface Rejection {
   status: number;
