@@ -88,11 +88,13 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         ws: { server, path: '/sip', secure: credentials !== undefined, advertise: { address: addresses.http.host, port: addresses.http.port } },
         tlsServer: credentials,
         tlsClient,
+        responseRouting: config.sip.responseRouting,
         logger: logger.child({ layer: 'transport' }),
       });
       parts.transactions = createTransactionLayer({
         transport: parts.transport,
         timers: options.timers,
+        maxServerTransactions: config.sip.maxServerTransactions,
         logger: logger.child({ layer: 'transaction' }),
       });
       parts.media = await createMediaEngine(config, addresses.media, logger.child({ layer: 'media' }));

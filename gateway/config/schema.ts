@@ -151,6 +151,12 @@ export const configSchema = z
         advertise: advertise('host').optional(),
         domain: z.string().min(1).optional(),
         realm: z.string().min(1).optional(),
+        /** 'strict': responses never go to a Via maddr other than the source, nor over a new connection
+         *  when the request's TCP/TLS connection closed (no reflection); 'rfc3261': RFC 3261 §18.2.2 as written. */
+        responseRouting: z.enum(['strict', 'rfc3261']).default('strict'),
+        /** Server transactions held at once, per kind (INVITE / non-INVITE); beyond it a new request gets
+         *  503 with Retry-After (RFC 3261 §21.5.4). Challenges (401/407) never hold one. */
+        maxServerTransactions: z.number().int().min(1).default(10000),
       })
       .strict()
       .default({}),

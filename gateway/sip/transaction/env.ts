@@ -133,6 +133,20 @@ export function sendOrTerminate(env: TxEnv, tx: ServerMachine, machine: string, 
   });
 }
 
+/** respondStatelessly() for both server machines (Kamailio's sl_send_reply): only a first, final, non-2xx
+ *  response; the transaction terminates first (out of the layer's table, no timers, nothing kept), then
+ *  the response goes out once. A retransmitted request is then a new request, answered again the same way. */
+export function sendStateless(env: TxEnv, tx: ServerMachine & { readonly answered: boolean }, machine: string, response: SipResponse): void {
+  if (!admitResponse(env, tx, machine, response)) return;
+  if (response.status < 300 || tx.answered) {
+    throw new TransactionInputError(`${machine} ${tx.id}: only a first final non-2xx response can be sent statelessly`);
+  }
+  tx.terminate();
+  sendResponseSafely(env.transport, response, tx.flow, (err) => {
+    env.logger.debug({ tx: tx.id, status: response.status, err: err.message }, `${machine}: stateless response not sent`);
+  });
+}
+
 /** What a server transaction tells the layer about itself. */
 export interface ServerHooks {
   /** Reached Terminated: drop it from the tables. */

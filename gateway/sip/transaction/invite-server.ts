@@ -9,7 +9,7 @@
 // every flow.
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
-import { admitResponse, safely, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
+import { admitResponse, sendStateless, safely, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
 import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { ackKeyOfResponse } from './keys.js';
 import { createResponse } from '../message/index.js';
@@ -63,6 +63,16 @@ export class InviteServerTransaction implements ServerTransaction {
 
   onAckTimeout(listener: () => void): void {
     this.ackTimeoutListeners.push(listener);
+  }
+
+  /** Has any response (a 100 Trying included) gone out? */
+  get answered(): boolean {
+    return this.lastResponse !== undefined;
+  }
+
+  /** ServerTransaction.respondStatelessly (env.ts sendStateless). */
+  respondStatelessly(response: SipResponse): void {
+    sendStateless(this.env, this, 'INVITE server', response);
   }
 
   respond(response: SipResponse): void {

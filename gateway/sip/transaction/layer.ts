@@ -3,7 +3,7 @@
 import type { Logger } from '../../log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, SipTransport, Target } from '../transport/types.js';
-import { safely, type ServerHooks, type TxEnv } from './env.js';
+import { safely, sendResponseSafely, type ServerHooks, type TxEnv } from './env.js';
 import { InviteClientTransaction } from './invite-client.js';
 import { InviteServerTransaction } from './invite-server.js';
 import { ackKeyOfRequest, clientKeyOfRequest, clientKeyOfResponse, serverKey } from './keys.js';
@@ -24,13 +24,26 @@ export interface TransactionLayerOptions {
   transport: SipTransport;
   timers?: Partial<TimerValues>;
   logger: Logger;
+  /** Server transactions held at once, per kind (INVITE / non-INVITE). A new request beyond it is answered
+   *  503 with Retry-After, statelessly, without reaching the TU. Default 10,000 (config
+   *  sip.maxServerTransactions). Stateless answers (respondStatelessly: challenges) never count. */
+  maxServerTransactions?: number;
 }
+
+export const DEFAULT_MAX_SERVER_TRANSACTIONS = 10_000;
+
+/** RFC 3261 §21.5.4: the Retry-After (seconds) of the 503 a request gets while the table is full. */
+export const OVERLOAD_RETRY_AFTER_S = 5;
 
 type ClientTx = InviteClientTransaction | NonInviteClientTransaction;
 type ServerTx = InviteServerTransaction | NonInviteServerTransaction;
 type RequestHandler = (request: SipRequest, tx: ServerTransaction, matchingInvite?: ServerTransaction) => void;
 type AckHandler = (ack: SipRequest, flow: Flow) => void;
 type StrayHandler = (response: SipResponse, flow: Flow) => void;
+
+function kindOf(request: SipRequest): 'invite' | 'other' {
+  return request.method === 'INVITE' ? 'invite' : 'other';
+}
 
 export function createTransactionLayer(options: TransactionLayerOptions): TransactionLayer {
   return new Layer(options);
@@ -40,6 +53,10 @@ class Layer implements TransactionLayer {
   private readonly env: TxEnv;
   private readonly clients = new Map<string, ClientTx>();
   private readonly servers = new Map<string, ServerTx>();
+  /** How many of `servers` are INVITE / non-INVITE transactions (each kind capped at maxServers). */
+  private readonly held = { invite: 0, other: 0 };
+  private readonly maxServers: number;
+  private overloaded = false;
   /** Accepted INVITE server transactions by the key their 2xx's ACK carries (keys.ts ackKey). */
   private readonly accepted = new Map<string, InviteServerTransaction>();
   private readonly requestHandlers: RequestHandler[] = [];
@@ -53,6 +70,7 @@ class Layer implements TransactionLayer {
 
   constructor(options: TransactionLayerOptions) {
     this.env = { transport: options.transport, timers: resolveTimers(options.timers), logger: options.logger };
+    this.maxServers = options.maxServerTransactions ?? DEFAULT_MAX_SERVER_TRANSACTIONS;
     options.transport.onMessage((message, flow) => this.receive(message, flow));
   }
 
@@ -190,8 +208,10 @@ class Layer implements TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
+    if (this.full(request)) return this.rejectOverload(request, flow);
     const tx = this.createServer(key, request, flow);
     this.servers.set(key, tx);
+    this.held[kindOf(request)] += 1;
     const matchingInvite = request.method === 'CANCEL' ? this.inviteCancelledBy(request) : undefined;
     if (this.requestHandlers.length === 0) {
       this.env.logger.error({ method: request.method }, 'transaction layer: no request handler; answering 503');
@@ -206,6 +226,29 @@ class Layer implements TransactionLayer {
         this.answerIfUnanswered(tx, request, 500, 'Server Internal Error');
       }
     }
+  }
+
+  /** Is the table full for this request's kind? Logs entering (warn) and leaving (info) overload. */
+  private full(request: SipRequest): boolean {
+    const full = this.held[kindOf(request)] >= this.maxServers;
+    if (full !== this.overloaded) {
+      this.overloaded = full;
+      const log = { held: { ...this.held }, max: this.maxServers };
+      if (full) this.env.logger.warn(log, 'server transaction table full: new requests get 503');
+      else this.env.logger.info(log, 'server transaction table below its cap again');
+    }
+    return full;
+  }
+
+  /** RFC 3261 §21.5.4: "The server is temporarily unable to process the request due to a temporary
+   *  overloading ... The server MAY indicate when the client should retry the request in a Retry-After
+   *  header field." Sent statelessly: an overload answer must not take a table entry itself. */
+  private rejectOverload(request: SipRequest, flow: Flow): void {
+    const headers = [{ name: 'Retry-After', value: String(OVERLOAD_RETRY_AFTER_S) }];
+    const response = createResponse(request, 503, 'Service Unavailable', { toTag: newTag(), headers });
+    sendResponseSafely(this.env.transport, response, flow, (err) => {
+      this.env.logger.debug({ flow: flow.id, err: err.message }, 'overload 503 not sent');
+    });
   }
 
   /** A request whose TU failed must still get a final response, or its transaction would never end. */
@@ -236,6 +279,7 @@ class Layer implements TransactionLayer {
     let tx: ServerTx;
     const hooks: ServerHooks = {
       terminated: () => {
+        if (this.servers.get(key) === tx) this.held[kindOf(request)] -= 1;
         this.forget(this.servers, key, tx);
         for (const ackKey of ackKeys) this.forget(this.accepted, ackKey, tx as InviteServerTransaction);
       },

@@ -1,7 +1,7 @@
 // Non-INVITE server transaction: RFC 3261 §17.2.2 (Figure 8).
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
-import { admitResponse, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
+import { admitResponse, sendStateless, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
 import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { TransactionInputError } from './msg.js';
 import { TimerSet } from './timers.js';
@@ -38,6 +38,16 @@ export class NonInviteServerTransaction implements ServerTransaction {
 
   /** Only INVITE transactions wait for an ACK; listeners here never fire. */
   onAckTimeout(_listener: () => void): void {}
+
+  /** Has any response (a 100 Trying included) gone out? */
+  get answered(): boolean {
+    return this.lastResponse !== undefined;
+  }
+
+  /** ServerTransaction.respondStatelessly (env.ts sendStateless). */
+  respondStatelessly(response: SipResponse): void {
+    sendStateless(this.env, this, 'non-INVITE server', response);
+  }
 
   respond(response: SipResponse): void {
     if (!admitResponse(this.env, this, 'non-INVITE server', response)) return;

@@ -97,10 +97,19 @@ function prepareRequest(request: SipRequest, flow: BaseFlow): void {
   request.headers = rewriteTopVia(request.headers, flow.remote);
 }
 
+/** Bytes each delivered message had on the wire (for the amplification bound of stateless answers). */
+const wireSizes = new WeakMap<SipMessage, number>();
+
+/** How many bytes `message` had on the wire when it arrived; undefined for one we did not receive. */
+export function receivedSize(message: SipMessage): number | undefined {
+  return wireSizes.get(message);
+}
+
 /** Parse one complete message (a datagram, a framed stream chunk, a WS message) and act on it. */
 export function receive(data: Buffer, flow: BaseFlow, deps: InboundDeps): void {
   const message = parseAndPrepare(data, flow, deps);
   if (!message) return;
+  wireSizes.set(message, data.length);
   deps.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip in');
   if (message.kind === 'response') checkResponseVia(message, flow, deps);
   deps.deliver(message, flow);

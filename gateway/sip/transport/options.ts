@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { Logger } from '../../log.js';
 import type { TlsClientOptions, TlsServerCredentials } from './tls.js';
+import type { ResponseRouting } from './addressing.js';
 import type { Address } from './types.js';
 
 export interface ListenSpec {
@@ -44,6 +45,9 @@ export interface TransportOptions {
   tcpConnectTimeoutMs?: number;
   /** WebSocket ping period; a socket that has not answered the previous ping is terminated. Default 30 s. */
   wsPingIntervalMs?: number;
+  /** How responses are routed (addressing.ts ResponseRouting): 'strict' (default) never reflects a
+   *  response to a Via maddr other than the source nor connects back for one; 'rfc3261' does both. */
+  responseRouting?: ResponseRouting;
 }
 
 export const DEFAULTS = {

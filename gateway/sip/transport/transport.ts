@@ -183,9 +183,11 @@ class GatewayTransport implements SipTransport {
       throw new TransportError(`response has no usable Via: ${errorText(err)}`);
     }
     if (!via) throw new TransportError('response has no Via');
-    const dest = selectResponseDestination(via, flow);
+    const dest = selectResponseDestination(via, flow, this.options.responseRouting ?? 'strict');
     if (dest.kind === 'flow') {
       await this.send(response, flow);
+    } else if (dest.kind === 'drop') {
+      this.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(response), reason: dest.reason }, 'response dropped');
     } else if (dest.kind === 'none') {
       throw new TransportError(dest.reason);
     } else if (flow instanceof UdpFlow) {

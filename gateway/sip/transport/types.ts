@@ -59,7 +59,9 @@ export interface SipTransport {
    *  e.g. an untrusted server certificate, included). */
   send(message: SipMessage, dest: Flow | Target): Promise<Flow>;
   /** RFC 3261 §18.2.2: on the flow the request came in on when reliable and alive; over UDP to the top
-   *  Via's received/rport (RFC 3581) or sent-by. */
+   *  Via's received/rport (RFC 3581) or sent-by. With TransportOptions.responseRouting 'strict' (default)
+   *  a closed TCP/TLS connection's response is dropped (resolves, logged at debug) and a Via maddr other
+   *  than the source is ignored (addressing.ts selectResponseDestination). */
   sendResponse(response: SipResponse, flow: Flow): Promise<void>;
   /** Every well-formed inbound message. Requests already carry received/rport on the top Via. Malformed
    *  requests never reach here: the transport answers them 400 with a reason naming the fault (or drops

@@ -133,8 +133,34 @@ describe('TCP transport', { timeout: 5000 }, () => {
     await closed;
   });
 
-  it('answers over a new connection to received and the sent-by port when the request connection died', async () => {
+  it('strict (default): a response whose request connection died is dropped — no connection to the Via address', async () => {
     rig = await startRig();
+    const peer = net.createServer();
+    let connections = 0;
+    peer.on('connection', (s) => {
+      connections += 1;
+      s.destroy();
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const peerPort = (peer.address() as net.AddressInfo).port;
+    try {
+      const got = nextMessage(rig.transport);
+      const socket = await tcpConnect(rig.tcpPort);
+      socket.write(request({ via: `SIP/2.0/TCP 127.0.0.1:${peerPort};branch=z9hG4bKst` }));
+      const { message, flow } = await got;
+      const dead = new Promise<void>((resolve) => flow.onClose(resolve));
+      socket.destroy();
+      await dead;
+      // Resolves (dropped, logged at debug): sendResponse would have awaited any connect it made.
+      await rig.transport.sendResponse(createResponse(message as SipRequest, 486, 'Busy Here'), flow);
+      expect(connections).toBe(0);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('rfc3261: answers over a new connection to received and the sent-by port when the request connection died', async () => {
+    rig = await startRig({ responseRouting: 'rfc3261' });
     const peer = net.createServer();
     const accepted = new Promise<net.Socket>((resolve) => peer.once('connection', resolve));
     await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));

@@ -52,6 +52,13 @@ export class FakeServerTx implements ServerTransaction {
     this.responses.push(response);
     if (response.status >= 200) this.state = response.status < 300 ? 'accepted' : 'completed';
   }
+  /** Recorded like respond(), flagged: the transaction ends at once (a stateless challenge). */
+  readonly stateless: SipResponse[] = [];
+  respondStatelessly(response: SipResponse): void {
+    this.respond(response);
+    this.stateless.push(response);
+    this.state = 'terminated';
+  }
   onAckTimeout(listener: () => void): void {
     this.ackTimeout.push(listener);
   }

@@ -59,6 +59,13 @@ export class FakeServerTx implements ServerTransaction {
     this.responses.push(response);
     if (response.status >= 200) this.state = 'completed';
   }
+  /** Recorded like respond(), flagged: the transaction ends at once (a stateless challenge). */
+  readonly stateless: SipResponse[] = [];
+  respondStatelessly(response: SipResponse): void {
+    this.respond(response);
+    this.stateless.push(response);
+    this.state = 'terminated';
+  }
   onAckTimeout(): void {}
   get last(): SipResponse {
     const r = this.responses[this.responses.length - 1];

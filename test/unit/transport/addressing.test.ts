@@ -14,8 +14,6 @@ function via(host: string, port: number | undefined, params: Via['params'] = {},
   return { protocol: 'SIP/2.0', transport, host, port, params: { branch: 'z9hG4bKabc', ...params } };
 }
 
-const udpFlow = { transport: 'udp' as const, reliable: false, alive: true };
-
 describe('normalizeHost / addressKey', () => {
   it('strips IPv6 brackets and IPv4-mapped prefixes, lower-cases', () => {
     expect(normalizeHost('[::1]')).toBe('::1');
@@ -54,9 +52,19 @@ describe('stampInboundVia (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
     expect(out?.params.rport).toBe('40000');
     expect(out?.params.received).toBe('192.0.2.7');
   });
-  it('does not overwrite an rport that already has a value', () => {
+  it('overwrites an rport value the sender wrote with the real source port (never trusted)', () => {
     const out = stampInboundVia(via('10.0.0.1', 5060, { rport: '1234' }), source);
-    expect(out?.params.rport).toBe('1234');
+    expect(out?.params.rport).toBe('40000');
+    expect(out?.params.received).toBe('192.0.2.7');
+  });
+  it('overwrites a received the sender wrote (sent-by differs) with the real source address', () => {
+    const out = stampInboundVia(via('10.0.0.1', 5060, { received: '127.0.0.77', rport: '5060' }), source);
+    expect(out?.params).toMatchObject({ received: '192.0.2.7', rport: '40000' });
+  });
+  it('removes a received the sender wrote when sent-by is already the source IP', () => {
+    const out = stampInboundVia(via('192.0.2.7', 5060, { received: '127.0.0.77' }), source);
+    expect(out?.params).not.toHaveProperty('received');
+    expect(out?.params.branch).toBe('z9hG4bKabc');
   });
   it('compares IPv6 sent-by and IPv4-mapped sources by value', () => {
     expect(stampInboundVia(via('[::1]', 5060), { address: '::1', port: 5060 })).toBeUndefined();
@@ -70,8 +78,12 @@ describe('stampInboundVia (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
 });
 
 describe('selectResponseDestination (RFC 3261 §18.2.2, RFC 3581 §4)', () => {
+  const remote = { address: '192.0.2.7', port: 40000 };
+  const udpFlow = { transport: 'udp' as const, reliable: false, alive: true, remote };
+  const deadTcp = { transport: 'tcp' as const, reliable: true, alive: false, remote };
+
   it('reliable and alive: the same connection', () => {
-    expect(selectResponseDestination(via('x.invalid', undefined), { transport: 'ws', reliable: true, alive: true })).toEqual({
+    expect(selectResponseDestination(via('x.invalid', undefined), { transport: 'ws', reliable: true, alive: true, remote })).toEqual({
       kind: 'flow',
     });
   });
@@ -88,28 +100,44 @@ describe('selectResponseDestination (RFC 3261 §18.2.2, RFC 3581 §4)', () => {
     expect(selectResponseDestination(v, udpFlow)).toMatchObject({ address: '192.0.2.7', port: 5060 });
   });
   it('UDP without received: the sent-by host and port', () => {
-    expect(selectResponseDestination(via('192.0.2.9', 5080), udpFlow)).toMatchObject({ address: '192.0.2.9', port: 5080 });
+    expect(selectResponseDestination(via('192.0.2.7', 5080), udpFlow)).toMatchObject({ address: '192.0.2.7', port: 5080 });
   });
-  it('UDP with maddr: maddr and the sent-by port', () => {
+  it('strict (default): a maddr other than the source is ignored — received:rport wins', () => {
+    const v = via('10.0.0.1', 5070, { maddr: '127.0.0.77', received: '192.0.2.7', rport: '40000' });
+    expect(selectResponseDestination(v, udpFlow)).toEqual({ kind: 'address', transport: 'udp', address: '192.0.2.7', port: 40000 });
+    expect(selectResponseDestination(v, udpFlow, 'strict')).toMatchObject({ address: '192.0.2.7' });
+  });
+  it('strict: a maddr equal to the source is honoured (it changes nothing but the port rule)', () => {
+    const v = via('192.0.2.7', 5070, { maddr: '192.0.2.7' });
+    expect(selectResponseDestination(v, udpFlow)).toMatchObject({ address: '192.0.2.7', port: 5070 });
+  });
+  it('rfc3261: maddr and the sent-by port, as §18.2.2 says', () => {
     const v = via('10.0.0.1', 5070, { maddr: '239.1.1.1', received: '192.0.2.7', rport: '1' });
-    expect(selectResponseDestination(v, udpFlow)).toMatchObject({ address: '239.1.1.1', port: 5070 });
+    expect(selectResponseDestination(v, udpFlow, 'rfc3261')).toMatchObject({ address: '239.1.1.1', port: 5070 });
   });
   it('an unusable rport value falls back to the sent-by port', () => {
     const v = via('10.0.0.1', 5070, { received: '192.0.2.7', rport: '99999' });
     expect(selectResponseDestination(v, udpFlow)).toMatchObject({ port: 5070 });
   });
-  it('dead TCP: a new connection to received and the sent-by port (not rport)', () => {
-    const v = via('10.0.0.1', 5070, { received: '192.0.2.7', rport: '40000' }, 'TCP');
-    expect(selectResponseDestination(v, { transport: 'tcp', reliable: true, alive: false })).toEqual({
-      kind: 'address',
-      transport: 'tcp',
-      address: '192.0.2.7',
-      port: 5070,
-    });
+  it('strict: dead TCP/TLS → dropped, never a new connection to a Via address', () => {
+    const v = via('127.0.0.77', 5070, { received: '192.0.2.7', rport: '40000' }, 'TCP');
+    expect(selectResponseDestination(v, deadTcp)).toMatchObject({ kind: 'drop' });
+    expect(selectResponseDestination(v, { ...deadTcp, transport: 'tls' })).toMatchObject({ kind: 'drop' });
   });
-  it('dead WebSocket: nowhere to send', () => {
+  it('rfc3261: dead TCP → a new connection to received and the sent-by port (not rport)', () => {
+    const v = via('10.0.0.1', 5070, { received: '192.0.2.7', rport: '40000' }, 'TCP');
+    expect(selectResponseDestination(v, deadTcp, 'rfc3261')).toEqual({ kind: 'address', transport: 'tcp', address: '192.0.2.7', port: 5070 });
+  });
+  it('dead WebSocket: nowhere to send, in both modes', () => {
     const v = via('x.invalid', undefined, { received: '192.0.2.7' }, 'WS');
-    expect(selectResponseDestination(v, { transport: 'ws', reliable: true, alive: false })).toMatchObject({ kind: 'none' });
+    const deadWs = { transport: 'ws' as const, reliable: true, alive: false, remote };
+    expect(selectResponseDestination(v, deadWs)).toMatchObject({ kind: 'none' });
+    expect(selectResponseDestination(v, deadWs, 'rfc3261')).toMatchObject({ kind: 'none' });
+  });
+  it('a forged received/rport never steers a UDP response once the Via is stamped', () => {
+    const forged = via('127.0.0.77', 5060, { received: '127.0.0.77', rport: '5060', maddr: '127.0.0.77' });
+    const stamped = stampInboundVia(forged, remote)!;
+    expect(selectResponseDestination(stamped, udpFlow)).toEqual({ kind: 'address', transport: 'udp', address: '192.0.2.7', port: 40000 });
   });
 });
 
