@@ -148,8 +148,10 @@ function advertisedAddresses(config: GatewayConfig, interfaces: InterfaceList) {
 /** The one place a media engine is chosen (media.engine; the schema requires media.rtpengine with it).
  *  `advertise`: the address SDP and ICE candidates carry (never the 0.0.0.0 a wildcard binds). */
 function createMediaEngine(config: GatewayConfig, advertise: string | undefined, logger: Logger): Promise<MediaEngine> {
+  // media.inactivityTimeout: the engine reports a silent leg; the call layer ends the call (call/liveness.ts).
+  const inactivityTimeoutMs = config.media.inactivityTimeout * 1000;
   if (config.media.engine === 'rtpengine') {
-    return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), strictSource: config.media.strictSource, logger });
+    return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), strictSource: config.media.strictSource, inactivityTimeoutMs, logger });
   }
   return createEmbeddedMediaEngine({
     bindAddress: config.media.address,
@@ -157,6 +159,7 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
     portRange: parsePortRange(config.media.rtpPorts),
     strictSource: config.media.strictSource,
     iceTcp: config.media.iceTcp ?? true,
+    inactivityTimeoutMs,
     logger,
   });
 }

@@ -7,10 +7,13 @@ import type { GatewayConfig } from '../config/schema.js';
 import { StateMachine, type ChangeListener, type MachineDef } from '../lib/state-machine.js';
 import type { Logger } from '../log.js';
 import type { MediaEngine, SdpResult } from '../media/types.js';
+import type { HeaderField } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
+import type { Flow } from '../sip/transport/types.js';
 import type { SessionHooks } from '../sip/ua/in-dialog.js';
 import type { InviteClientContext } from '../sip/ua/invite-client.js';
 import { InviteServer } from '../sip/ua/invite-server.js';
+import { ConnectionWatch, REASON_CONNECTION_LOST } from './connection.js';
 import { CANCELLED } from './fork-rules.js';
 import { MediaSession } from './media-session.js';
 import { callerFinalForMedia, type CallerFinal } from './responses.js';
@@ -28,9 +31,10 @@ export const TRUNK_CODECS = ['PCMU', 'PCMA', 'telephone-event'];
 /** A gateway-internal call identifier (not a SIP Call-ID); media session keys derive from it. */
 export type CallId = string & { readonly __callId: unique symbol };
 
-/** What the Call needs of its callee side: ending it (CANCEL while ringing, BYE once answered). */
+/** What the Call needs of its callee side: ending it (CANCEL while ringing, BYE once answered), with
+ *  `headers` (RFC 3326 Reason) on the BYE. */
 export interface CalleeSide {
-  end(): void;
+  end(headers?: HeaderField[]): void;
 }
 
 /** Which side of the call an in-dialog request arrived on. */
@@ -60,7 +64,8 @@ export class Call {
   private ringTimer: NodeJS.Timeout | undefined;
   /** Callee events are handled one after the other (each may await the media engine). */
   private queue: Promise<void> = Promise.resolve();
-  private readonly unwatchFlow: () => void;
+  /** Each side's connection (a lost one is kept for calls.reconnectGrace once answered). */
+  private readonly links: Partial<Record<CallSide, ConnectionWatch>> = {};
   private readonly policy: SessionPolicy;
 
   constructor(
@@ -79,11 +84,29 @@ export class Call {
       session: this.sessionHooks('caller'),
     });
     // A caller whose connection closed (a browser's WebSocket) can neither hang up nor be reached (RFC 7118
-    // §5): the callee side must not stay up (and billed) without it.
-    this.unwatchFlow = tx.flow.onClose(() => {
-      this.log.info('caller connection closed');
-      this.end(UNAVAILABLE);
+    // §5): the callee side must not stay up (and billed) without it — unless it reconnects (connection.ts).
+    this.watchConnection('caller', tx.flow, (flow) => this.caller.moveTo(flow));
+  }
+
+  /** Watches `side`'s connection (connection.ts): closed while unanswered → the call ends (480); once
+   *  answered → kept for calls.reconnectGrace, moved by a request of its dialog on a new connection
+   *  (`moveTo` tells the usage), else ended with BYE + Reason "Connection lost". */
+  watchConnection(side: CallSide, flow: Flow, moveTo: (flow: Flow) => void): void {
+    this.links[side]?.close();
+    if (this.ended) return;
+    this.links[side] = new ConnectionWatch(flow, {
+      graceMs: this.ctx.config.calls.reconnectGrace * 1000,
+      answered: () => this.is('answered'),
+      onClosedUnanswered: () => this.end(UNAVAILABLE),
+      onGraceOver: () => this.end(UNAVAILABLE, REASON_CONNECTION_LOST),
+      onMoved: moveTo,
+      log: this.log.child({ side }),
     });
+  }
+
+  /** A session modification of `side`'s dialog arrived over `flow`: a reconnected side moves there. */
+  private follow(side: CallSide, flow: Flow): void {
+    this.links[side]?.adopt(flow);
   }
 
   /** The context the call's INVITE usages run with (its own logger). */
@@ -93,7 +116,12 @@ export class Call {
 
   /** The hooks the INVITE usages of `side` ask about a re-INVITE or UPDATE (the session layer's entry). */
   sessionHooks(side: CallSide): SessionHooks {
-    return this.policy(side, this);
+    const hooks = this.policy(side, this);
+    return {
+      ...hooks,
+      onReinvite: (req, respond, tx, dialog) => (this.follow(side, tx.flow), hooks.onReinvite(req, respond, tx, dialog)),
+      onUpdate: (req, respond, tx, dialog) => (this.follow(side, tx.flow), hooks.onUpdate(req, respond, tx, dialog)),
+    };
   }
 
   /** Subscribes to the call's state changes; returns the unsubscribe function. */
@@ -178,18 +206,20 @@ export class Call {
   }
 
   /** Tears the call down: the caller gets `final` if still unanswered (else BYE), the callee side CANCEL
-   *  or BYE, and every media handle is closed. Idempotent. */
-  end(final: CallerFinal = { status: 500, reason: 'Server Internal Error' }): void {
+   *  or BYE, and every media handle is closed. `reason`: an RFC 3326 Reason for the BYEs (and a CANCEL)
+   *  of both legs, e.g. REASON_CONNECTION_LOST. Idempotent. */
+  end(final: CallerFinal = { status: 500, reason: 'Server Internal Error' }, reason?: string): void {
     if (this.ended) return;
     const wasAnswered = this.fsm.state === 'answered';
     this.fsm.to('ended');
     this.stopRingTimer();
-    this.unwatchFlow();
-    this.caller.hangup(final.status, final.reason);
-    this.callee?.end();
+    for (const link of Object.values(this.links)) link.close();
+    const headers: HeaderField[] = reason === undefined ? [] : [{ name: 'Reason', value: reason }];
+    this.caller.hangup(final.status, final.reason, headers);
+    this.callee?.end(headers);
     for (const session of this.media) session.close();
     // An answered call ends with BYE; `final` only reached a caller whose INVITE was still unanswered.
-    this.log.info(wasAnswered ? { after: 'answer' } : { final: final.status, reason: final.reason }, 'call ended');
+    this.log.info(wasAnswered ? { after: 'answer', reason } : { final: final.status, reason: final.reason }, 'call ended');
     this.onEnded(this);
   }
 }

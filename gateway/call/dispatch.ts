@@ -16,7 +16,7 @@ import type { DialogRegistry } from '../sip/ua/dialogs.js';
 import type { TrunkAcl } from './trunk-acl.js';
 
 /** A call in progress as the dispatcher sees it: its caller side (we are its UAS), CANCEL and teardown. */
-export type ActiveCall = Pick<Call, 'caller' | 'cancel' | 'end'>;
+export type ActiveCall = Pick<Call, 'id' | 'ended' | 'caller' | 'cancel' | 'end'>;
 
 /** The calls in progress, keyed by their caller's INVITE server transaction (a CANCEL matches it, §9.2). */
 export class CallTable {

@@ -41,6 +41,8 @@ type BranchStatus = 'pending' | 'calling' | 'failed' | 'won' | 'dropped';
 interface Branch {
   status: BranchStatus;
   leg?: InviteClient;
+  /** The contact's connection (a registered WS/TCP contact). */
+  flow?: Flow;
   unwatch?: () => void;
 }
 
@@ -85,6 +87,7 @@ export class Fork {
       onFailure: (outcome) => this.fail(i, forkFinal(outcome)),
       onHangup: () => this.onBranchGone(i),
     });
+    branch.flow = flow;
     branch.unwatch = flow?.onClose(() => this.onFlowClosed(i));
     branch.leg.start();
     return true;
@@ -102,11 +105,24 @@ export class Fork {
     this.dropAll([]);
   }
 
-  /** Ends the answered branch with BYE (§15). */
-  hangupWinner(): void {
+  /** Ends the answered branch with BYE (§15); `headers` go on it (RFC 3326 Reason). */
+  hangupWinner(headers: HeaderField[] = []): void {
     const branch = this.winner === undefined ? undefined : this.branches[this.winner];
     branch?.unwatch?.();
-    branch?.leg?.hangup();
+    branch?.leg?.hangup(headers);
+  }
+
+  /** The answered branch's connection, if it was sent over one: once won, whoever holds the call watches
+   *  it (a lost connection may come back, call/connection.ts); the fork no longer does. */
+  get winnerFlow(): Flow | undefined {
+    return this.winner === undefined ? undefined : this.branches[this.winner]?.flow;
+  }
+
+  /** The winner reconnected: its dialog's requests go over `flow` from now on. */
+  moveWinner(flow: Flow): void {
+    const branch = this.winner === undefined ? undefined : this.branches[this.winner];
+    if (branch) branch.flow = flow;
+    branch?.leg?.moveTo(flow);
   }
 
   private onProvisional(): void {
@@ -128,6 +144,8 @@ export class Fork {
     this.fsm.to('won');
     this.winner = i;
     branch.status = 'won';
+    branch.unwatch?.();
+    branch.unwatch = undefined;
     this.dropAll(completedElsewhere());
     this.events.onWin(i, res);
   }

@@ -15,6 +15,7 @@ import { reply } from '../sip/ua/uas.js';
 import { createUpstream, type Upstream } from '../upstream/index.js';
 import { Call } from './call.js';
 import { DialCallee } from './dial.js';
+import { endInactiveCalls } from './liveness.js';
 import { CallTable, dispatchRequest } from './dispatch.js';
 import { RingCallee, type InboundCaller } from './ring.js';
 import { CALL_MACHINE, INBOUND_MACHINE } from './states.js';
@@ -122,12 +123,14 @@ export function startSipService(deps: SipServiceDeps): SipService {
     if (!closed) registry.forResponse(res)?.onStrayResponse(res);
   });
   upstream.start();
+  const unwatchMedia = endInactiveCalls(deps.media, (id) => calls.all().find((c) => c.id === id), logger);
 
   return {
     async close() {
       if (closed) return;
       for (const call of calls.all()) call.end({ status: 503, reason: 'Service Unavailable' });
       closed = true;
+      unwatchMedia();
       acl.close();
       // A graceful stop: the BYEs and CANCELs just sent get their answers (or time out) while the
       // registrations upstream are removed (REGISTER with Expires: 0), before the transport closes.

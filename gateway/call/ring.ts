@@ -6,7 +6,7 @@ import type { UserConfig } from '../config/schema.js';
 import type { MediaProfile, SdpResult } from '../media/types.js';
 import type { ContactRoute } from '../registrar/index.js';
 import { getFrom, getTo } from '../sip/message/index.js';
-import type { SipResponse } from '../sip/message/types.js';
+import type { HeaderField, SipResponse } from '../sip/message/types.js';
 import { peerAddressOf } from '../sip/ua/invite-client.js';
 import { forwardedMaxForwards } from '../sip/ua/request.js';
 import { TRUNK_CODECS, type Call, type CalleeSide } from './call.js';
@@ -33,9 +33,9 @@ export class RingCallee implements CalleeSide {
     call.attach(this);
   }
 
-  /** Ringing forks get CANCEL, the answered fork BYE. */
-  end(): void {
-    if (this.fork?.state === 'won') this.fork.hangupWinner();
+  /** Ringing forks get CANCEL, the answered fork BYE (with `headers`: RFC 3326 Reason). */
+  end(headers?: HeaderField[]): void {
+    if (this.fork?.state === 'won') this.fork.hangupWinner(headers);
     else this.fork?.cancel();
   }
 
@@ -113,6 +113,10 @@ export class RingCallee implements CalleeSide {
     if (!this.call.is('ringing', 'early')) return;
     this.call.to('connecting');
     this.call.stopRingTimer();
+    // The winner's connection (a browser's WebSocket) is the call's to watch from now on (connection.ts).
+    const fork = this.fork!;
+    const flow = fork.winnerFlow;
+    if (flow) this.call.watchConnection('callee', flow, (f) => fork.moveWinner(f));
     this.call.enqueue(() => this.connect(n, res), 'answer failed');
   }
 

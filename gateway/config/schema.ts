@@ -180,6 +180,9 @@ export const configSchema = z
         engine: z.enum(['embedded', 'rtpengine']).default('embedded'),
         /** rtpengine's ng control socket, "host:port" (required with engine: rtpengine). */
         rtpengine: hostPort.optional(),
+        /** Seconds without RTP or RTCP from a leg's peer (on hold: without RTCP) after which the call ends
+         *  with BYE + Reason "Media timeout" on both legs (rtpengine's --timeout). 0: off. */
+        inactivityTimeout: z.number().int().min(0).max(3600).default(60),
       })
       .strict()
       .default({}),
@@ -200,6 +203,10 @@ export const configSchema = z
       .object({
         /** Seconds a call may ring before the gateway gives up (480 / CANCEL). */
         ringTimeout: z.number().int().min(5).max(600).default(60),
+        /** Seconds an answered call is kept after a side's connection (a browser's WebSocket) closed, for
+         *  it to reconnect and re-INVITE the same dialog; then BYE with Reason "Connection lost". 0: at
+         *  once. Below the web page's own 60 s recovery limit. */
+        reconnectGrace: z.number().int().min(0).max(55).default(30),
       })
       .strict()
       .default({}),

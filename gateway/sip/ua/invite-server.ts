@@ -7,7 +7,7 @@ import type { Logger } from '../../log.js';
 import { defineMachine, StateMachine, type ChangeListener } from '../../lib/state-machine.js';
 import { Dialog } from '../dialog/index.js';
 import { formatNameAddr, getCSeq, getFrom, newTag } from '../message/index.js';
-import type { SipRequest, SipResponse } from '../message/types.js';
+import type { HeaderField, SipRequest, SipResponse } from '../message/types.js';
 import type { ServerTransaction, TransactionLayer } from '../transaction/types.js';
 import type { ClientTransactionHandlers } from '../transaction/types.js';
 import type { Flow, SipTransport } from '../transport/types.js';
@@ -64,6 +64,10 @@ export class InviteServer implements DialogOwner {
   /** §15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an ACK for its
    *  2xx response or until the server transaction times out" — a hangup before the ACK waits here. */
   private byePending = false;
+  /** Extra header fields for that BYE (RFC 3326 Reason). */
+  private byeHeaders: HeaderField[] = [];
+  /** Where requests toward the caller go: its INVITE's flow, until moveTo() names a new connection. */
+  private current: Flow;
 
   constructor(
     readonly tx: ServerTransaction,
@@ -71,6 +75,18 @@ export class InviteServer implements DialogOwner {
     private readonly events: InviteServerEvents,
   ) {
     this.remoteTag = getFrom(tx.request).params.tag || '';
+    this.current = tx.flow;
+  }
+
+  /** The connection requests toward the caller go over (RFC 7118 §5). */
+  get flow(): Flow {
+    return this.current;
+  }
+
+  /** The caller reconnected (RFC 5626 §4.4.1: a new flow) and sent a request of this dialog over it: our
+   *  later requests (BYE, re-INVITE …) go there. The session layer decides when (call/connection.ts). */
+  moveTo(flow: Flow): void {
+    this.current = flow;
   }
 
   get state(): InviteServerUsageState {
@@ -94,7 +110,7 @@ export class InviteServer implements DialogOwner {
   /** Our Via sent-by and Contact toward the caller: the advertised address of the point its INVITE
    *  reached (RFC 3261 §8.1.1.8: the Contact must be reachable by the peer; a 0.0.0.0 bind is not). */
   private get via(): ViaSpec {
-    return { transport: this.tx.flow.transport, sentBy: this.tx.flow.sentBy };
+    return { transport: this.current.transport, sentBy: this.current.sentBy };
   }
 
   private contact(): string {
@@ -137,9 +153,11 @@ export class InviteServer implements DialogOwner {
     this.events.onCancel();
   }
 
-  /** Ends this usage from our side: BYE when answered (after the ACK, §15), else the given final response. */
-  hangup(status = 480, reason = 'Temporarily Unavailable'): void {
+  /** Ends this usage from our side: BYE when answered (after the ACK, §15), else the given final response.
+   *  `byeHeaders` go on the BYE (e.g. RFC 3326 Reason). */
+  hangup(status = 480, reason = 'Temporarily Unavailable', byeHeaders: HeaderField[] = []): void {
     if (this.unanswered) return this.reject(status, reason);
+    this.byeHeaders = byeHeaders;
     if (this.fsm.state === 'accepted') {
       this.byePending = true;
       return;
@@ -183,7 +201,7 @@ export class InviteServer implements DialogOwner {
    *  flow; a 2xx to a re-INVITE is ACKed. Rejects before the dialog is confirmed or after it ended. */
   sendInDialog(method: string, o: DialogRequestOptions, handlers: ClientTransactionHandlers): Promise<SipRequest> {
     if (!this.dialog || this.fsm.state !== 'confirmed') return Promise.reject(new Error(`no confirmed dialog (${this.fsm.state})`));
-    const env = { ...this.ctx, dialog: this.dialog, via: this.via, dest: Promise.resolve(this.tx.flow) };
+    const env = { ...this.ctx, dialog: this.dialog, via: this.via, dest: Promise.resolve(this.current) };
     return sendDialogRequest(env, method, o, handlers);
   }
 
@@ -206,8 +224,8 @@ export class InviteServer implements DialogOwner {
   }
 
   private sendBye(): void {
-    const flow: Flow = this.tx.flow;
-    const bye = flow.alive && this.dialog ? withVia(this.dialog.createRequest('BYE'), this.via) : undefined;
+    const flow: Flow = this.current;
+    const bye = flow.alive && this.dialog ? withVia(this.dialog.createRequest('BYE', { headers: this.byeHeaders }), this.via) : undefined;
     this.terminate();
     const log = this.ctx.logger;
     if (!bye) return log.info('caller flow closed: no BYE sent');

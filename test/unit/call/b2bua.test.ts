@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getCSeq, getCallId, getFrom, getHeader, getTo, parseUri } from '../../../gateway/sip/message/index.js';
 import { MediaError, settle, TRUNK_OFFER, WEBRTC_ANSWER } from './fakes.js';
-import { setup, TRUNK_ANSWER } from './harness.js';
+import { setup, testConfig, TRUNK_ANSWER } from './harness.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -339,12 +339,13 @@ describe('dialog housekeeping', () => {
     expect(s.transactions.method('CANCEL')).toHaveLength(1);
   });
 
-  it('the browser connection closing mid-call sends BYE to the trunk and frees media', async () => {
-    const s = setup();
+  it('the browser connection closing mid-call (no reconnect grace) sends BYE to the trunk and frees media', async () => {
+    const s = setup(testConfig({ calls: { reconnectGrace: 0 } }));
     await s.answered({ ack: true });
     s.flow.close();
     await settle();
     expect(s.transactions.method('BYE').map((b) => b.dest === s.flow)).toEqual([false]);
+    expect(getHeader(s.transactions.method('BYE')[0]!.request, 'Reason')).toBe('SIP;cause=480;text="Connection lost"');
     expect(s.media.deleted).toHaveLength(1);
     expect(s.service.status().calls).toBe(0);
   });

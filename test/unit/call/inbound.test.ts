@@ -112,12 +112,15 @@ describe('a DID call from the trunk rings every contact', () => {
     expect(tx.last.status).toBe(480);
   });
 
-  it('the winner\'s connection closing after answer ends the call (BYE to the trunk)', async () => {
+  it('the winner\'s connection closing after answer ends the call after the reconnect grace (BYE to the trunk)', async () => {
     const { s, tab1, tx } = await ringingTwice();
     s.forkResponds(0, 200, { body: BROWSER_ANSWER });
     await settle();
     s.callerInDialog('ACK', tx);
+    vi.useFakeTimers();
     tab1.close();
+    expect(s.transactions.method('BYE').filter((b) => b.dest === s.trunkFlow)).toHaveLength(0);
+    vi.advanceTimersByTime(s.config.calls.reconnectGrace * 1000);
     expect(s.transactions.method('BYE').filter((b) => b.dest === s.trunkFlow)).toHaveLength(1);
     expect(s.service.status().calls).toBe(0);
   });
