@@ -17,7 +17,8 @@ import { ConnectionWatch, REASON_CONNECTION_LOST } from './connection.js';
 import { CANCELLED } from './fork-rules.js';
 import { MediaSession } from './media-session.js';
 import { callerFinalForMedia, type CallerFinal } from './responses.js';
-import { REJECT_SESSION_CHANGES } from './session-policy.js';
+import { MODIFY_SESSIONS } from './modify.js';
+import type { CallSession } from './session-legs.js';
 import type { CallState } from './states.js';
 
 export interface CallContext extends InviteClientContext {
@@ -48,7 +49,7 @@ export interface CallOptions {
   machine: MachineDef<CallState>;
   /** Fields every log line of the call carries (user, callee, caller …). */
   logFields: Record<string, unknown>;
-  /** Default: REJECT_SESSION_CHANGES on both sides (re-INVITE → 488, UPDATE → 405). */
+  /** Default: MODIFY_SESSIONS (modify.ts); REJECT_SESSION_CHANGES (session-policy.ts) refuses them all. */
   session?: SessionPolicy;
 }
 
@@ -67,6 +68,7 @@ export class Call {
   /** Each side's connection (a lost one is kept for calls.reconnectGrace once answered). */
   private readonly links: Partial<Record<CallSide, ConnectionWatch>> = {};
   private readonly policy: SessionPolicy;
+  private established: CallSession | undefined;
 
   constructor(
     readonly ctx: CallContext,
@@ -75,7 +77,7 @@ export class Call {
     private readonly onEnded: (call: Call) => void,
   ) {
     this.fsm = new StateMachine(options.machine, 'routing');
-    this.policy = options.session ?? (() => REJECT_SESSION_CHANGES);
+    this.policy = options.session ?? MODIFY_SESSIONS;
     this.log = ctx.logger.child({ call: this.id, ...options.logFields });
     this.caller = new InviteServer(tx, this.uaContext, {
       onHangup: () => this.end(),
@@ -159,6 +161,16 @@ export class Call {
 
   attach(callee: CalleeSide): void {
     this.callee = callee;
+  }
+
+  /** Both sides' dialogs and SDP once the call is answered: what session modification works on. */
+  get session(): CallSession | undefined {
+    return this.established;
+  }
+
+  /** The callee side answered: from now on re-INVITE / UPDATE can be carried across (modify.ts). */
+  establish(session: CallSession): void {
+    this.established = session;
   }
 
   /** A media handle of this call: the call's own session, or fork `branch`'s. Closed when the call ends. */

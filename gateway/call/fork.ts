@@ -73,6 +73,11 @@ export class Fork {
     return this.winner;
   }
 
+  /** The answered branch's invite client (its dialog carries session modifications), once won. */
+  get winnerLeg(): InviteClient | undefined {
+    return this.winner === undefined ? undefined : this.branches[this.winner]?.leg;
+  }
+
 
   /** Sends branch i's INVITE. Returns false (and sends nothing) once the fork is decided. `flow`: the
    *  contact's connection, whose closing fails the branch (RFC 7118 §5: it is then unreachable). */

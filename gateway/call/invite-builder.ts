@@ -5,6 +5,7 @@ import { formatNameAddr } from '../sip/message/index.js';
 import type { NameAddr, SipRequest } from '../sip/message/types.js';
 import type { Address, Flow, Target } from '../sip/transport/types.js';
 import { buildRequest, localContact, type ViaSpec } from '../sip/ua/request.js';
+import { INVITE_ALLOW } from '../sip/ua/uas.js';
 
 /** Who the callee's phone shows as calling: display name and user part. */
 export interface CallerId {
@@ -59,7 +60,7 @@ export function buildForkInvite(spec: ForkInviteSpec): SipRequest {
     contact: localContact(spec.via),
     maxForwards: spec.maxForwards,
     headers: [
-      { name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' },
+      { name: 'Allow', value: INVITE_ALLOW },
       // RFC 3325 §9.1: the identity this gateway vouches for (the trunk's caller, or the authenticated user).
       { name: 'P-Asserted-Identity', value: formatNameAddr(from) },
     ],

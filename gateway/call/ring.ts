@@ -15,6 +15,7 @@ import { Fork } from './fork.js';
 import { buildForkInvite, contactDest, contactVia, type CallerId } from './invite-builder.js';
 import type { MediaSession } from './media-session.js';
 import { callerFinalForMedia } from './responses.js';
+import { answeredSession } from './session-legs.js';
 
 /** Who is calling: a trunk or PBX (plain RTP, caller ID from its From) or an authenticated user. */
 export type InboundCaller = { kind: 'network'; source: string } | { kind: 'user'; user: UserConfig };
@@ -24,6 +25,8 @@ export class RingCallee implements CalleeSide {
   private sessions: MediaSession[] = [];
   /** Fork n's peer IP (where its INVITE went): the strict-source latch expects its media from there. */
   private peers: string[] = [];
+  /** Fork n's offer (session modification re-offers the winner's, modify.ts). */
+  private offers: string[] = [];
 
   constructor(
     private readonly call: Call,
@@ -82,6 +85,7 @@ export class RingCallee implements CalleeSide {
     const domain = call.ctx.config.sip.domain ?? via.sentBy.address;
     const maxForwards = forwardedMaxForwards(call.caller.invite);
     const invite = buildForkInvite({ contact, callee: this.callee.name, domain, caller: this.callerId(), sdp: offer.sdp, via, maxForwards });
+    this.offers[n] = offer.sdp;
     // The call may have been decided (or ended) while the offer was built: nothing to ring then.
     if (!fork.launch(n, { invite, dest, via }, contact.flow)) session.close();
   }
@@ -138,6 +142,9 @@ export class RingCallee implements CalleeSide {
     this.sessions.forEach((s, i) => i !== n && s.close());
     call.to('answered');
     call.caller.accept(answer.sdp);
+    const usage = this.fork?.winnerLeg;
+    const sdp = res.body.toString('utf8');
+    if (usage) call.establish(answeredSession(call, { usage, media: session, res, answer: sdp, peerAddress: this.peers[n], offerSent: this.offers[n]!, answerSent: answer.sdp }));
     call.log.info({ fork: n }, 'call answered');
   }
 }

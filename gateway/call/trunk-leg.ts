@@ -6,6 +6,7 @@ import type { NameAddr, SipRequest, SipUri } from '../sip/message/types.js';
 import type { Target } from '../sip/transport/types.js';
 import { buildRequest, localContact, type ViaSpec } from '../sip/ua/request.js';
 import type { Credentials } from '../sip/ua/invite-client.js';
+import { INVITE_ALLOW } from '../sip/ua/uas.js';
 
 /** Where an outbound call goes and as whom. */
 export interface OutboundRoute {
@@ -46,7 +47,7 @@ export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: s
     contact: localContact(via),
     maxForwards,
     // RFC 3262 (100rel): our Supported lets a trunk send its early media (183 + SDP) reliably.
-    headers: [{ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK' }, { name: 'Supported', value: '100rel' }],
+    headers: [{ name: 'Allow', value: INVITE_ALLOW }, { name: 'Supported', value: '100rel' }],
     ...(sdp === undefined ? {} : { body: Buffer.from(sdp), contentType: 'application/sdp' }),
   });
 }

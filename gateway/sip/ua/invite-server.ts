@@ -15,7 +15,7 @@ import { sendDialogRequest, type DialogRequestOptions } from './dialog-request.j
 import type { DialogOwner, DialogRegistry } from './dialogs.js';
 import { dispatchInDialog, type SessionHooks } from './in-dialog.js';
 import { localContact, withVia, type ViaSpec } from './request.js';
-import { reply } from './uas.js';
+import { INVITE_ALLOW, reply } from './uas.js';
 
 /** What an INVITE usage needs from the layers below and beside it. */
 export interface UaContext {
@@ -134,7 +134,9 @@ export class InviteServer implements DialogOwner {
     this.dialog.transition('confirmed');
     this.ctx.registry.add(this.dialog, this);
     this.tx.onAckTimeout(() => this.ackWaitOver());
-    reply(this.tx, 200, 'OK', { toTag: this.localTag, headers: [{ name: 'Contact', value: contact }], body: Buffer.from(sdp), contentType: SDP });
+    // RFC 3311 §5.1: Allow lists UPDATE, so the caller knows it may send one in this dialog.
+    const headers = [{ name: 'Contact', value: contact }, { name: 'Allow', value: INVITE_ALLOW }];
+    reply(this.tx, 200, 'OK', { toTag: this.localTag, headers, body: Buffer.from(sdp), contentType: SDP });
   }
 
   /** A final non-2xx to the INVITE (§13.3.1.3); ignored once a final response was sent. */

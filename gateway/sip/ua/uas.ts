@@ -5,7 +5,11 @@ import type { ServerTransaction } from '../transaction/types.js';
 import { USER_AGENT } from './request.js';
 
 /** The methods this gateway implements (RFC 3261 §20.5 Allow). */
-export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK'];
+export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE'];
+
+/** Allow on our INVITEs and their 2xx: the methods of ALLOWED_METHODS usable inside a dialog (RFC 3311
+ *  §5.1: a UA that supports UPDATE lists it, so the peer may send one). */
+export const INVITE_ALLOW = ALLOWED_METHODS.filter((m) => m !== 'REGISTER').join(', ');
 
 /** Option tags we implement (RFC 3261 §19.2); Require of anything else → 420. 100rel: RFC 3262
  *  reliable provisional responses (sip/ua/reliable-provisional.ts, used by the invite usages). */

@@ -136,13 +136,14 @@ export class FakeTransport implements SipTransport {
 }
 
 export const TRUNK_OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0 8 101\r\n';
+export const LOCAL_ANSWER = 'v=0\r\no=- 3 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20004 RTP/AVP 0\r\n';
 export const WEBRTC_ANSWER = 'v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\na=ice-lite\r\nm=audio 20002 UDP/TLS/RTP/SAVPF 0\r\n';
 
 export class FakeMedia implements MediaEngine {
   readonly calls: Array<{ op: string; req: unknown }> = [];
-  fail: Partial<Record<'offer' | 'answer' | 'echo', MediaError>> = {};
+  fail: Partial<Record<'offer' | 'answer' | 'echo' | 'answerLocally', MediaError>> = {};
   readonly deleted: string[] = [];
-  private op<T>(op: 'offer' | 'answer' | 'echo', req: unknown, sdp: string): Promise<T> {
+  private op<T>(op: 'offer' | 'answer' | 'echo' | 'answerLocally', req: unknown, sdp: string): Promise<T> {
     this.calls.push({ op, req });
     const err = this.fail[op];
     return err ? Promise.reject(err) : Promise.resolve({ sdp } as T);
@@ -155,6 +156,16 @@ export class FakeMedia implements MediaEngine {
   }
   echo(req: unknown) {
     return this.op<{ sdp: string }>('echo', req, WEBRTC_ANSWER);
+  }
+  /** ModifiableMediaEngine (session modification, call/modify.ts). */
+  answerLocally(req: unknown) {
+    return this.op<{ sdp: string }>('answerLocally', req, LOCAL_ANSWER);
+  }
+  async rollback(req: unknown): Promise<void> {
+    this.calls.push({ op: 'rollback', req });
+  }
+  onInactive(): () => void {
+    return () => undefined;
   }
   async delete(callId: string): Promise<void> {
     this.deleted.push(callId);
