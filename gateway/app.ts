@@ -14,7 +14,7 @@ import { createEmbeddedMediaEngine } from './media/index.js';
 import { createRtpengineMediaEngine } from './media/rtpengine/engine.js';
 import type { MediaEngine } from './media/types.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
-import { passwordLookup } from './sip/ua/credentials.js';
+import { passwordCheck } from './sip/ua/credentials.js';
 import type { TimerValues, TransactionLayer } from './sip/transaction/types.js';
 import { createTransport } from './sip/transport/index.js';
 import type { SipTransport, TransportKind, Address } from './sip/transport/types.js';
@@ -77,7 +77,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     // Unreadable/invalid PEM files fail here, before anything listens; the error names the config key.
     const credentials = config.http.tls ? loadServerCredentials(config.http.tls) : undefined;
     const tlsClient = { peers: trunkTlsPeers(config.trunks) };
-    const iceServers = { turn: config.turn, lookupPassword: passwordLookup(config) };
+    const iceServers = { turn: config.turn, checkPassword: passwordCheck(config) };
     const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials);
     const port = await listenHttp(server, listen.host, listen.port);
     httpUrl = pageUrl(config, addresses.http, port);

@@ -31,6 +31,7 @@ function describeIssue(issue: ZodIssue): string[] {
     // what is wrong, down to the nested key; when none or several fit, name what is expected.
     const fits = issue.unionErrors.filter((e) => !e.issues.some((i) => i.code === 'invalid_type' && i.path.length === issue.path.length));
     if (fits.length === 1) return fits[0]!.issues.flatMap(describeIssue);
+    if (issue.path.at(-1) === 'password') return [`${keyPath(issue.path)}: expected a password, or { ha1: { realm, md5?, sha256? } }`];
     if (issue.path[0] === 'sip') return [`${keyPath(issue.path)}: expected "udp|tcp|tls:host:port" or { listen, advertise }`];
     return [`${keyPath(issue.path)}: expected { match, trunk }, { match, echo: true } or { match, user }`];
   }

@@ -2,6 +2,7 @@
 // sip-config/gateway.yaml. Errors name the file and the key (see load.ts).
 import { z } from 'zod';
 import { isWildcard, parseAdvertise } from './addresses.js';
+import { passwordSchema, securityIssues, securitySchema } from './security.js';
 
 /** Only the range: a malformed value (no numeric port) is reported once, by the regex. */
 const portInRange = (s: string): boolean => !(Number(s.slice(s.lastIndexOf(':') + 1)) > 65535);
@@ -64,7 +65,8 @@ export const upstreamSchema = z
 export const userSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9._~+-]{1,64}$/, 'user names are 1-64 of A-Z a-z 0-9 . _ ~ + -'),
-    password: z.string().min(1),
+    /** The digest password, or { ha1: { realm, md5?, sha256? } } (config/security.ts). */
+    password: passwordSchema,
     callerId: z.string().min(1).optional(),
     /** A short number other users dial to reach this user (the name is dialable too). */
     extension: z.string().regex(/^[0-9*#+]{1,15}$/, 'extensions are 1-15 of 0-9 * # +').optional(),
@@ -211,6 +213,7 @@ export const configSchema = z
       .strict()
       .default({}),
     turn: turnSchema.optional(),
+    security: securitySchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({}),
   })
   .strict()
@@ -252,6 +255,7 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['sip', 'listen', i], message: 'a tls listening point needs http.tls (its certificate and key)' });
       }
     });
+    for (const issue of securityIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     const seen = new Set<string>();
     cfg.users.forEach((u, i) => {
       if (seen.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${u.name}"` });
@@ -267,3 +271,4 @@ export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type SipListenEntry = z.infer<typeof sipListenEntry>;
 export type TurnConfig = z.infer<typeof turnSchema>;
+export type { PasswordConfig, SecurityConfig } from './security.js';

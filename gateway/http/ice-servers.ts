@@ -1,6 +1,5 @@
 // GET /api/ice-servers: the page asks at sign-in which ICE servers to use, authenticating with the gateway
 // user's own name and password (HTTP Basic, RFC 7617); it gets short-lived TURN credentials (turn-credentials.ts).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { TurnConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -8,13 +7,12 @@ import { iceServersFor } from './turn-credentials.js';
 
 export interface IceServersDeps {
   turn: TurnConfig | undefined;
-  /** A configured user's password by name; undefined for an unknown user. */
-  lookupPassword: (user: string) => string | undefined;
+  /** Does this user have this password? Constant time, unknown users included (sip/ua/credentials.ts
+   *  passwordCheck: a plain password, or one checked against the stored HA1). */
+  checkPassword: (user: string, password: string) => boolean;
   logger: Logger;
   now?: () => number;
 }
-
-const DUMMY_PASSWORD = randomBytes(16).toString('hex');
 
 /** RFC 7617 §2: credentials = "Basic" 1*SP token68, the token being base64(user-id ":" password); the
  *  user-id cannot contain a colon, so the first one splits. §2.1 charset "UTF-8" is what browsers send. */
@@ -27,14 +25,6 @@ export function parseBasicAuth(header: string | undefined): { user: string; pass
   return { user: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
-/** Constant-time password check: both sides are hashed to equal-length digests before timingSafeEqual, and an
- *  unknown user is checked against a dummy password, so neither length nor existence shows in the timing. */
-function passwordMatches(given: string, expected: string | undefined): boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-  const same = timingSafeEqual(digest(given), digest(expected ?? DUMMY_PASSWORD));
-  return same && expected !== undefined;
-}
-
 function sourceOf(req: Request): string {
   return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 }
@@ -45,7 +35,7 @@ export function iceServersHandler(deps: IceServersDeps): RequestHandler {
     // Credentials (and whatever the response is) must not be kept by any cache (RFC 9111 §5.2.2.5).
     res.set('Cache-Control', 'no-store');
     const basic = parseBasicAuth(req.get('authorization'));
-    if (!basic || !passwordMatches(basic.password, deps.lookupPassword(basic.user))) {
+    if (!basic || !deps.checkPassword(basic.user, basic.password)) {
       // No WWW-Authenticate: Basic (RFC 7235 §3.1 asks for one, but it makes browsers pop up their own
       // password dialog over the page); the page shows its own sign-in error instead.
       deps.logger.info({ source: sourceOf(req), user: basic?.user }, 'ice-servers: authentication failed');

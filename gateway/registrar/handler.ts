@@ -20,7 +20,7 @@ export interface HandlerDeps {
   maxContacts: number;
 }
 
-type PasswordLookup = (username: string) => string | undefined;
+type PasswordLookup = ReturnType<typeof passwordLookup>;
 
 function hostOnly(host: string): string {
   return host.toLowerCase().replace(/\.$/, '');

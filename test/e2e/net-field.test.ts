@@ -46,6 +46,8 @@ function gatewayConfig(): Record<string, unknown> {
     trunks: [{ name: 'carrier', uri: `sip:${FIELD.carrier}:5060;transport=udp` }],
     routes: [{ match: '^[0-9]{3,15}$', trunk: 'carrier' }],
     turn: { urls: [`turn:${FIELD.turn}:3478?transport=udp`, `turn:${FIELD.turn}:3478?transport=tcp`], secret: TURN_SECRET, ttl: 3600 },
+    // The demo passwords on a 0.0.0.0 listen are refused unless allowed (README "Security").
+    security: { allowDemoUsers: true },
     log: { level: 'info' },
   };
 }

@@ -36,6 +36,8 @@ function gatewayConfig(iceTcp: boolean | undefined, httpPort: number): Record<st
     users: [{ name: 'alice', password: 'alice', callerId: '+15550100001', extension: '1001' }],
     routes: [{ match: '^\\*43$', echo: true }],
     // No turn section: the page gets no ICE servers, so TURN cannot be what connects.
+    // The demo passwords on a 0.0.0.0 listen are refused unless allowed (README "Security").
+    security: { allowDemoUsers: true },
     log: { level: 'info' },
   };
 }

@@ -121,7 +121,9 @@ export interface DigestInput {
   algorithm: DigestAlgorithm;
   username: string;
   realm: string;
-  password: string;
+  /** The password; or, instead, `ha1`: the stored H(username:realm:password) (RFC 7616 §3.4.2). */
+  password?: string;
+  ha1?: string;
   method: string;
   uri: string;
   nonce: string;
@@ -144,7 +146,8 @@ function hasher(algorithm: DigestAlgorithm): (data: string | Buffer) => string {
 export function computeDigestResponse(d: DigestInput): string {
   const H = hasher(d.algorithm);
   // RFC 7616 §3.4.2: A1 = unq(username) ":" unq(realm) ":" passwd
-  let ha1 = H(`${d.username}:${d.realm}:${d.password}`);
+  if (d.ha1 === undefined && d.password === undefined) throw new DigestParseError('a digest needs a password or an HA1');
+  let ha1 = d.ha1 ?? H(`${d.username}:${d.realm}:${d.password}`);
   if (d.algorithm.endsWith('-sess')) {
     // RFC 7616 §3.4.2: for -sess, A1 = H(unq(username):unq(realm):passwd) ":" unq(nonce-prime) ":" unq(cnonce-prime)
     if (d.cnonce === undefined) throw new DigestParseError('a -sess algorithm needs a cnonce');

@@ -13,4 +13,6 @@ export type { DigestAlgorithm, DigestChallenge, DigestCredentials, DigestInput }
 export { answerChallenge, pickBestChallenge } from './client.js';
 export type { AnswerChallengeOptions } from './client.js';
 export { createDigestServer } from './server.js';
+export { secretMatches, storedHa1 } from './secret.js';
+export type { StoredHa1, UserSecret } from './secret.js';
 export type { DigestServer, DigestServerOptions, ServerAlgorithm, VerifyResult } from './server.js';

@@ -4,6 +4,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { computeDigestResponse, formatChallenge, normalizeAlgorithm, parseCredentials, type DigestAlgorithm, type DigestCredentials } from './digest.js';
 import { NonceCountTracker, issueNonce, nonceIssuedAt } from './nonce.js';
 import { DigestParseError } from './params.js';
+import { storedHa1, type UserSecret } from './secret.js';
 
 /** Algorithms a server may offer (the -sess variants are not offered). */
 export type ServerAlgorithm = 'SHA-256' | 'MD5' | 'SHA-512-256';
@@ -31,13 +32,13 @@ export interface DigestServer {
   /** Checks an Authorization / Proxy-Authorization value.
    *  `method` and `requestUri` are the request's method and Request-URI text; the digest `uri` parameter
    *  must equal `requestUri` exactly (RFC 3261 §22.4 makes them the same string).
-   *  `lookupPassword` returns the user's password, or undefined for an unknown user — which costs the same
-   *  work and yields the same failure as a wrong password. */
+   *  `lookupPassword` returns the user's password or stored HA1 (secret.ts), or undefined for an unknown
+   *  user — which costs the same work and yields the same failure as a wrong password. */
   verify(
     method: string,
     requestUri: string,
     authorization: string | undefined,
-    lookupPassword: (username: string) => string | undefined,
+    lookupPassword: (username: string) => UserSecret | undefined,
   ): VerifyResult;
 }
 
@@ -90,7 +91,7 @@ export function createDigestServer(opts: DigestServerOptions): DigestServer {
     method: string,
     requestUri: string,
     authorization: string | undefined,
-    lookupPassword: (username: string) => string | undefined,
+    lookupPassword: (username: string) => UserSecret | undefined,
   ): VerifyResult {
     if (authorization === undefined) return fail('no credentials');
     let c: DigestCredentials;
@@ -103,14 +104,18 @@ export function createDigestServer(opts: DigestServerOptions): DigestServer {
     if (typeof pre === 'string') return fail(pre);
     const issuedAt = nonceIssuedAt(secret, realm, c.nonce);
     if (issuedAt === undefined) return fail('nonce not issued by this server');
-    const password = lookupPassword(c.username);
-    // No user enumeration: an unknown user is hashed against a dummy password, then fails like a bad one.
+    const stored = lookupPassword(c.username);
+    // RFC 7616 §3.4.2: a stored HA1 stands in for H(username:realm:password). A user whose HA1 for this
+    // algorithm is not stored, like an unknown user, is hashed against a dummy password and fails like a
+    // bad password (no user enumeration).
+    const ha1 = storedHa1(stored, pre.algorithm);
+    const known = typeof stored === 'string' || ha1 !== undefined;
     const expected = computeDigestResponse({
-      algorithm: pre.algorithm, username: c.username, realm, password: password ?? DUMMY_PASSWORD,
+      algorithm: pre.algorithm, username: c.username, realm, ...(ha1 !== undefined ? { ha1 } : { password: typeof stored === 'string' ? stored : DUMMY_PASSWORD }),
       method, uri: c.uri, nonce: c.nonce, qop: 'auth', nc: c.nc, cnonce: c.cnonce,
     });
     const match = hexEqual(expected, c.response);
-    if (!match || password === undefined) return fail(BAD_CREDENTIALS);
+    if (!match || !known) return fail(BAD_CREDENTIALS);
     const t = now();
     // RFC 7616 §3.3 stale: "the nonce value was stale" while the digest was valid → retry without reprompting.
     if (t - issuedAt > ttl) return fail('nonce expired', true);

@@ -1,6 +1,7 @@
 // Picking the credentials meant for us out of a request (RFC 3261 §22), for the registrar and the B2BUA.
 import type { GatewayConfig } from '../../config/schema.js';
-import { parseAuthValue, parseChallenge } from '../auth/index.js';
+import { digestRealm } from '../../config/security.js';
+import { parseAuthValue, parseChallenge, secretMatches, type UserSecret } from '../auth/index.js';
 import type { SipRequest } from '../message/types.js';
 import type { TransportKind } from '../transport/types.js';
 
@@ -20,14 +21,21 @@ export function credentialsFor(req: SipRequest, realm: string, header: 'Authoriz
   return ours ?? values[0];
 }
 
-/** A configured user's password by name; undefined for an unknown user. */
-export function passwordLookup(config: GatewayConfig): (username: string) => string | undefined {
+/** A configured user's secret (password, or stored HA1) by name; undefined for an unknown user. */
+export function passwordLookup(config: GatewayConfig): (username: string) => UserSecret | undefined {
   return (username) => config.users.find((u) => u.name === username)?.password;
+}
+
+/** Checks a user's plain password (HTTP Basic) against the configured secret, in constant time. */
+export function passwordCheck(config: GatewayConfig): (username: string, password: string) => boolean {
+  const lookup = passwordLookup(config);
+  const realm = realmOf(config);
+  return (username, password) => secretMatches(lookup(username), username, realm, password);
 }
 
 /** The digest realm: config.sip.realm ?? config.sip.domain ?? 'gateway'. */
 export function realmOf(config: GatewayConfig): string {
-  return config.sip.realm ?? config.sip.domain ?? 'gateway';
+  return digestRealm(config.sip);
 }
 
 function isMd5(challenge: string): boolean {
