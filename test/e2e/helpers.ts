@@ -2,6 +2,7 @@
 // person takes (sign in, dial, hang up), each waiting on a condition, never on a fixed sleep.
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { pino } from 'pino';
 import { buildGateway, type Gateway } from '../../gateway/app.js';
 import { loadConfigFile, parseConfig, parseSipListen } from '../../gateway/config/load.js';
 import type { GatewayConfig } from '../../gateway/config/schema.js';
@@ -43,13 +44,18 @@ export function sipUdpPort(config: GatewayConfig): number {
   return udp.port;
 }
 
-export async function startGateway(config: GatewayConfig): Promise<Gateway> {
-  const gateway = await buildGateway(config, { logger: createLogger(config.log.level) });
+/** Starts a gateway on `config`; with `logLines`, its debug log is kept there (one JSON line each),
+ *  for a failing test's diagnostics. */
+export async function startGateway(config: GatewayConfig, logLines?: string[]): Promise<Gateway> {
+  const logger = logLines
+    ? pino({ level: 'debug', base: undefined }, { write: (line: string) => void logLines.push(line.trimEnd()) })
+    : createLogger(config.log.level);
+  const gateway = await buildGateway(config, { logger });
   await gateway.start();
   return gateway;
 }
 
-type Hook = {
+export type Hook = {
   state(): string;
   stateReason(): string;
   callState(): string;
@@ -64,6 +70,14 @@ type Hook = {
   missedCalls(): Array<{ from: string; displayName: string; reason: string }>;
   recentCalls(): Array<{ direction: 'in' | 'out'; from: string; displayName: string; outcome: string; durationMs: number | null; reason: string }>;
   ringing(): boolean;
+  callStatus(): string;
+  holdState(): 'active' | 'holding' | 'held' | 'resuming';
+  heldByOther(): boolean;
+  linkState(): 'up' | 'reconnecting' | 'restarting';
+  hold(): Promise<void>;
+  resume(): Promise<void>;
+  restartIce(): Promise<boolean>;
+  dropConnection(): boolean;
 };
 declare const window: { softphone: Hook };
 

@@ -56,6 +56,12 @@ export interface CallStats {
   rxPackets: number;
 }
 
+/** The current call's audio stream as baresip's `audio_debug` shows it while the call is up. */
+export interface LiveAudio extends CallStats {
+  /** The stream's direction as baresip applies it: sendrecv, sendonly, recvonly or inactive. */
+  dir: string;
+}
+
 export interface BaresipHandle {
   pid: number;
   sipPort: number;
@@ -76,6 +82,8 @@ export interface BaresipHandle {
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Sends a ctrl_tcp command (e.g. "hangup", "callstat") and resolves with its reply data. */
   command(command: string, params?: string): Promise<string>;
+  /** The current call's live RTP counts and direction (ctrl_tcp "audio_debug"). */
+  liveAudio(): Promise<LiveAudio>;
   /** Places a call (ctrl_tcp "dial") to a SIP URI, e.g. sip:5550001@127.0.0.1:5060. */
   dial(uri: string): Promise<void>;
   /** Hangs up the current call: BYE once answered, CANCEL while it is still ringing out. */
@@ -155,6 +163,19 @@ export function parseCallStats(output: string): CallStats[] {
   const re = /audio\s+Transmit:\s+Receive:\s*\r?\npackets:\s+(\d+)\s+(\d+)/g;
   for (const m of output.matchAll(re)) stats.push({ txPackets: Number(m[1]), rxPackets: Number(m[2]) });
   return stats;
+}
+
+/**
+ * Parses baresip's `audio_debug` text: "TX: packets=<n>" is what it sent, each RTCP member's
+ * "rcvd=<n>" what it received from that source (summed: a re-offer may bring a new SSRC), and
+ * "audio dir=<direction>" the direction in force.
+ */
+export function parseAudioDebug(text: string): LiveAudio {
+  const tx = /TX: packets=(\d+)/.exec(text);
+  const dir = /audio dir=(\w+)/.exec(text);
+  if (!tx || !dir) throw new Error(`baresip audio_debug: no TX packets / dir in:\n${text.slice(0, 600)}`);
+  const rx = [...text.matchAll(/\brcvd=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return { txPackets: Number(tx[1]), rxPackets: rx, dir: dir[1]! };
 }
 
 interface Waiter {
@@ -303,6 +324,10 @@ class Baresip implements BaresipHandle {
       });
       sock.write(`${Buffer.byteLength(body)}:${body},`);
     });
+  }
+
+  async liveAudio(): Promise<LiveAudio> {
+    return parseAudioDebug(await this.command('audio_debug'));
   }
 
   async dial(uri: string): Promise<void> {

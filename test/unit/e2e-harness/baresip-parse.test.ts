@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountLine, parseCallStats, parseNetstrings } from '../../support/baresip.js';
+import { accountLine, parseAudioDebug, parseCallStats, parseNetstrings } from '../../support/baresip.js';
 
 describe('test/support/baresip parsers', () => {
   it('splits ctrl_tcp netstrings and keeps an incomplete tail', () => {
@@ -30,6 +30,29 @@ describe('test/support/baresip parsers', () => {
       { txPackets: 12, rxPackets: 0 },
     ]);
     expect(parseCallStats('nothing here')).toEqual([]);
+  });
+});
+
+describe('baresip audio_debug', () => {
+  // Captured from baresip 1.0 in a call through the gateway (trimmed); a second member after a re-offer.
+  const text = [
+    '--- Audio stream ---',
+    ' audio dir=recvonly pt_enc=0',
+    ' local: 0.0.0.0:31894, remote: 127.0.0.1:40002/127.0.0.1:40003',
+    '----- RTCP Session: -----',
+    '  member 0x6452e3ef: lost=0 Jitter=0.0ms RTT=0.0ms',
+    '                 IP=127.0.0.1:40002 psent=0 rcvd=102',
+    '  member 0x11111111: lost=0 Jitter=0.0ms RTT=0.0ms',
+    '                 IP=127.0.0.1:40002 psent=0 rcvd=7',
+    '  TX: packets=108, octets=17280',
+  ].join('\n');
+
+  it('reads packets sent, packets received from every source, and the direction in force', () => {
+    expect(parseAudioDebug(text)).toEqual({ txPackets: 108, rxPackets: 109, dir: 'recvonly' });
+  });
+
+  it('throws, quoting the text, when there is no audio stream', () => {
+    expect(() => parseAudioDebug('no call')).toThrow(/no TX packets[^]*no call/);
   });
 });
 
