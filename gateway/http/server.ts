@@ -3,6 +3,7 @@
 // server that the SIP transport attaches its WebSocket endpoint (`/sip`, RFC 7118) to.
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,11 +55,28 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
 /** HTTPS when credentials are given — then only HTTPS: there is no plain-HTTP listener beside it, and a
  *  plain request to the port fails the TLS handshake (RFC 7118 §5: WebSocket over it is then WSS). */
-export function createWebServer(app: express.Express, credentials?: ServerCredentials): WebServer {
-  if (!credentials) return http.createServer(app);
-  const server = https.createServer({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' }, app);
+export function createWebServer(app: express.Express, credentials?: ServerCredentials, deadlineMs = 10_000): WebServer {
+  // Slow-loris: request headers must be complete within deadlineMs (checked every second; 0: Node's 60 s).
+  const headersTimeout = deadlineMs > 0 ? deadlineMs : 60_000;
+  const timeouts = { headersTimeout, requestTimeout: Math.max(headersTimeout, 30_000), connectionsCheckingInterval: 1000 };
+  if (!credentials) return guardFirstByte(http.createServer(timeouts, app), deadlineMs);
+  const tlsOptions = { cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' as const, handshakeTimeout: headersTimeout };
+  // Over TLS the handshake deadline covers a connection that sends nothing.
+  const server = https.createServer({ ...tlsOptions, ...timeouts }, app);
   // A failed handshake (a plain-HTTP client, an untrusting browser) only concerns that socket.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
+  return server;
+}
+
+/** A connection that sends nothing is closed after `ms` (Node's headersTimeout only runs once a byte came). */
+function guardFirstByte(server: http.Server, ms: number): http.Server {
+  if (ms <= 0) return server;
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => socket.destroy(), ms);
+    timer.unref();
+    socket.once('data', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  });
   return server;
 }
 

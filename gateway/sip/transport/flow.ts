@@ -30,6 +30,11 @@ export abstract class BaseFlow implements Flow {
   /** Put bytes on the wire; rejects with TransportError. */
   abstract write(data: Buffer): Promise<void>;
 
+  /** Something above (a registration, a call) watches this flow's close: it is in use even when quiet. */
+  get bound(): boolean {
+    return this.closeListeners.size > 0;
+  }
+
   onClose(listener: () => void): () => void {
     this.closeListeners.add(listener);
     return () => {

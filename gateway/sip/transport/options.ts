@@ -2,6 +2,7 @@
 import type http from 'node:http';
 import type https from 'node:https';
 import type { Logger } from '../../log.js';
+import type { ConnectionLimits } from './limits.js';
 import type { TlsClientOptions, TlsServerCredentials } from './tls.js';
 import type { ResponseRouting } from './addressing.js';
 import type { Address } from './types.js';
@@ -27,6 +28,10 @@ export interface WsListenSpec {
   secure?: boolean;
   /** As ListenSpec.advertise, for the HTTP(S) server's address. */
   advertise?: Partial<Address>;
+  /** Origins (e.g. "https://phone.example.com") whose pages may open the WebSocket; another Origin gets
+   *  403 (Cross-Site WebSocket Hijacking). An upgrade without Origin (not a browser) is allowed; "*"
+   *  allows any. Absent: any origin (buildGateway always passes the page's own). */
+  allowedOrigins?: readonly string[];
 }
 
 export interface TransportOptions {
@@ -45,6 +50,10 @@ export interface TransportOptions {
   tcpConnectTimeoutMs?: number;
   /** WebSocket ping period; a socket that has not answered the previous ping is terminated. Default 30 s. */
   wsPingIntervalMs?: number;
+  /** Caps, deadlines and the WS message rate for inbound connections (limits.ts LIMIT_DEFAULTS). */
+  limits?: Partial<ConnectionLimits>;
+  /** Source IPs exempt from the connection caps (trunks). Default: none. */
+  exempt?: (ip: string) => boolean;
   /** How responses are routed (addressing.ts ResponseRouting): 'strict' (default) never reflects a
    *  response to a Via maddr other than the source nor connects back for one; 'rfc3261' does both. */
   responseRouting?: ResponseRouting;

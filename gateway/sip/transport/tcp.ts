@@ -8,7 +8,9 @@ import { FramingError, StreamFramer } from '../message/index.js';
 import { SipParseError } from '../message/types.js';
 import { addressKey, advertisedAddress, normalizeHost } from './addressing.js';
 import type { ConnState } from './conn-state.js';
+import { ConnectionDeadlines, type DeadlineLimits } from './deadlines.js';
 import { ConnectionFlow, newFlowId } from './flow.js';
+import type { ConnectionGuard } from './limits.js';
 import { TransportError, type Address, type Target } from './types.js';
 
 export type StreamKind = 'tcp' | 'tls';
@@ -18,6 +20,9 @@ export interface StreamDeps {
   maxMessageBytes: number;
   idleTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Caps on inbound connections (./limits.ts) and the deadlines of each (./deadlines.ts). */
+  guard: ConnectionGuard;
+  deadlines: DeadlineLimits;
   /** One framed message. Must not throw. */
   onMessage(data: Buffer, flow: StreamFlow): void;
   /** The byte stream cannot be framed any more: answer if possible; the connection is closed after. */
@@ -88,8 +93,13 @@ function frame(framer: StreamFramer, chunk: Buffer, maxBytes: number): { message
   return { messages };
 }
 
-/** Framing, idle timeout and close handling for one open connection. */
-function wireConnection(flow: StreamFlow, deps: StreamDeps): void {
+/** Only CR and LF: a keep-alive (RFC 5626 §3.5.1: a double-CRLF "ping", answered by a single CRLF "pong"). */
+export function isCrlfOnly(chunk: Buffer): boolean {
+  return chunk.length > 0 && chunk.every((b) => b === 0x0d || b === 0x0a);
+}
+
+/** Framing, idle timeout and close handling for one open connection; `deadlines` for inbound ones. */
+function wireConnection(flow: StreamFlow, deps: StreamDeps, deadlines?: ConnectionDeadlines): void {
   const { socket } = flow;
   const framer = new StreamFramer();
   let broken = false;
@@ -100,7 +110,10 @@ function wireConnection(flow: StreamFlow, deps: StreamDeps): void {
   });
   socket.on('data', (chunk: Buffer) => {
     if (broken) return;
+    const keepAlive = framer.buffered === 0 && isCrlfOnly(chunk);
     const { messages, error } = frame(framer, chunk, deps.maxMessageBytes);
+    if (keepAlive && chunk.length >= 4) socket.write('\r\n');
+    deadlines?.progress(messages.length + (keepAlive ? 1 : 0), framer.buffered > 0);
     for (const message of messages) deps.onMessage(message, flow);
     if (!error) return;
     broken = true;
@@ -123,13 +136,31 @@ export class StreamConnections {
     private readonly dialer: Dialer = tcpDialer,
   ) {}
 
+  /** Admission of a just-accepted socket (for TLS: before the handshake) against the caps and the
+   *  descriptor reserve: over them it is reset at once (false); admitted, its count is released on close. */
+  admit(socket: net.Socket): boolean {
+    const verdict = this.deps.guard.admit(socket.remoteAddress ?? '', this.kind);
+    if (typeof verdict === 'string') {
+      socket.on('error', () => undefined);
+      socket.resetAndDestroy();
+      return false;
+    }
+    socket.once('close', verdict);
+    return true;
+  }
+
   /** An accepted inbound connection (for TLS: once the handshake completed). */
   adopt(socket: net.Socket): StreamFlow {
     const local = socketAddress(socket.localAddress, socket.localPort);
     const remote = socketAddress(socket.remoteAddress, socket.remotePort);
     const flow = new StreamFlow(socket, this.kind, local, remote, 'open', this.deps.onListenerError, this.sentBy);
     this.track(flow);
-    wireConnection(flow, this.deps);
+    const deadlines = new ConnectionDeadlines(this.deps.deadlines, () => flow.bound, (reason) => {
+      this.deps.logger.debug({ flow: flow.id, remote, reason }, `${this.kind} connection deadline passed, closing`);
+      socket.destroy();
+    });
+    socket.once('close', () => deadlines.stop());
+    wireConnection(flow, this.deps, deadlines);
     this.deps.logger.debug({ flow: flow.id, remote }, `${this.kind} connection accepted`);
     return flow;
   }
@@ -212,7 +243,11 @@ export class StreamListener {
     advertise?: Partial<Address>,
   ): Promise<StreamListener> {
     const kind = connections.kind;
-    const server = given ?? net.createServer((socket) => connections.adopt(socket));
+    const server =
+      given ??
+      net.createServer((socket) => {
+        if (connections.admit(socket)) connections.adopt(socket);
+      });
     server.on('error', (err) => logger.warn({ err }, `${kind} server error`));
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(new TransportError(`cannot listen ${kind} ${address}:${port}: ${err.message}`));

@@ -88,10 +88,18 @@ export function tlsDialer(client: TlsClientOptions): Dialer {
 
 /** A TLS server (RFC 3261 §26.3.1: the server presents its certificate; clients are not asked for one)
  *  whose handshaken sockets join the pool. */
-export function createTlsServer(credentials: TlsServerCredentials, connections: StreamConnections, logger: Logger): net.Server {
-  const server = tls.createServer({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' }, (socket) => {
+export function createTlsServer(
+  credentials: TlsServerCredentials,
+  connections: StreamConnections,
+  logger: Logger,
+  handshakeTimeoutMs: number,
+): net.Server {
+  const options = { cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' as const, handshakeTimeout: handshakeTimeoutMs };
+  const server = tls.createServer(options, (socket) => {
     connections.adopt(socket);
   });
+  // Caps and the descriptor reserve are checked on the raw TCP socket, before any handshake work.
+  server.prependListener('connection', (raw: net.Socket) => connections.admit(raw));
   server.on('tlsClientError', (err, socket) => {
     logger.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
   });

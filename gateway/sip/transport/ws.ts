@@ -5,8 +5,12 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Logger } from '../../log.js';
+import { TokenBucket } from '../../lib/token-bucket.js';
 import { advertisedAddress, normalizeHost } from './addressing.js';
+import { ConnectionDeadlines } from './deadlines.js';
 import { ConnectionFlow, newFlowId } from './flow.js';
+import type { ConnectionGuard } from './limits.js';
+import { isCrlfOnly } from './tcp.js';
 import type { WsListenSpec } from './options.js';
 import { TransportError, type Address } from './types.js';
 
@@ -16,6 +20,8 @@ export interface WsDeps {
   logger: Logger;
   maxMessageBytes: number;
   pingIntervalMs: number;
+  /** Caps on connections, their deadlines and the per-address message rate (./limits.ts). */
+  guard: ConnectionGuard;
   /** One received SIP message. Must not throw. */
   onMessage(data: Buffer, flow: WsFlow): void;
   onListenerError(err: unknown): void;
@@ -69,9 +75,46 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
-function refuse(socket: Duplex, status: 400 | 404, text: string): void {
+function refuse(socket: Duplex, status: 400 | 403 | 404 | 503, text: string, extra = ''): void {
   socket.on('error', () => undefined);
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Is an upgrade's Origin allowed? Absent (not a browser: browsers always send one, RFC 6455 §4.1) yes;
+ *  else it must equal one of `allowed` (compared as serialised origins) or `allowed` holds "*". */
+export function originAllowed(origin: string | undefined, allowed: readonly string[] | undefined): boolean {
+  if (origin === undefined || allowed === undefined || allowed.includes('*')) return true;
+  const wanted = new Set(allowed.map(serialisedOrigin));
+  return wanted.has(serialisedOrigin(origin));
+}
+
+function serialisedOrigin(text: string): string {
+  try {
+    return new URL(text).origin.toLowerCase();
+  } catch {
+    return text.toLowerCase();
+  }
+}
+
+/** One token bucket per source address, shared by its sockets and dropped with the last of them. */
+class AddressRates {
+  private readonly buckets = new Map<string, { bucket: TokenBucket; sockets: number }>();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {}
+
+  /** Returns the address's bucket and the function to call when the socket closes. */
+  join(ip: string): { bucket: TokenBucket; leave: () => void } {
+    const entry = this.buckets.get(ip) ?? { bucket: new TokenBucket(this.perSecond, this.burst), sockets: 0 };
+    entry.sockets++;
+    this.buckets.set(ip, entry);
+    const leave = (): void => {
+      if (--entry.sockets === 0) this.buckets.delete(ip);
+    };
+    return { bucket: entry.bucket, leave };
+  }
 }
 
 export class WsEndpoint {
@@ -79,6 +122,7 @@ export class WsEndpoint {
   private readonly flows = new Set<WsFlow>();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly kind: 'ws' | 'wss';
+  private readonly rates: AddressRates;
   private readonly upgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void =>
     this.onUpgrade(req, socket, head);
 
@@ -87,6 +131,7 @@ export class WsEndpoint {
     private readonly deps: WsDeps,
   ) {
     this.kind = spec.secure ? 'wss' : 'ws';
+    this.rates = new AddressRates(deps.guard.limits.wsMessagesPerSecond, deps.guard.limits.wsBurst);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.maxMessageBytes,
@@ -127,6 +172,17 @@ export class WsEndpoint {
       refuse(socket, 400, 'Bad Request');
       return;
     }
+    if (!originAllowed(req.headers.origin, this.spec.allowedOrigins)) {
+      this.deps.logger.warn({ origin: req.headers.origin, source: req.socket.remoteAddress }, `ws upgrade refused: origin=${req.headers.origin} not allowed`);
+      refuse(socket, 403, 'Forbidden');
+      return;
+    }
+    const verdict = this.deps.guard.admit(req.socket.remoteAddress ?? '', this.kind);
+    if (typeof verdict === 'string') {
+      refuse(socket, 503, 'Service Unavailable', 'Retry-After: 60\r\n');
+      return;
+    }
+    socket.once('close', verdict);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
   }
 
@@ -139,13 +195,43 @@ export class WsEndpoint {
     ws.on('pong', () => {
       flow.pongSeen = true;
     });
-    ws.on('message', (data) => this.deps.onMessage(toBuffer(data), flow));
+    const onMessage = this.guarded(flow);
+    ws.on('message', (data) => onMessage(toBuffer(data)));
     ws.on('error', (err) => this.deps.logger.debug({ flow: flow.id, err: err.message }, 'ws error'));
     ws.on('close', () => {
       this.flows.delete(flow);
       flow.markClosed();
       this.deps.logger.debug({ flow: flow.id }, 'ws connection closed');
     });
+  }
+
+  /** The message handler of one socket: the per-address rate (over it: close 1008, RFC 6455 §7.4.1 policy
+   *  violation), the deadlines (first message, idle when nothing is bound; ./deadlines.ts) and CRLF
+   *  keep-alives (sip.js sends "\r\n\r\n"; answered "\r\n" as RFC 5626 §3.5.1 does on TCP). */
+  private guarded(flow: WsFlow): (data: Buffer) => void {
+    const { limits } = this.deps.guard;
+    const ws = flow.socket;
+    const rate = limits.wsMessagesPerSecond > 0 ? this.rates.join(flow.remote.address) : undefined;
+    const deadlines = new ConnectionDeadlines({ ...limits, messageMs: 0 }, () => flow.bound, (reason) => {
+      this.deps.logger.debug({ flow: flow.id, remote: flow.remote, reason }, 'ws deadline passed, closing');
+      ws.terminate();
+    });
+    ws.once('close', () => {
+      deadlines.stop();
+      rate?.leave();
+    });
+    return (data) => {
+      if (rate && !rate.bucket.take()) {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        const source = flow.remote.address;
+        this.deps.logger.warn({ flow: flow.id, source }, `ws message rate exceeded: source=${source} limit=${limits.wsMessagesPerSecond}/s, closing`);
+        ws.close(1008, 'message rate exceeded');
+        return;
+      }
+      deadlines.progress(1, false);
+      if (!isCrlfOnly(data)) this.deps.onMessage(data, flow);
+      else if (data.length >= 4 && ws.readyState === WebSocket.OPEN) ws.send('\r\n');
+    };
   }
 
   /** Ping every socket; one that has not answered the previous ping is dead (RFC 6455 §5.5.2). */
