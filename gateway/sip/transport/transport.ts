@@ -7,6 +7,7 @@ import type { SipMessage, SipResponse } from '../message/types.js';
 import { isOwnSentBy, normalizeHost, selectResponseDestination } from './addressing.js';
 import { BaseFlow } from './flow.js';
 import { receive, rejectMalformed, type InboundDeps } from './inbound.js';
+import { ConnectionGuard, FdBudget, LIMIT_DEFAULTS } from './limits.js';
 import { DEFAULTS, type ListenSpec, type TransportOptions } from './options.js';
 import { summarize } from './summary.js';
 import { StreamConnections, StreamListener, type StreamDeps } from './tcp.js';
@@ -29,6 +30,7 @@ class GatewayTransport implements SipTransport {
   private readonly connections: StreamConnections;
   private readonly tlsConnections: StreamConnections;
   private ws: WsEndpoint | undefined;
+  private readonly guard: ConnectionGuard;
   private readonly inbound: InboundDeps;
   private readonly logger: Logger;
   private closed = false;
@@ -41,6 +43,8 @@ class GatewayTransport implements SipTransport {
       respond: (response, flow) => this.sendResponse(response, flow),
       isOwnSentBy: (via) => isOwnSentBy(via, this.points()),
     };
+    const limits = { ...LIMIT_DEFAULTS, ...options.limits };
+    this.guard = new ConnectionGuard(limits, options.exempt ?? (() => false), FdBudget.fromSystem(limits.fdReserve), this.logger);
     this.connections = new StreamConnections('tcp', this.streamDeps());
     this.tlsConnections = new StreamConnections('tls', this.streamDeps(), tlsDialer(options.tlsClient ?? {}));
   }
@@ -70,6 +74,8 @@ class GatewayTransport implements SipTransport {
       maxMessageBytes: o.maxMessageBytes ?? DEFAULTS.maxMessageBytes,
       idleTimeoutMs: o.tcpIdleTimeoutMs ?? DEFAULTS.tcpIdleTimeoutMs,
       connectTimeoutMs: o.tcpConnectTimeoutMs ?? DEFAULTS.tcpConnectTimeoutMs,
+      guard: this.guard,
+      deadlines: this.guard.limits,
       onMessage: (data, flow) => receive(data, flow, this.inbound),
       onFramingError: (err, flow) => rejectMalformed(err, flow, this.inbound),
       onListenerError: (err) => this.logger.warn({ err }, 'flow close listener threw'),
@@ -94,6 +100,7 @@ class GatewayTransport implements SipTransport {
         logger: this.logger,
         maxMessageBytes,
         pingIntervalMs: this.options.wsPingIntervalMs ?? DEFAULTS.wsPingIntervalMs,
+        guard: this.guard,
         onMessage: (data, flow) => receive(data, flow, this.inbound),
         onListenerError: (err) => this.logger.warn({ err }, 'flow close listener threw'),
       });
@@ -106,7 +113,7 @@ class GatewayTransport implements SipTransport {
     if (!credentials) throw new TransportError(`cannot listen tls ${address}:${port}: no certificate (tlsServer) given`);
     let server;
     try {
-      server = createTlsServer(credentials, this.tlsConnections, this.logger);
+      server = createTlsServer(credentials, this.tlsConnections, this.logger, this.guard.limits.tlsHandshakeMs);
     } catch (err) {
       throw new TransportError(`cannot listen tls ${address}:${port}: ${errorText(err)}`);
     }
