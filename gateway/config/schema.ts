@@ -140,10 +140,32 @@ export const turnSchema = z
 /** PEM files for HTTPS/WSS (the page and /sip) and SIP over TLS. */
 export const tlsSchema = z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict();
 
+/** Connection hygiene for inbound SIP over TCP/TLS/WS (gateway/sip/transport/limits.ts); times in seconds,
+ *  0 turns a deadline or the WS rate off. */
+export const sipLimitsSchema = z
+  .object({
+    maxConnections: z.number().int().min(1).default(4096),
+    maxPerAddress: z.number().int().min(1).default(64),
+    fdReserve: z.number().int().min(0).default(2048),
+    firstMessageTimeout: z.number().min(0).max(600).default(10),
+    messageTimeout: z.number().min(0).max(600).default(20),
+    idleTimeout: z.number().min(0).max(86400).default(120),
+    tlsHandshakeTimeout: z.number().min(0.1).max(600).default(10),
+    wsMessagesPerSecond: z.number().min(0).default(50),
+    wsBurst: z.number().int().min(1).default(100),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     http: z
-      .object({ listen: hostPort.default('127.0.0.1:8080'), advertise: advertise('host or host:port').optional(), tls: tlsSchema.optional() })
+      .object({
+        listen: hostPort.default('127.0.0.1:8080'),
+        advertise: advertise('host or host:port').optional(),
+        tls: tlsSchema.optional(),
+        /** Origins whose pages may open /sip ("*": any); absent: the page's own (config/resolve.ts). */
+        allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, 'expected an origin, e.g. "https://phone.example.com", or "*"')).min(1).optional(),
+      })
       .strict()
       .default({}),
     sip: z
@@ -159,6 +181,7 @@ export const configSchema = z
         /** Server transactions held at once, per kind (INVITE / non-INVITE); beyond it a new request gets
          *  503 with Retry-After (RFC 3261 §21.5.4). Challenges (401/407) never hold one. */
         maxServerTransactions: z.number().int().min(1).default(10000),
+        limits: sipLimitsSchema.default({}),
       })
       .strict()
       .default({}),
