@@ -3,7 +3,9 @@
 // and the SIP service; stop() closes them in reverse order and is idempotent.
 import { networkInterfaces } from 'node:os';
 import { startSipService, type SipService } from './call/index.js';
+import { createTrunkAcl } from './call/trunk-acl.js';
 import type { InterfaceList } from './config/addresses.js';
+import { allowedOrigins, connectionLimits } from './config/hygiene.js';
 import { parsePortRange, sipListenText, splitHostPort } from './config/load.js';
 import { httpAdvertised, mediaAdvertised, pageUrl, sipListenPoints } from './config/resolve.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -17,7 +19,7 @@ import { createTransactionLayer } from './sip/transaction/index.js';
 import { passwordCheck } from './sip/ua/credentials.js';
 import type { TimerValues, TransactionLayer } from './sip/transaction/types.js';
 import { createTransport } from './sip/transport/index.js';
-import type { SipTransport, TransportKind, Address } from './sip/transport/types.js';
+import type { SipTransport, TransportKind, Address, Flow } from './sip/transport/types.js';
 
 export interface GatewayStatus extends Record<string, unknown> {
   calls: number;
@@ -78,14 +80,26 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     const credentials = config.http.tls ? loadServerCredentials(config.http.tls) : undefined;
     const tlsClient = { peers: trunkTlsPeers(config.trunks) };
     const iceServers = { turn: config.turn, checkPassword: passwordCheck(config) };
-    const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials);
+    const limits = connectionLimits(config);
+    const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials, limits.firstMessageMs);
     const port = await listenHttp(server, listen.host, listen.port);
     httpUrl = pageUrl(config, addresses.http, port);
     const parts: Partial<Running> = { server };
+    // One trunk ACL for the call layer and the transport (trunk addresses skip the connection caps).
+    const acl = createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
+    const isTrunk = (ip: string): boolean => acl.trunkFor({ transport: 'tcp', remote: { address: ip, port: 0 } } as Flow) !== undefined;
     try {
       parts.transport = await createTransport({
         listen: addresses.sip,
-        ws: { server, path: '/sip', secure: credentials !== undefined, advertise: { address: addresses.http.host, port: addresses.http.port } },
+        ws: {
+          server,
+          path: '/sip',
+          secure: credentials !== undefined,
+          advertise: { address: addresses.http.host, port: addresses.http.port },
+          allowedOrigins: allowedOrigins(config, httpUrl, listen.host, port),
+        },
+        limits,
+        exempt: isTrunk,
         tlsServer: credentials,
         tlsClient,
         responseRouting: config.sip.responseRouting,
@@ -103,11 +117,13 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         transport: parts.transport,
         transactions: parts.transactions,
         media: parts.media,
+        acl,
         logger: logger.child({ layer: 'call' }),
       });
       running = parts as Running;
       logger.info({ url: httpUrl, sip: status().sip }, 'gateway started');
     } catch (err) {
+      if (!parts.service) acl.close();
       await closeParts(parts);
       throw err;
     }
