@@ -15,6 +15,7 @@ import type { InviteClientContext } from '../sip/ua/invite-client.js';
 import { InviteServer } from '../sip/ua/invite-server.js';
 import { ConnectionWatch, REASON_CONNECTION_LOST } from './connection.js';
 import { CANCELLED } from './fork-rules.js';
+import { CallSessionTimers } from './session-timers.js';
 import { MediaSession } from './media-session.js';
 import { callerFinalForMedia, type CallerFinal } from './responses.js';
 import { MODIFY_SESSIONS } from './modify.js';
@@ -51,6 +52,8 @@ export interface CallOptions {
   logFields: Record<string, unknown>;
   /** Default: MODIFY_SESSIONS (modify.ts); REJECT_SESSION_CHANGES (session-policy.ts) refuses them all. */
   session?: SessionPolicy;
+  /** The caller is a trunk or a PBX (RFC 4028 session timers are on by default toward them). */
+  network?: boolean;
 }
 
 const UNAVAILABLE: CallerFinal = { status: 480, reason: 'Temporarily Unavailable' };
@@ -69,6 +72,8 @@ export class Call {
   private readonly links: Partial<Record<CallSide, ConnectionWatch>> = {};
   private readonly policy: SessionPolicy;
   private established: CallSession | undefined;
+  /** RFC 4028 session timers of both legs (session-timers.ts). */
+  readonly timers: CallSessionTimers;
 
   constructor(
     readonly ctx: CallContext,
@@ -79,7 +84,13 @@ export class Call {
     this.fsm = new StateMachine(options.machine, 'routing');
     this.policy = options.session ?? MODIFY_SESSIONS;
     this.log = ctx.logger.child({ call: this.id, ...options.logFields });
+    this.timers = new CallSessionTimers(ctx.config.calls.sessionTimers, {
+      log: this.log,
+      target: (side) => this.session?.[side],
+      expire: (reason) => this.end(UNAVAILABLE, reason),
+    });
     this.caller = new InviteServer(tx, this.uaContext, {
+      answerHeaders: () => this.timers.answerHeaders(tx.request, options.network === true),
       onHangup: () => this.end(),
       onAckTimeout: () => this.end(),
       onCancel: () => this.end(CANCELLED),
@@ -118,7 +129,7 @@ export class Call {
 
   /** The hooks the INVITE usages of `side` ask about a re-INVITE or UPDATE (the session layer's entry). */
   sessionHooks(side: CallSide): SessionHooks {
-    const hooks = this.policy(side, this);
+    const hooks = this.timers.hooks(side, this.policy(side, this));
     return {
       ...hooks,
       onReinvite: (req, respond, tx, dialog) => (this.follow(side, tx.flow), hooks.onReinvite(req, respond, tx, dialog)),
@@ -170,6 +181,7 @@ export class Call {
 
   /** The callee side answered: from now on re-INVITE / UPDATE can be carried across (modify.ts). */
   establish(session: CallSession): void {
+    this.timers.attach(session);
     this.established = session;
   }
 
@@ -226,6 +238,7 @@ export class Call {
     this.fsm.to('ended');
     this.stopRingTimer();
     for (const link of Object.values(this.links)) link.close();
+    this.timers.close();
     const headers: HeaderField[] = reason === undefined ? [] : [{ name: 'Reason', value: reason }];
     this.caller.hangup(final.status, final.reason, headers);
     this.callee?.end(headers);

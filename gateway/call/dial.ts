@@ -81,10 +81,11 @@ export class DialCallee implements CalleeSide {
     const via = { transport: route.target.transport, sentBy };
     const invite = buildOutboundInvite(route, number, sdp, via, forwardedMaxForwards(call.caller.invite));
     this.offerSent = sdp;
-    const spec = { invite, dest: route.target, via, credentials: route.credentials };
+    invite.headers.push(...call.timers.inviteHeaders(true));
+    const spec = { invite, dest: route.target, via, credentials: route.credentials, intervalTooSmall: call.timers.retryHeaders };
     this.client = new InviteClient(call.uaContext, spec, {
       onProvisional: (res) => call.enqueue(() => this.onProvisional(res)),
-      onAnswer: (res) => call.enqueue(() => this.onAnswer(res)),
+      onAnswer: (res) => (call.timers.answered(res), call.enqueue(() => this.onAnswer(res))),
       onFailure: (outcome) => call.enqueue(() => this.onFailure(outcome)),
       // A BYE from the callee before the caller got its 2xx (media answer still pending) ends the attempt.
       onHangup: () => call.end(UNAVAILABLE),

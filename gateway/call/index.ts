@@ -18,6 +18,7 @@ import { DialCallee } from './dial.js';
 import { endInactiveCalls } from './liveness.js';
 import { CallTable, dispatchRequest } from './dispatch.js';
 import { RingCallee, type InboundCaller } from './ring.js';
+import { intervalTooSmall, TOO_SMALL } from './session-timers.js';
 import { CALL_MACHINE, INBOUND_MACHINE } from './states.js';
 import { DialogRegistry } from '../sip/ua/dialogs.js';
 import { createTrunkAcl, type TrunkAcl } from './trunk-acl.js';
@@ -79,7 +80,15 @@ export function startSipService(deps: SipServiceDeps): SipService {
     });
   }
 
+  /** RFC 4028 §9: too small a Session-Expires gets 422 with our Min-SE before anything is routed. */
+  function intervalOk(tx: ServerTransaction): boolean {
+    const tooSmall = intervalTooSmall(tx.request, config.calls.sessionTimers);
+    if (tooSmall) reply(tx, 422, TOO_SMALL, { headers: tooSmall });
+    return tooSmall === undefined;
+  }
+
   function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void {
+    if (!intervalOk(tx)) return;
     const call = new Call(callCtx, tx, { machine: CALL_MACHINE, logFields: { user: user.name } }, (c) => calls.remove(c));
     calls.add(call);
     track(call, outbound(new DialCallee(call), user, r));
@@ -99,8 +108,9 @@ export function startSipService(deps: SipServiceDeps): SipService {
   }
 
   function ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller): void {
+    if (!intervalOk(tx)) return;
     const logFields = { callee: callee.name, ...(caller.kind === 'user' ? { caller: caller.user.name } : { from: caller.source }) };
-    const call = new Call(callCtx, tx, { machine: INBOUND_MACHINE, logFields }, (c) => calls.remove(c));
+    const call = new Call(callCtx, tx, { machine: INBOUND_MACHINE, logFields, network: caller.kind === 'network' }, (c) => calls.remove(c));
     calls.add(call);
     track(call, new RingCallee(call, callee, caller).start(registrar.lookup(callee.name)));
   }

@@ -87,7 +87,8 @@ export class RingCallee implements CalleeSide {
     const invite = buildForkInvite({ contact, callee: this.callee.name, domain, caller: this.callerId(), sdp: offer.sdp, via, maxForwards });
     this.offers[n] = offer.sdp;
     // The call may have been decided (or ended) while the offer was built: nothing to ring then.
-    if (!fork.launch(n, { invite, dest, via }, contact.flow)) session.close();
+    invite.headers.push(...call.timers.inviteHeaders(false));
+    if (!fork.launch(n, { invite, dest, via, intervalTooSmall: call.timers.retryHeaders }, contact.flow)) session.close();
   }
 
   /** Browsers get WebRTC, SIP phones plain RTP. What comes from a trunk or PBX is G.711 only; a user's
@@ -117,6 +118,7 @@ export class RingCallee implements CalleeSide {
     if (!this.call.is('ringing', 'early')) return;
     this.call.to('connecting');
     this.call.stopRingTimer();
+    this.call.timers.answered(res);
     // The winner's connection (a browser's WebSocket) is the call's to watch from now on (connection.ts).
     const fork = this.fork!;
     const flow = fork.winnerFlow;

@@ -110,6 +110,23 @@ export const trunkSchema = z
   })
   .strict();
 
+/** RFC 4028 session timers. interval: the Session-Expires we ask for and the most we grant (seconds);
+ *  minSE: our Min-SE (smaller intervals get 422; RFC 4028 §4: never below 90); refresher: who refreshes
+ *  when the peer leaves the choice to us (uas = the gateway); trunks: ask trunks and users' PBXs for timers
+ *  on calls to them and run them on calls from them; users: the same toward users' phones and browsers
+ *  (sip.js does no timers). A peer that asks for timers is honoured either way. */
+export const sessionTimersSchema = z
+  .object({
+    interval: z.number().int().min(90).max(86400).default(1800),
+    minSE: z.number().int().min(90).max(86400).default(90),
+    refresher: z.enum(['uac', 'uas']).default('uas'),
+    trunks: z.boolean().default(true),
+    users: z.boolean().default(false),
+  })
+  .strict()
+  .refine((t) => t.interval >= t.minSE, { message: 'interval must be at least minSE', path: ['interval'] })
+  .default({});
+
 export const routeSchema = z.union([
   z.object({ match: regex, trunk: z.string().min(1) }).strict(),
   z.object({ match: regex, echo: z.literal(true) }).strict(),
@@ -232,6 +249,8 @@ export const configSchema = z
          *  it to reconnect and re-INVITE the same dialog; then BYE with Reason "Connection lost". 0: at
          *  once. Below the web page's own 60 s recovery limit. */
         reconnectGrace: z.number().int().min(0).max(55).default(30),
+        /** RFC 4028 session timers (gateway/call/session-timers.ts), each leg on its own. */
+        sessionTimers: sessionTimersSchema,
       })
       .strict()
       .default({}),

@@ -63,6 +63,9 @@ export interface InviteClientSpec {
   /** Late offer: a valid answer refusing every stream of the 2xx's offer, for the ACK that must precede
    *  our BYE when the leg ends before sendAck (§13.2.2.4). The sip layer does not read SDP. */
   refuseOffer?: (offer: string) => string;
+  /** RFC 4028 §7.3: a 422 (Session Interval Too Small) → the header fields (Session-Expires, Min-SE)
+   *  to send the INVITE again with, replacing its own; undefined: the 422 fails the leg. */
+  intervalTooSmall?: (res: SipResponse) => HeaderField[] | undefined;
 }
 
 export interface InviteClientEvents {
@@ -95,6 +98,8 @@ export class InviteClient implements DialogOwner {
   private invite: SipRequest;
   private attempts = 0;
   private authRetried = false;
+  /** 422 retries so far (RFC 4028 §7.3; each must raise the interval, two are plenty). */
+  private timerRetries = 0;
   /** §9.1: CANCEL only after a provisional response to the INVITE being cancelled. */
   private provisionalSeen = false;
   private cancelSent = false;
@@ -250,7 +255,20 @@ export class InviteClient implements DialogOwner {
       if (this.retryWithCredentials(res)) return;
       return this.fail({ kind: this.spec.credentials ? 'challenge-after-credentials' : 'challenge-without-credentials' });
     }
+    if (res.status === 422 && this.fsm.state !== 'cancelling' && this.retryLongerInterval(res)) return;
     this.fail({ kind: 'response', status: res.status, reason: res.reason });
+  }
+
+  /** RFC 4028 §7.3: "the UAC MAY retry the request" with a Session-Expires no smaller than the 422's
+   *  Min-SE (paraphrased): the same INVITE, a new CSeq, the session layer's timer headers replaced. */
+  private retryLongerInterval(res: SipResponse): boolean {
+    const headers = this.timerRetries < 2 ? this.spec.intervalTooSmall?.(res) : undefined;
+    if (!headers) return false;
+    this.timerRetries++;
+    const names = new Set(headers.map((h) => h.name.toLowerCase()));
+    const kept = { ...this.invite, headers: this.invite.headers.filter((h) => !names.has(h.name.toLowerCase())) };
+    this.send(reissueRequest(kept, getCSeq(this.invite).seq + 1, headers));
+    return true;
   }
 
   /** RFC 3261 §22.2: answer a 401 (WWW-Authenticate → Authorization) or 407 (Proxy-Authenticate →

@@ -51,6 +51,9 @@ export interface InviteServerEvents {
   session: SessionHooks;
   /** The ACK for our 2xx to the INVITE (it carries the answer when the INVITE had no offer, §13.2.1). */
   onConfirmed?(ack: SipRequest): void;
+  /** Header fields the session layer adds to our 2xx to the INVITE, asked once as it is built (RFC 4028
+   *  §9: Session-Expires, Require: timer). */
+  answerHeaders?(): HeaderField[];
 }
 
 const SDP = 'application/sdp';
@@ -135,7 +138,7 @@ export class InviteServer implements DialogOwner {
     this.ctx.registry.add(this.dialog, this);
     this.tx.onAckTimeout(() => this.ackWaitOver());
     // RFC 3311 §5.1: Allow lists UPDATE, so the caller knows it may send one in this dialog.
-    const headers = [{ name: 'Contact', value: contact }, { name: 'Allow', value: INVITE_ALLOW }];
+    const headers = [{ name: 'Contact', value: contact }, { name: 'Allow', value: INVITE_ALLOW }, ...(this.events.answerHeaders?.() ?? [])];
     reply(this.tx, 200, 'OK', { toTag: this.localTag, headers, body: Buffer.from(sdp), contentType: SDP });
   }
 

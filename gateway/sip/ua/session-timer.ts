@@ -39,6 +39,9 @@ export interface SessionTimerConfig {
   minSE: number;
   /** Who refreshes when a request with `Supported: timer` leaves us the choice (RFC 4028 §9). */
   preferRefresher: Refresher;
+  /** The smallest Min-SE anyone may use: RFC 4028's 90 s (ABSOLUTE_MIN_SE). Only tests lower it, to run
+   *  sessions of a few seconds; a config file cannot (calls.sessionTimers.minSE >= 90). */
+  floor?: number;
 }
 
 export const DEFAULT_SESSION_TIMER_CONFIG: Readonly<SessionTimerConfig> = {
@@ -118,7 +121,8 @@ function seHeaders(n: Negotiated, requireTimer: boolean): HeaderField[] {
  *    ("SHOULD"); never toward a UAC that did not say it supports the extension. */
 export function negotiateUas(req: SipRequest, cfg: SessionTimerConfig): UasDecision {
   const uacSupports = hasOptionTag(req, 'Supported', TIMER_TAG) || hasOptionTag(req, 'Require', TIMER_TAG);
-  const reqMin = Math.max(intOr(getHeader(req, 'Min-SE'), parseMinSE) ?? ABSOLUTE_MIN_SE, ABSOLUTE_MIN_SE);
+  const absolute = cfg.floor ?? ABSOLUTE_MIN_SE;
+  const reqMin = Math.max(intOr(getHeader(req, 'Min-SE'), parseMinSE) ?? absolute, absolute);
   const floor = Math.max(reqMin, cfg.minSE);
   const se = readSE(req);
   let interval: number;
@@ -176,7 +180,8 @@ export class SessionTimer {
     config: Partial<SessionTimerConfig> = {},
   ) {
     this.cfg = { ...DEFAULT_SESSION_TIMER_CONFIG, ...config };
-    if (!(this.cfg.minSE >= ABSOLUTE_MIN_SE)) throw new RangeError(`session timer minSE must be >= ${ABSOLUTE_MIN_SE}`);
+    const floor = this.cfg.floor ?? ABSOLUTE_MIN_SE;
+    if (!(this.cfg.minSE >= floor)) throw new RangeError(`session timer minSE must be >= ${floor}`);
     if (!(this.cfg.interval >= this.cfg.minSE)) throw new RangeError('session timer interval must be >= minSE');
     this.minSE = this.cfg.minSE;
   }

@@ -12,8 +12,9 @@ export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'B
 export const INVITE_ALLOW = ALLOWED_METHODS.filter((m) => m !== 'REGISTER').join(', ');
 
 /** Option tags we implement (RFC 3261 §19.2); Require of anything else → 420. 100rel: RFC 3262
- *  reliable provisional responses (sip/ua/reliable-provisional.ts, used by the invite usages). */
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['100rel'];
+ *  reliable provisional responses (sip/ua/reliable-provisional.ts, used by the invite usages); timer:
+ *  RFC 4028 session timers (sip/ua/session-timer.ts, call/session-timers.ts). */
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['100rel', 'timer'];
 
 export interface Rejection {
   status: number;

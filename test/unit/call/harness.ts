@@ -29,7 +29,7 @@ export function setup(config = testConfig()) {
   const service = startSipService({ config, transport, transactions, media, logger: createLogger('silent') });
   const flow = new FakeFlow('ws-1');
 
-  function inviteText(number: string, o: { user?: string; sdp?: string; authz?: string; callId?: string; maxForwards?: number }) {
+  function inviteText(number: string, o: { user?: string; sdp?: string; authz?: string; callId?: string; maxForwards?: number; headers?: string }) {
     const user = o.user ?? 'alice';
     const body = o.sdp ?? BROWSER_OFFER;
     return sip(
@@ -42,13 +42,14 @@ export function setup(config = testConfig()) {
        CSeq: ${seq} INVITE
        Contact: <sip:xyz@br.invalid;transport=ws>
        ${body ? 'Content-Type: application/sdp' : 'X-Empty: 1'}
-       ${o.authz ? `Proxy-Authorization: ${o.authz}` : 'X-No-Auth: 1'}`,
+       ${o.authz ? `Proxy-Authorization: ${o.authz}` : 'X-No-Auth: 1'}
+       ${o.headers ?? 'X-No-Extra: 1'}`,
       body,
     );
   }
 
   /** The browser's INVITE, answering the 407 with `password` (unless auth is false). */
-  function invite(number: string, o: { user?: string; password?: string; sdp?: string; auth?: boolean; maxForwards?: number } = {}): FakeServerTx {
+  function invite(number: string, o: { user?: string; password?: string; sdp?: string; auth?: boolean; maxForwards?: number; headers?: string } = {}): FakeServerTx {
     const first = transactions.deliver(inviteText(number, o), flow);
     if (o.auth === false || first.last?.status !== 407) return first;
     const challenge = getHeader(first.last, 'Proxy-Authenticate')!;
