@@ -6,7 +6,7 @@ import type { DigestServer } from '../sip/auth/index.js';
 import { challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
-import { reply } from '../sip/ua/uas.js';
+import { challengeStatelessly } from '../sip/ua/challenge.js';
 
 /** The authenticated user, or undefined after answering 407 (wrong password and unknown user alike). */
 export function authenticateInvite(
@@ -20,8 +20,8 @@ export function authenticateInvite(
   deps.logger.info({ reason: result.reason }, 'INVITE challenged');
   // §22.3: "the proxy … MUST respond with 407 (Proxy Authentication Required) … including a
   // Proxy-Authenticate header field value applicable to the proxy for the requested resource."
+  // Stateless and once (sip/ua/challenge.ts): an unauthenticated INVITE keeps no server transaction.
   const challenges = challengeOrder(tx.flow.transport, deps.digest.challenge({ stale: result.stale }));
-  const headers = challenges.map((value) => ({ name: 'Proxy-Authenticate', value }));
-  reply(tx, 407, 'Proxy Authentication Required', { headers });
+  challengeStatelessly(tx, 407, 'Proxy-Authenticate', challenges);
   return undefined;
 }

@@ -6,6 +6,7 @@ import { getCallId, getCSeq, getTo, parseUri } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
+import { challengeStatelessly } from '../sip/ua/challenge.js';
 import { reply } from '../sip/ua/uas.js';
 import { applyPlan, contactList } from './apply.js';
 import type { BindingStore } from './bindings.js';
@@ -43,8 +44,9 @@ function authorize(d: HandlerDeps, lookupPassword: PasswordLookup, req: SipReque
   const auth = d.digest.verify(req.method, req.uri, authz, lookupPassword);
   if (!auth.ok) {
     d.logger.debug({ reason: auth.reason }, 'REGISTER challenged');
+    // Stateless and once (sip/ua/challenge.ts): an unauthenticated REGISTER keeps no server transaction.
     const challenges = challengeOrder(tx.flow.transport, d.digest.challenge({ stale: auth.stale }));
-    reply(tx, 401, 'Unauthorized', { headers: challenges.map((value) => ({ name: 'WWW-Authenticate', value })) });
+    challengeStatelessly(tx, 401, 'WWW-Authenticate', challenges);
     return undefined;
   }
   // §10.3 step 4: "The registrar SHOULD determine if the authenticated user is authorized to modify

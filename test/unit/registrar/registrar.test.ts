@@ -238,10 +238,13 @@ describe('challenge order (RFC 8760 §2.4)', () => {
     expect(algorithms(register({ auth: false, flow: new FakeFlow('ws') }))).toEqual(['SHA-256', 'MD5']);
   });
 
-  it('puts MD5 first for SIP phones over UDP/TCP, the same for unknown users', () => {
+  it('puts MD5 first for SIP phones over UDP/TCP, the same for unknown users (UDP: only what fits, sip/ua/challenge.ts)', () => {
     const { register } = harness({ digest: both() });
     const udp = new FakeFlow('udp');
-    expect(algorithms(register({ auth: false, flow: udp, contact: '<sip:alice@10.0.0.2>' }))).toEqual(['MD5', 'SHA-256']);
+    // This REGISTER is smaller than a 401 with both challenges: over UDP only the preferred one goes.
+    const overUdp = register({ auth: false, flow: udp, contact: '<sip:alice@10.0.0.2>' });
+    expect(algorithms(overUdp)).toEqual(['MD5']);
+    expect(overUdp.stateless).toEqual([overUdp.last]);
     expect(algorithms(register({ auth: false, flow: new FakeFlow('tcp'), user: 'mallory' }))).toEqual(['MD5', 'SHA-256']);
     // Either answer is accepted.
     expect(register({ flow: udp, contact: '<sip:alice@10.0.0.2>' }).last.status).toBe(200);
