@@ -87,6 +87,8 @@ export interface OutgoingCall {
   readonly byeReceived: Promise<SipRequest>;
   cancel(): void;
   bye(): Promise<SipResponse>;
+  /** A re-INVITE in the dialog (default: a fresh Chrome-like offer, as after an ICE restart); a 2xx is ACKed. */
+  reinvite(sdp?: string): Promise<SipResponse>;
 }
 
 export class WsSipClient {
@@ -102,10 +104,27 @@ export class WsSipClient {
   private cseq = 0;
 
   private constructor(
-    private readonly ws: WebSocket,
+    private ws: WebSocket,
     readonly options: WsSipClientOptions,
   ) {
     ws.on('message', (data) => this.onData(Buffer.from(data as Buffer)));
+  }
+
+  /** Kills the WebSocket as a lost network would (no close handshake): the server sees the TCP connection go. */
+  drop(): void {
+    this.ws.terminate();
+  }
+
+  /** A new WebSocket connection for the same client (same Contact, From tag and CSeq space), as a browser
+   *  that reconnects after a lost network: the gateway sees a new flow. */
+  async reconnect(): Promise<void> {
+    const ws = new WebSocket(this.options.url, 'sip', this.options.ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.on('message', (data) => this.onData(Buffer.from(data as Buffer)));
+    this.ws = ws;
   }
 
   static connect(options: WsSipClientOptions): Promise<WsSipClient> {
@@ -122,6 +141,12 @@ export class WsSipClient {
 
   get contact(): string {
     return `<sip:${this.contactUser}@${this.host};transport=ws>`;
+  }
+
+  /** Calls `listener` with every message received from now on; returns the unsubscribe function. */
+  onMessage(listener: (m: SipMessage) => void): () => void {
+    this.listeners.push(listener);
+    return () => this.listeners.splice(this.listeners.indexOf(listener) >>> 0, 1);
   }
 
   /** Resolves with the first received message (past or future) matching `pred`. */
@@ -330,6 +355,16 @@ class Call implements OutgoingCall {
   bye(): Promise<SipResponse> {
     if (!this.answered || getTo(this.answered).params.tag === undefined) throw new Error('bye(): the call was not answered');
     return this.client.transact(this.inDialog('BYE', this.client.nextCSeq()));
+  }
+
+  async reinvite(sdp = chromeOffer()): Promise<SipResponse> {
+    if (!this.answered) throw new Error('reinvite(): the call was not answered');
+    const cseq = this.client.nextCSeq();
+    const base = this.inDialog('INVITE', cseq);
+    const req = { ...base, headers: [...base.headers, { name: 'Contact', value: this.client.contact }, { name: 'Content-Type', value: 'application/sdp' }], body: Buffer.from(sdp) };
+    const res = await this.client.transact(req);
+    if (res.status >= 200 && res.status < 300) this.client.send(this.inDialog('ACK', cseq));
+    return res;
   }
 }
 

@@ -8,8 +8,8 @@ import { startSipService, type SipService } from '../../../gateway/call/index.js
 import { parsePortRange, parseSipListen } from '../../../gateway/config/load.js';
 import { configSchema, type GatewayConfig } from '../../../gateway/config/schema.js';
 import { createLogger } from '../../../gateway/log.js';
-import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
-import type { AnswerRequest, MediaEngine, OfferRequest } from '../../../gateway/media/types.js';
+import { createEmbeddedMediaEngine, type EmbeddedMediaEngine } from '../../../gateway/media/index.js';
+import type { AnswerRequest, ModifiableMediaEngine, OfferRequest } from '../../../gateway/media/types.js';
 import { createTransactionLayer } from '../../../gateway/sip/transaction/index.js';
 import type { TimerValues, TransactionLayer } from '../../../gateway/sip/transaction/types.js';
 import { createTransport } from '../../../gateway/sip/transport/index.js';
@@ -32,22 +32,27 @@ export interface TestGateway {
   service: SipService;
   /** The embedded engine, recording the requests the call layer made. */
   media: RecordingMedia;
+  /** The same engine unwrapped: its real sockets (openSockets) and liveness (media.inactivityTimeout). */
+  engine: EmbeddedMediaEngine;
   /** Bound SIP address for UDP (host:port). */
   udp: string;
   close(): Promise<void>;
 }
 
-export interface RecordingMedia extends MediaEngine {
+export interface RecordingMedia extends ModifiableMediaEngine {
   readonly offers: OfferRequest[];
   readonly answers: AnswerRequest[];
 }
 
-function recording(engine: MediaEngine): RecordingMedia {
+function recording(engine: EmbeddedMediaEngine): RecordingMedia {
   const offers: OfferRequest[] = [];
   const answers: AnswerRequest[] = [];
   return {
     offers,
     answers,
+    answerLocally: (r) => engine.answerLocally(r),
+    rollback: (r) => engine.rollback(r),
+    onInactive: (l) => engine.onInactive(l),
     offer: (r) => (offers.push(r), engine.offer(r)),
     answer: (r) => (answers.push(r), engine.answer(r)),
     echo: (r) => engine.echo(r),
@@ -85,6 +90,7 @@ export async function startGatewayWith(config: GatewayConfig, timers?: Partial<T
   let transport: SipTransport | undefined;
   let transactions: TransactionLayer | undefined;
   let media: RecordingMedia | undefined;
+  let engine: EmbeddedMediaEngine | undefined;
   try {
     transport = await createTransport({
       listen: config.sip.listen.map(parseSipListen),
@@ -92,7 +98,13 @@ export async function startGatewayWith(config: GatewayConfig, timers?: Partial<T
       logger: logger.child({ layer: 'transport' }),
     });
     transactions = createTransactionLayer({ transport, timers, logger: logger.child({ layer: 'transaction' }) });
-    media = recording(await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: parsePortRange(config.media.rtpPorts), logger: logger.child({ layer: 'media' }) }));
+    engine = await createEmbeddedMediaEngine({
+      bindAddress: '127.0.0.1',
+      portRange: parsePortRange(config.media.rtpPorts),
+      inactivityTimeoutMs: config.media.inactivityTimeout * 1000,
+      logger: logger.child({ layer: 'media' }),
+    });
+    media = recording(engine);
     const service = startSipService({ config, transport, transactions, media, logger: logger.child({ layer: 'call' }) });
     const parts = { transport, transactions, media };
     const udp = transport.localAddress('udp');
@@ -101,6 +113,7 @@ export async function startGatewayWith(config: GatewayConfig, timers?: Partial<T
       wsUrl: `ws://127.0.0.1:${port}/sip`,
       service,
       media,
+      engine,
       udp: udp ? `${udp.address}:${udp.port}` : '',
       async close() {
         await service.close();

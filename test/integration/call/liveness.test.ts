@@ -1,0 +1,81 @@
+// A lost browser connection and dead media, end to end (issue 7 items 7 and 8): SIPp plays the trunk, a
+// WebSocket client the browser. Short grace and timeout, real sockets, waits on conditions.
+// Run: unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/call/liveness.test.ts'
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { getHeader } from '../../../gateway/sip/message/index.js';
+import type { SipRequest } from '../../../gateway/sip/message/types.js';
+import { until } from '../../support/netbed/wait.js';
+import { stopAllProcesses } from '../../support/process.js';
+import { allPortsFreed, endingRig, reasonOf, trunkBye, type EndingRig } from './endings.js';
+
+const LOST = 'SIP;cause=480;text="Connection lost"';
+const MEDIA_TIMEOUT = 'SIP;cause=408;text="Media timeout"';
+
+let rig: EndingRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+afterAll(stopAllProcesses);
+
+describe('the browser\'s WebSocket is lost mid-call', () => {
+  it('no reconnect: the trunk gets BYE with Reason "Connection lost" after the grace (not before), every port freed', async () => {
+    rig = await endingRig('uas-answer', { grace: 2 });
+    const { client, sipp, gw } = rig;
+    expect((await client.invite('5551234').final).status).toBe(200);
+    expect(gw.engine.openSockets().udp).toBeGreaterThan(0);
+    const lost = Date.now();
+    client.drop();
+    const bye = await trunkBye(sipp, 2_000 + 2_000 + 1_000);
+    const after = Date.now() - lost;
+    expect(after).toBeGreaterThanOrEqual(1_900);
+    expect(after).toBeLessThan(4_000); // within the grace + 2 s
+    expect(reasonOf(bye)).toBe(LOST);
+    expect((await sipp.exited).code).toBe(0); // SIPp answered the BYE and its scenario ended
+    await allPortsFreed(gw);
+    expect(gw.service.status().calls).toBe(0);
+  });
+
+  it('a reconnect within the grace (same Contact) re-REGISTERs and re-INVITEs: 200, the call goes on; the later BYE arrives over the new connection', async () => {
+    // SIPp hangs up itself 5 s after the answer: well after the 2 s grace.
+    rig = await endingRig('uas-answer', { grace: 2, set: { hangup_ms: 5_000 } });
+    const { client, sipp, gw } = rig;
+    expect((await client.register(600)).status).toBe(200);
+    const call = client.invite('5551234');
+    expect((await call.final).status).toBe(200);
+    client.drop();
+    const dropped = Date.now();
+    await until('the gateway to see the connection close', () => (gw.service.status().registrations === 0 ? true : undefined), 3_000);
+    await client.reconnect();
+    const seenBefore = client.received.length;
+    expect((await client.register(600)).status).toBe(200);
+    expect(gw.service.status().registrations).toBe(1); // the binding is back once, on the new connection
+    const re = await call.reinvite(); // an ICE restart: new ufrag/pwd and fingerprint
+    expect(re.status).toBe(200);
+    expect(getHeader(re, 'Content-Type')).toBe('application/sdp');
+    // SIPp's own BYE (5 s after the answer, well past the grace) reaches the browser over the new WebSocket.
+    const bye = (await call.byeReceived) as SipRequest;
+    expect(Date.now() - dropped).toBeGreaterThan(2_000);
+    expect(client.received.indexOf(bye)).toBeGreaterThanOrEqual(seenBefore);
+    expect((await sipp.exited).code).toBe(0);
+    // The gateway never ended the call itself: the trunk received no BYE, only the 200 to its own.
+    expect(sipp.messages().filter((e) => e.direction === 'received').map((e) => (e.message.kind === 'request' ? e.message.method : e.message.status))).toEqual(['INVITE', 'ACK', 200]);
+    await allPortsFreed(gw);
+  });
+});
+
+describe('media inactivity', () => {
+  it('no RTP or RTCP from either leg: BYE with Reason "Media timeout" to the trunk and to the browser after the timeout, ports freed', async () => {
+    rig = await endingRig('uas-answer', { inactivity: 2 });
+    const { client, sipp, gw } = rig;
+    const call = client.invite('5551234');
+    expect((await call.final).status).toBe(200);
+    const answered = Date.now();
+    const [toTrunk, toBrowser] = await Promise.all([trunkBye(sipp, 2_000 + 3_000), call.byeReceived]);
+    expect(Date.now() - answered).toBeGreaterThanOrEqual(1_900);
+    expect(reasonOf(toTrunk)).toBe(MEDIA_TIMEOUT);
+    expect(getHeader(toBrowser, 'Reason')).toBe(MEDIA_TIMEOUT);
+    expect((await sipp.exited).code).toBe(0);
+    await allPortsFreed(gw);
+  });
+});
