@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { StateMachine, type ChangeListener, type MachineDef } from '../lib/state-machine.js';
 import type { Logger } from '../log.js';
 import type { MediaEngine, SdpResult } from '../media/types.js';
-import type { HeaderField } from '../sip/message/types.js';
+import type { HeaderField, SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { Flow } from '../sip/transport/types.js';
 import type { SessionHooks } from '../sip/ua/in-dialog.js';
@@ -71,6 +71,9 @@ export class Call {
   /** Each side's connection (a lost one is kept for calls.reconnectGrace once answered). */
   private readonly links: Partial<Record<CallSide, ConnectionWatch>> = {};
   private readonly policy: SessionPolicy;
+  /** The ACK of our 2xx to the caller, and who waits for it (late offer). */
+  private callerAck: SipRequest | undefined;
+  private ackListener: ((ack: SipRequest) => void) | undefined;
   private established: CallSession | undefined;
   /** RFC 4028 session timers of both legs (session-timers.ts). */
   readonly timers: CallSessionTimers;
@@ -94,6 +97,8 @@ export class Call {
       onHangup: () => this.end(),
       onAckTimeout: () => this.end(),
       onCancel: () => this.end(CANCELLED),
+      onConfirmed: (ack) => this.onCallerAck(ack),
+      onNoPrack: () => this.end({ status: 504, reason: 'Server Time-out: no PRACK' }),
       session: this.sessionHooks('caller'),
     });
     // A caller whose connection closed (a browser's WebSocket) can neither hang up nor be reached (RFC 7118
@@ -130,6 +135,7 @@ export class Call {
   /** The hooks the INVITE usages of `side` ask about a re-INVITE or UPDATE (the session layer's entry). */
   sessionHooks(side: CallSide): SessionHooks {
     const hooks = this.timers.hooks(side, this.policy(side, this));
+    // A reconnected browser re-INVITEs (ICE restart) over its new connection: the dialog moves there first.
     return {
       ...hooks,
       onReinvite: (req, respond, tx, dialog) => (this.follow(side, tx.flow), hooks.onReinvite(req, respond, tx, dialog)),
@@ -162,7 +168,24 @@ export class Call {
 
   /** The caller's SDP offer. */
   get callerSdp(): string {
-    return this.caller.invite.body.toString('utf8');
+    return this.caller.invite.body.length > 0 ? this.caller.invite.body.toString('utf8') : this.callerAck?.body.toString('utf8') ?? '';
+  }
+
+  /** Whether the caller's INVITE carried an offer (else: late offer, RFC 3261 §13.2.1 — we offer in our
+   *  2xx and its ACK answers). */
+  get callerOffered(): boolean {
+    return this.caller.invite.body.length > 0;
+  }
+
+  /** Late offer from the caller: `listener` gets the ACK of our 2xx (its body is the caller's answer). */
+  whenCallerAcks(listener: (ack: SipRequest) => void): void {
+    this.ackListener = listener;
+    if (this.callerAck) listener(this.callerAck);
+  }
+
+  private onCallerAck(ack: SipRequest): void {
+    this.callerAck = ack;
+    this.ackListener?.(ack);
   }
 
   /** Where the caller's SIP came from: its media is expected from there (or from its SDP's c=). */

@@ -4,6 +4,7 @@
 // 18x are relayed with their code (a 183's SDP converted for early media), the target's 2xx answer becomes
 // the caller's 2xx, and its failure the caller's final response (responses.ts).
 import type { TrunkConfig, UserConfig } from '../config/schema.js';
+import { answerFromOwnOffer, refusingAnswer } from '../media/sdp/late-offer.js';
 import type { SdpResult } from '../media/types.js';
 import { getTo, parseUri } from '../sip/message/index.js';
 import type { HeaderField, SipResponse } from '../sip/message/types.js';
@@ -12,7 +13,8 @@ import { forwardedMaxForwards } from '../sip/ua/request.js';
 import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { TRUNK_CODECS, type Call, type CalleeSide } from './call.js';
 import type { MediaSession } from './media-session.js';
-import { callerFinalFor, type TrunkOutcome } from './responses.js';
+import { offerCallerFromCallee } from './late-offer.js';
+import { callerFinalFor, callerFinalForMedia, type TrunkOutcome } from './responses.js';
 import { answeredSession } from './session-legs.js';
 import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
 
@@ -24,6 +26,9 @@ export class DialCallee implements CalleeSide {
   private early: { sdp: string; answer: SdpResult } | undefined;
   /** The offer sent to the callee (session modification re-offers it, modify.ts). */
   private offerSent = '';
+  /** Late offer (late-offer.ts): none, the caller's (pass-through), or ours toward a `lateOffer` trunk
+   *  (`unsent`: the engine's offer for it, narrowed to the trunk's offer for our ACK). */
+  private late: { kind: 'none' } | { kind: 'through' } | { kind: 'out'; unsent: string } = { kind: 'none' };
 
   constructor(readonly call: Call) {
     this.session = call.openMedia();
@@ -45,8 +50,8 @@ export class DialCallee implements CalleeSide {
   }
 
   async startTrunk(trunk: TrunkConfig, number: string, user: UserConfig): Promise<void> {
-    const offer = await this.rtpOffer();
-    if (!offer || !this.call.is('routing')) return;
+    const offer = await this.inviteSdp(trunk.lateOffer);
+    if (offer === undefined || !this.call.is('routing')) return;
     let target;
     try {
       target = await resolveTarget(parseUri(trunk.uri));
@@ -56,15 +61,28 @@ export class DialCallee implements CalleeSide {
     }
     if (!this.call.is('routing')) return;
     this.call.log.info({ trunk: trunk.name, number }, 'calling trunk');
-    this.dial(trunkRoute(trunk, user.callerId ?? user.name, target), number, offer.sdp);
+    this.dial(trunkRoute(trunk, user.callerId ?? user.name, target), number, offer);
   }
 
   /** Out through the user's own PBX: its account's identity and credentials (upstream.outboundFor). */
   async startUpstream(route: OutboundRoute, number: string): Promise<void> {
-    const offer = await this.rtpOffer();
-    if (!offer || !this.call.is('routing')) return;
+    const offer = await this.inviteSdp();
+    if (offer === undefined || !this.call.is('routing')) return;
     this.call.log.info({ pbx: route.base.host, number }, 'calling through the user\'s PBX');
-    this.dial(route, number, offer.sdp);
+    this.dial(route, number, offer);
+  }
+
+  /** The SDP of the callee's INVITE: the engine's RTP offer, or null (no SDP) for a late offer — the
+   *  caller sent none, or the trunk wants none (`lateOffer`). undefined: the media engine refused. */
+  private async inviteSdp(lateOffer = false): Promise<string | null | undefined> {
+    if (!this.call.callerOffered) {
+      this.late = { kind: 'through' };
+      return null;
+    }
+    const offer = await this.rtpOffer();
+    if (!offer || !lateOffer) return offer?.sdp;
+    this.late = { kind: 'out', unsent: offer.sdp };
+    return null;
   }
 
   private rtpOffer(): Promise<SdpResult | undefined> {
@@ -74,15 +92,15 @@ export class DialCallee implements CalleeSide {
     );
   }
 
-  private dial(route: OutboundRoute, number: string, sdp: string): void {
+  private dial(route: OutboundRoute, number: string, sdp: string | null): void {
     const call = this.call;
     const sentBy = call.ctx.transport.localAddress(route.target.transport, route.target.address);
     if (!sentBy) return call.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To Trunk` });
     const via = { transport: route.target.transport, sentBy };
-    const invite = buildOutboundInvite(route, number, sdp, via, forwardedMaxForwards(call.caller.invite));
-    this.offerSent = sdp;
+    const invite = buildOutboundInvite(route, number, sdp ?? undefined, via, forwardedMaxForwards(call.caller.invite));
+    this.offerSent = sdp ?? '';
     invite.headers.push(...call.timers.inviteHeaders(true));
-    const spec = { invite, dest: route.target, via, credentials: route.credentials, intervalTooSmall: call.timers.retryHeaders };
+    const spec = { invite, dest: route.target, via, credentials: route.credentials, intervalTooSmall: call.timers.retryHeaders, lateOffer: sdp === null, refuseOffer: refusingAnswer };
     this.client = new InviteClient(call.uaContext, spec, {
       onProvisional: (res) => call.enqueue(() => this.onProvisional(res)),
       onAnswer: (res) => (call.timers.answered(res), call.enqueue(() => this.onAnswer(res))),
@@ -101,7 +119,8 @@ export class DialCallee implements CalleeSide {
     const call = this.call;
     if (!call.is('calling', 'early')) return;
     let sdp: string | undefined;
-    if (res.body.length > 0 && res.status === 183 && !this.early) {
+    // With a late offer an SDP in a 1xx would be the callee's offer: not used for early media.
+    if (res.body.length > 0 && res.status === 183 && !this.early && this.late.kind === 'none') {
       const early = res.body.toString('utf8');
       const answer = await call.withMedia(() => this.answerFrom(res, early));
       if (!answer) return;
@@ -113,15 +132,44 @@ export class DialCallee implements CalleeSide {
     call.caller.provisional(res.status, res.reason, sdp);
   }
 
-  /** 2xx from the callee (already ACKed): the caller gets 200 with the converted answer. */
+  /** 2xx from the callee (already ACKed, unless a late offer's ACK waits for our answer): the caller
+   *  gets 200 with the converted answer (or, for its late offer, our offer). */
   private async onAnswer(res: SipResponse): Promise<void> {
     const call = this.call;
     if (call.ended) return;
+    if (this.late.kind === 'through') return void (await offerCallerFromCallee({ call, media: this.session, client: this.client!, res }));
+    if (this.late.kind === 'out') return this.answerTrunkOffer(res, this.late.unsent);
     // RFC 3262 §5 (paraphrased): the SDP of a reliable 183 is the answer; the 2xx then usually has none.
     if (res.body.length === 0 && !this.early) return call.end({ status: 502, reason: 'Bad Gateway: no SDP answer from trunk' });
     const sdp = res.body.length === 0 ? this.early!.sdp : res.body.toString('utf8');
     const answer = this.early?.sdp === sdp ? this.early.answer : await call.withMedia(() => this.answerFrom(res, sdp));
     if (!answer || call.ended) return;
+    this.connected(res, sdp, answer);
+  }
+
+  /** A `lateOffer` trunk's 2xx offer: our ACK answers it with the engine's unsent offer narrowed to it
+   *  (RFC 3264 §6.1); to the engine the trunk's offer is the answer to that offer. */
+  private async answerTrunkOffer(res: SipResponse, unsent: string): Promise<void> {
+    const call = this.call;
+    if (res.body.length === 0) return call.end({ status: 502, reason: 'Bad Gateway: no SDP offer from trunk' });
+    const offer = res.body.toString('utf8');
+    let ack: string;
+    try {
+      ack = answerFromOwnOffer(unsent, offer);
+    } catch (err) {
+      call.log.info({ err: (err as Error).message }, 'trunk late offer unusable');
+      return call.end(callerFinalForMedia(err));
+    }
+    const answer = await call.withMedia(() => this.answerFrom(res, offer));
+    if (!answer || call.ended) return;
+    this.client?.sendAck(ack);
+    this.offerSent = ack;
+    this.connected(res, offer, answer);
+  }
+
+  /** The callee's session is agreed (its SDP `sdp`): the caller gets our 2xx with `answer`. */
+  private connected(res: SipResponse, sdp: string, answer: SdpResult): void {
+    const call = this.call;
     call.stopRingTimer();
     call.to('answered');
     call.caller.accept(answer.sdp);

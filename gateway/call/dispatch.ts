@@ -88,10 +88,11 @@ export function dispatchRequest(d: DispatchDeps, req: SipRequest, tx: ServerTran
   }
 }
 
-/** RFC 3261 §13.2.1 lets the offer wait for the 2xx; this gateway needs it in the INVITE (RFC 3264 §5). */
-function hasSdpOffer(req: SipRequest): boolean {
+/** RFC 3261 §13.2.1 lets the offer wait for the 2xx (late offer: the callee side then offers, dial.ts /
+ *  ring.ts); a body that is not SDP is no offer we can use. */
+function usableBody(req: SipRequest): boolean {
   const type = getHeader(req, 'Content-Type')?.split(';')[0]?.trim().toLowerCase();
-  return req.body.length > 0 && type === 'application/sdp';
+  return req.body.length === 0 || type === 'application/sdp';
 }
 
 const NO_OFFER = 'Not Acceptable Here: SDP Offer Required';
@@ -116,7 +117,7 @@ function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
     return reply(tx, admission.status, admission.reason);
   }
   if (admission.kind === 'ring') {
-    if (!hasSdpOffer(req)) return reply(tx, 488, NO_OFFER);
+    if (!usableBody(req)) return reply(tx, 488, NO_OFFER);
     return d.ringUser(tx, admission.callee, admission.caller);
   }
   const user = authenticateInvite(req, tx, d);
@@ -127,7 +128,7 @@ function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
     d.logger.info({ user: user.name, number: r.number }, 'no route');
     return reply(tx, 404, 'No Route');
   }
-  if (!hasSdpOffer(req)) return reply(tx, 488, NO_OFFER);
+  if (!usableBody(req) || (r.kind === 'echo' && req.body.length === 0)) return reply(tx, 488, NO_OFFER);
   if (r.kind === 'user') return d.ringUser(tx, r.user, { kind: 'user', user });
   d.startCall(req, tx, user, r);
 }

@@ -19,7 +19,8 @@ export interface ForkInviteSpec {
   callee: string;
   domain: string;
   caller: CallerId;
-  sdp: string;
+  /** Undefined: a late-offer INVITE without a body (the caller sent no offer, call/late-offer.ts). */
+  sdp?: string;
   via: ViaSpec;
   /** The caller's INVITE's Max-Forwards less one (sip/ua forwardedMaxForwards). */
   maxForwards?: number;
@@ -64,7 +65,6 @@ export function buildForkInvite(spec: ForkInviteSpec): SipRequest {
       // RFC 3325 §9.1: the identity this gateway vouches for (the trunk's caller, or the authenticated user).
       { name: 'P-Asserted-Identity', value: formatNameAddr(from) },
     ],
-    body: Buffer.from(spec.sdp),
-    contentType: 'application/sdp',
+    ...(spec.sdp === undefined ? {} : { body: Buffer.from(spec.sdp), contentType: 'application/sdp' }),
   });
 }

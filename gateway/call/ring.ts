@@ -3,6 +3,7 @@
 // handle per fork: each fork gets its own offer built from the caller's, the winner's answer becomes the
 // caller's answer, the others are closed.
 import type { UserConfig } from '../config/schema.js';
+import { refusingAnswer } from '../media/sdp/late-offer.js';
 import type { MediaProfile, SdpResult } from '../media/types.js';
 import type { ContactRoute } from '../registrar/index.js';
 import { getFrom, getTo } from '../sip/message/index.js';
@@ -14,6 +15,7 @@ import { NO_CONTACT, RING_TIMEOUT } from './fork-rules.js';
 import { Fork } from './fork.js';
 import { buildForkInvite, contactDest, contactVia, type CallerId } from './invite-builder.js';
 import type { MediaSession } from './media-session.js';
+import { offerCallerFromCallee } from './late-offer.js';
 import { callerFinalForMedia } from './responses.js';
 import { answeredSession } from './session-legs.js';
 
@@ -74,21 +76,23 @@ export class RingCallee implements CalleeSide {
     const dest = contactDest(contact);
     if (!via || !dest) return fork.skip(n, { status: 503, reason: 'Service Unavailable' });
     this.peers[n] = peerAddressOf(dest);
-    let offer: SdpResult;
+    let offer: SdpResult | undefined;
     try {
       // The caller's media is expected from its SDP c= or from where its INVITE came (a trunk, a PBX, a phone).
-      offer = await session.offer({ fromTag: call.caller.remoteTag, sdp: call.callerSdp, peerAddress: call.callerAddress, ...this.profileFor(contact) });
+      // No offer from the caller: the contact gets none either and offers in its 2xx (late-offer.ts).
+      if (call.callerOffered) offer = await session.offer({ fromTag: call.caller.remoteTag, sdp: call.callerSdp, peerAddress: call.callerAddress, ...this.profileFor(contact) });
     } catch (err) {
       call.log.info({ err: (err as Error).message, fork: n }, 'media engine refused a fork');
       return fork.skip(n, callerFinalForMedia(err));
     }
     const domain = call.ctx.config.sip.domain ?? via.sentBy.address;
     const maxForwards = forwardedMaxForwards(call.caller.invite);
-    const invite = buildForkInvite({ contact, callee: this.callee.name, domain, caller: this.callerId(), sdp: offer.sdp, via, maxForwards });
-    this.offers[n] = offer.sdp;
+    const invite = buildForkInvite({ contact, callee: this.callee.name, domain, caller: this.callerId(), sdp: offer?.sdp, via, maxForwards });
+    this.offers[n] = offer?.sdp ?? '';
     // The call may have been decided (or ended) while the offer was built: nothing to ring then.
     invite.headers.push(...call.timers.inviteHeaders(false));
-    if (!fork.launch(n, { invite, dest, via, intervalTooSmall: call.timers.retryHeaders }, contact.flow)) session.close();
+    const late = { lateOffer: offer === undefined, refuseOffer: refusingAnswer };
+    if (!fork.launch(n, { invite, dest, via, intervalTooSmall: call.timers.retryHeaders, ...late }, contact.flow)) session.close();
   }
 
   /** Browsers get WebRTC, SIP phones plain RTP. What comes from a trunk or PBX is G.711 only; a user's
@@ -130,6 +134,11 @@ export class RingCallee implements CalleeSide {
   private async connect(n: number, res: SipResponse): Promise<void> {
     const call = this.call;
     if (!call.is('connecting')) return;
+    const client = this.fork?.winnerLeg;
+    if (!call.callerOffered && client) {
+      this.sessions.forEach((s, i) => i !== n && s.close());
+      return void (await offerCallerFromCallee({ call, media: this.sessions[n]!, client, res }));
+    }
     if (res.body.length === 0) return call.end({ status: 502, reason: 'Bad Gateway: no SDP answer' });
     const session = this.sessions[n]!;
     let answer: SdpResult;

@@ -107,6 +107,8 @@ export const trunkSchema = z
     tls: trunkTlsSchema.optional(),
     /** OPTIONS keep-alive (on by default); false turns it off. State in /api/status trunks[].keepalive. */
     keepalive: z.union([z.literal(false), trunkKeepaliveSchema]).default({}),
+    /** Late offer (RFC 3261 §13.2.1): our INVITE to this trunk has no SDP; its 2xx offers, our ACK answers. */
+    lateOffer: z.boolean().default(false),
   })
   .strict();
 

@@ -15,7 +15,8 @@ import { sendDialogRequest, type DialogRequestOptions } from './dialog-request.j
 import type { DialogOwner, DialogRegistry } from './dialogs.js';
 import { dispatchInDialog, type SessionHooks } from './in-dialog.js';
 import { localContact, withVia, type ViaSpec } from './request.js';
-import { INVITE_ALLOW, reply } from './uas.js';
+import { ReliableSender } from './reliable-sender.js';
+import { buildReply, INVITE_ALLOW, reply } from './uas.js';
 
 /** What an INVITE usage needs from the layers below and beside it. */
 export interface UaContext {
@@ -51,6 +52,8 @@ export interface InviteServerEvents {
   session: SessionHooks;
   /** The ACK for our 2xx to the INVITE (it carries the answer when the INVITE had no offer, §13.2.1). */
   onConfirmed?(ack: SipRequest): void;
+  /** RFC 3262 §3: a reliable 1xx was never PRACKed; the INVITE has been rejected (5xx) already. */
+  onNoPrack?(): void;
   /** Header fields the session layer adds to our 2xx to the INVITE, asked once as it is built (RFC 4028
    *  §9: Session-Expires, Require: timer). */
   answerHeaders?(): HeaderField[];
@@ -71,6 +74,8 @@ export class InviteServer implements DialogOwner {
   private byeHeaders: HeaderField[] = [];
   /** Where requests toward the caller go: its INVITE's flow, until moveTo() names a new connection. */
   private current: Flow;
+  /** RFC 3262: our 1xx go reliably when the caller's INVITE asks for (Require) or allows (Supported) it. */
+  private readonly reliable: ReliableSender;
 
   constructor(
     readonly tx: ServerTransaction,
@@ -79,6 +84,14 @@ export class InviteServer implements DialogOwner {
   ) {
     this.remoteTag = getFrom(tx.request).params.tag || '';
     this.current = tx.flow;
+    this.reliable = new ReliableSender(tx.request, {
+      send: (res) => this.tx.respond(res),
+      giveUp: (status) => {
+        this.ctx.logger.info('no PRACK for our reliable provisional response');
+        this.reject(status, 'Server Time-out: no PRACK');
+        this.events.onNoPrack?.();
+      },
+    });
   }
 
   /** The connection requests toward the caller go over (RFC 7118 §5). */
@@ -120,22 +133,38 @@ export class InviteServer implements DialogOwner {
     return formatNameAddr(localContact(this.via));
   }
 
-  /** 180/183 (with SDP for early media); ignored once a final response was sent. */
+  /** 180/183 (with SDP for early media); ignored once a final response was sent. Sent reliably (RFC 3262
+   *  §3: Require: 100rel + RSeq, retransmitted until PRACKed) when the caller asked for or allows it; the
+   *  early dialog is then registered so that the PRACK reaches this usage. */
   provisional(status: number, reason: string, sdp?: string): void {
     if (!this.unanswered) return;
     if (this.fsm.state === 'proceeding') this.fsm.to('early');
+    const contact = this.contact();
+    if (this.reliable.reliable(status) && !this.dialog) {
+      this.dialog = Dialog.fromUasRequest(this.invite, this.localTag, contact);
+      this.ctx.registry.add(this.dialog, this);
+    }
     const body = sdp === undefined ? undefined : Buffer.from(sdp);
-    reply(this.tx, status, reason, { toTag: this.localTag, headers: [{ name: 'Contact', value: this.contact() }], body, contentType: sdp === undefined ? undefined : SDP });
+    const o = { toTag: this.localTag, body, contentType: sdp === undefined ? undefined : SDP };
+    this.reliable.provisional(status, sdp !== undefined, (headers) => buildReply(this.tx.request, status, reason, { ...o, headers: [{ name: 'Contact', value: contact }, ...headers] }));
   }
 
-  /** §13.3.1.4: the 2xx with our answer; the dialog is confirmed and owned by this usage. */
+  /** §13.3.1.4: the 2xx with our answer; the dialog is confirmed and owned by this usage. RFC 3262 §3:
+   *  held until the PRACK of a reliable 1xx with SDP. */
   accept(sdp: string): void {
+    if (!this.unanswered) return;
+    this.reliable.final(200, () => this.sendAccept(sdp));
+  }
+
+  private sendAccept(sdp: string): void {
     if (!this.unanswered) return;
     this.fsm.to('accepted');
     const contact = this.contact();
-    this.dialog = Dialog.fromUasRequest(this.invite, this.localTag, contact);
+    if (!this.dialog) {
+      this.dialog = Dialog.fromUasRequest(this.invite, this.localTag, contact);
+      this.ctx.registry.add(this.dialog, this);
+    }
     this.dialog.transition('confirmed');
-    this.ctx.registry.add(this.dialog, this);
     this.tx.onAckTimeout(() => this.ackWaitOver());
     // RFC 3311 §5.1: Allow lists UPDATE, so the caller knows it may send one in this dialog.
     const headers = [{ name: 'Contact', value: contact }, { name: 'Allow', value: INVITE_ALLOW }, ...(this.events.answerHeaders?.() ?? [])];
@@ -145,7 +174,8 @@ export class InviteServer implements DialogOwner {
   /** A final non-2xx to the INVITE (§13.3.1.3); ignored once a final response was sent. */
   reject(status: number, reason: string): void {
     if (!this.unanswered) return;
-    this.fsm.to('terminated');
+    this.reliable.finish();
+    this.terminate(); // and the early dialog of a reliable 1xx (§12.3)
     reply(this.tx, status, reason, { toTag: this.localTag });
   }
 
@@ -192,6 +222,7 @@ export class InviteServer implements DialogOwner {
   }
 
   onRequest(req: SipRequest, tx: ServerTransaction): void {
+    if (req.method === 'PRACK') return this.onPrack(req, tx);
     dispatchInDialog(this.dialog, req, tx, {
       session: this.events.session,
       onBye: () => {
@@ -200,6 +231,14 @@ export class InviteServer implements DialogOwner {
         this.events.onHangup();
       },
     });
+  }
+
+  /** RFC 3262 §3: a PRACK matching our unacknowledged reliable 1xx gets 200 and stops its retransmissions
+   *  (a held 2xx goes now); one that matches none gets 481. An offer in a PRACK is not supported. */
+  private onPrack(req: SipRequest, tx: ServerTransaction): void {
+    if (this.dialog?.receiveRequest(req) === 'out-of-order') return reply(tx, 500, 'Server Internal Error: CSeq out of order');
+    const reasons: Record<number, string> = { 200: 'OK', 400: 'Bad Request: RAck', 481: 'Call/Transaction Does Not Exist' };
+    this.reliable.onPrack(req, (status) => reply(tx, status, reasons[status] ?? 'Error'));
   }
 
   /** Sends a request of ours inside the confirmed dialog (re-INVITE, UPDATE, INFO …) over the caller's
@@ -221,6 +260,7 @@ export class InviteServer implements DialogOwner {
   }
 
   private terminate(): void {
+    this.reliable.finish();
     this.fsm.to('terminated');
     if (this.dialog) {
       this.ctx.registry.remove(this.dialog);

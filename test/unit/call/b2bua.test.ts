@@ -38,11 +38,12 @@ describe('INVITE authentication and routing', () => {
     expect(tx.last.reason).toBe('No Route');
   });
 
-  it('488 for an INVITE without an SDP offer', async () => {
+  it('488 for an INVITE without an SDP offer to the echo line (late offers elsewhere: late-offer.test.ts)', async () => {
     const s = setup();
-    const tx = s.invite('5551234', { sdp: '' });
+    const tx = s.invite('*43', { sdp: '' });
     await settle();
     expect(tx.last.status).toBe(488);
+    expect(s.media.calls).toHaveLength(0);
   });
 
   it('the echo line is answered by the media engine directly', async () => {

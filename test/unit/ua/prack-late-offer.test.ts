@@ -1,13 +1,14 @@
 // The invite client's RFC 3262 (PRACK of a reliable 1xx) and late-offer (answer in the ACK, RFC 3261
 // §13.2.2.4) rules, against the in-memory fakes: what goes on the wire.
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../gateway/log.js';
 import { getCSeq, getHeader, getTo } from '../../../gateway/sip/message/index.js';
 import type { SipRequest, SipResponse } from '../../../gateway/sip/message/types.js';
 import { DialogRegistry } from '../../../gateway/sip/ua/dialogs.js';
 import { InviteClient, type InviteClientSpec } from '../../../gateway/sip/ua/invite-client.js';
+import { InviteServer } from '../../../gateway/sip/ua/invite-server.js';
 import { REJECT_SESSION_CHANGES } from '../../../gateway/call/session-policy.js';
-import { FakeTransactions, FakeTransport, settle, sip } from '../call/fakes.js';
+import { FakeFlow, FakeServerTx, FakeTransactions, FakeTransport, settle, sip } from '../call/fakes.js';
 
 const logger = createLogger('silent');
 const OFFER = 'v=0\r\no=trunk 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
@@ -129,5 +130,103 @@ describe('invite client: late offer (RFC 3261 §13.2.2.4)', () => {
     expect(refuseOffer).toHaveBeenCalledWith(OFFER);
     expect(acks().map((a) => a.body.toString())).toEqual([`refused(${OFFER.length})`]);
     expect(transactions.method('BYE')).toHaveLength(1);
+  });
+});
+
+function callerInvite(option: 'Supported' | 'Require' | 'none'): SipRequest {
+  return sip(
+    `INVITE sip:bob@gw.test SIP/2.0
+     Via: SIP/2.0/WS c.invalid;branch=z9hG4bKc1
+     Max-Forwards: 70
+     From: <sip:alice@gw.test>;tag=ctag
+     To: <sip:bob@gw.test>
+     Call-ID: srv-call
+     CSeq: 5 INVITE
+     Contact: <sip:a@c.invalid;transport=ws>
+     ${option === 'none' ? 'X-None: 1' : `${option}: 100rel`}
+     Content-Type: application/sdp`,
+    OFFER,
+  );
+}
+
+function serverSetup(option: 'Supported' | 'Require' | 'none' = 'Supported') {
+  const registry = new DialogRegistry();
+  const flow = new FakeFlow('ws-1');
+  const tx = new FakeServerTx(callerInvite(option), flow);
+  const events = { onHangup: vi.fn(), onAckTimeout: vi.fn(), onCancel: vi.fn(), onNoPrack: vi.fn(), session: REJECT_SESSION_CHANGES };
+  const server = new InviteServer(tx, { transactions: new FakeTransactions(), transport: new FakeTransport(), registry, logger }, events);
+  /** The caller's PRACK for RSeq `rseq`, routed the way the dispatcher does (by dialog). */
+  const prack = (rseq: number, cseq = 6): FakeServerTx => {
+    const req = sip(`PRACK sip:gw@127.0.0.1 SIP/2.0
+      Via: SIP/2.0/WS c.invalid;branch=z9hG4bKpr${cseq}
+      Max-Forwards: 70
+      From: <sip:alice@gw.test>;tag=ctag
+      To: <sip:bob@gw.test>;tag=${server.localTag}
+      Call-ID: srv-call
+      CSeq: ${cseq} PRACK
+      RAck: ${rseq} 5 INVITE`);
+    const t = new FakeServerTx(req, flow);
+    registry.forRequest(req)!.onRequest(req, t);
+    return t;
+  };
+  const rseqOf = (r: SipResponse) => Number(getHeader(r, 'RSeq'));
+  return { tx, server, events, prack, rseqOf, registry };
+}
+
+describe('invite server: reliable provisional responses (RFC 3262 §3)', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('Supported: 100rel → our 183 carries Require: 100rel and RSeq; the 2xx waits for the PRACK (200), which stops the retransmissions', () => {
+    vi.useFakeTimers();
+    const { tx, server, prack, rseqOf } = serverSetup('Supported');
+    server.provisional(183, 'Session Progress', OFFER);
+    const first = tx.last;
+    expect(getHeader(first, 'Require')).toBe('100rel');
+    const rseq = rseqOf(first);
+    expect(rseq).toBeGreaterThanOrEqual(1);
+    server.accept(OFFER);
+    expect(tx.statuses).toEqual([183]); // held: §3 "MUST NOT send a final response" before the PRACK
+    vi.advanceTimersByTime(500);
+    vi.advanceTimersByTime(1000);
+    expect(tx.statuses).toEqual([183, 183, 183]); // T1, then 2*T1
+    expect(prack(rseq + 1).statuses).toEqual([481]); // matches nothing
+    expect(prack(rseq, 7).statuses).toEqual([200]);
+    expect(tx.statuses).toEqual([183, 183, 183, 200]);
+    vi.advanceTimersByTime(40_000);
+    expect(tx.statuses).toEqual([183, 183, 183, 200]);
+  });
+
+  it('no PRACK: retransmitted at T1 doubling for 64*T1, then 504 and onNoPrack', () => {
+    vi.useFakeTimers();
+    const { tx, server, events, registry } = serverSetup('Require');
+    server.provisional(183, 'Session Progress', OFFER);
+    server.accept(OFFER);
+    vi.advanceTimersByTime(31_999);
+    expect(tx.statuses.filter((s) => s === 183)).toHaveLength(7); // 0, .5, 1.5, 3.5, 7.5, 15.5, 31.5 s
+    expect(events.onNoPrack).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(tx.last.status).toBe(504);
+    expect(events.onNoPrack).toHaveBeenCalledTimes(1);
+    expect(registry.size).toBe(0);
+  });
+
+  it('a second reliable 1xx waits for the PRACK of the first, then goes with RSeq + 1', () => {
+    vi.useFakeTimers();
+    const { tx, server, prack, rseqOf } = serverSetup('Require');
+    server.provisional(180, 'Ringing');
+    server.provisional(183, 'Session Progress', OFFER);
+    expect(tx.statuses).toEqual([180]);
+    const rseq = rseqOf(tx.last);
+    prack(rseq);
+    expect(tx.statuses).toEqual([180, 183]);
+    expect(rseqOf(tx.last)).toBe(rseq + 1);
+  });
+
+  it('without 100rel in the INVITE the 1xx is unreliable and the 2xx goes at once', () => {
+    const { tx, server } = serverSetup('none');
+    server.provisional(183, 'Session Progress', OFFER);
+    expect(getHeader(tx.last, 'RSeq')).toBeUndefined();
+    server.accept(OFFER);
+    expect(tx.statuses).toEqual([183, 200]);
   });
 });
