@@ -100,8 +100,10 @@ export function createTlsServer(
   });
   // Caps and the descriptor reserve are checked on the raw TCP socket, before any handshake work.
   server.prependListener('connection', (raw: net.Socket) => connections.admit(raw));
+  // A failed or timed-out handshake (handshakeTimeout) only concerns that socket: it is closed.
   server.on('tlsClientError', (err, socket) => {
     logger.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
+    socket.destroy();
   });
   return server;
 }
