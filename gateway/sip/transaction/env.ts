@@ -133,13 +133,15 @@ export function sendOrTerminate(env: TxEnv, tx: ServerMachine, machine: string, 
   });
 }
 
-/** respondStatelessly() for both server machines (Kamailio's sl_send_reply): only a first, final, non-2xx
- *  response; the transaction terminates first (out of the layer's table, no timers, nothing kept), then
- *  the response goes out once. A retransmitted request is then a new request, answered again the same way. */
+/** respondStatelessly() for both server machines (Kamailio's sl_send_reply): only a first final response,
+ *  and for INVITE only a non-2xx (a 2xx needs the Accepted state's retransmissions, RFC 6026 §7.1); the
+ *  transaction terminates first (out of the layer's table, no timers, nothing kept), then the response goes
+ *  out once. A retransmitted request is then a new request, answered again the same way. */
 export function sendStateless(env: TxEnv, tx: ServerMachine & { readonly answered: boolean }, machine: string, response: SipResponse): void {
   if (!admitResponse(env, tx, machine, response)) return;
-  if (response.status < 300 || tx.answered) {
-    throw new TransactionInputError(`${machine} ${tx.id}: only a first final non-2xx response can be sent statelessly`);
+  const lowest = machine.startsWith('INVITE') ? 300 : 200;
+  if (response.status < lowest || tx.answered) {
+    throw new TransactionInputError(`${machine} ${tx.id}: only a first final (INVITE: non-2xx) response can be sent statelessly`);
   }
   tx.terminate();
   sendResponseSafely(env.transport, response, tx.flow, (err) => {

@@ -36,10 +36,11 @@ export interface ServerTransaction {
    *  unreliable flow a 2xx is retransmitted at T1, doubling to T2, until the ACK arrives or 64*T1 passes
    *  (RFC 3261 §13.3.1.4, kept in the RFC 6026 Accepted state); then onAckTimeout listeners fire. */
   respond(response: SipResponse): void;
-  /** Send a first, final, non-2xx response statelessly (Kamailio's sl_send_reply): the transaction ends at
-   *  once and keeps nothing — no retransmission, no Timer H/J, no table entry; a retransmitted request is a
-   *  new request to the TU. For challenges to unauthenticated requests: whoever sends them, as often as
-   *  they like, holds no state here. Throws (TransactionInputError) for a 1xx/2xx or after any response. */
+  /** Send a first final response statelessly (Kamailio's sl_send_reply; INVITE: non-2xx only): the
+   *  transaction ends at once and keeps nothing — no retransmission, no Timer H/J, no table entry; a
+   *  retransmitted request is a new request to the TU. For answers to unauthenticated requests (challenges,
+   *  an out-of-dialog OPTIONS): whoever sends them, as often as they like, holds no state here. Throws
+   *  (TransactionInputError) for a 1xx, an INVITE 2xx, or after any response. */
   respondStatelessly(response: SipResponse): void;
   onAckTimeout(listener: () => void): void;
 }

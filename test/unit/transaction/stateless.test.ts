@@ -63,7 +63,15 @@ describe('respondStatelessly: sent once, nothing kept', () => {
     expect(statuses(s.transport)).toEqual([401, 401]);
   });
 
-  it('only a first final non-2xx can be stateless', () => {
+  it('a non-INVITE 200 (an out-of-dialog OPTIONS) may be stateless too: nothing kept for Timer J', () => {
+    const s = setup(1);
+    layer = s.layer;
+    s.layer.onRequest((req, tx) => tx.respondStatelessly(response(req, 200, 'tag-3')));
+    for (const n of [1, 2, 3]) s.transport.inject(request({ method: 'OPTIONS', branch: `z9hG4bK-o${n}` }), udp);
+    expect(statuses(s.transport)).toEqual([200, 200, 200]);
+  });
+
+  it('only a first final (INVITE: non-2xx) can be stateless', () => {
     const s = setup();
     layer = s.layer;
     s.transport.inject(request({ method: 'INVITE', branch: 'z9hG4bK-a' }), udp);
