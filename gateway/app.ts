@@ -14,6 +14,7 @@ import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
 import { createEmbeddedMediaEngine } from './media/index.js';
 import { createRtpengineMediaEngine } from './media/rtpengine/engine.js';
+import { startSecurity, type Security } from './security/index.js';
 import type { MediaEngine } from './media/types.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import { passwordCheck } from './sip/ua/credentials.js';
@@ -51,6 +52,7 @@ interface Running {
   transactions: TransactionLayer;
   media: MediaEngine;
   service: SipService;
+  security: Security;
 }
 
 export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): Gateway {
@@ -85,6 +87,8 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     const port = await listenHttp(server, listen.host, listen.port);
     httpUrl = pageUrl(config, addresses.http, port);
     const parts: Partial<Running> = { server };
+    // Per-source limits, bans, scanner drop and the authentication lockout (README "Security").
+    const security = (parts.security = startSecurity({ config, logger: logger.child({ layer: 'security' }) }));
     // One trunk ACL for the call layer and the transport (trunk addresses skip the connection caps).
     const acl = createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
     const isTrunk = (ip: string): boolean => acl.trunkFor({ transport: 'tcp', remote: { address: ip, port: 0 } } as Flow) !== undefined;
@@ -102,15 +106,17 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         exempt: isTrunk,
         tlsServer: credentials,
         tlsClient,
+        admit: security.admit,
+        screen: security.screen,
         responseRouting: config.sip.responseRouting,
         logger: logger.child({ layer: 'transport' }),
       });
-      parts.transactions = createTransactionLayer({
+      parts.transactions = security.watch(createTransactionLayer({
         transport: parts.transport,
         timers: options.timers,
         maxServerTransactions: config.sip.maxServerTransactions,
         logger: logger.child({ layer: 'transaction' }),
-      });
+      }));
       parts.media = await createMediaEngine(config, addresses.media, logger.child({ layer: 'media' }));
       parts.service = startSipService({
         config,
@@ -185,5 +191,6 @@ async function closeParts(p: Partial<Running>): Promise<void> {
   await p.media?.close();
   p.transactions?.close();
   await p.transport?.close();
+  p.security?.close();
   if (p.server) await closeHttp(p.server);
 }

@@ -87,6 +87,8 @@ export interface OutgoingCall {
   readonly byeReceived: Promise<SipRequest>;
   cancel(): void;
   bye(): Promise<SipResponse>;
+  /** An UPDATE without SDP in the dialog (e.g. an RFC 4028 session refresh) with `extra` header fields. */
+  update(extra?: HeaderField[]): Promise<SipResponse>;
   /** A re-INVITE in the dialog (default: a fresh Chrome-like offer, as after an ICE restart); a 2xx is ACKed. */
   reinvite(sdp?: string): Promise<SipResponse>;
 }
@@ -194,8 +196,8 @@ export class WsSipClient {
 
   /** INVITE `number`@domain with a Chrome-like offer (or `sdp`). auth: answer one 407/401 (default true);
    *  maxForwards: the INVITE's Max-Forwards (default 70). */
-  invite(number: string, o: { sdp?: string; auth?: boolean; maxForwards?: number } = {}): OutgoingCall {
-    return new Call(this, `sip:${number}@${this.domain}`, o.sdp ?? chromeOffer(), o.auth ?? true, o.maxForwards);
+  invite(number: string, o: { sdp?: string; auth?: boolean; maxForwards?: number; headers?: HeaderField[] } = {}): OutgoingCall {
+    return new Call(this, `sip:${number}@${this.domain}`, o.sdp ?? chromeOffer(), o.auth ?? true, o.maxForwards, o.headers);
   }
 
   /** Builds an out-of-dialog request from us (new branch, next CSeq). */
@@ -301,6 +303,8 @@ class Call implements OutgoingCall {
     sdp: string,
     auth: boolean,
     private readonly maxForwards?: number,
+    /** Extra header fields of the INVITE (e.g. Supported: timer, Session-Expires). */
+    private readonly headers: HeaderField[] = [],
   ) {
     this.invite = this.build(sdp, []);
     this.final = this.run(sdp, auth);
@@ -311,7 +315,7 @@ class Call implements OutgoingCall {
 
   private build(sdp: string, extra: HeaderField[]): SipRequest {
     const contact = { name: 'Contact', value: this.client.contact };
-    return this.client.request('INVITE', this.uri, { callId: this.callId, to: `<${this.uri}>`, extra: [contact, ...extra], body: sdp, maxForwards: this.maxForwards });
+    return this.client.request('INVITE', this.uri, { callId: this.callId, to: `<${this.uri}>`, extra: [contact, ...this.headers, ...extra], body: sdp, maxForwards: this.maxForwards });
   }
 
   private async run(sdp: string, auth: boolean): Promise<SipResponse> {
@@ -355,6 +359,12 @@ class Call implements OutgoingCall {
   bye(): Promise<SipResponse> {
     if (!this.answered || getTo(this.answered).params.tag === undefined) throw new Error('bye(): the call was not answered');
     return this.client.transact(this.inDialog('BYE', this.client.nextCSeq()));
+  }
+
+  update(extra: HeaderField[] = []): Promise<SipResponse> {
+    if (!this.answered) throw new Error('update(): the call was not answered');
+    const base = this.inDialog('UPDATE', this.client.nextCSeq());
+    return this.client.transact({ ...base, headers: [...base.headers, ...extra] });
   }
 
   async reinvite(sdp = chromeOffer()): Promise<SipResponse> {

@@ -20,6 +20,9 @@ export interface InboundDeps {
   respond(response: SipResponse, flow: BaseFlow): Promise<void>;
   /** Is this response's top Via sent-by one of ours (bound port or advertised address)? Only for logging. */
   isOwnSentBy(via: { host: string; port?: number }): boolean;
+  /** TransportOptions.admit / screen: false drops the message silently. */
+  admit?(flow: BaseFlow): boolean;
+  screen?(message: SipMessage, flow: BaseFlow): boolean;
 }
 
 function isVia(h: HeaderField): boolean {
@@ -107,8 +110,11 @@ export function receivedSize(message: SipMessage): number | undefined {
 
 /** Parse one complete message (a datagram, a framed stream chunk, a WS message) and act on it. */
 export function receive(data: Buffer, flow: BaseFlow, deps: InboundDeps): void {
+  // A banned (or flooding) source: dropped before any parsing, nothing answered, not even a 400.
+  if (deps.admit && !deps.admit(flow)) return;
   const message = parseAndPrepare(data, flow, deps);
   if (!message) return;
+  if (deps.screen && !deps.screen(message, flow)) return;
   wireSizes.set(message, data.length);
   deps.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip in');
   if (message.kind === 'response') checkResponseVia(message, flow, deps);

@@ -5,7 +5,8 @@ import type { Logger } from '../../log.js';
 import type { ConnectionLimits } from './limits.js';
 import type { TlsClientOptions, TlsServerCredentials } from './tls.js';
 import type { ResponseRouting } from './addressing.js';
-import type { Address } from './types.js';
+import type { SipMessage } from '../message/types.js';
+import type { Address, Flow } from './types.js';
 
 export interface ListenSpec {
   /** 'tls' needs TransportOptions.tlsServer (the certificate the listener presents). */
@@ -50,6 +51,11 @@ export interface TransportOptions {
   tcpConnectTimeoutMs?: number;
   /** WebSocket ping period; a socket that has not answered the previous ping is terminated. Default 30 s. */
   wsPingIntervalMs?: number;
+  /** The per-source gate (gateway/security), asked for every inbound message before it is parsed: false
+   *  drops it silently (a banned source, or one over its rate). Default: every message is admitted. */
+  admit?: (flow: Flow) => boolean;
+  /** Asked for every parsed inbound message: false drops it silently, unanswered (a scanner's request). */
+  screen?: (message: SipMessage, flow: Flow) => boolean;
   /** Caps, deadlines and the WS message rate for inbound connections (limits.ts LIMIT_DEFAULTS). */
   limits?: Partial<ConnectionLimits>;
   /** Source IPs exempt from the connection caps (trunks). Default: none. */

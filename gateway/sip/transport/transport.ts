@@ -42,6 +42,8 @@ class GatewayTransport implements SipTransport {
       deliver: (message, flow) => this.deliver(message, flow),
       respond: (response, flow) => this.sendResponse(response, flow),
       isOwnSentBy: (via) => isOwnSentBy(via, this.points()),
+      admit: options.admit,
+      screen: options.screen,
     };
     const limits = { ...LIMIT_DEFAULTS, ...options.limits };
     this.guard = new ConnectionGuard(limits, options.exempt ?? (() => false), FdBudget.fromSystem(limits.fdReserve), this.logger);
