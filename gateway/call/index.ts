@@ -126,9 +126,8 @@ export function startSipService(deps: SipServiceDeps): SipService {
       if (tx.state === 'proceeding' || tx.state === 'trying') reply(tx, 400, `Bad Request: ${(err as Error).message}`.slice(0, 120));
     }
   });
-  transactions.onAck((ack, flow) => {
-    if (!closed) registry.forRequest(ack)?.onAck(ack, flow);
-  });
+  // ACKs pass even while closing: the ACK of a 2xx that raced close() releases the BYE waiting for it (§15).
+  transactions.onAck((ack, flow) => registry.forRequest(ack)?.onAck(ack, flow));
   transactions.onStrayResponse((res) => {
     if (!closed) registry.forResponse(res)?.onStrayResponse(res);
   });
