@@ -1,8 +1,9 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-/** The one logger factory. Tests pass level 'silent'. */
-export function createLogger(level: string = 'info'): Logger {
-  return pino({ level, base: undefined });
+/** The one logger factory: JSON lines on stdout (or `destination`, for tests that read what is logged).
+ *  Tests pass level 'silent'. */
+export function createLogger(level: string = 'info', destination?: DestinationStream): Logger {
+  return destination ? pino({ level, base: undefined }, destination) : pino({ level, base: undefined });
 }
