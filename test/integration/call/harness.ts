@@ -36,6 +36,8 @@ export interface TestGateway {
   engine: EmbeddedMediaEngine;
   /** Bound SIP address for UDP (host:port). */
   udp: string;
+  /** Bound SIP address for TCP (host:port), '' when not listening on TCP. */
+  tcp: string;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ export async function startGatewayWith(config: GatewayConfig, timers?: Partial<T
     const service = startSipService({ config, transport, transactions, media, logger: logger.child({ layer: 'call' }) });
     const parts = { transport, transactions, media };
     const udp = transport.localAddress('udp');
+    const tcp = transport.localAddress('tcp');
     return {
       config,
       wsUrl: `ws://127.0.0.1:${port}/sip`,
@@ -115,6 +118,7 @@ export async function startGatewayWith(config: GatewayConfig, timers?: Partial<T
       media,
       engine,
       udp: udp ? `${udp.address}:${udp.port}` : '',
+      tcp: tcp ? `${tcp.address}:${tcp.port}` : '',
       async close() {
         await service.close();
         await parts.media.close();
