@@ -9,7 +9,7 @@ import type { SocketCounts } from '../../../gateway/media/types.js';
 import type { SipMessage } from '../../../gateway/sip/message/types.js';
 import { until } from '../../support/netbed/wait.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
-import { startSipp, type SippHandle, type SippScenario } from '../../support/sipp.js';
+import { SCENARIO_DIR, startSipp, type SippHandle } from '../../support/sipp.js';
 import { traceHeader } from '../../support/sipp-trace.js';
 import { WsSipClient } from '../../support/ws-sip-client.js';
 import { gatewayConfig, startGatewayWith, USER, type TestGateway } from './harness.js';
@@ -31,6 +31,8 @@ export interface EndingOptions {
   ringTimeout?: number;
   /** SIPp -set globals (hangup_ms …). */
   set?: Record<string, number>;
+  /** RFC 4028 session interval toward trunks, s (Min-SE half of it; below RFC 4028's 90 s: tests only). */
+  sessionInterval?: number;
 }
 
 export const NO_SOCKETS: SocketCounts = { udp: 0, tcpListeners: 0, tcpConnections: 0 };
@@ -40,16 +42,22 @@ function configFor(trunkPort: number, o: EndingOptions): GatewayConfig {
   return {
     ...base,
     trunks: base.trunks.map((t) => ({ ...t, keepalive: false as const })),
-    calls: { ...base.calls, reconnectGrace: o.grace ?? 30 },
+    calls: {
+      ...base.calls,
+      reconnectGrace: o.grace ?? 30,
+      ...(o.sessionInterval ? { sessionTimers: { ...base.calls.sessionTimers, interval: o.sessionInterval, minSE: o.sessionInterval / 2 } } : {}),
+    },
     media: { ...base.media, inactivityTimeout: o.inactivity ?? 0 },
   };
 }
 
-/** SIPp running `scenario` as the trunk, the gateway, a browser connected over WebSocket. */
-export async function endingRig(scenario: SippScenario, o: EndingOptions = {}): Promise<EndingRig> {
+/** SIPp running `scenario` (a file of test/support/sipp/) as the trunk, the gateway, a browser connected
+ *  over WebSocket. */
+export async function endingRig(scenario: string, o: EndingOptions = {}): Promise<EndingRig> {
   const trunkPort = await freeSipPort();
   const media = await freeUdpPortPair();
-  const sipp = startSipp({ scenario, localPort: trunkPort, mediaPort: media.rtp, traceDir, set: o.set, keys: { auth_realm: 'trunk.test' } });
+  const scenarioFile = join(SCENARIO_DIR, `${scenario}.xml`);
+  const sipp = startSipp({ scenarioFile, localPort: trunkPort, mediaPort: media.rtp, traceDir, set: o.set, keys: { auth_realm: 'trunk.test' } });
   let gw: TestGateway | undefined;
   let client: WsSipClient | undefined;
   const close = async () => {

@@ -7,7 +7,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SipMessage } from '../../../gateway/sip/message/types.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { allPortsFreed, endingRig, NO_SOCKETS, reasonOf, trunkBye, type EndingOptions, type EndingRig } from './endings.js';
-import type { SippScenario } from '../../support/sipp.js';
 
 let rig: EndingRig | undefined;
 afterEach(async () => {
@@ -19,7 +18,7 @@ afterAll(stopAllProcesses);
 const ringing = (m: SipMessage) => m.kind === 'response' && m.status === 180;
 
 /** A rig whose engine starts with no socket at all. */
-async function start(scenario: SippScenario, o: EndingOptions = {}): Promise<EndingRig> {
+async function start(scenario: string, o: EndingOptions = {}): Promise<EndingRig> {
   rig = await endingRig(scenario, o);
   expect(rig.gw.engine.openSockets()).toEqual(NO_SOCKETS);
   return rig;
@@ -82,6 +81,16 @@ describe('every way a call ends frees every media port', () => {
     await expectFreed(r);
     // The offer toward the trunk had allocated the ports: the engine was asked (and freed them).
     expect(r.gw.media.offers).toHaveLength(1);
+  });
+
+  it('a session refresh the trunk answers 481 (RFC 4028 §10: BYE with Reason on both legs)', async () => {
+    const r = await start('uas-timer-refreshed', { sessionInterval: 4, set: { se: 4, fail_status: 481 } });
+    const call = r.client.invite('5551234');
+    expect((await call.final).status).toBe(200);
+    expectHeld(r);
+    expect(reasonOf(await trunkBye(r.sipp, 10_000))).toMatch(/cause=481/);
+    await call.byeReceived;
+    await expectFreed(r);
   });
 
   it('media inactivity (BYE with Reason on both legs)', async () => {
