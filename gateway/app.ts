@@ -87,11 +87,11 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     const port = await listenHttp(server, listen.host, listen.port);
     httpUrl = pageUrl(config, addresses.http, port);
     const parts: Partial<Running> = { server };
-    // Per-source limits, bans, scanner drop and the authentication lockout (README "Security").
-    const security = (parts.security = startSecurity({ config, logger: logger.child({ layer: 'security' }) }));
     // One trunk ACL for the call layer and the transport (trunk addresses skip the connection caps).
     const acl = createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
     const isTrunk = (ip: string): boolean => acl.trunkFor({ transport: 'tcp', remote: { address: ip, port: 0 } } as Flow) !== undefined;
+    // Per-source limits, bans, scanner drop and the authentication lockout (README "Security"); trunks exempt.
+    const security = (parts.security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl }));
     try {
       parts.transport = await createTransport({
         listen: addresses.sip,
