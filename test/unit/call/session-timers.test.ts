@@ -6,6 +6,7 @@ import { createResponse, getCSeq, getCallId, getFrom, getHeader, getHeaderValues
 import type { SipRequest } from '../../../gateway/sip/message/types.js';
 import { FakeFlow, settle, sip, type SentRequest } from './fakes.js';
 import { setup, testConfig, TRUNK_ANSWER } from './harness.js';
+import { BROWSER_ANSWER, setupInbound } from './inbound-harness.js';
 
 const EXPIRED = 'SIP ;cause=408 ;text="Session expired"';
 const TIMER_2XX = (se: string, allow = 'INVITE, ACK, CANCEL, BYE, UPDATE') => [
@@ -206,5 +207,44 @@ describe('session timers toward the browser (gateway is the UAS)', () => {
     expect(toBrowser('INVITE')).toHaveLength(0);
     expect(toBrowser('UPDATE')).toHaveLength(0);
     expect(s.transactions.method('BYE')).toHaveLength(0);
+  });
+});
+
+describe('calls from a trunk (gateway is the UAS of the trunk leg)', () => {
+  async function answeredFromTrunk(headers?: string) {
+    const t = setupInbound();
+    const tab = t.register('alice', 'pa', 'tab1');
+    const tx = t.trunkInvite('+15550100', { headers });
+    await settle();
+    expect(getHeader(t.sentInvite(0).request, 'Session-Expires')).toBeUndefined(); // users: false
+    t.forkResponds(0, 200, { body: BROWSER_ANSWER });
+    await settle();
+    t.callerInDialog('ACK', tx);
+    await settle();
+    return { t, tab, tx };
+  }
+
+  it('a trunk that does not ask still gets Session-Expires (trunks: true) with us as refresher, and our re-INVITE at half the interval', async () => {
+    const { t, tab, tx } = await answeredFromTrunk();
+    expect(getHeader(tx.last, 'Session-Expires')).toBe('1800;refresher=uas');
+    expect(getHeaderValues(tx.last, 'Require')).not.toContain('timer'); // §9: never toward a UAC without timer support
+    await vi.advanceTimersByTimeAsync(899_000);
+    expect(t.transactions.method('INVITE').filter((r) => r.dest === t.trunkFlow)).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1_000);
+    const [reinvite] = t.transactions.method('INVITE').filter((r) => r.dest === t.trunkFlow);
+    expect(reinvite!.request.body.toString()).toBe(tx.last.body.toString());
+    expect(t.transactions.method('INVITE').filter((r) => r.dest === tab)).toHaveLength(1); // the fork's own INVITE only
+  });
+
+  it('a trunk that refreshes (refresher=uac) and then stops: BYE with Reason on both legs at 1800 − 32 s', async () => {
+    const { t, tab, tx } = await answeredFromTrunk('Supported: timer\nSession-Expires: 1800;refresher=uac');
+    expect(getHeader(tx.last, 'Session-Expires')).toBe('1800;refresher=uac');
+    expect(getHeaderValues(tx.last, 'Require')).toContain('timer');
+    await vi.advanceTimersByTimeAsync(1_767_900);
+    expect(t.transactions.method('BYE')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(100);
+    const byes = t.transactions.method('BYE');
+    expect(byes.map((b) => b.dest)).toEqual(expect.arrayContaining([t.trunkFlow, tab]));
+    for (const bye of byes) expect(reason(bye.request)).toBe(EXPIRED);
   });
 });
