@@ -276,9 +276,9 @@ export class CallSessionTimers {
   }
 
   /** Header fields for our 2xx to the caller's INVITE (§9: Session-Expires, Require: timer); the caller
-   *  leg's timer starts. `network`: the caller is a trunk or PBX (timers on by default toward them). */
+   *  leg's timer starts. `network`: the caller is a trunk or PBX (`trunks`), else a user (`users`). */
   answerHeaders(invite: SipRequest, network: boolean): HeaderField[] {
-    if (!asksForTimer(invite) && !(network && this.cfg.trunks)) return [];
+    if (!asksForTimer(invite) && !(network ? this.cfg.trunks : this.cfg.users)) return [];
     this.enabled.caller = true;
     const decision = this.legs.caller.onRequest(invite);
     if (decision.kind === 'reject') return []; // answered 422 before routing (intervalTooSmall)

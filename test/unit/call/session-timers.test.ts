@@ -182,6 +182,15 @@ describe('session timers toward the browser (gateway is the UAS)', () => {
     expect(reinvite!.request.body.toString()).toBe(tx.last.body.toString());
   });
 
+  it('with users: true a browser that does not ask still gets Session-Expires, with the gateway as refresher', async () => {
+    s = setup(testConfig({ calls: { sessionTimers: { users: true } } }));
+    const tx = await answeredCall([]);
+    expect(getHeader(tx.last, 'Session-Expires')).toBe('1800;refresher=uas');
+    expect(getHeaderValues(tx.last, 'Require')).not.toContain('timer');
+    await vi.advanceTimersByTimeAsync(900_000);
+    expect(toBrowser('INVITE')).toHaveLength(1);
+  });
+
   it('too small a Session-Expires gets 422 with our Min-SE, and nothing is routed', async () => {
     const tx = s.invite('5551234', { headers: 'Supported: timer\nSession-Expires: 60' });
     await settle();
