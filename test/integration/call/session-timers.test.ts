@@ -96,6 +96,22 @@ describe.each([['UDP', false], ['TCP', true]] as const)('session timers toward a
     }
   });
 
+  it('a trunk without UPDATE in Allow is refreshed by re-INVITE repeating our offer unchanged, twice', async () => {
+    const { client, sipp } = await rig('uas-timer-reinvite', tcp, { se: 4 });
+    const call = client.invite('5551234');
+    expect((await call.final).status).toBe(200);
+    await call.byeReceived; // SIPp hangs up after the second refresh
+    expect(await exited(sipp)).toBe(0);
+    const [initial, ...refreshes] = got(sipp, 'INVITE').map((e) => e.message);
+    expect(refreshes).toHaveLength(2);
+    for (const r of refreshes) {
+      expect(r.body.toString()).toBe(initial!.body.toString()); // RFC 3264 §8: the same o= version, unchanged
+      expect(traceHeader(r, 'Session-Expires')).toBe('4;refresher=uac');
+    }
+    expect(got(sipp, 'UPDATE')).toHaveLength(0);
+    expect(got(sipp, 'ACK')).toHaveLength(3);
+  });
+
   it.each([481, 408])('a refresh the trunk answers %i → BYE with Reason on both legs', async (status) => {
     const { client, sipp, gw } = await rig('uas-timer-refreshed', tcp, { se: 4, fail_status: status });
     const call = client.invite('5551234');
