@@ -2,6 +2,7 @@
 // only; each WebSocket message carries exactly one SIP message (RFC 7118 §5.2).
 import { isUtf8 } from 'node:buffer';
 import type http from 'node:http';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Logger } from '../../log.js';
@@ -125,6 +126,12 @@ export class WsEndpoint {
   private readonly rates: AddressRates;
   private readonly upgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void =>
     this.onUpgrade(req, socket, head);
+  /** The descriptor reserve holds for the web server's connections too (before any HTTP or TLS work). */
+  private readonly connectionListener = (socket: net.Socket): void => {
+    if (this.deps.guard.descriptorsAvailable()) return;
+    socket.on('error', () => undefined);
+    socket.resetAndDestroy();
+  };
 
   constructor(
     private readonly spec: WsListenSpec,
@@ -138,6 +145,7 @@ export class WsEndpoint {
       handleProtocols: (protocols) => (protocols.has(SIP_SUBPROTOCOL) ? SIP_SUBPROTOCOL : false),
     });
     spec.server.on('upgrade', this.upgradeListener);
+    spec.server.prependListener('connection', this.connectionListener);
     this.pingTimer = setInterval(() => this.keepAlive(), deps.pingIntervalMs);
     this.pingTimer.unref();
   }
@@ -254,6 +262,7 @@ export class WsEndpoint {
   close(): Promise<void> {
     clearInterval(this.pingTimer);
     this.spec.server.off('upgrade', this.upgradeListener);
+    this.spec.server.off('connection', this.connectionListener);
     for (const flow of this.flows) flow.socket.terminate();
     return new Promise((resolve) => this.wss.close(() => resolve()));
   }
