@@ -117,6 +117,30 @@ describe('session timers toward the trunk (gateway is the UAC)', () => {
     expect(s.transactions.method('UPDATE')).toHaveLength(0);
   });
 
+  it('a received refresh whose Session-Expires is below our Min-SE gets 422 with Min-SE; the session policy never sees it', async () => {
+    await answeredCall(TIMER_2XX('90;refresher=uas'));
+    const offersBefore = s.media.calls.length;
+    const refresh = trunkInDialog('UPDATE', 'Supported: timer\nSession-Expires: 30;refresher=uac');
+    await settle();
+    expect(refresh.statuses).toEqual([422]);
+    expect(getHeader(refresh.last, 'Min-SE')).toBe('90');
+    expect(s.media.calls.length).toBe(offersBefore);
+  });
+
+  it('a refresh re-INVITE with the unchanged SDP is answered by the session policy with Session-Expires added', async () => {
+    await answeredCall(TIMER_2XX('90;refresher=uas'));
+    await vi.advanceTimersByTimeAsync(40_000);
+    const refresh = trunkInDialog('INVITE', 'Supported: timer\nSession-Expires: 90;refresher=uac\nContact: <sip:sipp@127.0.0.1:5099>', TRUNK_ANSWER);
+    await settle();
+    expect(refresh.last.status).toBe(200);
+    expect(refresh.last.body.length).toBeGreaterThan(0);
+    expect(getHeader(refresh.last, 'Session-Expires')).toBe('90;refresher=uac');
+    await vi.advanceTimersByTimeAsync(59_900); // 60 s after this refresh, not after the 2xx
+    expect(s.transactions.method('BYE')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(toTrunk('BYE')).toHaveLength(1);
+  });
+
   it('422 to our INVITE → the INVITE again with Session-Expires and Min-SE raised to its Min-SE, new CSeq', async () => {
     s.invite('5551234');
     await settle();
