@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createResponse, getCSeq, getCallId, getFrom, getHeader, getHeaderValues } from '../../../gateway/sip/message/index.js';
 import type { SipRequest } from '../../../gateway/sip/message/types.js';
 import { FakeFlow, settle, sip, type SentRequest } from './fakes.js';
+import { parseConfig } from '../../../gateway/config/load.js';
 import { setup, testConfig, TRUNK_ANSWER } from './harness.js';
 import { BROWSER_ANSWER, setupInbound } from './inbound-harness.js';
 
@@ -279,5 +280,18 @@ describe('calls from a trunk (gateway is the UAS of the trunk leg)', () => {
     const byes = t.transactions.method('BYE');
     expect(byes.map((b) => b.dest)).toEqual(expect.arrayContaining([t.trunkFlow, tab]));
     for (const bye of byes) expect(reason(bye.request)).toBe(EXPIRED);
+  });
+});
+
+describe('calls.sessionTimers config', () => {
+  it('defaults: 1800 s, Min-SE 90, the gateway refreshes, on toward trunks, off toward users', () => {
+    expect(testConfig().calls.sessionTimers).toEqual({ interval: 1800, minSE: 90, refresher: 'uas', trunks: true, users: false });
+  });
+  it.each([
+    [{ minSE: 30 }, 'calls.sessionTimers.minSE'],
+    [{ interval: 120, minSE: 300 }, 'calls.sessionTimers.interval'],
+    [{ refresher: 'both' }, 'calls.sessionTimers.refresher'],
+  ])('%j is refused, naming the key', (timers, key) => {
+    expect(() => parseConfig({ calls: { sessionTimers: timers } }, 'gateway.yaml')).toThrow(new RegExp(`gateway\\.yaml.*${key.replace(/\./g, '\\.')}`, 's'));
   });
 });
