@@ -15,6 +15,7 @@ export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'sipp'
 /** Scenario files in test/support/sipp/ (trunk side uas-*, test callers uac-*). */
 export type SippScenario =
   | 'uas-answer' | 'uas-busy' | 'uas-auth' | 'uas-auth-www' | 'uas-ring-cancel' | 'uas-silent' | 'uas-echo' | 'uas-options'
+  | 'uas-hold' | 'uas-modify' | 'uas-reinvite' | 'uas-reject' | 'uas-glare' | 'uac-hold'
   | 'uas-hold' | 'uas-modify' | 'uas-reinvite' | 'uas-reject' | 'uas-glare'
   | 'uac-call' | 'uac-busy' | 'uac-auth' | 'uac-cancel' | 'uac-silent';
 

@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sdpTransform from 'sdp-transform';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { glareRetryDelay } from '../../../gateway/sip/ua/offer-answer.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../../gateway/sip/message/types.js';
@@ -14,7 +15,7 @@ import { until } from '../media/peers.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { startSipp, type SippHandle, type SippScenario } from '../../support/sipp.js';
-import { WsSipClient, type OutgoingCall } from '../../support/ws-sip-client.js';
+import { chromeOffer, WsSipClient, type OutgoingCall } from '../../support/ws-sip-client.js';
 import { directionOf, mediaAddress, mirror, rtpSdp, WsDialog } from '../../support/ws-session.js';
 import { gatewayConfig, startGatewayWith, USER, type TestGateway } from './harness.js';
 import { RtpEnd } from './rtp-end.js';
@@ -39,14 +40,17 @@ interface Rig {
   version: number;
 }
 
-/** A phone (WebSocket client, plain RTP) calls the SIPp trunk running `scenario` over `transport`. */
-async function rig(scenario: SippScenario, transport: 'udp' | 'tcp'): Promise<Rig> {
+/** A phone (WebSocket client, plain RTP; with `webrtc` a browser's offer) calls the SIPp trunk running
+ *  `scenario` over `transport`. */
+async function rig(scenario: SippScenario, transport: 'udp' | 'tcp', webrtc = false): Promise<Rig> {
   const trunkPort = await freeSipPort();
   const phone = await RtpEnd.open(0);
   const trunk = await RtpEnd.open(100_000);
   cleanups.push(() => phone.close(), () => trunk.close());
   const sippMedia = await freeUdpPortPair();
-  const sipp = startSipp({ scenario, localPort: trunkPort, mediaPort: sippMedia.rtp, traceDir, transport, set: { trunk_rtp: trunk.port } });
+  // uas-answer (no mid-call requests of its own) names SIPp's media port; ours name the trunk end's socket
+  const set = scenario === 'uas-answer' ? {} : { trunk_rtp: trunk.port };
+  const sipp = startSipp({ scenario, localPort: trunkPort, mediaPort: sippMedia.rtp, traceDir, transport, set });
   cleanups.push(() => sipp.stop());
   await sipp.ready;
   const config = gatewayConfig({ trunkUri: `sip:127.0.0.1:${trunkPort}${transport === 'tcp' ? ';transport=tcp' : ''}` });
@@ -55,7 +59,7 @@ async function rig(scenario: SippScenario, transport: 'udp' | 'tcp'): Promise<Ri
   cleanups.push(() => gw.close());
   const client = await WsSipClient.connect({ url: gw.wsUrl, user: USER.name, password: USER.password });
   cleanups.push(() => client.close());
-  const call = client.invite('5551234', { sdp: rtpSdp(phone.port) });
+  const call = client.invite('5551234', { sdp: webrtc ? chromeOffer(['PCMU', 'PCMA', 'telephone-event']) : rtpSdp(phone.port) });
   const dialog = await WsDialog.of(client, call);
   cleanups.push(async () => dialog.close());
   return { gw, sipp, call, dialog, phone, trunk, version: 2 };
@@ -71,6 +75,7 @@ async function startMedia(r: Rig): Promise<void> {
   await r.phone.waitFrames(r.trunk, 100_000, 20, 'trunk → phone');
 }
 
+/** Messages of `label` (a method or a status) SIPp received, in order. */
 function trunkReceived(sipp: SippHandle, label: string): SipMessage[] {
   return sipp
     .messages()
@@ -170,6 +175,21 @@ describe.each(['udp', 'tcp'] as const)('mid-call changes with the trunk over %s'
     expect([4, 5].map((n) => directionOf(text(oks.get(n)!)))).toEqual(['recvonly', 'sendrecv']);
   });
 
+  it('a browser\'s ICE restart with a new DTLS certificate is answered by the gateway; the trunk hears nothing', async () => {
+    const r = await rig('uas-answer', transport, true);
+    const first = text(await r.call.final);
+    const restart = chromeOffer(['PCMU', 'PCMA', 'telephone-event']);
+    const res = await r.dialog.send('INVITE', restart);
+    expect(res.status).toBe(200);
+    const answer = sdpTransform.parse(text(res));
+    expect(answer.media[0]!.protocol).toBe('UDP/TLS/RTP/SAVPF');
+    expect((answer.fingerprint ?? answer.media[0]!.fingerprint)?.hash).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/i);
+    // the same leg (port) of the relay answers the new ICE/DTLS session
+    expect(answer.media[0]!.port).toBe(sdpTransform.parse(first).media[0]!.port);
+    await hangUp(r);
+    expect(r.sipp.messages().filter((e) => e.direction === 'received').map((e) => (e.message.kind === 'request' ? e.message.method : e.message.status))).toEqual(['INVITE', 'ACK', 'BYE']);
+  });
+
   it('glare: both sides re-INVITE at once → 491 to each; the gateway retries within 2 s, the phone after its 2.1–4 s timer', async () => {
     const r = await rig('uas-glare', transport);
     const at: number[] = [];
@@ -194,5 +214,51 @@ describe.each(['udp', 'tcp'] as const)('mid-call changes with the trunk over %s'
     expect(directionOf(text(retried))).toBe('recvonly');
     await hangUp(r);
     expect(trunkReceived(r.sipp, 'INVITE').slice(1).map((m) => directionOf(text(m)))).toEqual(['sendonly']);
+  });
+});
+
+describe.each(['udp', 'tcp'] as const)('a SIP phone over %s (SIPp as the phone and as the trunk)', (transport) => {
+  it('holds (a=sendonly) and resumes: the trunk is offered sendonly then sendrecv; trunk → phone stops and resumes', async () => {
+    const [trunkPort, phonePort, gwTcp] = [await freeSipPort(), await freeSipPort(), await freeSipPort()];
+    const phone = await RtpEnd.open(0);
+    const trunk = await RtpEnd.open(100_000);
+    cleanups.push(() => phone.close(), () => trunk.close());
+    const trunkSipp = startSipp({ scenario: 'uas-reinvite', localPort: trunkPort, mediaPort: (await freeUdpPortPair()).rtp, traceDir, transport, set: { trunk_rtp: trunk.port } });
+    cleanups.push(() => trunkSipp.stop());
+    await trunkSipp.ready;
+    const config = gatewayConfig({ trunkUri: `sip:127.0.0.1:${trunkPort}${transport === 'tcp' ? ';transport=tcp' : ''}` });
+    config.trunks[0]!.keepalive = false;
+    config.sip.listen = ['udp:127.0.0.1:0', `tcp:127.0.0.1:${gwTcp}`];
+    const gw = await startGatewayWith(config);
+    cleanups.push(() => gw.close());
+    // The phone on 127.0.0.2: 127.0.0.1 is the trunk's address, and an INVITE from a trunk is no user's call.
+    const remote = transport === 'udp' ? gw.udp : `127.0.0.1:${gwTcp}`;
+    const phoneSipp = startSipp({
+      scenario: 'uac-hold', localPort: phonePort, mediaPort: (await freeUdpPortPair()).rtp, traceDir, transport, service: '5551234',
+      remote, auth: { username: USER.name, password: USER.password }, set: { phone_rtp: phone.port, phone_user: USER.name },
+      // -auth_uri: SIPp's digest uri is remote_ip:remote_port by default, not the Request-URI (RFC 3261 §22.4)
+      args: ['-i', '127.0.0.2', '-auth_uri', `5551234@${remote}`],
+    });
+    cleanups.push(() => phoneSipp.stop());
+    await until(() => trunkReceived(phoneSipp, '200').length > 0 && trunkReceived(trunkSipp, 'INVITE').length > 0, 10_000, 'the call answered');
+    phone.start(mediaAddress(text(trunkReceived(phoneSipp, '200')[0]!)));
+    trunk.start(mediaAddress(text(trunkReceived(trunkSipp, 'INVITE')[0]!)));
+    await phone.waitFrames(trunk, 100_000, 20, 'trunk → phone');
+    await until(() => trunkReceived(trunkSipp, 'INVITE').length >= 2, 10_000, 'the hold re-INVITE at the trunk');
+    const hold = trunk.next + 10;
+    await until(() => trunk.next >= hold + 30 || trunkReceived(trunkSipp, 'INVITE').length >= 3, 10_000, 'hold time');
+    await until(() => trunkReceived(trunkSipp, 'INVITE').length >= 3, 10_000, 'the resume re-INVITE at the trunk');
+    const resume = trunk.next;
+    // the hold window must lie before the resume for the count below to mean anything
+    expect(resume).toBeGreaterThan(hold + 35);
+    expect(phone.got(hold, hold + 30)).toBe(0);
+    expect(trunk.got(0, phone.next)).toBeGreaterThan(60); // the phone's own audio reached the trunk all along
+    await phone.waitFrames(trunk, resume + 5, 20, 'trunk → phone after resume');
+    const { code } = await phoneSipp.exited;
+    expect(code).toBe(0);
+    expect((await trunkSipp.exited).code).toBe(0);
+    expect(trunkReceived(trunkSipp, 'INVITE').slice(1).map((m) => directionOf(text(m)))).toEqual(['sendonly', 'sendrecv']);
+    const phoneOks = trunkReceived(phoneSipp, '200').filter((m) => getCSeq(m).method === 'INVITE');
+    expect(phoneOks.map((m) => directionOf(text(m)))).toEqual(['sendrecv', 'recvonly', 'sendrecv']);
   });
 });
