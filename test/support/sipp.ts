@@ -1,6 +1,7 @@
 // SIPp harness: run /usr/bin/sipp (3.6.1) in the foreground as a child process on 127.0.0.1, read back
 // the messages it exchanged from its -trace_msg file. Scenarios live in test/support/sipp/.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,11 +13,18 @@ import { parseSippTrace, traceHeader, type SippTraceEntry } from './sipp-trace.j
 export const SIPP_BIN = '/usr/bin/sipp';
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'sipp');
 
+/** A fresh directory for SIPp's traces and working directory, with pcap/ (the sip-tester package's
+ *  g711a.pcap …) linked in: scenarios that play_pcap_audio "pcap/g711a.pcap" run with cwd = it. */
+export function sippWorkDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  symlinkSync('/usr/share/sip-tester', join(dir, 'pcap'));
+  return dir;
+}
+
 /** Scenario files in test/support/sipp/ (trunk side uas-*, test callers uac-*). */
 export type SippScenario =
   | 'uas-answer' | 'uas-busy' | 'uas-auth' | 'uas-auth-www' | 'uas-ring-cancel' | 'uas-silent' | 'uas-echo' | 'uas-options'
   | 'uas-hold' | 'uas-modify' | 'uas-reinvite' | 'uas-reject' | 'uas-glare' | 'uac-hold'
-  | 'uas-hold' | 'uas-modify' | 'uas-reinvite' | 'uas-reject' | 'uas-glare'
   | 'uac-call' | 'uac-busy' | 'uac-auth' | 'uac-cancel' | 'uac-silent';
 
 export interface SippOptions {

@@ -1,9 +1,6 @@
 // Calls that ring users, end to end over loopback: SIPp plays the trunk calling a DID, WebSocket clients
 // play the browsers (several registered as one user), and a user calls another user's extension.
 // Run: unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/call'
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import sdpTransform from 'sdp-transform';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildGateway } from '../../../gateway/app.js';
@@ -12,15 +9,14 @@ import { createLogger } from '../../../gateway/log.js';
 import type { SipMessage } from '../../../gateway/sip/message/types.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
-import { startSipp, type SippHandle, type SippOptions } from '../../support/sipp.js';
+import { sippWorkDir, startSipp, type SippHandle, type SippOptions } from '../../support/sipp.js';
 import { traceHeader } from '../../support/sipp-trace.js';
 import { WsSipClient, type IncomingCall } from '../../support/ws-sip-client.js';
 import { startGatewayWith } from './harness.js';
 import { uacCancelAfterRinging, uacExpectFinal } from './scenarios.js';
 
-const traceDir = mkdtempSync(join(tmpdir(), 'inbound-it-'));
 // SIPp's uac_pcap plays pcap/g711a.pcap relative to its working directory.
-symlinkSync('/usr/share/sip-tester', join(traceDir, 'pcap'));
+const traceDir = sippWorkDir('inbound-it-');
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);

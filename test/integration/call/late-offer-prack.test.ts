@@ -1,8 +1,6 @@
 // Late offer (RFC 3261 §13.2.1) and reliable provisional responses (RFC 3262) end to end: SIPp plays the
 // trunk, a WebSocket client the browser; each case on UDP and on TCP toward the trunk.
 // Run: unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/call/late-offer-prack.test.ts'
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sdpTransform from 'sdp-transform';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -12,13 +10,11 @@ import type { SipMessage, SipRequest, SipResponse } from '../../../gateway/sip/m
 import { until } from '../../support/netbed/wait.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
-import { SCENARIO_DIR, startSipp, type SippHandle } from '../../support/sipp.js';
+import { SCENARIO_DIR, sippWorkDir, startSipp, type SippHandle } from '../../support/sipp.js';
 import { chromeOffer, WsSipClient } from '../../support/ws-sip-client.js';
 import { startGatewayWith, type TestGateway } from './harness.js';
 
-const traceDir = mkdtempSync(join(tmpdir(), 'late-prack-it-'));
-// The scenarios play pcap/g711a.pcap relative to their working directory.
-symlinkSync('/usr/share/sip-tester', join(traceDir, 'pcap'));
+const traceDir = sippWorkDir('late-prack-it-');
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);

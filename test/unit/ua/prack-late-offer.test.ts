@@ -14,7 +14,8 @@ const logger = createLogger('silent');
 const OFFER = 'v=0\r\no=trunk 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
 const TARGET = { transport: 'udp' as const, address: '127.0.0.1', port: 5099 };
 
-function invite(withSdp: boolean): SipRequest {
+/** An INVITE with or without SDP that asks for (Require) or allows (Supported) 100rel, or neither. */
+function invite(withSdp: boolean, option: 'Supported' | 'Require' | 'none' = 'Supported'): SipRequest {
   return sip(
     `INVITE sip:123@127.0.0.1:5099 SIP/2.0
      Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKp1
@@ -23,7 +24,7 @@ function invite(withSdp: boolean): SipRequest {
      To: <sip:123@127.0.0.1>
      Call-ID: prack-call
      CSeq: 10 INVITE
-     Supported: 100rel
+     ${option === 'none' ? 'X-No-100rel: 1' : `${option}: 100rel`}
      Contact: <sip:gw@127.0.0.1:5060>
      ${withSdp ? 'Content-Type: application/sdp' : 'X-No-Offer: 1'}`,
     withSdp ? OFFER : '',
@@ -133,38 +134,22 @@ describe('invite client: late offer (RFC 3261 §13.2.2.4)', () => {
   });
 });
 
-function callerInvite(option: 'Supported' | 'Require' | 'none'): SipRequest {
-  return sip(
-    `INVITE sip:bob@gw.test SIP/2.0
-     Via: SIP/2.0/WS c.invalid;branch=z9hG4bKc1
-     Max-Forwards: 70
-     From: <sip:alice@gw.test>;tag=ctag
-     To: <sip:bob@gw.test>
-     Call-ID: srv-call
-     CSeq: 5 INVITE
-     Contact: <sip:a@c.invalid;transport=ws>
-     ${option === 'none' ? 'X-None: 1' : `${option}: 100rel`}
-     Content-Type: application/sdp`,
-    OFFER,
-  );
-}
-
 function serverSetup(option: 'Supported' | 'Require' | 'none' = 'Supported') {
   const registry = new DialogRegistry();
   const flow = new FakeFlow('ws-1');
-  const tx = new FakeServerTx(callerInvite(option), flow);
+  const tx = new FakeServerTx(invite(true, option), flow);
   const events = { onHangup: vi.fn(), onAckTimeout: vi.fn(), onCancel: vi.fn(), onNoPrack: vi.fn(), session: REJECT_SESSION_CHANGES };
   const server = new InviteServer(tx, { transactions: new FakeTransactions(), transport: new FakeTransport(), registry, logger }, events);
   /** The caller's PRACK for RSeq `rseq`, routed the way the dispatcher does (by dialog). */
-  const prack = (rseq: number, cseq = 6): FakeServerTx => {
+  const prack = (rseq: number, cseq = 11): FakeServerTx => {
     const req = sip(`PRACK sip:gw@127.0.0.1 SIP/2.0
-      Via: SIP/2.0/WS c.invalid;branch=z9hG4bKpr${cseq}
+      Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKpr${cseq}
       Max-Forwards: 70
-      From: <sip:alice@gw.test>;tag=ctag
-      To: <sip:bob@gw.test>;tag=${server.localTag}
-      Call-ID: srv-call
+      From: <sip:gw@127.0.0.1>;tag=utag
+      To: <sip:123@127.0.0.1>;tag=${server.localTag}
+      Call-ID: prack-call
       CSeq: ${cseq} PRACK
-      RAck: ${rseq} 5 INVITE`);
+      RAck: ${rseq} 10 INVITE`);
     const t = new FakeServerTx(req, flow);
     registry.forRequest(req)!.onRequest(req, t);
     return t;
@@ -190,7 +175,7 @@ describe('invite server: reliable provisional responses (RFC 3262 §3)', () => {
     vi.advanceTimersByTime(1000);
     expect(tx.statuses).toEqual([183, 183, 183]); // T1, then 2*T1
     expect(prack(rseq + 1).statuses).toEqual([481]); // matches nothing
-    expect(prack(rseq, 7).statuses).toEqual([200]);
+    expect(prack(rseq, 12).statuses).toEqual([200]);
     expect(tx.statuses).toEqual([183, 183, 183, 200]);
     vi.advanceTimersByTime(40_000);
     expect(tx.statuses).toEqual([183, 183, 183, 200]);
