@@ -4,9 +4,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createResponse, getCallId, getCSeq, getFrom, getHeader, getHeaderValues, getTo } from '../../../gateway/sip/message/index.js';
 import { failureFor } from '../../../gateway/call/modify.js';
-import { chromeOffer } from '../../support/ws-sip-client.js';
+import { chromeAnswer, chromeOffer } from '../../support/ws-sip-client.js';
 import { FakeFlow, LOCAL_ANSWER, MediaError, TRUNK_OFFER, WEBRTC_ANSWER, settle, sip, type FakeServerTx, type SentRequest } from './fakes.js';
 import { setup, TRUNK_ANSWER } from './harness.js';
+import { setupInbound, TRUNK_IP, TRUNK_RTP_OFFER } from './inbound-harness.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -215,14 +216,20 @@ describe('carried to the other leg', () => {
   });
 });
 
+/** The browser holds, the trunk answers our re-INVITE 491 (glare); fake timers run. */
+async function glared() {
+  vi.useFakeTimers();
+  const c = await call();
+  const re = c.fromBrowser('INVITE', HOLD);
+  await settle();
+  c.answer(c.sentTo('trunk')[0]!, 491);
+  await settle();
+  return { c, re };
+}
+
 describe('glare and request-pending (RFC 3261 §14.1/§14.2, RFC 3311 §5.2)', () => {
   it('491 from the trunk → retried after 2.1–4 s (we own its Call-ID); the retry\'s 200 answers the browser', async () => {
-    vi.useFakeTimers();
-    const c = await call();
-    const re = c.fromBrowser('INVITE', HOLD);
-    await settle();
-    c.answer(c.sentTo('trunk')[0]!, 491);
-    await settle();
+    const { c, re } = await glared();
     await vi.advanceTimersByTimeAsync(2099);
     expect(c.sentTo('trunk')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1901);
@@ -235,11 +242,7 @@ describe('glare and request-pending (RFC 3261 §14.1/§14.2, RFC 3311 §5.2)', (
   });
 
   it('491 twice → the requester gets 491 (it retries itself) and the engine is rolled back', async () => {
-    vi.useFakeTimers();
-    const c = await call();
-    const re = c.fromBrowser('INVITE', HOLD);
-    await settle();
-    c.answer(c.sentTo('trunk')[0]!, 491);
+    const { c, re } = await glared();
     await vi.advanceTimersByTimeAsync(4000);
     c.answer(c.sentTo('trunk')[1]!, 491);
     await settle();
@@ -314,5 +317,46 @@ describe('failureFor', () => {
     expect(failureFor(491).status).toBe(491);
     expect([415, 488, 603, 606].map((s) => failureFor(s).status)).toEqual([488, 488, 488, 488]);
     expect([408, 481, 500, 503].map((s) => failureFor(s).status)).toEqual([500, 500, 500, 500]);
+  });
+});
+
+describe('a call from the trunk to a user\'s browsers (RingCallee): the same policy', () => {
+  it('the trunk holds: the winning fork gets the re-INVITE toward its own contact; its answer is the trunk\'s 200', async () => {
+    const s = setupInbound();
+    s.register('alice', 'pa', 'tab1');
+    s.register('alice', 'pa', 'tab2');
+    const tx = s.trunkInvite('+15550100', { sdp: TRUNK_RTP_OFFER });
+    await settle();
+    s.forkResponds(1, 200, { body: chromeAnswer(body(s.sentInvite(1).request)) });
+    await settle();
+    s.callerInDialog('ACK', tx);
+    const ok = tx.responses.find((r) => r.status === 200)!;
+    const hold = TRUNK_RTP_OFFER.replace('o=trunk 1 1', 'o=trunk 1 2') + 'a=sendonly\r\n';
+    const re = s.transactions.deliver(
+      sip(
+        `INVITE sip:gateway@127.0.0.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP ${TRUNK_IP}:5060;branch=z9hG4bKre1
+        Max-Forwards: 70
+        From: ${getHeader(tx.request, 'From')}
+        To: ${getHeader(ok, 'To')}
+        Call-ID: ${getCallId(tx.request)}
+        CSeq: 3 INVITE
+        Contact: <sip:trunk@${TRUNK_IP}:5060>
+        Content-Type: application/sdp`,
+        hold,
+      ),
+      tx.flow as FakeFlow,
+    );
+    await settle();
+    expect(s.media.calls.at(-1)).toMatchObject({ op: 'offer', req: { fromTag: getFrom(tx.request).params.tag, sdp: hold, toProfile: 'webrtc' } });
+    const toWinner = s.toFork(1, 'INVITE').slice(1);
+    expect(toWinner).toHaveLength(1);
+    expect(s.toFork(0, 'INVITE')).toHaveLength(1);
+    toWinner[0]!.handlers.onResponse(
+      createResponse(toWinner[0]!.request, 200, undefined, { headers: [{ name: 'Contact', value: '<sip:fork1@fork1.invalid;transport=ws>' }], body: Buffer.from(chromeAnswer(body(toWinner[0]!.request))), contentType: 'application/sdp' }),
+    );
+    await settle();
+    expect(re.statuses).toEqual([200]);
+    expect(s.media.calls.at(-1)).toMatchObject({ op: 'answer', req: { toTag: 'fork1' } });
   });
 });
