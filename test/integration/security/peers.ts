@@ -57,10 +57,12 @@ export class UdpPeer {
   }
 }
 
-/** The victim: UDP and TCP on one port of 127.0.0.77, counting bytes and accepted connections. */
+/** The victim: UDP and TCP on one port of 127.0.0.77 (or another address), counting bytes and accepted
+ *  connections. */
 export class Victim {
   connections = 0;
   tcpBytes = 0;
+  private readonly sockets = new Set<net.Socket>();
 
   private constructor(
     readonly udp: UdpPeer,
@@ -68,17 +70,18 @@ export class Victim {
   ) {
     tcp.on('connection', (socket) => {
       this.connections += 1;
+      this.sockets.add(socket);
       socket.on('data', (d) => (this.tcpBytes += d.length));
       socket.on('error', () => undefined);
     });
   }
 
-  static async start(): Promise<Victim> {
-    const udp = await UdpPeer.bind(VICTIM);
+  static async start(address = VICTIM, port = 0): Promise<Victim> {
+    const udp = await UdpPeer.bind(address, port);
     const tcp = net.createServer();
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(udp.port, VICTIM, () => resolve());
+      tcp.listen(udp.port, address, () => resolve());
     });
     return new Victim(udp, tcp);
   }
@@ -94,6 +97,7 @@ export class Victim {
 
   async close(): Promise<void> {
     await this.udp.close();
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
   }
 }

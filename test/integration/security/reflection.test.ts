@@ -18,7 +18,29 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-async function startGateway(sip: Record<string, unknown> = {}, t1 = T1_MS): Promise<{ gw: Gateway; udp: number; tcp: number }> {
+/** What the gateway logs (debug level), one parsed line each: `seen(msg)` waits for a line. */
+function logCapture(): { stream: { write(line: string): void }; seen(msg: string): Promise<void> } {
+  const lines: Array<{ msg?: string }> = [];
+  let wake: () => void = () => undefined;
+  return {
+    stream: {
+      write(line) {
+        lines.push(JSON.parse(line) as { msg?: string });
+        wake();
+      },
+    },
+    async seen(msg) {
+      while (!lines.some((l) => l.msg === msg)) await new Promise<void>((resolve) => (wake = resolve));
+    },
+  };
+}
+
+async function startGateway(
+  sip: Record<string, unknown> = {},
+  t1 = T1_MS,
+  more: Record<string, unknown> = {},
+  log?: ReturnType<typeof logCapture>,
+): Promise<{ gw: Gateway; udp: number; tcp: number }> {
   const config = parseConfig(
     {
       http: { listen: '127.0.0.1:0' },
@@ -26,10 +48,12 @@ async function startGateway(sip: Record<string, unknown> = {}, t1 = T1_MS): Prom
       media: { rtpPorts: '46000-46099', address: '127.0.0.1' },
       users: [ALICE],
       log: { level: 'silent' },
+      ...more,
     },
     'security integration test',
   );
-  const gw = buildGateway(config, { logger: createLogger(process.env.GATEWAY_TEST_LOG ?? 'silent'), timers: { t1 } });
+  const logger = log ? createLogger('debug', log.stream) : createLogger(process.env.GATEWAY_TEST_LOG ?? 'silent');
+  const gw = buildGateway(config, { logger, timers: { t1 } });
   cleanups.push(() => gw.stop());
   await gw.start();
   return { gw, udp: gw.sipAddress('udp')!.port, tcp: gw.sipAddress('tcp')!.port };
@@ -106,6 +130,50 @@ describe('no reflection (issue 8 item 1)', { timeout: 15_000 }, () => {
     await barrier(probe, udp, 2);
     expect(v.connections).toBe(0);
     expect(v.bytes).toBe(0);
+  });
+});
+
+/** An authenticated INVITE over a fresh TCP connection from the attacker, half-closed right after it, routed
+ *  to a trunk that never answers: the 100 Trying (200 ms) and the final response come after the connection
+ *  is gone — the one moment RFC 3261 §18.2.2 would open a new connection: to the received address (the
+ *  sender's host) at the sent-by port the sender chose, i.e. into any service on that host (`sideDoor`). */
+async function lateResponseAfterClose(routing: 'strict' | 'rfc3261', log?: ReturnType<typeof logCapture>): Promise<{ v: Victim; sideDoor: Victim }> {
+  const trunk = await udpPeer('127.0.0.1');
+  const more = {
+    trunks: [{ name: 'silent', uri: `sip:127.0.0.1:${trunk.port};transport=udp`, keepalive: false }],
+    routes: [{ match: '^555', trunk: 'silent' }],
+  };
+  const { tcp } = await startGateway({ responseRouting: routing }, T1_MS, more, log);
+  const v = await victim();
+  const sideDoor = await Victim.start(ATTACKER, v.port);
+  cleanups.push(() => sideDoor.close());
+  const uri = 'sip:5551234@127.0.0.1';
+  const first = await tcpFromAttacker(tcp);
+  cleanups.push(async () => first.socket.destroy());
+  first.socket.write(sipRequest({ method: 'INVITE', via: `SIP/2.0/TCP ${ATTACKER}:5060;branch=z9hG4bK-l1`, callId: 'late', sdp: phoneOffer(ATTACKER) }));
+  const challenge = await first.until(/\r\n\r\n/);
+  const credentials = answerChallenge({ challenge: headerOf(challenge, 'Proxy-Authenticate')!, username: ALICE.name, password: ALICE.password, method: 'INVITE', uri });
+  const second = await tcpFromAttacker(tcp);
+  cleanups.push(async () => second.socket.destroy());
+  const via = `SIP/2.0/TCP 127.0.0.77:${v.port};branch=z9hG4bK-l2`;
+  second.socket.end(sipRequest({ method: 'INVITE', via, callId: 'late', cseq: 2, uri, extra: [`Proxy-Authorization: ${credentials}`], sdp: phoneOffer(ATTACKER) }));
+  await trunk.next(); // the call went on to the trunk
+  return { v, sideDoor };
+}
+
+describe('no reflection over TCP after the request connection closed', { timeout: 15_000 }, () => {
+  it('rfc3261 (the control): a late response opens a connection to the sender-chosen port and writes into it', async () => {
+    const { sideDoor } = await lateResponseAfterClose('rfc3261');
+    while (sideDoor.tcpBytes === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(sideDoor.connections).toBeGreaterThan(0);
+  });
+
+  it('strict (default): the late responses are dropped — 0 connections and 0 bytes at the victim and the sender-chosen port', async () => {
+    const log = logCapture();
+    const { v, sideDoor } = await lateResponseAfterClose('strict', log);
+    // The caller's connection closed: the call ends and its final response is dropped (logged at debug).
+    await log.seen('response dropped');
+    expect([v.connections, v.bytes, sideDoor.connections, sideDoor.bytes]).toEqual([0, 0, 0, 0]);
   });
 });
 
