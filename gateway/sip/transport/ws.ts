@@ -203,7 +203,7 @@ export class WsEndpoint {
     ws.on('pong', () => {
       flow.pongSeen = true;
     });
-    const onMessage = this.guarded(flow);
+    const onMessage = this.guarded(flow, req.socket);
     ws.on('message', (data) => onMessage(toBuffer(data)));
     ws.on('error', (err) => this.deps.logger.debug({ flow: flow.id, err: err.message }, 'ws error'));
     ws.on('close', () => {
@@ -216,14 +216,15 @@ export class WsEndpoint {
   /** The message handler of one socket: the per-address rate (over it: close 1008, RFC 6455 §7.4.1 policy
    *  violation), the deadlines (first message, idle when nothing is bound; ./deadlines.ts) and CRLF
    *  keep-alives (sip.js sends "\r\n\r\n"; answered "\r\n" as RFC 5626 §3.5.1 does on TCP). */
-  private guarded(flow: WsFlow): (data: Buffer) => void {
+  private guarded(flow: WsFlow, raw: Duplex): (data: Buffer) => void {
     const { limits } = this.deps.guard;
     const ws = flow.socket;
     const rate = limits.wsMessagesPerSecond > 0 ? this.rates.join(flow.remote.address) : undefined;
-    const deadlines = new ConnectionDeadlines({ ...limits, messageMs: 0 }, () => flow.bound, (reason) => {
+    const deadlines = new ConnectionDeadlines(limits, () => flow.bound, (reason) => {
       this.deps.logger.debug({ flow: flow.id, remote: flow.remote, reason }, 'ws deadline passed, closing');
       ws.terminate();
     });
+    this.watchFrames(ws, raw, deadlines);
     ws.once('close', () => {
       deadlines.stop();
       rate?.leave();
@@ -240,6 +241,23 @@ export class WsEndpoint {
       if (!isCrlfOnly(data)) this.deps.onMessage(data, flow);
       else if (data.length >= 4 && ws.readyState === WebSocket.OPEN) ws.send('\r\n');
     };
+  }
+
+  /** Slow-loris over WebSocket: ws parses each chunk synchronously in its own 'data' listener, registered
+   *  before ours, so a chunk after which no frame (message, ping, pong) completed leaves one in progress. */
+  private watchFrames(ws: WebSocket, raw: Duplex, deadlines: ConnectionDeadlines): void {
+    let framed = false;
+    const onFrame = (): void => {
+      framed = true;
+      deadlines.progress(0, false);
+    };
+    ws.on('message', onFrame);
+    ws.on('ping', onFrame);
+    ws.on('pong', onFrame);
+    raw.on('data', () => {
+      if (!framed) deadlines.progress(0, true);
+      framed = false;
+    });
   }
 
   /** Ping every socket; one that has not answered the previous ping is dead (RFC 6455 §5.5.2). */

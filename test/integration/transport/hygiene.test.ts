@@ -232,4 +232,27 @@ describe('connection hygiene: WebSocket', { timeout: 15_000 }, () => {
     await new Promise((resolve) => ws.once('close', resolve));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
   });
+
+  it('slow-loris: a WebSocket frame trickled byte by byte is cut after messageMs', async () => {
+    rig = await startWsRig({ messageMs: 400, firstMessageMs: 60_000, idleMs: 60_000 });
+    const port = Number(new URL(rig.url).port);
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const upgraded = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
+    socket.write(
+      'GET /sip HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n',
+    );
+    expect(await upgraded).toMatch(/^HTTP\/1\.1 101 /);
+    // A masked text frame (RFC 6455 §5.2) of 100 bytes, sent one byte every 20 ms (2 s in all).
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const payload = Buffer.from(request({ via: 'SIP/2.0/WS loris.invalid;branch=z9hG4bKloris' }).slice(0, 100));
+    const frame = Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload.map((b, i) => b ^ mask[i % 4]!)]);
+    let i = 0;
+    const trickle = setInterval(() => socket.writable && i < frame.length && socket.write(frame.subarray(i, ++i)), 20);
+    const took = await closed(socket).finally(() => clearInterval(trickle));
+    expect(took).toBeGreaterThanOrEqual(350);
+    expect(i).toBeLessThan(frame.length);
+  });
 });
