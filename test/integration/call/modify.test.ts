@@ -49,7 +49,7 @@ async function rig(scenario: SippScenario, transport: 'udp' | 'tcp', webrtc = fa
   cleanups.push(() => phone.close(), () => trunk.close());
   const sippMedia = await freeUdpPortPair();
   // uas-answer (no mid-call requests of its own) names SIPp's media port; ours name the trunk end's socket
-  const set = scenario === 'uas-answer' ? {} : { trunk_rtp: trunk.port };
+  const set: Record<string, number> = scenario === 'uas-answer' ? {} : { trunk_rtp: trunk.port };
   const sipp = startSipp({ scenario, localPort: trunkPort, mediaPort: sippMedia.rtp, traceDir, transport, set });
   cleanups.push(() => sipp.stop());
   await sipp.ready;
