@@ -5,6 +5,7 @@
 // Run: unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/call/ports-freed.test.ts'
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SipMessage } from '../../../gateway/sip/message/types.js';
+import type { OutgoingCall } from '../../support/ws-sip-client.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { allPortsFreed, endingRig, NO_SOCKETS, reasonOf, trunkBye, type EndingOptions, type EndingRig } from './endings.js';
 
@@ -31,6 +32,14 @@ function expectHeld(r: EndingRig): void {
   expect(open.tcpListeners).toBeGreaterThan(0); // the browser leg's ICE-TCP listener (media.iceTcp default on)
 }
 
+/** A call to the trunk, answered: the engine holds its sockets. */
+async function answered(r: EndingRig): Promise<OutgoingCall> {
+  const call = r.client.invite('5551234');
+  expect((await call.final).status).toBe(200);
+  expectHeld(r);
+  return call;
+}
+
 async function expectFreed(r: EndingRig): Promise<void> {
   expect(await allPortsFreed(r.gw)).toEqual(NO_SOCKETS);
   expect(r.gw.service.status().calls).toBe(0);
@@ -39,18 +48,14 @@ async function expectFreed(r: EndingRig): Promise<void> {
 describe('every way a call ends frees every media port', () => {
   it('BYE from the caller (browser)', async () => {
     const r = await start('uas-answer');
-    const call = r.client.invite('5551234');
-    expect((await call.final).status).toBe(200);
-    expectHeld(r);
+    const call = await answered(r);
     expect((await call.bye()).status).toBe(200);
     await expectFreed(r);
   });
 
   it('BYE from the callee (trunk)', async () => {
     const r = await start('uas-answer', { set: { hangup_ms: 300 } });
-    const call = r.client.invite('5551234');
-    expect((await call.final).status).toBe(200);
-    expectHeld(r);
+    const call = await answered(r);
     await call.byeReceived;
     await expectFreed(r);
   });
@@ -85,9 +90,7 @@ describe('every way a call ends frees every media port', () => {
 
   it('a session refresh the trunk answers 481 (RFC 4028 §10: BYE with Reason on both legs)', async () => {
     const r = await start('uas-timer-refreshed', { sessionInterval: 4, set: { se: 4, fail_status: 481 } });
-    const call = r.client.invite('5551234');
-    expect((await call.final).status).toBe(200);
-    expectHeld(r);
+    const call = await answered(r);
     expect(reasonOf(await trunkBye(r.sipp, 10_000))).toMatch(/cause=481/);
     await call.byeReceived;
     await expectFreed(r);
@@ -95,18 +98,14 @@ describe('every way a call ends frees every media port', () => {
 
   it('media inactivity (BYE with Reason on both legs)', async () => {
     const r = await start('uas-answer', { inactivity: 2 });
-    const call = r.client.invite('5551234');
-    expect((await call.final).status).toBe(200);
-    expectHeld(r);
+    await answered(r);
     expect(reasonOf(await trunkBye(r.sipp, 6_000))).toMatch(/cause=408/);
     await expectFreed(r);
   });
 
   it('a lost WebSocket not back within the grace', async () => {
     const r = await start('uas-answer', { grace: 1 });
-    const call = r.client.invite('5551234');
-    expect((await call.final).status).toBe(200);
-    expectHeld(r);
+    await answered(r);
     r.client.drop();
     expect(reasonOf(await trunkBye(r.sipp, 4_000))).toMatch(/cause=480/);
     await expectFreed(r);
@@ -114,9 +113,7 @@ describe('every way a call ends frees every media port', () => {
 
   it('gateway shutdown (BYE to both sides, then the engine is empty before it closes)', async () => {
     const r = await start('uas-answer');
-    const call = r.client.invite('5551234');
-    expect((await call.final).status).toBe(200);
-    expectHeld(r);
+    const call = await answered(r);
     const closing = r.gw.service.close(); // the SIP service alone: the media engine keeps running
     await call.byeReceived;
     await trunkBye(r.sipp, 2_000);

@@ -30,6 +30,28 @@ function browserReinvite(s: ReturnType<typeof setup>, inviteTx: FakeServerTx, fl
   return s.transactions.deliver(req, flow);
 }
 
+/** An answered, ACKed call (grace 10 s) whose browser connection was lost and came back as `fresh` with a
+ *  re-INVITE of the dialog, `afterMs` into the grace. */
+async function reconnected(afterMs = 0) {
+  vi.useFakeTimers();
+  const s = setup(testConfig({ calls: { reconnectGrace: 10 } }));
+  const tx = await s.answered({ ack: true });
+  s.flow.close();
+  vi.advanceTimersByTime(afterMs);
+  const fresh = new FakeFlow('ws-2');
+  const re = browserReinvite(s, tx, fresh);
+  await settle();
+  return { s, fresh, re };
+}
+
+/** The 10 s grace: no BYE a millisecond before it ends, then whatever its end sends. */
+async function graceRunsOut(s: { transactions: { method(m: string): unknown[] } }): Promise<void> {
+  vi.advanceTimersByTime(9_999);
+  expect(s.transactions.method('BYE')).toHaveLength(0);
+  vi.advanceTimersByTime(1);
+  await settle();
+}
+
 const byes = (s: { transactions: { method(m: string): Array<{ request: SipRequest; dest: unknown }> } }) => s.transactions.method('BYE');
 
 describe('the caller\'s connection is lost mid-call', () => {
@@ -62,14 +84,7 @@ describe('the caller\'s connection is lost mid-call', () => {
   });
 
   it('a re-INVITE of the dialog over a new connection within the grace keeps the call; later requests go there', async () => {
-    vi.useFakeTimers();
-    const s = setup(testConfig({ calls: { reconnectGrace: 10 } }));
-    const tx = await s.answered({ ack: true });
-    s.flow.close();
-    vi.advanceTimersByTime(5_000);
-    const fresh = new FakeFlow('ws-2');
-    const re = browserReinvite(s, tx, fresh);
-    await settle();
+    const { s, fresh, re } = await reconnected(5_000);
     expect(re.responses.length).toBeGreaterThan(0); // answered by the session policy, on the new flow's tx
     vi.advanceTimersByTime(60_000);
     expect(byes(s)).toHaveLength(0);
@@ -82,18 +97,9 @@ describe('the caller\'s connection is lost mid-call', () => {
   });
 
   it('the new connection lost too: a fresh grace, then BYE with the Reason', async () => {
-    vi.useFakeTimers();
-    const s = setup(testConfig({ calls: { reconnectGrace: 10 } }));
-    const tx = await s.answered({ ack: true });
-    s.flow.close();
-    const fresh = new FakeFlow('ws-2');
-    browserReinvite(s, tx, fresh);
-    await settle();
+    const { s, fresh } = await reconnected();
     fresh.close();
-    vi.advanceTimersByTime(9_999);
-    expect(byes(s)).toHaveLength(0);
-    vi.advanceTimersByTime(1);
-    await settle();
+    await graceRunsOut(s);
     expect(byes(s).map((b) => getHeader(b.request, 'Reason'))).toEqual([LOST]);
   });
 
@@ -154,10 +160,7 @@ describe('the called browser\'s connection is lost mid-call', () => {
     vi.useFakeTimers();
     const { s, tab } = await answeredInbound();
     tab.close();
-    vi.advanceTimersByTime(9_999);
-    expect(byes(s)).toHaveLength(0);
-    vi.advanceTimersByTime(1);
-    await settle();
+    await graceRunsOut(s);
     const toTrunk = byes(s).filter((b) => b.dest === s.trunkFlow);
     expect(toTrunk.map((b) => getHeader(b.request, 'Reason'))).toEqual([LOST]);
     expect(s.service.status().calls).toBe(0);
