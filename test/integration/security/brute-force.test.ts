@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/log.js';
-import { shape, UdpPeer } from './udp-peer.js';
+import { shape, SipUdpClient } from './sip-udp-client.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const FILTER = join(ROOT, 'docs', 'fail2ban', 'filter.d', 'webphone-gateway.conf');
@@ -34,9 +34,9 @@ const msgs = (): string[] => lines.map((l) => (JSON.parse(l) as { msg: string })
 
 let gw: Gateway;
 let sip: { address: string; port: number };
-const peers: UdpPeer[] = [];
-const peer = async (ip: string): Promise<UdpPeer> => {
-  const p = await UdpPeer.open(ip, sip);
+const peers: SipUdpClient[] = [];
+const peer = async (ip: string): Promise<SipUdpClient> => {
+  const p = await SipUdpClient.open(ip, sip);
   peers.push(p);
   return p;
 };
@@ -60,7 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of peers) p.close();
+  for (const p of peers) await p.close();
   await gw?.stop();
 });
 

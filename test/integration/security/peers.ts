@@ -47,6 +47,21 @@ export class UdpPeer {
     return new Promise((resolve, reject) => this.socket.send(data, port, address, (err) => (err ? reject(err) : resolve(data.length))));
   }
 
+  /** Waits at most timeoutMs until `count` datagrams have arrived in all; returns how many have. */
+  async waitFor(count: number, timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.received.length < count && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.received.length;
+  }
+
   async next(): Promise<Datagram> {
     while (this.read >= this.received.length) await new Promise<void>((resolve) => this.waiters.push(resolve));
     return this.received[this.read++]!;

@@ -1,65 +1,53 @@
-// A hand-driven SIP peer on its own loopback address: sends requests over UDP, reads what comes back
-// (bounded waits), counts every byte it received.
+// A hand-driven SIP client on its own loopback address: REGISTER with digest, OPTIONS with any User-Agent,
+// over UDP; reads what comes back (bounded waits) and counts every byte received (peers.ts's UdpPeer).
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { answerChallenge, parseChallenge } from '../../../gateway/sip/auth/index.js';
 import { getHeaderValues, parseMessage } from '../../../gateway/sip/message/index.js';
 import type { SipResponse } from '../../../gateway/sip/message/types.js';
+import { UdpPeer } from './peers.js';
 
-export class UdpPeer {
-  readonly inbox: SipResponse[] = [];
-  bytesIn = 0;
-  private waiters: Array<() => void> = [];
+/** A SIP phone (or attacker) on its own loopback address, over peers.ts's recording UDP socket. */
+export class SipUdpClient {
   private cseq = 1;
 
   private constructor(
-    readonly socket: dgram.Socket,
+    readonly peer: UdpPeer,
     readonly address: string,
-    readonly port: number,
     private readonly gateway: { address: string; port: number },
-  ) {
-    socket.on('message', (data) => {
-      this.bytesIn += data.length;
-      const msg = parseMessage(data);
-      if (msg.kind === 'response') this.inbox.push(msg);
-      for (const w of this.waiters.splice(0)) w();
-    });
+  ) {}
+
+  static async open(address: string, gateway: { address: string; port: number }): Promise<SipUdpClient> {
+    return new SipUdpClient(await UdpPeer.bind(address), address, gateway);
   }
 
-  static async open(address: string, gateway: { address: string; port: number }): Promise<UdpPeer> {
-    const socket = dgram.createSocket('udp4');
-    socket.bind(0, address);
-    await once(socket, 'listening');
-    return new UdpPeer(socket, address, socket.address().port, gateway);
+  get port(): number {
+    return this.peer.port;
   }
 
-  close(): void {
-    this.socket.close();
+  /** Every response received so far, parsed. */
+  get inbox(): SipResponse[] {
+    return this.peer.received.map((d) => parseMessage(Buffer.from(d.text, 'latin1'))).filter((m): m is SipResponse => m.kind === 'response');
+  }
+
+  get bytesIn(): number {
+    return this.peer.bytes;
+  }
+
+  close(): Promise<void> {
+    return this.peer.close();
   }
 
   send(text: string): void {
-    this.socket.send(Buffer.from(text), this.gateway.port, this.gateway.address);
+    void this.peer.send(text, this.gateway.port, this.gateway.address);
   }
 
-  /** Waits (at most timeoutMs) until `count` responses are in the inbox; returns how many there are. */
-  async waitFor(count: number, timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.inbox.length < count && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, deadline - Date.now());
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    return this.inbox.length;
+  waitFor(count: number, timeoutMs: number): Promise<number> {
+    return this.peer.waitFor(count, timeoutMs);
   }
 
   /** Sends and returns the next response, or undefined after timeoutMs. */
   async exchange(text: string, timeoutMs = 2000): Promise<SipResponse | undefined> {
-    const before = this.inbox.length;
+    const before = this.peer.received.length;
     this.send(text);
     await this.waitFor(before + 1, timeoutMs);
     return this.inbox[before];
