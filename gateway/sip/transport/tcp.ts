@@ -93,7 +93,8 @@ function frame(framer: StreamFramer, chunk: Buffer, maxBytes: number): { message
   return { messages };
 }
 
-/** Only CR and LF: a keep-alive (RFC 5626 §3.5.1: a double-CRLF "ping", answered by a single CRLF "pong"). */
+/** Only CR and LF: a keep-alive. RFC 5626 §3.5.1: "The client periodically sends a double-CRLF (the "ping")
+ *  then waits to receive a single CRLF (the "pong")." */
 export function isCrlfOnly(chunk: Buffer): boolean {
   return chunk.length > 0 && chunk.every((b) => b === 0x0d || b === 0x0a);
 }

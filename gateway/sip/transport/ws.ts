@@ -81,7 +81,9 @@ function refuse(socket: Duplex, status: 400 | 403 | 404 | 503, text: string, ext
   socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-/** Is an upgrade's Origin allowed? Absent (not a browser: browsers always send one, RFC 6455 §4.1) yes;
+/** Is an upgrade's Origin allowed? RFC 6455 §10.2: "If the origin indicated is unacceptable to the server,
+ *  then it SHOULD respond to the WebSocket handshake with a reply containing HTTP 403 Forbidden status code."
+ *  Absent: allowed (§4.1: the request MUST include Origin "if the request is coming from a browser client"),
  *  else it must equal one of `allowed` (compared as serialised origins) or `allowed` holds "*". */
 export function originAllowed(origin: string | undefined, allowed: readonly string[] | undefined): boolean {
   if (origin === undefined || allowed === undefined || allowed.includes('*')) return true;
@@ -213,8 +215,8 @@ export class WsEndpoint {
     });
   }
 
-  /** The message handler of one socket: the per-address rate (over it: close 1008, RFC 6455 §7.4.1 policy
-   *  violation), the deadlines (first message, idle when nothing is bound; ./deadlines.ts) and CRLF
+  /** The message handler of one socket: the per-address rate (over it: close 1008, RFC 6455 §7.4.1: "an
+   *  endpoint is terminating the connection because it has received a message that violates its policy"), the deadlines (first message, idle when nothing is bound; ./deadlines.ts) and CRLF
    *  keep-alives (sip.js sends "\r\n\r\n"; answered "\r\n" as RFC 5626 §3.5.1 does on TCP). */
   private guarded(flow: WsFlow, raw: Duplex): (data: Buffer) => void {
     const { limits } = this.deps.guard;
