@@ -196,8 +196,8 @@ export class WsSipClient {
 
   /** INVITE `number`@domain with a Chrome-like offer (or `sdp`). auth: answer one 407/401 (default true);
    *  maxForwards: the INVITE's Max-Forwards (default 70). */
-  invite(number: string, o: { sdp?: string; auth?: boolean; maxForwards?: number; headers?: HeaderField[] } = {}): OutgoingCall {
-    return new Call(this, `sip:${number}@${this.domain}`, o.sdp ?? chromeOffer(), o.auth ?? true, o.maxForwards, o.headers);
+  invite(number: string, o: { sdp?: string; auth?: boolean; maxForwards?: number; headers?: HeaderField[]; ackSdp?: (offer: string) => string } = {}): OutgoingCall {
+    return new Call(this, `sip:${number}@${this.domain}`, o.sdp ?? chromeOffer(), o.auth ?? true, o.maxForwards, o.headers, o.ackSdp);
   }
 
   /** Builds an out-of-dialog request from us (new branch, next CSeq). */
@@ -305,6 +305,8 @@ class Call implements OutgoingCall {
     private readonly maxForwards?: number,
     /** Extra header fields of the INVITE (e.g. Supported: timer, Session-Expires). */
     private readonly headers: HeaderField[] = [],
+    /** Late offer (sdp ''): the answer our ACK carries to the offer in the 2xx (RFC 3261 §13.2.2.4). */
+    private readonly ackSdp?: (offer: string) => string,
   ) {
     this.invite = this.build(sdp, []);
     this.final = this.run(sdp, auth);
@@ -332,7 +334,7 @@ class Call implements OutgoingCall {
     const res = await this.client.transact(invite, (r) => this.responses.push(r));
     if (res.status >= 200 && res.status < 300) {
       this.answered = res;
-      this.client.send(this.inDialog('ACK', getCSeq(invite).seq));
+      this.client.send(this.inDialog('ACK', getCSeq(invite).seq, this.ackSdp?.(res.body.toString())));
     } else {
       // RFC 3261 §17.1.1.3: the ACK for a non-2xx final response reuses the INVITE's branch and the response's To.
       const ack = { ...invite, method: 'ACK', headers: invite.headers.filter((h) => !['content-type', 'contact', 'proxy-authorization', 'authorization'].includes(h.name.toLowerCase())).map((h) => (h.name === 'CSeq' ? { ...h, value: `${getCSeq(invite).seq} ACK` } : h.name === 'To' ? { ...h, value: getHeader(res, 'To')! } : h)), body: Buffer.alloc(0) };
@@ -342,10 +344,10 @@ class Call implements OutgoingCall {
   }
 
   /** A request in the dialog the 2xx created (§12.2.1.1: Request-URI = the remote Contact). */
-  private inDialog(method: string, cseq: number): SipRequest {
+  private inDialog(method: string, cseq: number, body?: string): SipRequest {
     const res = this.answered!;
     const target = /<([^>]+)>/.exec(getHeader(res, 'Contact') ?? '')?.[1] ?? this.uri;
-    return this.client.request(method, target, { callId: this.callId, to: getHeader(res, 'To')!, cseq });
+    return this.client.request(method, target, { callId: this.callId, to: getHeader(res, 'To')!, cseq, body });
   }
 
   cancel(): void {

@@ -11,7 +11,7 @@ import { until } from '../../support/netbed/wait.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { SCENARIO_DIR, sippWorkDir, startSipp, type SippHandle } from '../../support/sipp.js';
-import { chromeOffer, WsSipClient } from '../../support/ws-sip-client.js';
+import { chromeAnswer, chromeOffer, WsSipClient } from '../../support/ws-sip-client.js';
 import { startGatewayWith, type TestGateway } from './harness.js';
 
 const traceDir = sippWorkDir('late-prack-it-');
@@ -121,6 +121,25 @@ describe.each<Transport>(['udp', 'tcp'])('late offer and 100rel with a SIPp trun
     expectOurRtpSdp(ack.body, ['8', '0', '96']);
     // The browser's answer names what SIPp chose (PCMA first in its offer).
     expect(sdpTransform.parse(final.body.toString()).media[0]!.rtp.map((r) => r.codec)).toContain('PCMA');
+    expect(await until('RTP from SIPp at the gateway', () => packetsFrom(gw, 'none'), 10_000)).toBeGreaterThanOrEqual(10);
+    expect((await call.bye()).status).toBe(200);
+    expect((await trunk.exited).code).toBe(0);
+  }, 40_000);
+
+  it('a browser calls with an INVITE without SDP: the trunk\'s INVITE has none either, SIPp\'s 200 offer reaches the browser as WebRTC, the browser\'s ACK answer reaches SIPp\'s ACK', async () => {
+    const trunkPort = await freeSipPort();
+    const trunk = await sipp('uas-late-offer', { localPort: trunkPort, transport });
+    const gw = await gateway(trunkPort, transport);
+    const tab = await browser(gw);
+    let offered = '';
+    const call = tab.invite('5551234', { sdp: '', ackSdp: (offer) => ((offered = offer), chromeAnswer(offer)) });
+    expect((await call.final).status).toBe(200);
+    expect(find(trunk, 'received', 'INVITE')!.body.length).toBe(0);
+    const offer = sdpTransform.parse(offered);
+    expect(offer.media[0]!.protocol).toBe('UDP/TLS/RTP/SAVPF');
+    expect(offer.media[0]!.rtp.map((r) => r.codec)).toEqual(['PCMA', 'PCMU', 'telephone-event']); // SIPp's, in its order
+    const ack = await until('the ACK at SIPp', () => find(trunk, 'received', 'ACK'), 10_000);
+    expectOurRtpSdp(ack.body, ['8', '0', '96']);
     expect(await until('RTP from SIPp at the gateway', () => packetsFrom(gw, 'none'), 10_000)).toBeGreaterThanOrEqual(10);
     expect((await call.bye()).status).toBe(200);
     expect((await trunk.exited).code).toBe(0);
