@@ -157,7 +157,16 @@ class SessionModifier {
       this.log.info({ status: outcome.status, to: other(from) }, 'the other leg refused the change: session unchanged');
       return failureFor(outcome.status);
     }
-    const answer = await session.media.answer({ fromTag: leg.tag, toTag: to.tag, sdp: outcome.sdp, peerAddress: to.peerAddress });
+    let answer;
+    try {
+      answer = await session.media.answer({ fromTag: leg.tag, toTag: to.tag, sdp: outcome.sdp, peerAddress: to.peerAddress });
+    } catch (err) {
+      // An answer the engine cannot use (e.g. no codec in common): our side of the session stays as it was;
+      // the other leg keeps what it answered until the next offer (not re-offered here).
+      await this.engine.rollback({ callId: session.media.key, fromTag: leg.tag });
+      this.log.warn({ err: (err as Error).message, to: other(from) }, 'the other leg\'s answer is unusable: session unchanged');
+      return { status: 488, reason: 'Not Acceptable Here' };
+    }
     Object.assign(leg, { remoteSdp: sdp, localSdp: answer.sdp });
     Object.assign(to, { remoteSdp: outcome.sdp, localSdp: offer.sdp });
     return answer;

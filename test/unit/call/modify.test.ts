@@ -188,6 +188,17 @@ describe('carried to the other leg', () => {
     expect(again.statuses).toEqual([200]);
   });
 
+  it('an answer of the other leg the engine cannot use → rollback and 488', async () => {
+    const c = await call();
+    const re = c.fromBrowser('INVITE', HOLD);
+    await settle();
+    c.s.media.fail.answer = new MediaError('no-common-codec', 'x');
+    c.answer(c.sentTo('trunk')[0]!, 200, TRUNK_HOLD);
+    await settle();
+    expect(re.statuses).toEqual([488]);
+    expect(ops(c.s).slice(-2)).toEqual(['answer', 'rollback']);
+  });
+
   it('a timeout of the other leg → rollback and 500', async () => {
     const c = await call();
     const re = c.fromBrowser('INVITE', HOLD);
