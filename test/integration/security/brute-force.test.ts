@@ -47,7 +47,7 @@ beforeAll(async () => {
       http: { listen: '127.0.0.1:0' },
       sip: { listen: ['udp:127.0.0.1:0'] },
       media: { rtpPorts: '45100-45199' },
-      users: [{ name: 'alice', password: 'alice-secret' }, { name: 'carol', password: { ha1: { realm: 'gateway', md5: ha1('md5'), sha256: ha1('sha256') } } }],
+      users: [{ name: 'alice', password: 'alice-secret' }, { name: 'bob', password: 'bob-secret' }, { name: 'carol', password: { ha1: { realm: 'gateway', md5: ha1('md5'), sha256: ha1('sha256') } } }],
       trunks: [{ name: 'carrier', uri: `sip:${TRUNK_IP}:5060;transport=udp`, keepalive: false }],
       routes: [{ match: '^echo$', echo: true }],
       security: { authFailures: { max: 5, windowSeconds: 60, lockoutSeconds: LOCKOUT_S }, rateLimit: { requestsPerSecond: 10, burst: BURST }, ban: { seconds: 60 } },
@@ -108,6 +108,13 @@ describe('password guessing over UDP REGISTER', () => {
     expect(msgs()).toContain('auth unlocked: user=alice');
   }, 30_000);
 
+  it('INVITE: a wrong password (407 to Proxy-Authorization) is logged and counted the same way', async () => {
+    const caller = await peer('127.0.0.72');
+    const answer = await caller.authenticate('INVITE', 'bob', 'wrong');
+    expect(answer).toMatchObject({ status: 407, reason: 'Proxy Authentication Required' });
+    expect(msgs()).toContain('auth failed: user=bob source=127.0.0.72 method=INVITE reason=wrong-password');
+  });
+
   it('a user whose password is stored as HA1 registers (MD5 over UDP)', async () => {
     const phone = await peer('127.0.0.69');
     expect((await phone.register('carol', 'carol-secret'))?.status).toBe(200);
@@ -161,14 +168,14 @@ describe('docs/fail2ban filter', () => {
     const log = join(dir, 'gateway.log');
     writeFileSync(log, lines.join('\n') + '\n');
     const expected = msgs().filter((m) => (m.startsWith('auth failed: ') && !m.endsWith('reason=locked')) || m.startsWith('source banned: '));
-    // 5 guesses, mallory, bob, carol's wrong password, the flood's ban.
-    expect(expected).toHaveLength(9);
+    // 5 guesses, mallory, bob, bob's INVITE, carol's wrong password, the flood's ban.
+    expect(expected).toHaveLength(10);
     const summary = execFileSync('fail2ban-regex', [log, FILTER], { encoding: 'utf8' });
     expect(summary).toMatch(new RegExp(`Lines: ${lines.length} lines, 0 ignored, ${expected.length} matched`));
     const hosts = execFileSync('fail2ban-regex', ['-o', 'ip', log, FILTER], { encoding: 'utf8' }).trim().split('\n');
     const want = expected.map((m) => /source=(\S+)/.exec(m)![1]);
     expect(hosts).toEqual(want);
     // reason=locked is not matched: a phone whose user an attacker locked must not be firewalled.
-    expect(new Set(hosts)).toEqual(new Set(['127.0.0.66', '127.0.0.67', '127.0.0.69', '127.0.0.71']));
+    expect(new Set(hosts)).toEqual(new Set(['127.0.0.66', '127.0.0.67', '127.0.0.69', '127.0.0.71', '127.0.0.72']));
   });
 });

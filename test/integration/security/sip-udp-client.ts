@@ -68,21 +68,28 @@ export class SipUdpClient {
       `Contact: <sip:${user}@${this.address}:${this.port}>`,
       ...(method === 'REGISTER' ? ['Expires: 60'] : []),
       `User-Agent: ${o.userAgent ?? 'test-phone/1.0'}`,
-      ...(o.authorization ? [`Authorization: ${o.authorization}`] : []),
+      ...(o.authorization ? [`${method === 'INVITE' ? 'Proxy-Authorization' : 'Authorization'}: ${o.authorization}`] : []),
       'Content-Length: 0',
       '',
       '',
     ].join('\r\n');
   }
 
-  /** REGISTER, answer the 401's MD5 challenge with `password`; the final answer (undefined: none came). */
-  async register(user: string, password: string): Promise<SipResponse | undefined> {
-    const first = await this.exchange(this.request('REGISTER', { user }));
-    if (first?.status !== 401) return first;
-    const challenge = getHeaderValues(first, 'WWW-Authenticate').find((c) => (parseChallenge(c).algorithm ?? 'MD5') === 'MD5')!;
-    const uri = `sip:${this.gateway.address}:${this.gateway.port}`;
-    const authorization = answerChallenge({ challenge, username: user, password, method: 'REGISTER', uri, nc: 1, cnonce: randomBytes(4).toString('hex') });
-    return this.exchange(this.request('REGISTER', { user, authorization }));
+  /** REGISTER (401, WWW-Authenticate) or INVITE (407, Proxy-Authenticate), the MD5 challenge answered
+   *  with `password`; the final answer (undefined: none came). */
+  async authenticate(method: 'REGISTER' | 'INVITE', user: string, password: string): Promise<SipResponse | undefined> {
+    const first = await this.exchange(this.request(method, { user }));
+    if (first?.status !== 401 && first?.status !== 407) return first;
+    const header = first.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
+    const challenge = getHeaderValues(first, header).find((c) => (parseChallenge(c).algorithm ?? 'MD5') === 'MD5')!;
+    const gw = `${this.gateway.address}:${this.gateway.port}`;
+    const uri = method === 'REGISTER' ? `sip:${gw}` : `sip:echo@${gw}`;
+    const authorization = answerChallenge({ challenge, username: user, password, method, uri, nc: 1, cnonce: randomBytes(4).toString('hex') });
+    return this.exchange(this.request(method, { user, authorization }));
+  }
+
+  register(user: string, password: string): Promise<SipResponse | undefined> {
+    return this.authenticate('REGISTER', user, password);
   }
 }
 
