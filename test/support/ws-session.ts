@@ -57,7 +57,8 @@ export class WsDialog {
   private constructor(
     private readonly client: WsSipClient,
     readonly callId: string,
-    private readonly answered: SipResponse,
+    /** Our call's 2xx; undefined for a call to us (we only answer then). */
+    private readonly answered: SipResponse | undefined,
   ) {
     this.unsubscribe = client.onMessage((m) => this.onMessage(m));
   }
@@ -67,6 +68,11 @@ export class WsDialog {
     const final = await call.final;
     if (final.status >= 300) throw new Error(`call not answered: ${final.status}`);
     return new WsDialog(client, call.callId, final);
+  }
+
+  /** The dialog of a call to us, answering the gateway's requests in it (send() is for our own calls). */
+  static incoming(client: WsSipClient, callId: string): WsDialog {
+    return new WsDialog(client, callId, undefined);
   }
 
   answerWith(answerer: OfferAnswerer): void {
@@ -88,6 +94,7 @@ export class WsDialog {
   }
 
   private request(method: string, cseq: number, sdp?: string): SipRequest {
+    if (!this.answered) throw new Error('WsDialog: requests of our own only in a call we placed');
     const target = /<([^>]+)>/.exec(getHeader(this.answered, 'Contact') ?? '')![1]!;
     const extra = method === 'ACK' ? [] : [{ name: 'Contact', value: this.client.contact }];
     return this.client.request(method, target, { callId: this.callId, to: getHeader(this.answered, 'To')!, cseq, extra, body: sdp });

@@ -15,7 +15,7 @@ import { until } from '../media/peers.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { startSipp, type SippHandle, type SippScenario } from '../../support/sipp.js';
-import { chromeOffer, WsSipClient, type OutgoingCall } from '../../support/ws-sip-client.js';
+import { chromeAnswer, chromeOffer, WsSipClient, type OutgoingCall } from '../../support/ws-sip-client.js';
 import { directionOf, mediaAddress, mirror, rtpSdp, WsDialog } from '../../support/ws-session.js';
 import { gatewayConfig, startGatewayWith, USER, type TestGateway } from './harness.js';
 import { RtpEnd } from './rtp-end.js';
@@ -260,5 +260,37 @@ describe.each(['udp', 'tcp'] as const)('a SIP phone over %s (SIPp as the phone a
     expect(trunkReceived(trunkSipp, 'INVITE').slice(1).map((m) => directionOf(text(m)))).toEqual(['sendonly', 'sendrecv']);
     const phoneOks = trunkReceived(phoneSipp, '200').filter((m) => getCSeq(m).method === 'INVITE');
     expect(phoneOks.map((m) => directionOf(text(m)))).toEqual(['sendrecv', 'recvonly', 'sendrecv']);
+  });
+});
+
+describe.each(['udp', 'tcp'] as const)('a call from the trunk (over %s) to a browser', (transport) => {
+  it('the trunk holds and resumes: the browser is offered sendonly then sendrecv; its answers reach the trunk', async () => {
+    const trunkPort = await freeSipPort();
+    const gwTcp = await freeSipPort();
+    const config = gatewayConfig({ trunkUri: `sip:127.0.0.1:${trunkPort}${transport === 'tcp' ? ';transport=tcp' : ''}` });
+    config.trunks[0]!.keepalive = false;
+    config.users[0]!.dids = ['+15550100'];
+    config.sip.listen = ['udp:127.0.0.1:0', `tcp:127.0.0.1:${gwTcp}`];
+    const gw = await startGatewayWith(config);
+    cleanups.push(() => gw.close());
+    const client = await WsSipClient.connect({ url: gw.wsUrl, user: USER.name, password: USER.password });
+    cleanups.push(() => client.close());
+    expect((await client.register()).status).toBe(200);
+    const sipp = startSipp({
+      scenario: 'uac-trunk-hold', localPort: trunkPort, mediaPort: (await freeUdpPortPair()).rtp, traceDir, transport, service: '+15550100',
+      remote: transport === 'udp' ? gw.udp : `127.0.0.1:${gwTcp}`, set: { trunk_rtp: (await freeUdpPortPair()).rtp },
+    });
+    cleanups.push(() => sipp.stop());
+    const incoming = await client.incoming();
+    const dialog = WsDialog.incoming(client, incoming.callId);
+    cleanups.push(async () => dialog.close());
+    dialog.answerWith((req) => ({ status: 200, sdp: chromeAnswer(text(req)).replace('a=sendrecv', `a=${mirror(directionOf(text(req)))}`) }));
+    await incoming.accept();
+    const { code } = await sipp.exited;
+    if (code !== 0) process.stderr.write(`SIPp exited ${code}: ${sipp.errors().slice(-2000)}\n`);
+    expect(code).toBe(0);
+    expect(dialog.requests.map((q) => `${q.method} ${directionOf(text(q))}`)).toEqual(['INVITE sendonly', 'INVITE sendrecv']);
+    const oks = trunkReceived(sipp, '200').filter((m) => getCSeq(m).method === 'INVITE');
+    expect(oks.map((m) => directionOf(text(m)))).toEqual(['sendrecv', 'recvonly', 'sendrecv']);
   });
 });
