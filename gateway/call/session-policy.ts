@@ -1,6 +1,6 @@
-// What this B2BUA answers to a session modification inside a call's dialogs (either side): the policy the
-// invite server and invite client ask through their SessionHooks. Today's policy is the default below;
-// session modification (RFC 3264/3311/4028, issue 7 phase 2) replaces it per call.
+// A session policy that refuses every session modification inside a call's dialogs (either side). The
+// default policy is call/modify.ts (MODIFY_SESSIONS: changes answered locally or carried to the other
+// leg); this one stays for a Call built with CallOptions.session = () => REJECT_SESSION_CHANGES.
 import type { SessionHooks } from '../sip/ua/in-dialog.js';
 import { ALLOWED_METHODS } from '../sip/ua/uas.js';
 
