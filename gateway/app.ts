@@ -81,17 +81,22 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     // Unreadable/invalid PEM files fail here, before anything listens; the error names the config key.
     const credentials = config.http.tls ? loadServerCredentials(config.http.tls) : undefined;
     const tlsClient = { peers: trunkTlsPeers(config.trunks) };
-    const iceServers = { turn: config.turn, checkPassword: passwordCheck(config) };
-    const limits = connectionLimits(config);
-    const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials, limits.firstMessageMs);
-    const port = await listenHttp(server, listen.host, listen.port);
-    httpUrl = pageUrl(config, addresses.http, port);
-    const parts: Partial<Running> = { server };
     // One trunk ACL for the call layer and the transport (trunk addresses skip the connection caps).
     const acl = createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
     const isTrunk = (ip: string): boolean => acl.trunkFor({ transport: 'tcp', remote: { address: ip, port: 0 } } as Flow) !== undefined;
     // Per-source limits, bans, scanner drop and the authentication lockout (README "Security"); trunks exempt.
-    const security = (parts.security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl }));
+    // The page's sign-in (GET /api/ice-servers, HTTP Basic) counts toward the same lockout.
+    const security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl });
+    const iceServers = { turn: config.turn, checkPassword: security.checkPassword(passwordCheck(config)) };
+    const limits = connectionLimits(config);
+    const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials, limits.firstMessageMs);
+    const port = await listenHttp(server, listen.host, listen.port).catch((err: unknown) => {
+      security.close();
+      acl.close();
+      throw err;
+    });
+    httpUrl = pageUrl(config, addresses.http, port);
+    const parts: Partial<Running> = { server, security };
     try {
       parts.transport = await createTransport({
         listen: addresses.sip,

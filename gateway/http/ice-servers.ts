@@ -8,8 +8,9 @@ import { iceServersFor } from './turn-credentials.js';
 export interface IceServersDeps {
   turn: TurnConfig | undefined;
   /** Does this user have this password? Constant time, unknown users included (sip/ua/credentials.ts
-   *  passwordCheck: a plain password, or one checked against the stored HA1). */
-  checkPassword: (user: string, password: string) => boolean;
+   *  passwordCheck: a plain password, or one checked against the stored HA1), from this source IP (the
+   *  security layer's lockout: a locked source or user is refused, failures are counted). */
+  checkPassword: (user: string, password: string, source: string) => boolean;
   logger: Logger;
   now?: () => number;
 }
@@ -35,7 +36,7 @@ export function iceServersHandler(deps: IceServersDeps): RequestHandler {
     // Credentials (and whatever the response is) must not be kept by any cache (RFC 9111 §5.2.2.5).
     res.set('Cache-Control', 'no-store');
     const basic = parseBasicAuth(req.get('authorization'));
-    if (!basic || !deps.checkPassword(basic.user, basic.password)) {
+    if (!basic || !deps.checkPassword(basic.user, basic.password, req.socket.remoteAddress ?? '')) {
       // No WWW-Authenticate: Basic (RFC 7235 §3.1 asks for one, but it makes browsers pop up their own
       // password dialog over the page); the page shows its own sign-in error instead.
       deps.logger.info({ source: sourceOf(req), user: basic?.user }, 'ice-servers: authentication failed');

@@ -7,7 +7,7 @@ import type { TransactionLayer } from '../sip/transaction/types.js';
 import type { Flow } from '../sip/transport/types.js';
 import { passwordLookup, realmOf } from '../sip/ua/credentials.js';
 import { watchAuthentication } from './auth-watch.js';
-import { createSecurityGuard, type SecurityGuard } from './guard.js';
+import { createSecurityGuard, sourceIp, type SecurityGuard } from './guard.js';
 
 export { createSecurityGuard, logSafe, sourceIp } from './guard.js';
 export type { AuthFailure, GuardOptions, SecurityGuard } from './guard.js';
@@ -17,6 +17,9 @@ export interface Security {
   /** TransportOptions.admit and .screen. */
   admit: SecurityGuard['admit'];
   screen: SecurityGuard['screen'];
+  /** A password check (user, password) with the lockout around it, for HTTP Basic sign-in: a locked source
+   *  or user is refused whatever the password; a wrong one is logged and counted (method=HTTP). */
+  checkPassword(check: (user: string, password: string) => boolean): (user: string, password: string, source: string) => boolean;
   /** The transaction layer with the authentication lockout in front of the TU. */
   watch(layer: TransactionLayer): TransactionLayer;
   close(): void;
@@ -40,10 +43,21 @@ export function startSecurity(o: SecurityOptions): Security {
     exempt: (flow) => trunks.trunkFor(flow) !== undefined,
     now: o.now,
   });
+  const lookup = passwordLookup(o.config);
+  const checkPassword: Security['checkPassword'] = (check) => (user, password, source) => {
+    const ip = sourceIp(source);
+    const known = lookup(user) !== undefined;
+    // Checked even while locked: the same work (and time) as any other attempt.
+    const ok = check(user, password);
+    const reason = guard.authLocked(ip, known ? user : undefined) ? 'locked' : ok ? undefined : known ? 'wrong-password' : 'unknown-user';
+    if (reason !== undefined) guard.authFailed({ user, source: ip, method: 'HTTP', reason }, known);
+    return reason === undefined;
+  };
   return {
+    checkPassword,
     admit: guard.admit,
     screen: guard.screen,
-    watch: (layer) => watchAuthentication(layer, { guard, realm: realmOf(o.config), lookup: passwordLookup(o.config) }),
+    watch: (layer) => watchAuthentication(layer, { guard, realm: realmOf(o.config), lookup }),
     close() {
       guard.close();
       own?.close();

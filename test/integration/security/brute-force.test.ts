@@ -5,6 +5,7 @@
 // HA1 user registers; every failure and ban is logged in the fixed format docs/fail2ban/ matches.
 // Run: unshare -n sh -c 'ip link set lo up && npx vitest run test/integration/security/brute-force.test.ts'
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ beforeAll(async () => {
       http: { listen: '127.0.0.1:0' },
       sip: { listen: ['udp:127.0.0.1:0'] },
       media: { rtpPorts: '45100-45199' },
-      users: [{ name: 'alice', password: 'alice-secret' }, { name: 'bob', password: 'bob-secret' }, { name: 'carol', password: { ha1: { realm: 'gateway', md5: ha1('md5'), sha256: ha1('sha256') } } }],
+      users: [{ name: 'alice', password: 'alice-secret' }, { name: 'bob', password: 'bob-secret' }, { name: 'dave', password: 'dave-secret' }, { name: 'carol', password: { ha1: { realm: 'gateway', md5: ha1('md5'), sha256: ha1('sha256') } } }],
       trunks: [{ name: 'carrier', uri: `sip:${TRUNK_IP}:5060;transport=udp`, keepalive: false }],
       routes: [{ match: '^echo$', echo: true }],
       security: { authFailures: { max: 5, windowSeconds: 60, lockoutSeconds: LOCKOUT_S }, rateLimit: { requestsPerSecond: 10, burst: BURST }, ban: { seconds: 60 } },
@@ -162,20 +163,47 @@ describe('scanners and floods', () => {
   }, 20_000);
 });
 
+/** GET /api/ice-servers with HTTP Basic from `localAddress`: the status. */
+function signIn(localAddress: string, user: string, password: string): Promise<number> {
+  const url = new URL('api/ice-servers', gw.httpUrl);
+  const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { localAddress, headers: { authorization } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('the page sign-in (GET /api/ice-servers, HTTP Basic)', () => {
+  it('counts toward the same lockout: after 5 wrong passwords the right one is refused too', async () => {
+    expect(await signIn('127.0.0.73', 'dave', 'dave-secret')).toBe(200);
+    const wrong: number[] = [];
+    for (let i = 0; i < 5; i++) wrong.push(await signIn('127.0.0.73', 'dave', `guess-${i}`));
+    expect(wrong).toEqual([401, 401, 401, 401, 401]);
+    expect(msgs()).toContain('auth failed: user=dave source=127.0.0.73 method=HTTP reason=wrong-password');
+    expect(msgs()).toContain(`auth locked: source=127.0.0.73 failures=5 seconds=${LOCKOUT_S}`);
+    expect(await signIn('127.0.0.73', 'dave', 'dave-secret')).toBe(401);
+    expect(await signIn('127.0.0.74', 'dave', 'dave-secret')).toBe(401); // the user is locked as well
+    expect(msgs()).toContain('auth failed: user=dave source=127.0.0.74 method=HTTP reason=locked');
+  });
+});
+
 describe('docs/fail2ban filter', () => {
   it('fail2ban-regex matches every auth failure and ban the gateway logged, finding the right hosts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'f2b-'));
     const log = join(dir, 'gateway.log');
     writeFileSync(log, lines.join('\n') + '\n');
     const expected = msgs().filter((m) => (m.startsWith('auth failed: ') && !m.endsWith('reason=locked')) || m.startsWith('source banned: '));
-    // 5 guesses, mallory, bob, bob's INVITE, carol's wrong password, the flood's ban.
-    expect(expected).toHaveLength(10);
+    // 5 guesses, mallory, bob, bob's INVITE, carol's wrong password, the flood's ban, 5 HTTP guesses.
+    expect(expected).toHaveLength(15);
     const summary = execFileSync('fail2ban-regex', [log, FILTER], { encoding: 'utf8' });
     expect(summary).toMatch(new RegExp(`Lines: ${lines.length} lines, 0 ignored, ${expected.length} matched`));
     const hosts = execFileSync('fail2ban-regex', ['-o', 'ip', log, FILTER], { encoding: 'utf8' }).trim().split('\n');
     const want = expected.map((m) => /source=(\S+)/.exec(m)![1]);
     expect(hosts).toEqual(want);
     // reason=locked is not matched: a phone whose user an attacker locked must not be firewalled.
-    expect(new Set(hosts)).toEqual(new Set(['127.0.0.66', '127.0.0.67', '127.0.0.69', '127.0.0.71', '127.0.0.72']));
+    expect(new Set(hosts)).toEqual(new Set(['127.0.0.66', '127.0.0.67', '127.0.0.69', '127.0.0.71', '127.0.0.72', '127.0.0.73']));
   });
 });
