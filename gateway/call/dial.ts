@@ -8,7 +8,9 @@ import { answerFromOwnOffer, refusingAnswer } from '../media/sdp/late-offer.js';
 import type { SdpResult } from '../media/types.js';
 import { getTo, parseUri } from '../sip/message/index.js';
 import type { HeaderField, SipResponse } from '../sip/message/types.js';
+import { hasOptionTag } from '../sip/message/extension-headers.js';
 import { InviteClient } from '../sip/ua/invite-client.js';
+import { RELIABLE_TAG } from '../sip/ua/reliable-provisional.js';
 import { forwardedMaxForwards } from '../sip/ua/request.js';
 import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { TRUNK_CODECS, type Call, type CalleeSide } from './call.js';
@@ -118,6 +120,8 @@ export class DialCallee implements CalleeSide {
   private async onProvisional(res: SipResponse): Promise<void> {
     const call = this.call;
     if (!call.is('calling', 'early')) return;
+    // RFC 3262 §5: a `lateOffer` trunk may offer in a reliable 18x (early media): answered in the PRACK.
+    if (this.late.kind === 'out' && res.body.length > 0 && hasOptionTag(res, 'Require', RELIABLE_TAG)) return this.answerEarlyOffer(res, this.late.unsent);
     let sdp: string | undefined;
     // With a late offer an SDP in a 1xx would be the callee's offer: not used for early media.
     if (res.body.length > 0 && res.status === 183 && !this.early && this.late.kind === 'none') {
@@ -147,24 +151,46 @@ export class DialCallee implements CalleeSide {
     this.connected(res, sdp, answer);
   }
 
-  /** A `lateOffer` trunk's 2xx offer: our ACK answers it with the engine's unsent offer narrowed to it
-   *  (RFC 3264 §6.1); to the engine the trunk's offer is the answer to that offer. */
+  /** A `lateOffer` trunk's 2xx offer: our ACK answers it (see answerTrunk). */
   private async answerTrunkOffer(res: SipResponse, unsent: string): Promise<void> {
+    if (res.body.length === 0) return this.call.end({ status: 502, reason: 'Bad Gateway: no SDP offer from trunk' });
+    const agreed = await this.answerTrunk(res, unsent);
+    if (!agreed) return;
+    this.client?.sendAck(agreed.ours);
+    this.connected(res, agreed.offer, agreed.answer);
+  }
+
+  /** A `lateOffer` trunk's offer in a reliable 18x: our PRACK answers it, the caller gets the early media;
+   *  from here on the call goes as one whose offer was answered (the 2xx needs no SDP). */
+  private async answerEarlyOffer(res: SipResponse, unsent: string): Promise<void> {
     const call = this.call;
-    if (res.body.length === 0) return call.end({ status: 502, reason: 'Bad Gateway: no SDP offer from trunk' });
+    const agreed = await this.answerTrunk(res, unsent);
+    if (!agreed || !call.is('calling', 'early')) return;
+    this.client?.answerEarlyOffer(agreed.ours);
+    this.late = { kind: 'none' };
+    this.early = { sdp: agreed.offer, answer: agreed.answer };
+    if (call.is('calling')) call.to('early');
+    call.caller.provisional(res.status, res.reason, agreed.answer.sdp);
+  }
+
+  /** The trunk's offer (in `res`) against the engine's unsent offer: our answer to the trunk is that offer
+   *  narrowed to the trunk's (RFC 3264 §6.1); to the engine the trunk's offer is the answer to it, which
+   *  gives the caller's answer. Undefined when the call ended (no common codec, engine refusal). */
+  private async answerTrunk(res: SipResponse, unsent: string): Promise<{ offer: string; ours: string; answer: SdpResult } | undefined> {
+    const call = this.call;
     const offer = res.body.toString('utf8');
-    let ack: string;
+    let ours: string;
     try {
-      ack = answerFromOwnOffer(unsent, offer);
+      ours = answerFromOwnOffer(unsent, offer);
     } catch (err) {
       call.log.info({ err: (err as Error).message }, 'trunk late offer unusable');
-      return call.end(callerFinalForMedia(err));
+      call.end(callerFinalForMedia(err));
+      return undefined;
     }
     const answer = await call.withMedia(() => this.answerFrom(res, offer));
-    if (!answer || call.ended) return;
-    this.client?.sendAck(ack);
-    this.offerSent = ack;
-    this.connected(res, offer, answer);
+    if (!answer || call.ended) return undefined;
+    this.offerSent = ours;
+    return { offer, ours, answer };
   }
 
   /** The callee's session is agreed (its SDP `sdp`): the caller gets our 2xx with `answer`. */

@@ -14,7 +14,7 @@ import { sendDialogRequest, type DialogRequestOptions } from './dialog-request.j
 import type { DialogOwner } from './dialogs.js';
 import { dispatchInDialog, type SessionHooks } from './in-dialog.js';
 import type { UaContext } from './invite-server.js';
-import { ReliableProvisionalClient } from './reliable-provisional.js';
+import { PrackClient } from './prack-client.js';
 import { buildCancel, reissueRequest, withVia, type ViaSpec } from './request.js';
 import { resolveTarget } from './target.js';
 
@@ -107,10 +107,8 @@ export class InviteClient implements DialogOwner {
   private cancelHeaders: HeaderField[] = [];
   private dialog: Dialog | undefined;
   private ack: SipRequest | undefined;
-  /** RFC 3262 §4: RSeq bookkeeping of the reliable 1xx we received. */
-  private readonly reliable = new ReliableProvisionalClient();
-  /** The early dialogs (by To tag) in which we sent PRACK: their CSeq carries on into the dialog. */
-  private readonly earlyDialogs = new Map<string, Dialog>();
+  /** RFC 3262: PRACK of the reliable 1xx we receive. */
+  private readonly prack: PrackClient;
   /** The body of the 2xx we keep (the offer of a late-offer INVITE). */
   private offer2xx = '';
   /** Where in-dialog requests go: the remote target resolved (§12.2.1.1). */
@@ -122,6 +120,11 @@ export class InviteClient implements DialogOwner {
     private readonly events: InviteClientEvents,
   ) {
     this.invite = spec.invite;
+    this.prack = new PrackClient({
+      logger: ctx.logger,
+      lateOffer: spec.lateOffer === true,
+      send: (req, early) => this.trySend(withVia(req, spec.via), this.resolveRemote(early), req.method),
+    });
   }
 
   get state(): InviteClientUsageState {
@@ -176,41 +179,14 @@ export class InviteClient implements DialogOwner {
     this.provisionalSeen = true;
     if (this.fsm.state === 'cancelling') return this.sendCancel();
     if (res.status === 100 || (this.fsm.state !== 'calling' && this.fsm.state !== 'early')) return;
-    if (!this.acknowledgeReliable(res)) return;
+    if (!this.prack.onProvisional(this.invite, res)) return;
     if (this.fsm.state === 'calling') this.fsm.to('early');
     this.events.onProvisional(res);
   }
 
-  /** RFC 3262 §4: a reliable 1xx (Require: 100rel + RSeq) is PRACKed; one whose RSeq is not the next
-   *  in sequence "MUST NOT be acknowledged with a PRACK, and MUST NOT be processed further". False when
-   *  the 1xx must not be processed (a retransmission, out of order, or without a valid RSeq). */
-  private acknowledgeReliable(res: SipResponse): boolean {
-    let verdict;
-    try {
-      verdict = this.reliable.onProvisional(res);
-    } catch (err) {
-      this.ctx.logger.info({ err: (err as Error).message }, 'reliable 1xx ignored');
-      return false;
-    }
-    if (verdict.kind === 'discard') return false;
-    if (verdict.kind === 'prack') this.sendPrack(res, verdict.headers);
-    return true;
-  }
-
-  /** RFC 3262 §7.2 (paraphrased): the PRACK is an ordinary request of the early dialog the 1xx created,
-   *  with the RAck naming the 1xx's RSeq and CSeq. */
-  private sendPrack(res: SipResponse, headers: HeaderField[]): void {
-    const tag = getTo(res).params.tag ?? '';
-    let early = this.earlyDialogs.get(tag);
-    if (!early) {
-      try {
-        early = Dialog.fromUacResponse(this.invite, res);
-      } catch (err) {
-        return this.ctx.logger.info({ err: (err as Error).message }, 'reliable 1xx without a dialog: no PRACK');
-      }
-      this.earlyDialogs.set(tag, early);
-    }
-    this.trySend(withVia(early.createRequest('PRACK', { headers }), this.spec.via), this.resolveRemote(early), 'PRACK');
+  /** RFC 3262 §5: the offer of our late-offer INVITE came in a reliable 1xx; `answer` goes in its PRACK. */
+  answerEarlyOffer(answer: string): void {
+    this.prack.answerEarlyOffer(answer);
   }
 
   /** §13.2.2.4: "The UAC core MUST generate an ACK request for each 2xx received from the transaction
@@ -223,9 +199,7 @@ export class InviteClient implements DialogOwner {
     }
     if (this.fsm.state === 'terminated') return this.ackAndByeFork(res);
     const dialog = Dialog.fromUacResponse(this.invite, res);
-    // §12.2.1.1: our CSeq keeps increasing across the early dialog's PRACKs into the confirmed dialog.
-    const early = this.earlyDialogs.get(toTag ?? '')?.localSeq;
-    if (early !== undefined && early > (dialog.localSeq ?? 0)) dialog.localSeq = early;
+    this.prack.continueSeq(dialog);
     this.dialog = dialog;
     this.remote = this.resolveRemote(dialog);
     this.ctx.registry.add(dialog, this);
@@ -234,7 +208,7 @@ export class InviteClient implements DialogOwner {
     // in its body. If the offer in the 2xx response is not acceptable, the UAC core MUST generate a valid
     // answer in the ACK and then send a BYE immediately." — late offer: the ACK waits for sendAck.
     this.offer2xx = res.body.toString('utf8');
-    if (!this.spec.lateOffer) this.sendAck();
+    if (!this.spec.lateOffer || this.prack.answeredEarly) this.sendAck();
     this.fsm.to('confirmed');
     // §15: a 2xx that raced our CANCEL still makes a dialog, which "the UAC MUST … terminate" with BYE.
     if (raced) return this.sendBye();

@@ -103,4 +103,24 @@ describe('a trunk with lateOffer: true', () => {
     expect(tx.last.status).toBe(200);
     expect(tx.last.body.toString()).toBe(WEBRTC_ANSWER);
   });
+
+  it('an offer in the trunk\'s reliable 183: our PRACK answers it, the caller gets early media; the 2xx without SDP completes the call', async () => {
+    const s = setup(config);
+    const tx = s.invite('5551234');
+    await settle();
+    s.trunkResponds(183, { body: LATE_TRUNK_OFFER, headers: [{ name: 'Require', value: '100rel' }, { name: 'RSeq', value: '4' }] });
+    await settle();
+    expect(s.media.calls[1]).toMatchObject({ op: 'answer', req: { fromTag: 'btag', toTag: 'trunktag', sdp: LATE_TRUNK_OFFER } });
+    const prack = s.transactions.method('PRACK');
+    expect(prack).toHaveLength(1);
+    expect(getHeader(prack[0]!.request, 'RAck')).toMatch(/^4 \d+ INVITE$/);
+    expect(sdpTransform.parse(prack[0]!.request.body.toString()).media[0]!.port).toBe(20000);
+    expect(tx.last.status).toBe(183);
+    expect(tx.last.body.toString()).toBe(WEBRTC_ANSWER);
+    s.trunkResponds(200);
+    await settle();
+    expect(trunkAcks(s).map((a) => a.body.length)).toEqual([0]);
+    expect(tx.last.status).toBe(200);
+    expect(s.media.calls.filter((c) => c.op === 'answer')).toHaveLength(1); // the early answer is the answer
+  });
 });

@@ -121,6 +121,24 @@ describe('invite client: late offer (RFC 3261 §13.2.2.4)', () => {
     expect(getCSeq(acks()[0]!).seq).toBe(10);
   });
 
+  it('an offer in a reliable 183 (RFC 3262 §5): its PRACK waits for our answer and carries it; the 2xx is ACKed at once, without SDP', async () => {
+    const { transactions, events, client, respond, acks } = setup({ lateOffer: true });
+    respond(res(183, 'f1', ['Require: 100rel', 'RSeq: 9'], OFFER));
+    await settle();
+    expect(events.onProvisional).toHaveBeenCalledTimes(1);
+    expect(transactions.method('PRACK')).toHaveLength(0);
+    client.answerEarlyOffer('v=0 early answer');
+    client.answerEarlyOffer('v=0 again');
+    await settle();
+    const pracks = transactions.method('PRACK');
+    expect(pracks.map((p) => p.request.body.toString())).toEqual(['v=0 early answer']);
+    expect(getHeader(pracks[0]!.request, 'RAck')).toBe('9 10 INVITE');
+    respond(res(200, 'f1'));
+    await settle();
+    expect(acks()).toHaveLength(1);
+    expect(acks()[0]!.body.length).toBe(0);
+  });
+
   it('ended before the answer: an ACK with the refusing answer, then BYE', async () => {
     const refuseOffer = vi.fn((offer: string) => `refused(${offer.length})`);
     const { transactions, client, respond, acks } = setup({ lateOffer: true, refuseOffer });
