@@ -5,6 +5,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getHeader } from '../../../gateway/sip/message/index.js';
 import type { SipRequest } from '../../../gateway/sip/message/types.js';
 import { until } from '../../support/netbed/wait.js';
+import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
+import { RtpEnd } from './rtp-end.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { allPortsFreed, endingRig, reasonOf, trunkBye, type EndingRig } from './endings.js';
 
@@ -62,7 +64,49 @@ describe('the browser\'s WebSocket is lost mid-call', () => {
     expect(sipp.messages().filter((e) => e.direction === 'received').map((e) => (e.message.kind === 'request' ? e.message.method : e.message.status))).toEqual(['INVITE', 'ACK', 200]);
     await allPortsFreed(gw);
   });
+
+  it('a phone that comes back from a new network (new connection, new RTP port): media flows both ways again, the trunk hears nothing of it', async () => {
+    const [oldEnd, newEnd, trunk] = await Promise.all([RtpEnd.open(0), RtpEnd.open(50_000), RtpEnd.open(100_000)]);
+    try {
+      // uas-answer-rtp takes nothing but INVITE, ACK and BYE: a re-INVITE reaching the trunk would fail it.
+      rig = await endingRig('uas-answer-rtp', { grace: 3, set: { trunk_rtp: trunk.port } });
+      const { client, sipp, gw } = rig;
+      expect((await client.register(600)).status).toBe(200);
+      const call = client.invite('5551234', { sdp: rtpSdp(oldEnd.port) });
+      const final = await call.final;
+      expect(final.status).toBe(200);
+      const invite = await trunkReceived(sipp, 'INVITE');
+      trunk.start(mediaAddress(invite.body.toString()));
+      oldEnd.start(mediaAddress(final.body.toString()));
+      await trunk.waitFrames(oldEnd, 0, 20, 'phone → trunk before');
+      client.drop();
+      oldEnd.stop();
+      await until('the gateway to see the connection close', () => (gw.service.status().registrations === 0 ? true : undefined), 3_000);
+      await client.reconnect();
+      expect((await client.register(600)).status).toBe(200);
+      const re = await call.reinvite(rtpSdp(newEnd.port, { version: 2 }));
+      expect(re.status).toBe(200);
+      const fromTrunk = trunk.next;
+      newEnd.start(mediaAddress(re.body.toString()));
+      await newEnd.waitFrames(trunk, fromTrunk, 20, 'trunk → phone at its new port');
+      await trunk.waitFrames(newEnd, 50_000, 20, 'phone → trunk from its new port');
+      expect((await call.bye()).status).toBe(200); // over the new connection
+      const { code } = await sipp.exited;
+      if (code !== 0) process.stderr.write(`SIPp: ${sipp.errors().slice(-1500)}\n${JSON.stringify(sipp.messages().map((e) => [e.direction, e.message.kind === 'request' ? e.message.method : e.message.status]))}\n`);
+      expect(code).toBe(0);
+      expect(sipp.messages().filter((e) => e.direction === 'received').map((e) => (e.message.kind === 'request' ? e.message.method : e.message.status))).toEqual(['INVITE', 'ACK', 'BYE']);
+      await allPortsFreed(gw);
+    } finally {
+      await Promise.all([oldEnd.close(), newEnd.close(), trunk.close()]);
+    }
+  });
 });
+
+/** The first `method` request SIPp received, waited for. */
+function trunkReceived(sipp: EndingRig['sipp'], method: string): Promise<SipRequest> {
+  const first = () => sipp.messages().find((e) => e.direction === 'received' && e.message.kind === 'request' && e.message.method === method)?.message as SipRequest | undefined;
+  return until(`SIPp to receive ${method}`, first, 5_000);
+}
 
 describe('media inactivity', () => {
   it('no RTP or RTCP from either leg: BYE with Reason "Media timeout" to the trunk and to the browser after the timeout, ports freed', async () => {
