@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getHeader } from '../../../gateway/sip/message/index.js';
 import type { SipRequest } from '../../../gateway/sip/message/types.js';
 import { until } from '../../support/netbed/wait.js';
+import type { OutgoingCall } from '../../support/ws-sip-client.js';
 import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
 import { RtpEnd } from './rtp-end.js';
 import { stopAllProcesses } from '../../support/process.js';
@@ -72,13 +73,7 @@ describe('the browser\'s WebSocket is lost mid-call', () => {
       rig = await endingRig('uas-answer-rtp', { grace: 3, set: { trunk_rtp: trunk.port } });
       const { client, sipp, gw } = rig;
       expect((await client.register(600)).status).toBe(200);
-      const call = client.invite('5551234', { sdp: rtpSdp(oldEnd.port) });
-      const final = await call.final;
-      expect(final.status).toBe(200);
-      const invite = await trunkReceived(sipp, 'INVITE');
-      trunk.start(mediaAddress(invite.body.toString()));
-      oldEnd.start(mediaAddress(final.body.toString()));
-      await trunk.waitFrames(oldEnd, 0, 20, 'phone → trunk before');
+      const call = await rtpCall(rig, oldEnd, trunk);
       client.drop();
       oldEnd.stop();
       await until('the gateway to see the connection close', () => (gw.service.status().registrations === 0 ? true : undefined), 3_000);
@@ -102,6 +97,19 @@ describe('the browser\'s WebSocket is lost mid-call', () => {
   });
 });
 
+/** A phone (plain RTP at `phone`) calls the trunk (RTP at `trunk`): answered, numbered frames flowing both
+ *  ways (20 counted at each end). */
+async function rtpCall(r: EndingRig, phone: RtpEnd, trunk: RtpEnd): Promise<OutgoingCall> {
+  const call = r.client.invite('5551234', { sdp: rtpSdp(phone.port) });
+  const final = await call.final;
+  expect(final.status).toBe(200);
+  trunk.start(mediaAddress((await trunkReceived(r.sipp, 'INVITE')).body.toString()));
+  phone.start(mediaAddress(final.body.toString()));
+  await trunk.waitFrames(phone, phone.base, 20, 'phone → trunk');
+  await phone.waitFrames(trunk, trunk.base, 20, 'trunk → phone');
+  return call;
+}
+
 /** The first `method` request SIPp received, waited for. */
 function trunkReceived(sipp: EndingRig['sipp'], method: string): Promise<SipRequest> {
   const first = () => sipp.messages().find((e) => e.direction === 'received' && e.message.kind === 'request' && e.message.method === method)?.message as SipRequest | undefined;
@@ -121,5 +129,24 @@ describe('media inactivity', () => {
     expect(getHeader(toBrowser, 'Reason')).toBe(MEDIA_TIMEOUT);
     expect((await sipp.exited).code).toBe(0);
     await allPortsFreed(gw);
+  });
+
+  it('the trunk stops sending RTP while the phone goes on: BYE with Reason "Media timeout" on both legs after the timeout', async () => {
+    const [phone, trunk] = await Promise.all([RtpEnd.open(0), RtpEnd.open(100_000)]);
+    try {
+      rig = await endingRig('uas-answer-rtp', { inactivity: 2, set: { trunk_rtp: trunk.port } });
+      const call = await rtpCall(rig, phone, trunk);
+      trunk.stop();
+      const silent = Date.now();
+      const [toTrunk, toPhone] = await Promise.all([trunkBye(rig.sipp, 2_000 + 3_000), call.byeReceived]);
+      expect(Date.now() - silent).toBeGreaterThanOrEqual(1_900);
+      expect(Date.now() - silent).toBeLessThan(2_000 + 2_000);
+      expect(reasonOf(toTrunk)).toBe(MEDIA_TIMEOUT);
+      expect(getHeader(toPhone, 'Reason')).toBe(MEDIA_TIMEOUT);
+      expect((await rig.sipp.exited).code).toBe(0);
+      await allPortsFreed(rig.gw);
+    } finally {
+      await Promise.all([phone.close(), trunk.close()]);
+    }
   });
 });
