@@ -145,6 +145,26 @@ describe.each<Transport>(['udp', 'tcp'])('late offer and 100rel with a SIPp trun
     expect((await trunk.exited).code).toBe(0);
   }, 40_000);
 
+  it('a lateOffer trunk offering in a reliable 183: our PRACK carries the answer, early media flows, its 200 without SDP completes the call', async () => {
+    const trunkPort = await freeSipPort();
+    const trunk = await sipp('uas-late-100rel', { localPort: trunkPort, transport, set: { early_ms: 1500 } });
+    const gw = await gateway(trunkPort, transport, true);
+    const tab = await browser(gw);
+    const call = tab.invite('5551234');
+    const r183 = (await tab.waitFor((m) => m.kind === 'response' && m.status === 183 && getHeader(m, 'Call-ID') === call.callId)) as SipResponse;
+    expect(sdpTransform.parse(r183.body.toString()).media[0]!.protocol).toBe('UDP/TLS/RTP/SAVPF');
+    expect(find(trunk, 'received', 'INVITE')!.body.length).toBe(0);
+    const prack = await until('the PRACK at SIPp', () => find(trunk, 'received', 'PRACK'), 10_000);
+    expectOurRtpSdp(prack.body, ['8', '0', '96']);
+    expect(await until('early RTP from SIPp', () => packetsFrom(gw, 'none'), 10_000)).toBeGreaterThanOrEqual(10);
+    expect(call.responses.some((r) => r.status === 200)).toBe(false); // still early (SIPp answers after early_ms)
+    expect((await call.final).status).toBe(200);
+    const ack = await until('the ACK at SIPp', () => find(trunk, 'received', 'ACK'), 10_000);
+    expect(ack.body.length).toBe(0);
+    expect((await call.bye()).status).toBe(200);
+    expect((await trunk.exited).code).toBe(0);
+  }, 40_000);
+
   it('a reliable 183 from the trunk is PRACKed (RAck); the browser offering 100rel gets it reliably, PRACKs it, early media flows, then 200', async () => {
     const trunkPort = await freeSipPort();
     const trunk = await sipp('uas-100rel', { localPort: trunkPort, transport, set: { early_ms: 2000 } });
