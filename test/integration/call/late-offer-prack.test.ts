@@ -59,6 +59,14 @@ const label = (m: SipMessage) => (m.kind === 'request' ? m.method : String(m.sta
 const seenBy = (s: SippHandle, dir: 'received' | 'sent') => s.messages().filter((e) => e.direction === dir).map((e) => e.message);
 const find = (s: SippHandle, dir: 'received' | 'sent', what: string) => seenBy(s, dir).find((m) => label(m) === what);
 
+/** SIPp as the trunk (`scenario`), a gateway routing to it, and a browser connected to the gateway. */
+async function trunkCall(scenario: string, transport: Transport, o: { lateOffer?: boolean; set?: Record<string, number> } = {}) {
+  const trunkPort = await freeSipPort();
+  const trunk = await sipp(scenario, { localPort: trunkPort, transport, set: o.set });
+  const gw = await gateway(trunkPort, transport, o.lateOffer);
+  return { trunk, gw, tab: await browser(gw) };
+}
+
 /** Packets the engine took in from the leg whose tag is not `otherTag`, in the call's media session. */
 function packetsFrom(gw: TestGateway, notTag: string): number | undefined {
   for (const key of new Set([...gw.media.offers, ...gw.media.answers].map((r) => r.callId))) {
@@ -106,10 +114,7 @@ describe.each<Transport>(['udp', 'tcp'])('late offer and 100rel with a SIPp trun
   }, 40_000);
 
   it('toward a trunk with lateOffer: true the INVITE has no SDP; SIPp offers in its 200 and our ACK answers with our address', async () => {
-    const trunkPort = await freeSipPort();
-    const trunk = await sipp('uas-late-offer', { localPort: trunkPort, transport });
-    const gw = await gateway(trunkPort, transport, true);
-    const tab = await browser(gw);
+    const { trunk, gw, tab } = await trunkCall('uas-late-offer', transport, { lateOffer: true });
     const call = tab.invite('5551234');
     const final = await call.final;
     expect(final.status).toBe(200);
@@ -127,10 +132,7 @@ describe.each<Transport>(['udp', 'tcp'])('late offer and 100rel with a SIPp trun
   }, 40_000);
 
   it('a browser calls with an INVITE without SDP: the trunk\'s INVITE has none either, SIPp\'s 200 offer reaches the browser as WebRTC, the browser\'s ACK answer reaches SIPp\'s ACK', async () => {
-    const trunkPort = await freeSipPort();
-    const trunk = await sipp('uas-late-offer', { localPort: trunkPort, transport });
-    const gw = await gateway(trunkPort, transport);
-    const tab = await browser(gw);
+    const { trunk, gw, tab } = await trunkCall('uas-late-offer', transport);
     let offered = '';
     const call = tab.invite('5551234', { sdp: '', ackSdp: (offer) => ((offered = offer), chromeAnswer(offer)) });
     expect((await call.final).status).toBe(200);
@@ -146,10 +148,7 @@ describe.each<Transport>(['udp', 'tcp'])('late offer and 100rel with a SIPp trun
   }, 40_000);
 
   it('a lateOffer trunk offering in a reliable 183: our PRACK carries the answer, early media flows, its 200 without SDP completes the call', async () => {
-    const trunkPort = await freeSipPort();
-    const trunk = await sipp('uas-late-100rel', { localPort: trunkPort, transport, set: { early_ms: 1500 } });
-    const gw = await gateway(trunkPort, transport, true);
-    const tab = await browser(gw);
+    const { trunk, gw, tab } = await trunkCall('uas-late-100rel', transport, { lateOffer: true, set: { early_ms: 1500 } });
     const call = tab.invite('5551234');
     const r183 = (await tab.waitFor((m) => m.kind === 'response' && m.status === 183 && getHeader(m, 'Call-ID') === call.callId)) as SipResponse;
     expect(sdpTransform.parse(r183.body.toString()).media[0]!.protocol).toBe('UDP/TLS/RTP/SAVPF');
@@ -166,10 +165,7 @@ describe.each<Transport>(['udp', 'tcp'])('late offer and 100rel with a SIPp trun
   }, 40_000);
 
   it('a reliable 183 from the trunk is PRACKed (RAck); the browser offering 100rel gets it reliably, PRACKs it, early media flows, then 200', async () => {
-    const trunkPort = await freeSipPort();
-    const trunk = await sipp('uas-100rel', { localPort: trunkPort, transport, set: { early_ms: 2000 } });
-    const gw = await gateway(trunkPort, transport);
-    const tab = await browser(gw);
+    const { trunk, gw, tab } = await trunkCall('uas-100rel', transport, { set: { early_ms: 2000 } });
     const call = tab.invite('5551234', { headers: [{ name: 'Supported', value: '100rel' }] });
     const r183 = (await tab.waitFor((m) => m.kind === 'response' && m.status === 183 && getHeader(m, 'Call-ID') === call.callId)) as SipResponse;
     expect(getHeader(r183, 'Require')).toBe('100rel');
@@ -199,10 +195,7 @@ function prackFor(tab: WsSipClient, callId: string, res: SipResponse, rseq: numb
 
 describe('a caller that never PRACKs (RFC 3262 §3)', () => {
   it('our reliable 183 is retransmitted (T1 doubling) and the INVITE gets 504 after 64*T1; the trunk leg gets BYE', async () => {
-    const trunkPort = await freeSipPort();
-    const trunk = await sipp('uas-100rel', { localPort: trunkPort, transport: 'udp', set: { early_ms: 500 } });
-    const gw = await gateway(trunkPort, 'udp');
-    const tab = await browser(gw);
+    const { trunk, gw, tab } = await trunkCall('uas-100rel', 'udp', { set: { early_ms: 500 } });
     const call = tab.invite('5551234', { headers: [{ name: 'Require', value: '100rel' }] });
     const final = await call.final;
     expect(final.status).toBe(504);
