@@ -4,7 +4,9 @@
 import { join } from 'node:path';
 import sdpTransform from 'sdp-transform';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { buildGateway } from '../../../gateway/app.js';
 import { configSchema } from '../../../gateway/config/schema.js';
+import { createLogger } from '../../../gateway/log.js';
 import { getCSeq, getHeader, getTo } from '../../../gateway/sip/message/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../../gateway/sip/message/types.js';
 import { until } from '../../support/netbed/wait.js';
@@ -12,6 +14,7 @@ import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { SCENARIO_DIR, sippWorkDir, startSipp, type SippHandle } from '../../support/sipp.js';
 import { chromeAnswer, chromeOffer, WsSipClient } from '../../support/ws-sip-client.js';
+import { startRtpengine } from '../media/rtpengine-launch.js';
 import { startGatewayWith, type TestGateway } from './harness.js';
 
 const traceDir = sippWorkDir('late-prack-it-');
@@ -206,4 +209,41 @@ describe('a caller that never PRACKs (RFC 3262 §3)', () => {
     expect((await trunk.exited).code).toBe(0);
     expect(gw.service.status().calls).toBe(0);
   }, 45_000);
+});
+
+describe('late offer with media.engine rtpengine', () => {
+  it('toward a lateOffer trunk: our ACK answers SIPp\'s offer with rtpengine\'s port, the browser gets rtpengine\'s answer', async () => {
+    const rtpengine = await startRtpengine();
+    cleanups.push(() => rtpengine.stop());
+    const inRange = (port: number) => port >= rtpengine.portMin && port < rtpengine.portMin + 200;
+    const trunkPort = await freeSipPort();
+    const trunk = await sipp('uas-late-offer', { localPort: trunkPort, transport: 'udp' });
+    const config = configSchema.parse({
+      http: { listen: '127.0.0.1:0' },
+      sip: { listen: ['udp:127.0.0.1:0'] },
+      media: { engine: 'rtpengine', rtpengine: `127.0.0.1:${rtpengine.ngPort}` },
+      users: [ALICE],
+      trunks: [{ name: 'sipp', uri: `sip:127.0.0.1:${trunkPort}`, lateOffer: true, keepalive: false }],
+      routes: [{ match: '^\\+?\\d{4,15}$', trunk: 'sipp' }],
+      log: { level: 'silent' },
+    });
+    const gw = buildGateway(config, { logger: createLogger(process.env.GATEWAY_TEST_LOG ?? 'silent') });
+    await gw.start();
+    cleanups.push(() => gw.stop());
+    const tab = await WsSipClient.connect({ url: `${gw.httpUrl.replace(/^http/, 'ws')}sip`, user: ALICE.name, password: ALICE.password });
+    cleanups.push(() => tab.close());
+    // The caller offers (rtpengine makes the trunk offer we never send); the trunk offers in its 200.
+    const call = tab.invite('5551234');
+    const final = await call.final;
+    expect(final.status).toBe(200);
+    expect(inRange(sdpTransform.parse(final.body.toString()).media[0]!.port)).toBe(true);
+    expect(find(trunk, 'received', 'INVITE')!.body.length).toBe(0);
+    const ack = await until('the ACK at SIPp', () => find(trunk, 'received', 'ACK'), 10_000);
+    const answer = sdpTransform.parse(ack.body.toString()).media[0]!;
+    expect(answer.protocol).toBe('RTP/AVP');
+    expect(inRange(answer.port)).toBe(true);
+    expect(String(answer.payloads).split(' ').every((pt) => ['8', '0', '96'].includes(pt))).toBe(true);
+    expect((await call.bye()).status).toBe(200);
+    expect((await trunk.exited).code).toBe(0);
+  }, 40_000);
 });
