@@ -15,7 +15,7 @@ import type { ModifiableMediaEngine, MediaEngine } from '../media/types.js';
 import type { HeaderField, SipRequest, SipResponse } from '../sip/message/types.js';
 import type { Dialog } from '../sip/dialog/index.js';
 import type { Respond, SessionHooks } from '../sip/ua/in-dialog.js';
-import { glareRetryDelay, OfferAnswer, type OaMessage } from '../sip/ua/offer-answer.js';
+import { glareRetryDelay, type OaMessage, type OfferAnswer } from '../sip/ua/offer-answer.js';
 import { ALLOWED_METHODS } from '../sip/ua/uas.js';
 import { TRUNK_CODECS, type Call, type CallSide, type SessionPolicy } from './call.js';
 import type { CallSession, SessionLeg } from './session-legs.js';
@@ -65,9 +65,10 @@ export function modifySessions(o: ModifyOptions = {}): SessionPolicy {
 
 export const MODIFY_SESSIONS: SessionPolicy = modifySessions();
 
-/** One request being answered: its response also moves the side's offer/answer state. */
+/** One request being answered: its response also moves the side's offer/answer state (`oa`). */
 interface Exchange {
   side: CallSide;
+  oa?: OfferAnswer;
   method: Method;
   req: SipRequest;
   respond: Respond;
@@ -75,7 +76,6 @@ interface Exchange {
 }
 
 class SessionModifier {
-  private readonly oa: Record<CallSide, OfferAnswer> = { caller: new OfferAnswer(), callee: new OfferAnswer() };
   /** A change is being carried to the other leg (or answered): a second one from either side waits. */
   private busy = false;
 
@@ -105,14 +105,15 @@ class SessionModifier {
       if (this.call.is('answered')) return ex.respond(488, 'Not Acceptable Here: this call cannot be modified');
       return ex.respond(500, 'Server Internal Error: session not established', { headers: [{ name: 'Retry-After', value: '1' }] });
     }
-    const verdict = this.oa[ex.side].checkIncoming(ex.method, hasSdp, this.random);
+    const oa = (ex.oa = session[ex.side].oa);
+    const verdict = oa.checkIncoming(ex.method, hasSdp, this.random);
     if (!verdict.accept) {
       const headers = verdict.status === 500 ? [{ name: 'Retry-After', value: String(verdict.retryAfter) }] : [];
       return ex.respond(verdict.status, verdict.status === 491 ? 'Request Pending' : 'Server Internal Error', { headers });
     }
     // Both sides changing at once: the one that came second is glare for us (RFC 3261 §14.2 by analogy).
     if (this.busy && (hasSdp || ex.method === 'INVITE')) return ex.respond(491, 'Request Pending');
-    this.oa[ex.side].onMessage('received', ex.method, hasSdp);
+    oa.onMessage('received', ex.method, hasSdp);
     if (!hasSdp) {
       // RFC 3311 §5.2: an UPDATE without SDP (a target refresh) is answered at once; a re-INVITE without
       // SDP gets our offer (RFC 3261 §14.2: "the UAS ... MUST ... insert an offer in the 2xx").
@@ -188,19 +189,16 @@ class SessionModifier {
     return this.call.ended ? first : this.send(side, leg, method, sdp);
   }
 
-  /** One request with our offer to `side`; resolves with its outcome (once). */
+  /** One request with our offer to `side` (its offer/answer state moves in leg.usage, session-legs.ts);
+   *  resolves with its outcome (once). */
   private send(side: CallSide, leg: SessionLeg, method: Method, sdp: string): Promise<LegOutcome> {
-    const oa = this.oa[side];
-    if (!oa.canSend(method, true)) return Promise.resolve({ ok: false, status: 491 });
-    oa.onMessage('sent', method, true);
+    if (!leg.oa.canSend(method, true)) return Promise.resolve({ ok: false, status: 491 });
     return new Promise((resolve) => {
       let settled = false;
       const done = (status: number, res?: SipResponse): void => {
         if (settled) return;
         settled = true;
         const body = res?.body.toString('utf8') ?? '';
-        if (status < 300) oa.onMessage('received', twoXx(method), body.length > 0);
-        oa.onFinal('sent', method, status);
         // A 2xx without an answer breaks offer/answer (RFC 3264 §4): treated as a refusal.
         resolve(status < 300 && body.length > 0 ? { ok: true, sdp: body } : { ok: false, status: status < 300 ? 488 : status });
       };
@@ -220,9 +218,8 @@ class SessionModifier {
 
   /** Answers the request and moves the side's offer/answer state with the response. */
   private finish(ex: Exchange, status: number, reason: string, sdp?: string): void {
-    const oa = this.oa[ex.side];
-    if (status < 300) oa.onMessage('sent', twoXx(ex.method), sdp !== undefined);
-    oa.onFinal('received', ex.method, status);
+    if (status < 300) ex.oa?.onMessage('sent', twoXx(ex.method), sdp !== undefined);
+    ex.oa?.onFinal('received', ex.method, status);
     const headers: HeaderField[] = [allowHeader()];
     // RFC 3261 §12.1.1 / RFC 3311 §5.2: the 2xx to a target refresh request carries our Contact.
     if (status < 300 && ex.dialog.localContact) headers.push({ name: 'Contact', value: ex.dialog.localContact });
@@ -232,9 +229,9 @@ class SessionModifier {
 
   /** The ACK of our 2xx to a re-INVITE: with our offer in that 2xx, it carries the answer (§14.2). */
   private onAck(side: CallSide, ack: SipRequest): void {
-    const oa = this.oa[side];
     const session = this.call.session;
-    if (oa.state !== 'local-offer' || !session) return;
+    const oa = session?.[side].oa;
+    if (!session || !oa || oa.state !== 'local-offer') return;
     const sdp = ack.body.toString('utf8');
     if (sdp.length === 0) {
       // RFC 3261 §13.2.1 wants the answer in the ACK; without one our offer lapses, the session stays.

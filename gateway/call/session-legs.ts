@@ -5,6 +5,7 @@ import { getHeaderValues, getTo } from '../sip/message/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message/types.js';
 import type { ClientTransactionHandlers } from '../sip/transaction/types.js';
 import type { DialogRequestOptions } from '../sip/ua/dialog-request.js';
+import { OfferAnswer } from '../sip/ua/offer-answer.js';
 import type { Call } from './call.js';
 import type { MediaSession } from './media-session.js';
 
@@ -15,7 +16,12 @@ export interface InDialogSender {
 
 /** One side of an answered call, as the session layer sees it. */
 export interface SessionLeg {
+  /** Sends in this side's dialog; every re-INVITE/UPDATE sent through it moves `oa`. */
   usage: InDialogSender;
+  /** RFC 3264 / RFC 6337 offer/answer state of this side's dialog: our requests (through `usage`: the
+   *  session layer's and the session timers' refreshes alike) and the peer's that the session layer
+   *  answers (modify.ts). */
+  oa: OfferAnswer;
   /** This side's tag in the media engine (the From tag of its offer, the To tag of its answer). */
   tag: string;
   /** Where its SIP comes from (the media engine's strict-source latch). */
@@ -56,13 +62,43 @@ export interface CalleeAnswer {
   answerSent: string;
 }
 
+/** `usage` with every INVITE/UPDATE it sends, and its final response, fed to `oa` (RFC 3261 §14.1: no new
+ *  INVITE while one is in progress either way; RFC 3311 §5.1 the same for an offer in an UPDATE). */
+export function trackedSender(usage: InDialogSender, oa: OfferAnswer): InDialogSender {
+  return {
+    sendInDialog(method, o, handlers) {
+      if (method !== 'INVITE' && method !== 'UPDATE') return usage.sendInDialog(method, o, handlers);
+      oa.onMessage('sent', method, (o.body?.length ?? 0) > 0);
+      let final = false;
+      const end = (status: number, res?: SipResponse): void => {
+        if (final) return;
+        final = true;
+        if (res && status < 300) oa.onMessage('received', method === 'INVITE' ? 'INVITE-2xx' : 'UPDATE-2xx', res.body.length > 0);
+        oa.onFinal('sent', method, status);
+      };
+      const sent = usage.sendInDialog(method, o, {
+        onResponse: (res) => (res.status >= 200 && end(res.status, res), handlers.onResponse(res)),
+        onTimeout: () => (end(408), handlers.onTimeout()),
+        onTransportError: (err) => (end(503), handlers.onTransportError(err)),
+      });
+      sent.catch(() => end(503));
+      return sent;
+    },
+  };
+}
+
+function leg(base: Omit<SessionLeg, 'oa'>): SessionLeg {
+  const oa = new OfferAnswer();
+  return { ...base, oa, usage: trackedSender(base.usage, oa) };
+}
+
 /** The CallSession of a call the callee just answered (the caller's INVITE offered, we created the
  *  callee's dialog, so we own its Call-ID). */
 export function answeredSession(call: Call, a: CalleeAnswer): CallSession {
   const invite = call.caller.invite;
   return {
     media: a.media,
-    caller: {
+    caller: leg({
       usage: call.caller,
       tag: call.caller.remoteTag,
       peerAddress: call.callerAddress,
@@ -70,8 +106,8 @@ export function answeredSession(call: Call, a: CalleeAnswer): CallSession {
       allows: allowedMethods(invite),
       remoteSdp: call.callerSdp,
       localSdp: a.answerSent,
-    },
-    callee: {
+    }),
+    callee: leg({
       usage: a.usage,
       tag: getTo(a.res).params.tag ?? '',
       peerAddress: a.peerAddress,
@@ -79,6 +115,6 @@ export function answeredSession(call: Call, a: CalleeAnswer): CallSession {
       allows: allowedMethods(a.res),
       remoteSdp: a.answer,
       localSdp: a.offerSent,
-    },
+    }),
   };
 }

@@ -2,8 +2,12 @@
 // either side re-INVITEs or UPDATEs. What is answered locally never reaches the other leg; what the other
 // leg must hear is carried over and its answer (or failure) comes back; glare is retried per RFC 3261 §14.1.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SipRequest } from '../../../gateway/sip/message/types.js';
 import { createResponse, getCallId, getCSeq, getFrom, getHeader, getHeaderValues, getTo } from '../../../gateway/sip/message/index.js';
 import { failureFor } from '../../../gateway/call/modify.js';
+import { trackedSender } from '../../../gateway/call/session-legs.js';
+import { OfferAnswer } from '../../../gateway/sip/ua/offer-answer.js';
+import type { ClientTransactionHandlers } from '../../../gateway/sip/transaction/types.js';
 import { chromeAnswer, chromeOffer } from '../../support/ws-sip-client.js';
 import { FakeFlow, LOCAL_ANSWER, MediaError, TRUNK_OFFER, WEBRTC_ANSWER, settle, sip, type FakeServerTx, type SentRequest } from './fakes.js';
 import { setup, TRUNK_ANSWER } from './harness.js';
@@ -320,6 +324,20 @@ describe('re-INVITE without SDP (offer in our 200, answer in the ACK)', () => {
     expect(re.statuses).toEqual([200]);
     expect(body(re.last)).toBe(WEBRTC_ANSWER);
     expect(getCSeq(re.last).method).toBe('INVITE');
+  });
+});
+
+describe('trackedSender: every request sent in a leg\'s dialog moves its offer/answer state', () => {
+  it('a refresh re-INVITE of the session timers in flight → a crossing re-INVITE from the peer is glare (491)', async () => {
+    const oa = new OfferAnswer();
+    let handlers: ClientTransactionHandlers | undefined;
+    const req = sip<SipRequest>('INVITE sip:x SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>;tag=2\nCall-ID: c\nCSeq: 1 INVITE');
+    const usage = trackedSender({ sendInDialog: async (_m, _o, h) => ((handlers = h), req) }, oa);
+    await usage.sendInDialog('INVITE', { body: Buffer.from(TRUNK_OFFER), contentType: 'application/sdp' }, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined });
+    expect(oa.checkIncoming('INVITE', true, () => 0)).toEqual({ accept: false, status: 491 });
+    handlers!.onResponse(createResponse(req, 200, undefined, { body: Buffer.from(TRUNK_ANSWER), contentType: 'application/sdp' }));
+    expect(oa.state).toBe('stable');
+    expect(oa.checkIncoming('INVITE', true, () => 0)).toEqual({ accept: true });
   });
 });
 
