@@ -58,7 +58,7 @@ export interface CalleeAnswer {
   peerAddress?: string;
   /** The offer we sent to the callee. */
   offerSent: string;
-  /** The answer we sent to the caller in our 2xx. */
+  /** The answer we sent to the caller in our 2xx (with a late offer: our offer in it). */
   answerSent: string;
 }
 
@@ -104,7 +104,7 @@ export function answeredSession(call: Call, a: CalleeAnswer): CallSession {
       peerAddress: call.callerAddress,
       ownsCallId: false,
       allows: allowedMethods(invite),
-      remoteSdp: call.callerSdp,
+      remoteSdp: call.callerSdp, // with a late offer: the caller's answer in its ACK (Call.callerSdp)
       localSdp: a.answerSent,
     }),
     callee: leg({

@@ -349,6 +349,37 @@ describe('failureFor', () => {
   });
 });
 
+describe('after a late offer (the caller\'s SDP came in its ACK)', () => {
+  it('the caller\'s refresh is compared with the answer in its ACK: answered locally', async () => {
+    const s = setup();
+    const tx = s.invite('5551234', { sdp: '' });
+    await settle();
+    s.trunkResponds(200, { body: TRUNK_ANSWER });
+    await settle();
+    const ok = tx.responses.find((r) => r.status === 200)!;
+    const toTag = getTo(ok).params.tag!;
+    const inDialog = (method: string, cseq: number, body: string) =>
+      sip(
+        `${method} sip:gateway@127.0.0.1:8080;transport=ws SIP/2.0
+        Via: SIP/2.0/WS br.invalid;branch=z9hG4bKlate${cseq}${method}
+        Max-Forwards: 70
+        From: <sip:alice@gw.test>;tag=btag
+        To: <sip:x@gw.test>;tag=${toTag}
+        Call-ID: browser-call
+        CSeq: ${cseq} ${method}
+        Contact: <sip:xyz@br.invalid;transport=ws>
+        Content-Type: application/sdp`,
+        body,
+      );
+    s.transactions.deliverAck(inDialog('ACK', getCSeq(tx.request).seq, OFFER), s.flow);
+    await settle();
+    const re = s.transactions.deliver(inDialog('INVITE', 7000, OFFER), s.flow);
+    await settle();
+    expect(re.statuses).toEqual([200]);
+    expect(s.media.calls.at(-1)).toMatchObject({ op: 'answerLocally', req: { fromTag: 'btag', sdp: OFFER } });
+  });
+});
+
 describe('a call from the trunk to a user\'s browsers (RingCallee): the same policy', () => {
   it('the trunk holds: the winning fork gets the re-INVITE toward its own contact; its answer is the trunk\'s 200', async () => {
     const s = setupInbound();
