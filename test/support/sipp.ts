@@ -25,7 +25,6 @@ export function sippWorkDir(prefix: string): string {
 export type SippScenario =
   | 'uas-answer' | 'uas-busy' | 'uas-auth' | 'uas-auth-www' | 'uas-ring-cancel' | 'uas-silent' | 'uas-echo' | 'uas-options'
   | 'uas-hold' | 'uas-modify' | 'uas-reinvite' | 'uas-reject' | 'uas-glare' | 'uac-hold' | 'uac-trunk-hold'
-  | 'uas-hold' | 'uas-modify' | 'uas-reinvite' | 'uas-reject' | 'uas-glare' | 'uac-hold'
   | 'uac-call' | 'uac-busy' | 'uac-auth' | 'uac-cancel' | 'uac-silent';
 
 export interface SippOptions {
