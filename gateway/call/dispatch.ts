@@ -79,7 +79,9 @@ export function dispatchRequest(d: DispatchDeps, req: SipRequest, tx: ServerTran
     case 'REGISTER':
       return d.registrar.handle(req, tx);
     case 'OPTIONS':
-      return tx.respond(optionsReply(req));
+      // Out of dialog, unauthenticated: answered statelessly (sl_send_reply), so an OPTIONS flood cannot
+      // fill the server-transaction table (a retransmission is simply answered again).
+      return tx.respondStatelessly(optionsReply(req));
     case 'INVITE':
       return invite(d, req, tx);
     default:

@@ -240,5 +240,11 @@ describe('stateless challenges (issue 8 item 2)', { timeout: 15_000 }, () => {
     let options = await phone.next();
     while (statusOf(options.text) === 404) options = await phone.next();
     expect(statusOf(options.text)).toBe(200);
+    // Out-of-dialog OPTIONS are answered statelessly: with a non-INVITE table of 1, a second one (the first
+    // would still hold its slot for 64*T1 if it were kept) is answered 200 too, not 503.
+    await phone.send(sipRequest({ method: 'OPTIONS', via: via('o2'), callId: 'cap-o2' }), udp);
+    let second = await phone.next();
+    while (statusOf(second.text) === 404) second = await phone.next();
+    expect(statusOf(second.text)).toBe(200);
   });
 });
