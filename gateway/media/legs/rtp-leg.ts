@@ -77,10 +77,13 @@ export class RtpLeg implements MediaLeg {
       this.logger.info({ what, to: latch.target, strict: latch.strict }, 'symmetric RTP: latched peer address');
     } else if (verdict === 'rejected') {
       this.counters.packetsRejected++;
-      const from = { address, port };
-      if (this.rejectionLogged) this.logger.debug({ what, from }, 'strict source: packet dropped');
-      else this.logger.info({ what, from, latched: latch.source }, 'strict source: dropping media from an unexpected address (further drops at debug)');
-      this.rejectionLogged = true;
+      // Per dropped packet under a spray: build the log record only when it will be written.
+      if (!this.rejectionLogged) {
+        this.logger.info({ what, from: { address, port }, latched: latch.source }, 'strict source: dropping media from an unexpected address (further drops at debug)');
+        this.rejectionLogged = true;
+      } else if (this.logger.isLevelEnabled('debug')) {
+        this.logger.debug({ what, from: { address, port } }, 'strict source: packet dropped');
+      }
     }
     return verdict !== 'rejected';
   }
