@@ -1,10 +1,12 @@
 // UI of the softphone: renders Phone's states and turns clicks into Phone calls. No SIP here.
 import { controlState } from './call-control.js';
+import { toneFor } from './calls.js';
+import { renderCalls } from './calls-view.js';
 import { Phone } from './phone.js';
 import { ToneMeter } from './media.js';
 import { callLabel, formatDuration, registrationLabel } from './reasons.js';
 import { renderLists } from './lists.js';
-import { Ringer } from './ringtone.js';
+import { Ringer, WAITING_CADENCE } from './ringtone.js';
 import { installTestHook } from './testhook.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -19,9 +21,9 @@ function $(id) {
 const ui = {
   signin: $('signin'), user: $('user'), password: $('password'), domain: $('domain'),
   signinBtn: $('signin-btn'), signinError: $('signin-error'),
-  dialer: $('dialer'), who: $('who'), signoutBtn: $('signout-btn'),
-  number: $('number'), keypad: $('keypad'), callBtn: $('call-btn'), hangupBtn: $('hangup-btn'), holdBtn: $('hold-btn'),
-  incoming: $('incoming'), incomingName: $('incoming-name'), incomingNumber: $('incoming-number'),
+  dialer: $('dialer'), who: $('who'), signoutBtn: $('signout-btn'), dndBtn: $('dnd-btn'), calls: $('calls'),
+  number: $('number'), keypad: $('keypad'), callBtn: $('call-btn'), hangupBtn: $('hangup-btn'), holdBtn: $('hold-btn'), swapBtn: $('swap-btn'),
+  incoming: $('incoming'), incomingTitle: $('incoming-title'), incomingNote: $('incoming-note'), incomingName: $('incoming-name'), incomingNumber: $('incoming-number'),
   acceptBtn: $('accept-btn'), declineBtn: $('decline-btn'),
   missed: $('missed'), missedList: $('missed-list'), missedCount: $('missed-count'),
   recent: $('recent'), recentList: $('recent-list'),
@@ -32,9 +34,14 @@ const ui = {
 const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
 const phone = new Phone({ wsUrl: `${scheme}://${location.host}/sip`, defaultDomain: location.hostname });
 const meter = new ToneMeter();
-const ringer = new Ringer();
+/** Both tones sound on the output the call's audio element plays on. */
+const sinkId = () => String(ui.audio.sinkId ?? '');
+const ringer = new Ringer({ sinkId });
+/** Call waiting: short beeps while another call is up, instead of the ring. */
+const waitingTone = new Ringer({ cadence: WAITING_CADENCE, sinkId });
+const DND_KEY = 'webphone.dnd';
 const pageTitle = document.title;
-installTestHook(phone, meter, ringer);
+installTestHook(phone, meter, ringer, waitingTone);
 ui.domain.placeholder = location.hostname;
 
 /** Runs an async UI action; its error is shown in `errorEl`, never left unhandled. */
@@ -72,9 +79,11 @@ function renderCall() {
   ui.holdBtn.textContent = held ? 'Resume' : 'Hold';
   ui.holdBtn.disabled = state !== 'in-call' || control.link !== 'up' || (control.hold !== 'active' && control.hold !== 'held');
   const active = state === 'calling' || state === 'ringing' || state === 'in-call';
-  ui.callBtn.disabled = active || state === 'incoming';
+  // A new call while in a call holds the current one first (several lines).
+  ui.callBtn.disabled = state === 'calling' || state === 'ringing' || state === 'incoming';
   ui.hangupBtn.disabled = !active;
-  ui.incoming.hidden = state !== 'incoming';
+  ui.swapBtn.disabled = !phone.calls().some((c) => !c.current && c.state === 'in-call' && c.hold === 'held');
+  ui.incoming.hidden = !phone.lines.ringing();
   clearInterval(timer);
   if (state === 'in-call') timer = window.setInterval(renderTimer, 1000);
   renderTimer();
@@ -87,14 +96,40 @@ function renderCall() {
 /** Rings while an incoming call waits for an answer; shows who calls. */
 function renderIncoming() {
   const ringing = phone.incoming.state === 'ringing';
+  const tone = toneFor(phone.lines.lines);
+  ui.incomingTitle.textContent = tone === 'waiting' ? 'Call waiting' : 'Incoming call';
+  ui.incomingNote.hidden = tone !== 'waiting';
   const id = phone.callerId;
   ui.incomingName.textContent = id?.displayName || id?.number || '';
   ui.incomingNumber.textContent = id?.displayName && id.number !== 'unknown' ? id.number : '';
   ui.acceptBtn.disabled = !ringing;
   ui.declineBtn.disabled = !ringing;
-  if (ringing) ringer.start();
+  if (tone === 'ring') ringer.start();
   else ringer.stop();
+  if (tone === 'waiting') waitingTone.start();
+  else waitingTone.stop();
   document.title = ringing ? `Incoming call: ${phone.peer}` : pageTitle;
+}
+
+/** The list of calls changed (a call came, ended, was held, or another became current). */
+function renderLines() {
+  renderCalls(ui.calls, phone.calls(), {
+    swap: (id) => act(ui.callError, () => phone.swap(id)),
+    hangup: (id) => act(ui.callError, () => phone.hangup(id)),
+  });
+  ui.dndBtn.setAttribute('aria-pressed', String(phone.dnd));
+  renderCall();
+  renderIncoming();
+}
+
+/** @param {boolean} on */
+function setDnd(on) {
+  phone.setDnd(on);
+  try {
+    localStorage.setItem(DND_KEY, on ? '1' : '');
+  } catch {
+    // storage disabled: the setting lasts for this page only
+  }
 }
 
 /** @param {MediaStream} stream */
@@ -126,6 +161,7 @@ function wire() {
   ui.signin.addEventListener('submit', (/** @type {Event} */ e) => {
     e.preventDefault();
     ringer.unlock(); // a user gesture: lets the ring tone play later without one (autoplay policy)
+    waitingTone.unlock();
     act(ui.signinError, () => phone.signIn({ user: ui.user.value, password: ui.password.value, domain: ui.domain.value }));
   });
   ui.signoutBtn.addEventListener('click', () => act(ui.callError, () => phone.signOut()));
@@ -135,6 +171,8 @@ function wire() {
   });
   ui.hangupBtn.addEventListener('click', () => act(ui.callError, () => phone.hangup()));
   ui.holdBtn.addEventListener('click', () => act(ui.callError, () => phone.setHold(phone.control?.hold.state === 'active')));
+  ui.swapBtn.addEventListener('click', () => act(ui.callError, () => phone.swap()));
+  ui.dndBtn.addEventListener('click', () => setDnd(!phone.dnd));
   ui.acceptBtn.addEventListener('click', () => act(ui.callError, () => phone.accept()));
   ui.declineBtn.addEventListener('click', () => act(ui.callError, () => phone.decline()));
   phone.addEventListener('registration', renderRegistration);
@@ -148,6 +186,7 @@ function wire() {
   window.addEventListener('online', networkChanged);
   /** @type {any} */ (navigator).connection?.addEventListener?.('change', networkChanged);
   phone.addEventListener('incoming', renderIncoming);
+  phone.addEventListener('lines', renderLines);
   phone.addEventListener('history', () => renderLists(ui, phone.history));
   phone.addEventListener('media', (/** @type {any} */ e) => playRemote(e.detail.stream));
   window.addEventListener('beforeunload', () => { void phone.signOut(); });
@@ -155,7 +194,12 @@ function wire() {
 
 buildKeypad();
 wire();
+try {
+  if (localStorage.getItem(DND_KEY)) phone.setDnd(true);
+} catch {
+  // storage disabled
+}
 renderRegistration();
 renderCall();
-renderIncoming();
+renderLines();
 renderLists(ui, phone.history);

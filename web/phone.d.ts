@@ -3,6 +3,8 @@ import type { CallerId } from './callerid.js';
 import type { CallLog } from './history.js';
 import type { CallControl, ControlState } from './call-control.js';
 import type { CallState, IncomingState, Machine, RegistrationState } from './state.js';
+import type { CallList, CallView } from './calls.js';
+import type { Line } from './line.js';
 export declare class Phone extends EventTarget {
   constructor(opts: { wsUrl: string; defaultDomain: string; recoveryMs?: number });
   readonly wsUrl: string;
@@ -21,10 +23,19 @@ export declare class Phone extends EventTarget {
   /** Hold, ICE restart and reconnection of the established call (null without one). */
   readonly control: CallControl | null;
   readonly ua: unknown;
+  /** Every call of the page and the current one. */
+  readonly lines: CallList<Line>;
+  /** Do not disturb (the page answers every new call 486). */
+  readonly dnd: boolean;
+  /** The calls as the page lists them. */
+  calls(): CallView[];
+  setDnd(on: boolean): void;
+  /** Holds the active call, resumes `id` (else the newest held call). */
+  swap(id?: number): Promise<void>;
   signIn(creds: { user: string; password: string; domain?: string }): Promise<void>;
   signOut(): Promise<void>;
   dial(input: string): Promise<void>;
-  hangup(): Promise<void>;
+  hangup(id?: number): Promise<void>;
   accept(): Promise<void>;
   decline(): Promise<void>;
   sendDtmf(digit: string): boolean;

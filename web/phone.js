@@ -1,16 +1,22 @@
-// SIP side of the softphone: sip.js UserAgent + Registerer + Inviter (not SimpleUser, so every
-// state is explicit). No DOM here: the UI (app.js) listens to the events this class dispatches.
-//   'registration' — detail { state, reason }     'call' — detail { state, reason, since, peer }
-//   'media'        — detail { stream }  (remote MediaStream of the established call)
-//   'incoming'     — detail { state, reason, callerId }  (the incoming-call machine: ring on 'ringing')
+// SIP side of the softphone: sip.js UserAgent + Registerer + one Line per call (line.js: Inviter or
+// Invitation, not SimpleUser, so every state is explicit). Several calls at once (calls.js): one current
+// call (its audio plays, the main buttons act on it), held ones, and one incoming call that rings —
+// call waiting when another call is up. No DOM here: the UI (app.js) listens to the events this class
+// dispatches (`line` in a detail says which call):
+//   'registration' — detail { state, reason }     'call' — detail { state, reason, since, peer, line }
+//   'media'        — detail { stream }  (remote MediaStream of the current call, when it changes)
+//   'incoming'     — detail { state, reason, callerId, line }  (the incoming-call machine: ring on 'ringing')
 //   'history'      — detail { record }  (a call just ended and was added to `history`)
-//   'control'      — detail { hold, remoteHold, link, message }  (hold / reconnection of the established call)
-import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from 'sip.js';
-import { AUDIO_ONLY, CallControl, controlState } from './call-control.js';
-import { callerLabel, cancelOutcome } from './callerid.js';
-import { CallLog, sessionRecord } from './history.js';
+//   'control'      — detail { hold, remoteHold, link, message, line }  (hold / reconnection of a call)
+//   'lines'        — detail { calls }  (calls.js callViews: the calls, or which one is current, changed)
+import { Inviter, Registerer, RegistererState, UserAgent } from 'sip.js';
+import { AUDIO_ONLY, controlState } from './call-control.js';
+import { callerLabel } from './callerid.js';
+import { BUSY_HERE, CallList, MAX_LINES, incomingVerdict, isActive, swapTarget } from './calls.js';
+import { CallLog } from './history.js';
 import { IceRefresh, fetchIceServers, iceServersUrl, sdhOptions } from './ice-servers.js';
-import { INCOMING_END_TEXT, headerValues, incomingCallerId, incomingEnd } from './incoming.js';
+import { incomingCallerId } from './incoming.js';
+import { Line } from './line.js';
 import { createCallMachine, createIncomingMachine, createRegistrationMachine } from './state.js';
 import { END_REASONS, errorText, normaliseTarget, statusReason } from './reasons.js';
 import { reconnectDelayMs } from './reconnect.js';
@@ -20,6 +26,12 @@ export { reconnectDelayMs };
 /** @param {any} response an sip.js IncomingResponse */
 const responseReason = (response) => statusReason(response.message.statusCode, response.message.reasonPhrase);
 
+/** Stand-in for "no call yet": the machines in their initial states. */
+const NO_LINE = Object.freeze({
+  call: createCallMachine(), incoming: createIncomingMachine(), control: null, peer: '', callerId: null, session: null,
+  direction: /** @type {'in' | 'out'} */ ('out'), remoteStream: null, peerConnection: null,
+});
+
 export class Phone extends EventTarget {
   /** @param {{ wsUrl: string, defaultDomain: string, recoveryMs?: number }} opts recoveryMs: how long a call
    *  waits for a lost connection to come back (default 60 s) */
@@ -27,38 +39,21 @@ export class Phone extends EventTarget {
     super();
     this.wsUrl = opts.wsUrl;
     this.recoveryMs = opts.recoveryMs ?? 60_000;
-    /** Hold, ICE restart and reconnection of the established call. @type {CallControl | null} */
-    this.control = null;
     this.domain = opts.defaultDomain;
-    this.peer = '';
-    /** @type {MediaStream | null} */
-    this.remoteStream = null;
-    /** @type {RTCPeerConnection | null} */
-    this.peerConnection = null;
+    /** Do not disturb: every new incoming call is answered 486 Busy Here by the page itself. */
+    this.dnd = false;
     this.registration = createRegistrationMachine((/** @type {any} */ c) => {
       this.#emit('registration', { state: c.to, reason: c.reason });
-      if (c.to === 'registered') void this.control?.transportBack();
+      if (c.to === 'registered') for (const l of this.lines.live()) void l.control?.transportBack();
     });
-    this.call = createCallMachine((/** @type {any} */ c) =>
-      this.#emit('call', { state: c.to, reason: c.reason, since: c.at, peer: this.peer }));
-    this.incoming = createIncomingMachine((/** @type {any} */ c) =>
-      this.#emit('incoming', { state: c.to, reason: c.reason, callerId: this.callerId }));
-    /** Caller ID of the current (or last) incoming call. @type {{ number: string, displayName: string } | null} */
-    this.callerId = null;
+    /** Every call of the page and the current one (calls.js). @type {CallList<Line>} */
+    this.lines = new CallList();
+    /** The latest incoming call (what `incoming` and `callerId` report). @type {Line | null} */
+    this.lastIncoming = null;
     /** Recent calls, newest first; missed ones are `history.missed()`. */
     this.history = new CallLog();
-    /** What the current session is: an outgoing or an incoming call. @type {'in' | 'out'} */
-    this.direction = 'out';
-    /** When the current session started and (if it did) was answered, ms since epoch. */
-    this.startedAt = 0;
-    this.answeredAt = 0;
-    /** Set when a CANCEL ended the incoming call. @type {{ outcome: 'answered-elsewhere' | 'missed', text: string } | null} */
-    this.cancelled = null;
     /** @type {any} */ this.ua = null;
     /** @type {any} */ this.registerer = null;
-    /** @type {any} */ this.session = null;
-    /** Why the current session ended, decided by whoever learns it first. */
-    this.endReason = '';
     /** Reconnection after a lost connection: attempt count and pending timer. */
     this.reconnectAttempt = 0;
     this.reconnectTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
@@ -67,6 +62,27 @@ export class Phone extends EventTarget {
     this.sdhOptions = null;
     /** @type {IceRefresh | null} */ this.iceRefresh = null;
   }
+
+  /** The current call (or the last one, ended; NO_LINE before any). */
+  get #current() {
+    return this.lines.current ?? NO_LINE;
+  }
+
+  /** The current call's machine: what the call line shows. */
+  get call() { return this.#current.call; }
+  /** The latest incoming call's machine (its Accept / Decline panel). */
+  get incoming() { return (this.lastIncoming ?? NO_LINE).incoming; }
+  /** Caller ID of the latest incoming call. */
+  get callerId() { return (this.lastIncoming ?? NO_LINE).callerId; }
+  /** Hold, ICE restart and reconnection of the current call (null without an established one). */
+  get control() { return this.#current.control; }
+  get peer() { return this.#current.peer; }
+  /** What the current call is: an outgoing or an incoming call. */
+  get direction() { return this.#current.direction; }
+  get remoteStream() { return this.#current.remoteStream; }
+  get peerConnection() { return this.#current.peerConnection; }
+  /** The calls as the page lists them (calls.js callViews; web/transfer.js picks among them). */
+  calls() { return this.lines.views(); }
 
   /** @param {string} type @param {object} detail */
   #emit(type, detail) {
@@ -172,8 +188,10 @@ export class Phone extends EventTarget {
   /** @param {Error | undefined} error */
   #onDisconnect(error) {
     if (!error) return; // a disconnect we asked for (sign out)
-    if (this.control) this.control.transportLost(); // the call stays up, "Reconnecting…"
-    else if (this.session) this.endReason = END_REASONS.transportLost;
+    for (const line of this.lines.live()) {
+      if (line.control) line.control.transportLost(); // the call stays up, "Reconnecting…"
+      else line.endReason = END_REASONS.transportLost;
+    }
     this.#scheduleReconnect(); // first, so that listeners of 'failed' already see `reconnecting`
     this.#move(this.registration, 'failed', END_REASONS.transportLost);
   }
@@ -217,7 +235,7 @@ export class Phone extends EventTarget {
     this.iceRefresh?.stop();
     this.reconnectTimer = undefined;
     this.reconnectAttempt = 0;
-    if (this.session) await this.hangup().catch(() => undefined);
+    for (const line of this.lines.live()) await line.hangup().catch(() => undefined);
     const ua = this.ua;
     const registerer = this.registerer;
     this.ua = null;
@@ -227,167 +245,150 @@ export class Phone extends EventTarget {
     if (this.registration.state !== 'signed-out') this.registration.transition('signed-out');
   }
 
-  /** Places a call to a number (or SIP user) at the signed-in domain. @param {string} input */
+  /** Places a call to a number (or SIP user) at the signed-in domain; the active call, if any, is put on
+   *  hold first. @param {string} input */
   async dial(input) {
     if (this.registration.state !== 'registered') throw new Error('Sign in first');
-    if (!this.call.can('calling')) throw new Error('Already in a call');
+    const live = this.lines.live();
+    if (live.some((l) => l.call.state !== 'in-call')) throw new Error('Already in a call');
+    if (live.length >= MAX_LINES) throw new Error(`At most ${MAX_LINES} calls at once`);
     const target = normaliseTarget(input);
     // RFC 3261 §25.1: "#" is not allowed unescaped in the user part.
     const uri = UserAgent.makeURI(`sip:${target.replace(/#/g, '%23')}@${this.domain}`);
     if (!uri) throw new Error(`Cannot call ${target}`);
+    await this.#holdActive();
     const inviter = new Inviter(this.ua, uri, { sessionDescriptionHandlerOptions: AUDIO_ONLY });
-    this.peer = target;
-    this.direction = 'out';
-    this.#adopt(inviter);
-    this.call.transition('calling', target);
-    const requestDelegate = {
-      onProgress: (/** @type {any} */ r) => {
-        const code = r.message.statusCode;
-        if ((code === 180 || code === 183) && this.call.state === 'calling') this.#move(this.call, 'ringing');
-      },
-      onReject: (/** @type {any} */ r) => { this.endReason = responseReason(r); },
-    };
-    await inviter.invite({ requestDelegate }).catch((/** @type {unknown} */ err) => {
-      this.endReason = `${END_REASONS.mediaFailed}: ${errorText(err)}`;
-    });
+    const line = this.#newLine(inviter, { direction: 'out', peer: target });
+    this.#makeCurrent(line);
+    await line.invite();
   }
 
-  /** Hangs up, cancels or declines, whichever the call state calls for. */
-  async hangup() {
-    const s = this.session;
-    if (!s) return;
-    switch (this.call.state) {
-      case 'calling':
-      case 'ringing':
-        this.endReason = END_REASONS.cancelled;
-        return void (await s.cancel());
-      case 'incoming':
-        return this.decline();
-      case 'in-call':
-        this.endReason = END_REASONS.localHangup;
-        return void (await s.bye());
-      default:
-        return undefined;
-    }
+  /** Hangs up, cancels or declines the current call (or the call `id`); the other calls stay. @param {number} [id] */
+  async hangup(id) {
+    const line = id === undefined ? this.lines.current : this.lines.get(id);
+    if (!line || line.ended) return;
+    await line.hangup();
+  }
+
+  /** Turns do-not-disturb on or off (a page setting: every new call is answered 486 while on). @param {boolean} on */
+  setDnd(on) {
+    this.dnd = Boolean(on);
+    this.#emit('lines', { calls: this.calls() });
   }
 
   /** @param {any} invitation an sip.js Invitation */
   #onInvite(invitation) {
-    if (!this.call.can('incoming') || !this.incoming.can('ringing')) {
+    const verdict = incomingVerdict(this.lines.lines, { dnd: this.dnd });
+    if (!verdict.take) {
       // RFC 3261 §21.4.24: 486 Busy Here when the callee's end system cannot take another call.
-      void invitation.reject({ statusCode: 486 }).catch(() => undefined);
+      void invitation.reject({ statusCode: BUSY_HERE.statusCode }).catch(() => undefined);
       return;
     }
-    this.callerId = incomingCallerId(invitation);
-    this.peer = callerLabel(this.callerId);
-    this.direction = 'in';
-    this.#adopt(invitation);
-    this.incoming.transition('ringing', this.peer);
-    this.call.transition('incoming', this.peer);
+    const callerId = incomingCallerId(invitation);
+    const line = this.#newLine(invitation, { direction: 'in', peer: callerLabel(callerId), callerId });
+    this.lastIncoming = line;
+    if (!verdict.waiting) this.#makeCurrent(line);
+    line.ring();
+    this.#emit('lines', { calls: this.calls() });
   }
 
+  /** Answers the ringing call; the active call, if any, is put on hold first (call waiting). */
   async accept() {
-    if (this.call.state !== 'incoming' || !this.session) throw new Error('No incoming call to accept');
-    this.#move(this.incoming, 'accepting');
-    await this.session.accept({ sessionDescriptionHandlerOptions: AUDIO_ONLY }).catch((/** @type {unknown} */ err) => {
-      this.endReason = `${END_REASONS.mediaFailed}: ${errorText(err)}`;
-    });
+    const line = this.lines.ringing();
+    if (!line) throw new Error('No incoming call to accept');
+    await this.#holdActive();
+    this.#makeCurrent(line);
+    await line.accept();
   }
 
   async decline() {
-    if (this.call.state !== 'incoming' || !this.session) throw new Error('No incoming call to decline');
-    this.endReason = END_REASONS.declined;
-    // RFC 3261 §21.6.2: 603 Decline — the callee does not wish to participate.
-    await this.session.reject({ statusCode: 603 });
+    const line = this.lines.ringing();
+    if (!line) throw new Error('No incoming call to decline');
+    await line.decline();
   }
 
-  /** Puts the established call on hold (`on`: re-INVITE, our side sendonly) or resumes it. @param {boolean} on */
+  /**
+   * Swap: holds the active call and resumes a held one (`id`, else the newest held call other than the
+   * current one), which becomes the current call. Both by re-INVITE (call-control.js).
+   * @param {number} [id]
+   */
+  async swap(id) {
+    const current = this.lines.current;
+    const target = id === undefined ? swapTarget(this.lines.lines, current) : this.lines.get(id);
+    if (!target || target.ended || target.call.state !== 'in-call') throw new Error('No held call to swap to');
+    await this.#holdActive(target);
+    this.#makeCurrent(target);
+    if (target.control?.hold.state === 'held') await target.control.setHold(false);
+  }
+
+  /** Puts the current call on hold (`on`: re-INVITE, our side sendonly) or resumes it. Resuming one call
+   *  while another is active holds that one first. @param {boolean} on */
   async setHold(on) {
-    return this.#control().setHold(on);
+    const line = this.#established();
+    if (!on) await this.#holdActive(line);
+    return line.established().setHold(on);
   }
 
-  /** Re-INVITEs the call with an ICE restart (the network changed). Resolves true when accepted. */
+  /** Re-INVITEs the current call with an ICE restart (the network changed). Resolves true when accepted. */
   async restartIce() {
-    return this.#control().restartIce();
-  }
-
-  #control() {
-    if (!this.control || this.call.state !== 'in-call') throw new Error('No call in progress');
-    return this.control;
-  }
-
-  /** @param {any} session */
-  #newControl(session) {
-    return new CallControl(session, {
-      callIdOwner: this.direction === 'out', // RFC 3261 §14.1: we made the Call-ID when we called
-      recoveryMs: this.recoveryMs,
-      onChange: () => this.#emit('control', controlState(this.control)),
-      onLost: (/** @type {string} */ why) => {
-        console.warn(`softphone: call not recovered (${why})`);
-        this.endReason = END_REASONS.connectionLost;
-        Promise.resolve().then(() => session.bye()).catch(() => this.#onTerminated(session)); // no BYE: end here
-      },
-    });
+    return this.#established().established().restartIce();
   }
 
   /** Sends an RFC 4733 telephone-event via the peer connection's RTCDTMFSender. @param {string} digit */
   sendDtmf(digit) {
-    if (this.call.state !== 'in-call' || !/^[0-9*#A-D]$/.test(digit)) return false;
-    return Boolean(this.session?.sessionDescriptionHandler?.sendDtmf(digit));
+    const line = this.lines.current;
+    if (!line || line.call.state !== 'in-call' || !/^[0-9*#A-D]$/.test(digit)) return false;
+    return Boolean(line.session?.sessionDescriptionHandler?.sendDtmf(digit));
   }
 
-  /** Follows one sip.js session (Inviter or Invitation) until it terminates. @param {any} session */
-  #adopt(session) {
-    this.session = session;
-    this.endReason = '';
-    this.remoteStream = null;
-    this.peerConnection = null;
-    this.cancelled = null;
-    this.startedAt = Date.now();
-    this.answeredAt = 0;
-    session.delegate = {
-      onBye: () => { this.endReason = this.control?.recovering ? END_REASONS.connectionLost : END_REASONS.remoteHangup; },
-      // RFC 3261 §14.2: a re-INVITE we accepted (sip.js answered it); its offer may hold or resume us.
-      onInvite: (/** @type {any} */ request, /** @type {string} */ _response, /** @type {number} */ code) => {
-        if (code === 200) this.control?.remoteOffer(String(request?.body ?? ''));
+  #established() {
+    const line = this.lines.current;
+    if (!line || line.ended || line.call.state !== 'in-call') throw new Error('No call in progress');
+    return line;
+  }
+
+  /** Holds every active call except `keep` (two calls never have their audio on at once). @param {Line} [keep] */
+  async #holdActive(keep) {
+    for (const line of this.lines.live()) {
+      if (line === keep || !isActive(line) || !line.control) continue;
+      if (line.control.hold.state !== 'active') continue;
+      await line.control.setHold(true);
+      if (line.control && line.control.hold.state !== 'held' && !line.ended) throw new Error(`Cannot hold the call with ${line.peer}: ${line.control.message}`);
+    }
+  }
+
+  /** @param {Line} line */
+  #makeCurrent(line) {
+    if (this.lines.current === line) return;
+    this.lines.current = line;
+    this.#emit('lines', { calls: this.calls() });
+    if (line.remoteStream) this.#emit('media', { stream: line.remoteStream });
+  }
+
+  /** @param {any} session @param {{ direction: 'in' | 'out', peer: string, callerId?: any }} opts */
+  #newLine(session, opts) {
+    const line = new Line(session, { ...opts, recoveryMs: this.recoveryMs }, {
+      onCall: (l, c) => this.#emit('call', { state: c.to, reason: c.reason, since: c.at, peer: l.peer, line: l.id }),
+      onIncoming: (l, c) => this.#emit('incoming', { state: c.to, reason: c.reason, callerId: l.callerId, line: l.id }),
+      onControl: (l) => {
+        this.#emit('control', { ...controlState(l.control), line: l.id });
+        this.#emit('lines', { calls: this.calls() });
       },
-      // RFC 3261 §9.2: the caller (or the gateway, for another device that answered) cancels the INVITE.
-      onCancel: (/** @type {any} */ cancel) => {
-        this.cancelled = cancelOutcome(headerValues(cancel?.request, 'Reason'));
+      onEstablished: (l) => {
+        this.#emit('lines', { calls: this.calls() });
+        if (l === this.lines.current && l.remoteStream) this.#emit('media', { stream: l.remoteStream });
       },
-    };
-    session.stateChange.addListener((/** @type {string} */ s) => {
-      if (s === SessionState.Established) this.#onEstablished(session);
-      // sip.js 0.21.2 moves an Inviter to Terminated *before* it calls requestDelegate.onReject
-      // (same tick): let that delegate record the final response's reason first.
-      if (s === SessionState.Terminated) queueMicrotask(() => this.#onTerminated(session));
+      onEnded: (l, record) => {
+        const added = this.history.add(record);
+        const was = this.lines.current;
+        this.lines.remove(l);
+        this.#emit('lines', { calls: this.calls() });
+        const now = this.lines.current;
+        if (now !== was && now?.remoteStream) this.#emit('media', { stream: now.remoteStream });
+        this.#emit('history', { record: added });
+      },
     });
-  }
-
-  /** @param {any} session */
-  #onEstablished(session) {
-    const sdh = session.sessionDescriptionHandler;
-    this.peerConnection = sdh?.peerConnection ?? null;
-    this.remoteStream = sdh?.remoteMediaStream ?? null;
-    this.answeredAt = Date.now();
-    this.control = this.#newControl(session);
-    if (this.direction === 'in') this.#move(this.incoming, 'answered', this.peer);
-    this.#move(this.call, 'in-call', this.peer);
-    if (this.remoteStream) this.#emit('media', { stream: this.remoteStream });
-  }
-
-  /** @param {any} session */
-  #onTerminated(session) {
-    if (session !== this.session) return;
-    this.control?.dispose();
-    this.control = null;
-    const wasInCall = this.call.state === 'in-call';
-    if (this.cancelled && !wasInCall) this.endReason = INCOMING_END_TEXT[this.cancelled.outcome];
-    const reason = this.endReason || (wasInCall ? END_REASONS.remoteHangup : 'Call failed');
-    this.session = null;
-    const record = this.history.add(sessionRecord(this, wasInCall, reason, Date.now()));
-    if (this.direction === 'in') this.#move(this.incoming, incomingEnd(this.incoming.state, this.cancelled, reason), reason);
-    this.#move(this.call, 'ended', reason);
-    this.#emit('history', { record });
+    this.lines.add(line);
+    return line;
   }
 }

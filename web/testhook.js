@@ -25,6 +25,13 @@
 //   hold(): Promise<void> / resume(): Promise<void>           as the Hold / Resume button does
 //   restartIce(): Promise<boolean>             re-INVITE with an ICE restart; true when the gateway accepted it
 //   dropConnection(): boolean                  closes the WebSocket as a lost network would (false: not connected)
+// Several lines (call waiting):
+//   calls(): Array<{ id, peer, direction, state, hold, current, waiting, label }>   every call (calls.js callViews)
+//   swap(id?): Promise<void>                   holds the active call, resumes `id` (else the newest held one)
+//   hangupCall(id): Promise<void>              hangs up that call only (its row's Hang up button)
+//   lineStats(id): Promise<{ packetsReceived, packetsSent }>   audio RTP of that call's peer connection
+//   dnd(): boolean / setDnd(on): void          do-not-disturb (as the toggle does)
+//   waitingTone(): boolean                     the call-waiting tone is sounding (not the ring)
 import { controlState, dropWebSocket } from './call-control.js';
 import { rtpCounts } from './media.js';
 import { callLabel } from './reasons.js';
@@ -34,8 +41,9 @@ import { INCOMING_ENDS } from './state.js';
  * @param {import('./phone.js').Phone} phone
  * @param {import('./media.js').ToneMeter} meter
  * @param {import('./ringtone.js').Ringer} ringer
+ * @param {import('./ringtone.js').Ringer} waitingTone
  */
-export function installTestHook(phone, meter, ringer) {
+export function installTestHook(phone, meter, ringer, waitingTone) {
   /** Last counts seen on `lastPc`, so a finished (closed) call still reports what it carried. */
   let last = { packetsReceived: 0, packetsSent: 0 };
   /** @type {RTCPeerConnection | null} */
@@ -80,6 +88,13 @@ export function installTestHook(phone, meter, ringer) {
     resume: () => phone.setHold(false),
     restartIce: () => phone.restartIce(),
     dropConnection: () => dropWebSocket(phone.ua),
+    calls: () => phone.calls(),
+    swap: (/** @type {number | undefined} */ id) => phone.swap(id),
+    hangupCall: (/** @type {number} */ id) => phone.hangup(id),
+    lineStats: (/** @type {number} */ id) => rtpCounts(/** @type {any} */ (phone.lines.get(id)?.peerConnection ?? null)),
+    dnd: () => phone.dnd,
+    setDnd: (/** @type {boolean} */ on) => phone.setDnd(on),
+    waitingTone: () => waitingTone.playing,
   });
   Object.defineProperty(window, 'softphone', { value: hook, configurable: false, writable: false });
   return hook;

@@ -33,7 +33,7 @@ describe('web/phone: incoming calls', () => {
     const inv = invite(phone, FROM);
     expect(phone.callerId).toEqual({ number: '5557777', displayName: 'Carrier Caller' });
     expect(phone.peer).toBe('Carrier Caller (5557777)');
-    expect(events).toEqual([{ state: 'ringing', reason: 'Carrier Caller (5557777)', callerId: phone.callerId }]);
+    expect(events).toEqual([{ state: 'ringing', reason: 'Carrier Caller (5557777)', callerId: phone.callerId, line: expect.any(Number) }]);
     await phone.decline();
     inv.stateChange.emit('Terminated');
     await settle();
