@@ -22,6 +22,7 @@ import { intervalTooSmall, TOO_SMALL } from './session-timers.js';
 import { CALL_MACHINE, INBOUND_MACHINE } from './states.js';
 import { DialogRegistry } from '../sip/ua/dialogs.js';
 import { createTrunkAcl, type TrunkAcl } from './trunk-acl.js';
+import { UserLines, waitingDecision } from './waiting.js';
 import type { OutboundRoute } from './trunk-leg.js';
 
 export { Call } from './call.js';
@@ -70,6 +71,12 @@ export function startSipService(deps: SipServiceDeps): SipService {
   const acl = deps.acl ?? createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
   const registry = new DialogRegistry();
   const calls = new CallTable();
+  /** The calls each user is in (call waiting, waiting.ts). */
+  const lines = new UserLines<Call>();
+  const ended = (c: Call): void => {
+    calls.remove(c);
+    lines.release(c);
+  };
   const callCtx = { ...deps, registry };
   let closed = false;
 
@@ -89,8 +96,9 @@ export function startSipService(deps: SipServiceDeps): SipService {
 
   function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void {
     if (!intervalOk(tx)) return;
-    const call = new Call(callCtx, tx, { machine: CALL_MACHINE, logFields: { user: user.name } }, (c) => calls.remove(c));
+    const call = new Call(callCtx, tx, { machine: CALL_MACHINE, logFields: { user: user.name } }, ended);
     calls.add(call);
+    lines.hold(call, [user.name]);
     track(call, outbound(new DialCallee(call), user, r));
   }
 
@@ -110,8 +118,15 @@ export function startSipService(deps: SipServiceDeps): SipService {
   function ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller): void {
     if (!intervalOk(tx)) return;
     const logFields = { callee: callee.name, ...(caller.kind === 'user' ? { caller: caller.user.name } : { from: caller.source }) };
-    const call = new Call(callCtx, tx, { machine: INBOUND_MACHINE, logFields, network: caller.kind === 'network' }, (c) => calls.remove(c));
+    // A user already in a call: rung again (call waiting) unless callWaiting is off or maxCalls reached.
+    const busy = waitingDecision(callee, lines.count(callee.name));
+    if (!busy.ring) {
+      logger.info({ ...logFields, why: busy.why }, 'callee busy');
+      return reply(tx, busy.final.status, busy.final.reason);
+    }
+    const call = new Call(callCtx, tx, { machine: INBOUND_MACHINE, logFields, network: caller.kind === 'network' }, ended);
     calls.add(call);
+    lines.hold(call, caller.kind === 'user' ? [callee.name, caller.user.name] : [callee.name]);
     track(call, new RingCallee(call, callee, caller).start(registrar.lookup(callee.name)));
   }
 

@@ -73,6 +73,9 @@ export const userSchema = z
     /** Numbers (DIDs) that, called in from a trunk, ring this user. */
     dids: z.array(z.string().regex(/^\+?[0-9]{1,20}$/, 'a DID is digits with an optional leading +')).default([]),
     upstream: upstreamSchema.optional(),
+    /** Call waiting: a call to this user while they are in a call rings their page too (true when absent);
+     *  false: the gateway answers it 486 Busy Here (gateway/call/waiting.ts). */
+    callWaiting: z.boolean().optional(),
   })
   .strict();
 
