@@ -14,6 +14,7 @@ import type { SessionHooks } from '../sip/ua/in-dialog.js';
 import type { InviteClientContext } from '../sip/ua/invite-client.js';
 import { InviteServer } from '../sip/ua/invite-server.js';
 import { ConnectionWatch, REASON_CONNECTION_LOST } from './connection.js';
+import { CallDtmf } from './dtmf.js';
 import { CANCELLED } from './fork-rules.js';
 import { CallSessionTimers } from './session-timers.js';
 import { MediaSession } from './media-session.js';
@@ -77,6 +78,8 @@ export class Call {
   private established: CallSession | undefined;
   /** RFC 4028 session timers of both legs (session-timers.ts). */
   readonly timers: CallSessionTimers;
+  /** DTMF between the legs: INFO ⇄ RFC 4733 (dtmf.ts); `dtmf.modes` says which side takes INFO. */
+  readonly dtmf: CallDtmf;
 
   constructor(
     readonly ctx: CallContext,
@@ -87,6 +90,7 @@ export class Call {
     this.fsm = new StateMachine(options.machine, 'routing');
     this.policy = options.session ?? MODIFY_SESSIONS;
     this.log = ctx.logger.child({ call: this.id, ...options.logFields });
+    this.dtmf = new CallDtmf(this);
     this.timers = new CallSessionTimers(ctx.config.calls.sessionTimers, {
       log: this.log,
       target: (side) => this.session?.[side],
@@ -138,6 +142,7 @@ export class Call {
     // A reconnected browser re-INVITEs (ICE restart) over its new connection: the dialog moves there first.
     return {
       ...hooks,
+      ...this.dtmf.hooks(side),
       onReinvite: (req, respond, tx, dialog) => (this.follow(side, tx.flow), hooks.onReinvite(req, respond, tx, dialog)),
       onUpdate: (req, respond, tx, dialog) => (this.follow(side, tx.flow), hooks.onUpdate(req, respond, tx, dialog)),
     };
@@ -206,6 +211,7 @@ export class Call {
   establish(session: CallSession): void {
     this.timers.attach(session);
     this.established = session;
+    this.dtmf.attach(session);
   }
 
   /** A media handle of this call: the call's own session, or fork `branch`'s. Closed when the call ends. */
@@ -262,6 +268,7 @@ export class Call {
     this.stopRingTimer();
     for (const link of Object.values(this.links)) link.close();
     this.timers.close();
+    this.dtmf.close();
     const headers: HeaderField[] = reason === undefined ? [] : [{ name: 'Reason', value: reason }];
     this.caller.hangup(final.status, final.reason, headers);
     this.callee?.end(headers);

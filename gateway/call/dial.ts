@@ -63,6 +63,7 @@ export class DialCallee implements CalleeSide {
     }
     if (!this.call.is('routing')) return;
     this.call.log.info({ trunk: trunk.name, number }, 'calling trunk');
+    this.call.dtmf.modes.callee = trunk.dtmf;
     this.dial(trunkRoute(trunk, user.callerId ?? user.name, target), number, offer);
   }
 

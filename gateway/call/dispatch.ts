@@ -8,6 +8,7 @@ import { getHeader, getTo, parseUri } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { optionsReply, reply, validateRequest } from '../sip/ua/uas.js';
+import { answerUnauthenticated, bareResponse } from '../sip/ua/challenge.js';
 import { admitInvite, type InboundMatcher } from './admission.js';
 import { authenticateInvite } from './authorize.js';
 import type { Call } from './call.js';
@@ -65,14 +66,16 @@ export function dialledOf(requestUri: string): string {
 }
 
 export function dispatchRequest(d: DispatchDeps, req: SipRequest, tx: ServerTransaction, matchingInvite?: ServerTransaction): void {
+  // Answers before any authentication go statelessly, once, and over UDP within the request's size
+  // (sip/ua/challenge.ts answerUnauthenticated: no amplification, issue 8).
   const bad = validateRequest(req);
-  if (bad) return reply(tx, bad.status, bad.reason, { headers: bad.headers });
+  if (bad) return answerUnauthenticated(tx, bareResponse(tx, bad.status, bad.reason, bad.headers));
   if (req.method === 'CANCEL') return cancel(d, tx, matchingInvite);
   // §12.2.2: a request with a To tag belongs to a dialog; "If the UAS … does not recognize … the dialog
   // … it SHOULD generate a 481 (Call/Transaction Does Not Exist) response".
   if (getTo(req).params.tag !== undefined) {
     const owner = d.registry.forRequest(req);
-    if (!owner) return reply(tx, 481, 'Call/Transaction Does Not Exist');
+    if (!owner) return answerUnauthenticated(tx, bareResponse(tx, 481, 'Call/Transaction Does Not Exist'));
     return owner.onRequest(req, tx);
   }
   switch (req.method) {
@@ -81,12 +84,12 @@ export function dispatchRequest(d: DispatchDeps, req: SipRequest, tx: ServerTran
     case 'OPTIONS':
       // Out of dialog, unauthenticated: answered statelessly (sl_send_reply), so an OPTIONS flood cannot
       // fill the server-transaction table (a retransmission is simply answered again).
-      return tx.respondStatelessly(optionsReply(req));
+      return answerUnauthenticated(tx, optionsReply(req));
     case 'INVITE':
       return invite(d, req, tx);
     default:
       // BYE (and anything else) outside a dialog.
-      return reply(tx, 481, 'Call/Transaction Does Not Exist');
+      return answerUnauthenticated(tx, bareResponse(tx, 481, 'Call/Transaction Does Not Exist'));
   }
 }
 
@@ -116,7 +119,7 @@ function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
   const admission = admitInvite(d, req, tx.flow, dialled);
   if (admission.kind === 'reject') {
     d.logger.info({ from: tx.flow.remote.address, dialled, status: admission.status }, 'INVITE refused');
-    return reply(tx, admission.status, admission.reason);
+    return answerUnauthenticated(tx, bareResponse(tx, admission.status, admission.reason));
   }
   if (admission.kind === 'ring') {
     if (!usableBody(req)) return reply(tx, 488, NO_OFFER);
@@ -138,7 +141,7 @@ function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
 /** RFC 3261 §9.2: "If the UAS did not find a matching transaction for the CANCEL … it SHOULD respond to
  *  the CANCEL with a 481". Otherwise 200 to the CANCEL and, if still unanswered, 487 to the INVITE. */
 function cancel(d: DispatchDeps, tx: ServerTransaction, matchingInvite: ServerTransaction | undefined): void {
-  if (!matchingInvite) return reply(tx, 481, 'Call/Transaction Does Not Exist');
+  if (!matchingInvite) return answerUnauthenticated(tx, bareResponse(tx, 481, 'Call/Transaction Does Not Exist'));
   const call = d.calls.forInvite(matchingInvite);
   // §9.2: "The To tag of the response to the CANCEL and the response to the original request SHOULD be the same."
   reply(tx, 200, 'OK', { toTag: call?.caller.localTag });

@@ -127,6 +127,9 @@ export function startSipService(deps: SipServiceDeps): SipService {
     const call = new Call(callCtx, tx, { machine: INBOUND_MACHINE, logFields, network: caller.kind === 'network' }, ended);
     calls.add(call);
     lines.hold(call, caller.kind === 'user' ? [callee.name, caller.user.name] : [callee.name]);
+    // trunks[].dtmf of a trunk calling in (its source address, as admission found it)
+    const trunk = caller.kind === 'network' ? acl.trunkFor(tx.flow) : undefined;
+    if (trunk) call.dtmf.modes.caller = trunk.dtmf;
     track(call, new RingCallee(call, callee, caller).start(registrar.lookup(callee.name)));
   }
 

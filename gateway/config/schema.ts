@@ -112,6 +112,9 @@ export const trunkSchema = z
     keepalive: z.union([z.literal(false), trunkKeepaliveSchema]).default({}),
     /** Late offer (RFC 3261 §13.2.1): our INVITE to this trunk has no SDP; its 2xx offers, our ACK answers. */
     lateOffer: z.boolean().default(false),
+    /** DTMF toward this trunk when it negotiated no telephone-event: 'rfc4733' (default: nothing can carry
+     *  it; events are relayed as they are) or 'info' (SIP INFO application/dtmf-relay, call/dtmf.ts). */
+    dtmf: z.enum(['rfc4733', 'info']).default('rfc4733'),
   })
   .strict();
 

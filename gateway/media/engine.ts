@@ -4,6 +4,8 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { callStats, localTransport, moveCall, newSide, type MediaCall } from './call.js';
 import { createDtlsCertificate, type DtlsCertificate } from './dtls/certificate.js';
+import { EmbeddedDtmf } from './dtmf/embedded.js';
+import type { DtmfEngine, DtmfSendRequest, DtmfSendResult, DtmfWatchRequest, ReceivedDtmf } from './dtmf/types.js';
 import { openLeg, type LegDeps, type OpenLeg } from './legs/factory.js';
 import { DEFAULT_ICE_TCP_LIMITS, type IceTcpLimits } from './legs/ice-tcp.js';
 import { LivenessWatcher, type WatchedLeg } from './liveness.js';
@@ -50,8 +52,9 @@ export interface EmbeddedMediaEngineOptions {
   inactivityTimeoutMs?: number;
 }
 
-/** The embedded engine also counts the sockets it holds (tests: every way a call ends frees them). */
-export interface EmbeddedMediaEngine extends ModifiableMediaEngine {
+/** The embedded engine also counts the sockets it holds (tests: every way a call ends frees them), and
+ *  sends and takes RFC 4733 events (dtmf/embedded.ts). */
+export interface EmbeddedMediaEngine extends Required<DtmfEngine>, ModifiableMediaEngine {
   openSockets(): SocketCounts;
 }
 
@@ -83,6 +86,8 @@ class Engine implements EmbeddedMediaEngine {
   private readonly sockets = new SocketTracker();
   private readonly inactive = new Set<InactiveListener>();
   private readonly liveness: LivenessWatcher | undefined;
+  /** RFC 4733 events injected toward a leg / taken from a leg (dtmf/embedded.ts). */
+  private readonly dtmf: EmbeddedDtmf;
   private closed = false;
 
   constructor(
@@ -91,6 +96,7 @@ class Engine implements EmbeddedMediaEngine {
   ) {
     this.ports = new PortAllocator(options.portRange);
     this.address = options.advertiseAddress ?? options.bindAddress;
+    this.dtmf = new EmbeddedDtmf((callId) => this.calls.get(callId), options.logger);
     this.deps = {
       ports: this.ports,
       bindAddress: options.bindAddress,
@@ -260,6 +266,14 @@ class Engine implements EmbeddedMediaEngine {
     return legs;
   }
 
+  sendDtmf(request: DtmfSendRequest): Promise<DtmfSendResult> {
+    return this.dtmf.send(request);
+  }
+
+  watchDtmf(request: DtmfWatchRequest, listener: (dtmf: ReceivedDtmf) => void): () => void {
+    return this.dtmf.watch(request, listener);
+  }
+
   openSockets(): SocketCounts {
     return this.sockets.counts();
   }
@@ -312,6 +326,7 @@ class Engine implements EmbeddedMediaEngine {
     const call = this.calls.get(callId);
     if (!call) return;
     this.calls.delete(callId);
+    this.dtmf.drop(callId);
     moveCall(call, 'deleted');
     await Promise.all([call.offerer.open.release(), call.answerer?.open.release()]);
     this.logger.info({ callId, stats: callStats(call).legs }, 'media deleted');

@@ -1,6 +1,7 @@
 // The per-packet path between legs: payload bytes pass unchanged. The only in-place edits are the
 // payload type (when an answerer renumbered a codec) and, for echo on a plain RTP leg, the SSRC
 // (WebRTC legs restamp SSRC/SEQ/timestamp themselves, legs/rebase.ts).
+import { OutputStream } from './dtmf/stream.js';
 import type { MediaLeg } from './legs/leg.js';
 import { invert, ptTable } from './sdp/codecs.js';
 import { flows } from './sdp/direction.js';
@@ -12,7 +13,12 @@ function mapPayloadType(packet: Buffer, table: Uint8Array): void {
   packet[1] = (b1 & 0x80) | table[b1 & 0x7f]!;
 }
 
-/** Two legs wired back to back. PT tables may be set once the answer is known. */
+/** A look at RTP from a leg before it is relayed: true = taken (not relayed), e.g. an RFC 4733 event
+ *  converted to SIP INFO (dtmf/receiver.ts). */
+export type RtpTap = (packet: Buffer) => boolean;
+
+/** Two legs wired back to back. PT tables may be set once the answer is known. Each direction is one
+ *  OutputStream (dtmf/stream.ts), so RFC 4733 events can be injected toward either leg. */
 export class Bridge {
   /** Applied to RTP from a going to b, and from b going to a; undefined = identity. */
   aToB: Uint8Array | undefined;
@@ -20,23 +26,43 @@ export class Bridge {
   /** RTP may go from a to b / from b to a (the negotiated directions, setDirections). */
   private forwardAToB = true;
   private forwardBToA = true;
+  /** The streams toward a and toward b. */
+  private readonly toA: OutputStream;
+  private readonly toB: OutputStream;
+  private tapA: RtpTap | undefined;
+  private tapB: RtpTap | undefined;
 
   constructor(
     private readonly a: MediaLeg,
-    b: MediaLeg,
+    private readonly b: MediaLeg,
   ) {
+    this.toA = new OutputStream((packet) => a.sendRtp(packet));
+    this.toB = new OutputStream((packet) => b.sendRtp(packet));
     a.onRtp = (packet) => {
       if (!this.forwardAToB) return void a.counters.packetsHeld++;
+      if (this.tapA?.(packet)) return;
       if (this.aToB) mapPayloadType(packet, this.aToB);
-      b.sendRtp(packet);
+      this.toB.relay(packet);
     };
     b.onRtp = (packet) => {
       if (!this.forwardBToA) return void b.counters.packetsHeld++;
+      if (this.tapB?.(packet)) return;
       if (this.bToA) mapPayloadType(packet, this.bToA);
-      a.sendRtp(packet);
+      this.toA.relay(packet);
     };
     a.onRtcp = (packet) => b.sendRtcp(packet);
     b.onRtcp = (packet) => a.sendRtcp(packet);
+  }
+
+  /** The stream the relay sends toward `leg` (undefined: not a leg of this bridge). */
+  output(leg: MediaLeg): OutputStream | undefined {
+    return leg === this.a ? this.toA : leg === this.b ? this.toB : undefined;
+  }
+
+  /** Looks at RTP from `leg` before it is relayed (undefined removes the tap). */
+  tap(leg: MediaLeg, tap: RtpTap | undefined): void {
+    if (leg === this.a) this.tapA = tap;
+    else if (leg === this.b) this.tapB = tap;
   }
 
   /** Install the answer's renumbering: `answerToOffer` maps the answerer's PT to the offerer's; the

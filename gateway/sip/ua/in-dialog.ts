@@ -5,6 +5,7 @@
 import type { Dialog } from '../dialog/index.js';
 import type { SipRequest } from '../message/types.js';
 import type { ServerTransaction } from '../transaction/types.js';
+import { answerInfo, type DtmfDigit } from './info.js';
 import { optionsReply, reply, type ReplyOptions } from './uas.js';
 
 /** Answers the request a hook was given (once; the server transaction absorbs retransmissions). */
@@ -20,6 +21,8 @@ export interface SessionHooks {
   /** The ACK for a 2xx the session layer sent to a re-INVITE (it carries the answer when that re-INVITE
    *  had no offer, RFC 3261 §14.2). */
   onAck?(ack: SipRequest, dialog: Dialog): void;
+  /** A DTMF digit in an INFO (info.ts: already answered 200). Absent: INFO gets 405. */
+  onDtmfInfo?(digit: DtmfDigit, req: SipRequest): void;
 }
 
 export interface InDialogHandlers {
@@ -45,6 +48,13 @@ export function dispatchInDialog(dialog: Dialog | undefined, req: SipRequest, tx
     case 'UPDATE':
       if (!dialog) return reply(tx, 481, 'Call/Transaction Does Not Exist');
       return h.session.onUpdate(req, respond, tx, dialog);
+    case 'INFO': {
+      // RFC 6086 §4.2.2 (info.ts): 469 for an Info Package, 415 for a body that is not DTMF, 200 else
+      const onDtmf = h.session.onDtmfInfo;
+      if (!dialog) return reply(tx, 481, 'Call/Transaction Does Not Exist');
+      if (!onDtmf) return reply(tx, 405, 'Method Not Allowed');
+      return answerInfo(req, (status, reason, headers) => reply(tx, status, reason, { headers }), (digit) => onDtmf(digit, req));
+    }
     default:
       return reply(tx, 405, 'Method Not Allowed');
   }

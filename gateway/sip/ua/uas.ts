@@ -5,7 +5,7 @@ import type { ServerTransaction } from '../transaction/types.js';
 import { USER_AGENT } from './request.js';
 
 /** The methods this gateway implements (RFC 3261 §20.5 Allow). */
-export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE'];
+export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO'];
 
 /** Allow on our INVITEs and their 2xx: the methods of ALLOWED_METHODS usable inside a dialog (RFC 3311
  *  §5.1: a UA that supports UPDATE lists it, so the peer may send one). */
