@@ -6,7 +6,7 @@ import { getCallId, getCSeq, getTo, parseUri } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
-import { challengeStatelessly } from '../sip/ua/challenge.js';
+import { answerUnauthenticated, bareResponse, challengeStatelessly } from '../sip/ua/challenge.js';
 import { reply } from '../sip/ua/uas.js';
 import { applyPlan, contactList } from './apply.js';
 import type { BindingStore } from './bindings.js';
@@ -34,7 +34,7 @@ function authorize(d: HandlerDeps, lookupPassword: PasswordLookup, req: SipReque
   // for the domain identified in the Request-URI." Only enforced when a domain is configured; the same
   // answer for every user, before any credentials are looked at.
   if (domain !== undefined && hostOnly(parseUri(req.uri).host) !== hostOnly(domain)) {
-    reply(tx, 404, 'Domain Not Served');
+    answerUnauthenticated(tx, bareResponse(tx, 404, 'Domain Not Served'));
     return undefined;
   }
   // §10.3 step 3: "A registrar SHOULD authenticate the UAC." (§22.1: 401 with WWW-Authenticate). An unknown

@@ -1,20 +1,27 @@
 // Stateless nonces and bounded nonce-count replay tracking (RFC 7616 §3.3, §5.5; RFC 2617 §4.5).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-const TS_BYTES = 8;
-const SALT_BYTES = 8;
-const MAC_BYTES = 32;
+/** 48-bit milliseconds since 1970 (good until the year 10889). */
+const TS_BYTES = 6;
+/** Two nonces issued in the same millisecond differ by it (their nonce counts are tracked apart). */
+const SALT_BYTES = 3;
+/** HMAC-SHA256 truncated to 96 bits (RFC 2104 §5 allows truncation to at least half the hash and 80 bits;
+ *  SRTP and IPsec authenticate with 80/96). A forger gains nothing but a fresh-looking nonce — the digest
+ *  still needs the password — and has one online guess per request against 2^96. */
+const MAC_BYTES = 12;
+const NONCE_BYTES = TS_BYTES + SALT_BYTES + MAC_BYTES;
 
 function mac(secret: Buffer, head: Buffer, realm: string): Buffer {
-  return createHmac('sha256', secret).update(head).update('|').update(realm, 'utf8').digest();
+  return createHmac('sha256', secret).update(head).update('|').update(realm, 'utf8').digest().subarray(0, MAC_BYTES);
 }
 
-/** nonce = base64url(timestamp ‖ salt ‖ HMAC-SHA256(secret, timestamp ‖ salt | realm)).
- *  RFC 7616 §3.3 suggests "time-stamp H(time-stamp ":" ETag ":" secret-data)"; the salt keeps two nonces
- *  issued in the same millisecond distinct, so their nonce counts are tracked separately. */
+/** nonce = base64url(timestamp ‖ salt ‖ HMAC-SHA256-96(secret, timestamp ‖ salt | realm)): 21 bytes, 28
+ *  characters — short, because an unauthenticated UDP request's challenge must fit in the request's own
+ *  size (sip/transport/budget.ts). RFC 7616 §3.3 suggests "time-stamp H(time-stamp ":" ETag ":"
+ *  secret-data)"; the salt keeps two nonces issued in the same millisecond distinct. */
 export function issueNonce(secret: Buffer, realm: string, nowMs: number): string {
   const head = Buffer.alloc(TS_BYTES + SALT_BYTES);
-  head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(nowMs))), 0);
+  head.writeUIntBE(Math.max(0, Math.floor(nowMs)), 0, TS_BYTES);
   randomBytes(SALT_BYTES).copy(head, TS_BYTES);
   return Buffer.concat([head, mac(secret, head, realm)]).toString('base64url');
 }
@@ -23,10 +30,10 @@ export function issueNonce(secret: Buffer, realm: string, nowMs: number): string
 export function nonceIssuedAt(secret: Buffer, realm: string, nonce: string): number | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(nonce)) return undefined;
   const raw = Buffer.from(nonce, 'base64url');
-  if (raw.length !== TS_BYTES + SALT_BYTES + MAC_BYTES) return undefined;
+  if (raw.length !== NONCE_BYTES) return undefined;
   const head = raw.subarray(0, TS_BYTES + SALT_BYTES);
   if (!timingSafeEqual(raw.subarray(TS_BYTES + SALT_BYTES), mac(secret, head, realm))) return undefined;
-  return Number(head.readBigUInt64BE(0));
+  return head.readUIntBE(0, TS_BYTES);
 }
 
 export type NonceCountVerdict = 'ok' | 'replay' | 'forgotten';

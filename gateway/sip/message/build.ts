@@ -61,6 +61,15 @@ export interface ResponseOptions {
  *  The Call-ID … MUST equal … The CSeq … MUST equal … The Via header field values in the response MUST
  *  equal the Via header field values in the request and MUST maintain the same ordering." If To has no
  *  tag, the UAS adds one. §8.2.6.1: a 100 (Trying) copies any Timestamp. */
+/** The request each response built by createResponse answers (the transport bounds a UDP answer by the
+ *  request's size on the wire, transport/budget.ts). */
+const answers = new WeakMap<SipResponse, SipRequest>();
+
+/** The request `response` was built from by createResponse, if any. */
+export function requestOf(response: SipResponse): SipRequest | undefined {
+  return answers.get(response);
+}
+
 export function createResponse(req: SipRequest, status: number, reason?: string, opts: ResponseOptions = {}): SipResponse {
   const copy = status === 100 ? ['via', 'from', 'to', 'call-id', 'cseq', 'timestamp'] : ['via', 'from', 'to', 'call-id', 'cseq'];
   const headers: HeaderField[] = [];
@@ -71,7 +80,7 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
   }
   if (opts.headers) headers.push(...opts.headers.map((h) => ({ ...h })));
   if (opts.contentType !== undefined) headers.push({ name: 'Content-Type', value: opts.contentType });
-  return {
+  const response: SipResponse = {
     kind: 'response',
     status,
     reason: reason ?? reasonPhrase(status),
@@ -79,6 +88,8 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
     headers,
     body: opts.body ?? Buffer.alloc(0),
   };
+  answers.set(response, req);
+  return response;
 }
 
 /** Append ;tag= unless the To value already carries one (or cannot be parsed: left untouched). */

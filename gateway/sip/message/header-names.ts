@@ -49,6 +49,18 @@ export function canonicalName(name: string): string {
   return CANONICAL.get(name.toLowerCase()) ?? name;
 }
 
+/** RFC 3261 §7.3.3's compact forms (long name, lower-cased → its letter): only these, which every
+ *  RFC 3261 implementation "MUST accept" — not the later IANA additions an older peer may not know. */
+const RFC3261_COMPACT = new Map<string, string>(
+  ['i', 'm', 'e', 'l', 'c', 'f', 's', 'k', 't', 'v'].map((short) => [COMPACT[short]!.toLowerCase(), short]),
+);
+
+/** The RFC 3261 compact form of a header name ("Via" → "v"), else its canonical long form. */
+export function compactName(name: string): string {
+  const long = canonicalName(name);
+  return RFC3261_COMPACT.get(long.toLowerCase()) ?? long;
+}
+
 /** Lower-cased canonical name: the key for case-insensitive comparisons. */
 export function nameKey(name: string): string {
   return canonicalName(name).toLowerCase();

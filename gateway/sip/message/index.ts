@@ -2,7 +2,7 @@
 export * from './types.js';
 export { parseMessage, type ParseOptions } from './parser.js';
 export { validateRequest, validateResponse, checkUriScheme, type ValidateOptions } from './validate.js';
-export { serializeMessage } from './serializer.js';
+export { serializeMessage, type SerializeOptions } from './serializer.js';
 export { StreamFramer, FramingError, MAX_HEADER_BYTES, type FramerState } from './framing.js';
 export { parseUri, formatUri } from './uri.js';
 export { parseNameAddr, formatNameAddr } from './name-addr.js';
@@ -19,7 +19,7 @@ export {
 } from './scalars.js';
 export { parseParams, formatParams, type Params } from './params.js';
 export { unquote, quote } from './scanner.js';
-export { canonicalName, isListHeader } from './header-names.js';
+export { canonicalName, compactName, isListHeader } from './header-names.js';
 export {
   splitList,
   getFields,
@@ -47,5 +47,6 @@ export {
   newBranch,
   newTag,
   newCallId,
+  requestOf,
   type ResponseOptions,
 } from './build.js';

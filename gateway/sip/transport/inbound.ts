@@ -7,9 +7,11 @@ import {
   getHeaderValues,
   getTopVia,
   parseMessage,
+  reasonPhrase,
 } from '../message/index.js';
 import { SipParseError, type HeaderField, type SipMessage, type SipRequest, type SipResponse } from '../message/types.js';
 import { stampInboundVia } from './addressing.js';
+import { fitsWithin, limitResponseSize, recordReceivedSize } from './budget.js';
 import type { BaseFlow } from './flow.js';
 import { summarize } from './summary.js';
 import type { Address } from './types.js';
@@ -20,8 +22,9 @@ export interface InboundDeps {
   respond(response: SipResponse, flow: BaseFlow): Promise<void>;
   /** Is this response's top Via sent-by one of ours (bound port or advertised address)? Only for logging. */
   isOwnSentBy(via: { host: string; port?: number }): boolean;
-  /** TransportOptions.admit / screen: false drops the message silently. */
+  /** TransportOptions.admit / screenRaw / screen: false drops the message silently. */
   admit?(flow: BaseFlow): boolean;
+  screenRaw?(data: Buffer, flow: BaseFlow): boolean;
   screen?(message: SipMessage, flow: BaseFlow): boolean;
 }
 
@@ -57,8 +60,10 @@ function statusOf(err: SipParseError): number {
   return err.status >= 400 && err.status < 700 ? err.status : 400;
 }
 
-/** Send the 400 (or e.status) for an unparseable request, per §18.2.2 like any response. */
-export async function rejectMalformed(err: SipParseError, flow: BaseFlow, deps: InboundDeps): Promise<void> {
+/** Send the 400 (or e.status) for an unparseable request, per §18.2.2 like any response. Over UDP
+ *  (`bytes`: the datagram's size) the answer is bounded by it (./budget.ts): the fault-naming reason phrase
+ *  gives way to the plain one when only that fits. */
+export async function rejectMalformed(err: SipParseError, flow: BaseFlow, deps: InboundDeps, bytes?: number): Promise<void> {
   const partial = err.partial;
   const log = { flow: flow.id, remote: flow.remote, reason: err.reason };
   // RFC 3261 §17.1.1.3: an ACK is never answered; responses are never answered.
@@ -76,6 +81,10 @@ export async function rejectMalformed(err: SipParseError, flow: BaseFlow, deps: 
   if (!response) {
     deps.logger.debug(log, 'malformed request dropped: no response can be built');
     return;
+  }
+  if (bytes !== undefined && !flow.reliable) {
+    if (!fitsWithin(response, bytes)) response.reason = reasonPhrase(response.status);
+    limitResponseSize(response, bytes);
   }
   deps.logger.debug(log, 'malformed request answered');
   await deps.respond(response, flow).catch((sendErr: unknown) => {
@@ -100,22 +109,16 @@ function prepareRequest(request: SipRequest, flow: BaseFlow): void {
   request.headers = rewriteTopVia(request.headers, flow.remote);
 }
 
-/** Bytes each delivered message had on the wire (for the amplification bound of stateless answers). */
-const wireSizes = new WeakMap<SipMessage, number>();
-
-/** How many bytes `message` had on the wire when it arrived; undefined for one we did not receive. */
-export function receivedSize(message: SipMessage): number | undefined {
-  return wireSizes.get(message);
-}
-
 /** Parse one complete message (a datagram, a framed stream chunk, a WS message) and act on it. */
 export function receive(data: Buffer, flow: BaseFlow, deps: InboundDeps): void {
   // A banned (or flooding) source: dropped before any parsing, nothing answered, not even a 400.
   if (deps.admit && !deps.admit(flow)) return;
+  // A scanner's request: dropped on its raw User-Agent line, before the parse a flood would pay for.
+  if (deps.screenRaw && !deps.screenRaw(data, flow)) return;
   const message = parseAndPrepare(data, flow, deps);
   if (!message) return;
   if (deps.screen && !deps.screen(message, flow)) return;
-  wireSizes.set(message, data.length);
+  recordReceivedSize(message, data.length);
   deps.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip in');
   if (message.kind === 'response') checkResponseVia(message, flow, deps);
   deps.deliver(message, flow);
@@ -133,7 +136,7 @@ function parseAndPrepare(data: Buffer, flow: BaseFlow, deps: InboundDeps): SipMe
     if (message.kind === 'request') prepareRequest(message, flow);
     return message;
   } catch (err) {
-    void rejectMalformed(asParseError(err, parsed), flow, deps);
+    void rejectMalformed(asParseError(err, parsed), flow, deps, data.length);
     return undefined;
   }
 }

@@ -3,7 +3,7 @@ export { createTransport } from './transport.js';
 export type { TransportOptions, ListenSpec, WsListenSpec } from './options.js';
 export { DEFAULTS as TRANSPORT_DEFAULTS } from './options.js';
 export { selectResponseDestination, stampInboundVia, type ResponseDestination, type ResponseRouting } from './addressing.js';
-export { receivedSize } from './inbound.js';
+export { fitsWithin, limitResponseSize, receivedSize, responseBudget } from './budget.js';
 export { TransportError } from './types.js';
 export type { Address, Flow, SipTransport, Target, TransportKind } from './types.js';
 export { tlsSettingsFor, type TlsPeer, type TlsClientOptions, type TlsServerCredentials } from './tls.js';

@@ -5,6 +5,7 @@ import type { Logger } from '../../log.js';
 import { getTopVia, serializeMessage } from '../message/index.js';
 import type { SipMessage, SipResponse } from '../message/types.js';
 import { isOwnSentBy, normalizeHost, selectResponseDestination } from './addressing.js';
+import { encodeWithin, responseBudget } from './budget.js';
 import { BaseFlow } from './flow.js';
 import { receive, rejectMalformed, type InboundDeps } from './inbound.js';
 import { ConnectionGuard, FdBudget, LIMIT_DEFAULTS } from './limits.js';
@@ -34,6 +35,8 @@ class GatewayTransport implements SipTransport {
   private readonly inbound: InboundDeps;
   private readonly logger: Logger;
   private closed = false;
+  /** UDP responses not sent because even compact they were bigger than their request (./budget.ts). */
+  private oversizeDropped = 0;
 
   constructor(private readonly options: TransportOptions) {
     this.logger = options.logger;
@@ -43,6 +46,7 @@ class GatewayTransport implements SipTransport {
       respond: (response, flow) => this.sendResponse(response, flow),
       isOwnSentBy: (via) => isOwnSentBy(via, this.points()),
       admit: options.admit,
+      screenRaw: options.screenRaw,
       screen: options.screen,
     };
     const limits = { ...LIMIT_DEFAULTS, ...options.limits };
@@ -90,7 +94,7 @@ class GatewayTransport implements SipTransport {
     for (const spec of this.options.listen) {
       if (spec.transport === 'udp') {
         const onDatagram = (data: Buffer, flow: UdpFlow): void => receive(data, flow, this.inbound);
-        this.udp.push(await UdpListener.bind(spec.address, spec.port, { logger: this.logger, maxMessageBytes, onDatagram }, spec.advertise));
+        this.udp.push(await UdpListener.bind(spec.address, spec.port, { logger: this.logger, maxMessageBytes, receiveBufferBytes: this.options.udpReceiveBuffer, onDatagram }, spec.advertise));
       } else if (spec.transport === 'tcp') {
         this.tcp.push(await StreamListener.listen(spec.address, spec.port, this.connections, this.logger, undefined, spec.advertise));
       } else {
@@ -138,13 +142,12 @@ class GatewayTransport implements SipTransport {
 
   async send(message: SipMessage, dest: Flow | Target): Promise<Flow> {
     if (this.closed) throw new TransportError('transport closed');
-    let data: Buffer;
-    try {
-      data = serializeMessage(message);
-    } catch (err) {
-      throw new TransportError(`cannot serialize message: ${errorText(err)}`);
-    }
+    const data = encode(() => serializeMessage(message));
     const flow = 'id' in dest ? this.ownFlow(dest) : await this.flowFor(dest);
+    return this.write(data, flow, message);
+  }
+
+  private async write(data: Buffer, flow: BaseFlow, message: SipMessage): Promise<Flow> {
     await flow.write(data);
     this.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip out');
     return flow;
@@ -194,17 +197,31 @@ class GatewayTransport implements SipTransport {
     if (!via) throw new TransportError('response has no Via');
     const dest = selectResponseDestination(via, flow, this.options.responseRouting ?? 'strict');
     if (dest.kind === 'flow') {
-      await this.send(response, flow);
+      await (flow instanceof UdpFlow ? this.sendUdpResponse(response, flow) : this.send(response, flow));
     } else if (dest.kind === 'drop') {
       this.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(response), reason: dest.reason }, 'response dropped');
     } else if (dest.kind === 'none') {
       throw new TransportError(dest.reason);
     } else if (flow instanceof UdpFlow) {
       // Answer from the very socket the request reached (its address is our Via sent-by).
-      await this.send(response, flow.listener.flowTo(dest));
+      await this.sendUdpResponse(response, flow.listener.flowTo(dest));
     } else {
       await this.send(response, { transport: dest.transport, address: dest.address, port: dest.port });
     }
+  }
+
+  /** Over UDP an answer is bounded by its request's size (./budget.ts; trunk addresses exempt). */
+  private async sendUdpResponse(response: SipResponse, flow: UdpFlow): Promise<void> {
+    if (this.closed) throw new TransportError('transport closed');
+    const budget = this.options.exempt?.(flow.remote.address) ? undefined : responseBudget(response);
+    const data = encode(() => encodeWithin(response, budget));
+    if (data) {
+      await this.write(data, flow, response);
+      return;
+    }
+    this.oversizeDropped += 1;
+    const log = { flow: flow.id, remote: flow.remote, ...summarize(response), budget, dropped: this.oversizeDropped };
+    this.logger.debug(log, 'response dropped: bigger than its request');
   }
 
   localAddress(kind: TransportKind, toward?: string): Address | undefined {
@@ -242,6 +259,14 @@ class GatewayTransport implements SipTransport {
       ...this.tls.map((l) => l.close()),
       this.ws?.close(),
     ]);
+  }
+}
+
+function encode<T>(serialize: () => T): T {
+  try {
+    return serialize();
+  } catch (err) {
+    throw new TransportError(`cannot serialize message: ${errorText(err)}`);
   }
 }
 

@@ -189,5 +189,22 @@ export function phoneOffer(address: string): string {
 }
 
 export const statusOf = (text: string): number => Number(/^SIP\/2\.0 (\d{3})/.exec(text)?.[1]);
-export const headerOf = (text: string, name: string): string | undefined =>
-  new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(text)?.[1]?.trim();
+
+/** RFC 3261 §7.3.3 compact forms: a small answer over UDP may use them (sip/transport/budget.ts). */
+const COMPACT: Record<string, string> = { via: 'v', from: 'f', to: 't', 'call-id': 'i', 'content-length': 'l', contact: 'm', 'content-type': 'c', supported: 'k' };
+
+/** A header's value by its long or its compact name. */
+export const headerOf = (text: string, name: string): string | undefined => {
+  const short = COMPACT[name.toLowerCase()];
+  return new RegExp(`^(?:${name}${short ? `|${short}` : ''})[ \\t]*:[ \\t]*(.*)$`, 'im').exec(text)?.[1]?.trim();
+};
+
+/** What a desk phone adds to a request (so its answers fit in its size over UDP, sip/transport/budget.ts). */
+export function phoneHeaders(address: string, port: number, user = 'alice'): string[] {
+  return [
+    `Contact: <sip:${user}@${address}:${port};transport=udp>`,
+    'User-Agent: Yealink SIP-T46S 66.86.0.15',
+    'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE',
+    'Supported: replaces, timer',
+  ];
+}

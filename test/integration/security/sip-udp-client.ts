@@ -68,6 +68,9 @@ export class SipUdpClient {
       `Contact: <sip:${user}@${this.address}:${this.port}>`,
       ...(method === 'REGISTER' ? ['Expires: 60'] : []),
       `User-Agent: ${o.userAgent ?? 'test-phone/1.0'}`,
+      // As a desk phone writes them: over UDP an answer must fit in its request (sip/transport/budget.ts).
+      'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE',
+      'Supported: replaces, timer',
       ...(o.authorization ? [`${method === 'INVITE' ? 'Proxy-Authorization' : 'Authorization'}: ${o.authorization}`] : []),
       'Content-Length: 0',
       '',

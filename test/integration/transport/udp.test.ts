@@ -66,7 +66,9 @@ describe('UDP transport', { timeout: 5000 }, () => {
     rig.transport.onMessage((m) => delivered.push(m));
     try {
       // sent-by is unreachable: the 400 must follow received/rport like any response (§18.2.2, RFC 3581).
-      const bad = request({ via: 'SIP/2.0/UDP 10.9.9.9:5999;rport;branch=z9hG4bKbad', cseq: 'abc OPTIONS' });
+      // A phone-sized request: over UDP the 400 (its fault-naming reason included) must fit in it.
+      const extra = ['User-Agent: desk phone 1.0', 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY'];
+      const bad = request({ via: 'SIP/2.0/UDP 10.9.9.9:5999;rport;branch=z9hG4bKbad', cseq: 'abc OPTIONS', extra });
       client.socket.send(bad, rig.udpPort, '127.0.0.1');
       const answer = await client.next();
       expect(answer).toMatch(/^SIP\/2\.0 400 [^\r\n]*CSeq/i);

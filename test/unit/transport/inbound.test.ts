@@ -3,6 +3,7 @@ import { createLogger } from '../../../gateway/log.js';
 import { getFields, getTopVia } from '../../../gateway/sip/message/index.js';
 import type { SipMessage, SipResponse } from '../../../gateway/sip/message/types.js';
 import { BaseFlow } from '../../../gateway/sip/transport/flow.js';
+import { encodeWithin, responseBudget } from '../../../gateway/sip/transport/budget.js';
 import { receive, type InboundDeps } from '../../../gateway/sip/transport/inbound.js';
 import type { TransportKind } from '../../../gateway/sip/transport/types.js';
 
@@ -70,13 +71,26 @@ describe('receive', () => {
   it('answers a malformed request with its fault as reason and does not deliver it', () => {
     const { d, delivered, responses } = deps();
     const bad = text(['INVITE sip:b@example.com SIP/2.0', 'Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKm', ...common, 'CSeq: x INVITE']);
-    receive(bad, new FakeFlow('udp'), d);
+    // Over TCP (a proven source): the fault-naming reason phrase whatever its size.
+    receive(bad, new FakeFlow('tcp'), d);
     expect(delivered).toEqual([]);
     expect(responses).toHaveLength(1);
     expect(responses[0]!.status).toBe(400);
     expect(responses[0]!.reason).toMatch(/CSeq/);
     // The 400 is addressed like any response: its Via carries received (RFC 3261 §18.2.1).
     expect(getTopVia(responses[0]!)!.params.received).toBe('192.0.2.7');
+  });
+
+  it('over UDP the 400 is bounded by the datagram: the plain reason phrase when the fault-naming one does not fit', () => {
+    const { d, responses } = deps();
+    const bad = text(['INVITE sip:b@example.com SIP/2.0', 'Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKm', ...common, 'CSeq: x INVITE']);
+    receive(bad, new FakeFlow('udp'), d);
+    const res = responses[0]!;
+    expect(res.status).toBe(400);
+    expect(responseBudget(res)).toBe(bad.length);
+    // What the transport sends (long or compact names), or nothing: never more bytes than came in.
+    const out = encodeWithin(res, responseBudget(res));
+    expect(out === undefined || out.length <= bad.length).toBe(true);
   });
 
   it('uses the status the parser chose (505 for another SIP version)', () => {
