@@ -112,7 +112,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         tlsServer: credentials,
         tlsClient,
         admit: security.admit,
+        screenRaw: security.screenRaw,
         screen: security.screen,
+        udpReceiveBuffer: config.sip.udpReceiveBuffer,
         responseRouting: config.sip.responseRouting,
         logger: logger.child({ layer: 'transport' }),
       });

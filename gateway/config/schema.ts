@@ -206,6 +206,9 @@ export const configSchema = z
         /** Server transactions held at once, per kind (INVITE / non-INVITE); beyond it a new request gets
          *  503 with Retry-After (RFC 3261 §21.5.4). Challenges (401/407) never hold one. */
         maxServerTransactions: z.number().int().min(1).default(10000),
+        /** SO_RCVBUF of each UDP socket, bytes (a flood's burst queues here instead of being dropped by the
+         *  kernel); Linux caps it at net.core.rmem_max (a warning says so). 0: the OS default. */
+        udpReceiveBuffer: z.number().int().min(0).max(1 << 30).default(4 * 1024 * 1024),
         limits: sipLimitsSchema.default({}),
       })
       .strict()

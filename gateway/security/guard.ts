@@ -9,6 +9,7 @@ import type { SipMessage } from '../sip/message/types.js';
 import type { Flow } from '../sip/transport/types.js';
 import { ExpirySet } from './expiry-set.js';
 import { FailureCounter } from './failures.js';
+import { rawScannerUserAgent } from './scanner-ua.js';
 import { SourceBuckets } from './rate-limit.js';
 
 export interface GuardOptions {
@@ -31,6 +32,9 @@ export interface AuthFailure {
 export interface SecurityGuard {
   /** Transport entry, before parsing: false for a banned source, or one this message puts over the rate. */
   admit(flow: Flow): boolean;
+  /** Before parsing: false for a request whose raw header section names a scanner User-Agent (dropped,
+   *  no answer; a flood of them costs no parse). */
+  screenRaw(data: Buffer, flow: Flow): boolean;
   /** After parsing: false for a request from a scanner User-Agent (dropped, no answer). */
   screen(message: SipMessage, flow: Flow): boolean;
   /** Is authentication from this source IP, or as this user, locked out? */
@@ -82,6 +86,12 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
     return false;
   }
 
+  function screenRaw(data: Buffer, flow: Flow): boolean {
+    if (!rawScannerUserAgent(data, scanners)) return true;
+    if (o.logger.isLevelEnabled('debug')) o.logger.debug({ source: sourceIp(flow.remote.address), bytes: data.length }, 'scanner dropped');
+    return false;
+  }
+
   function screen(message: SipMessage, flow: Flow): boolean {
     if (message.kind !== 'request' || scanners.length === 0) return true;
     const ua = getHeader(message, 'User-Agent')?.toLowerCase();
@@ -102,6 +112,7 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
 
   return {
     admit,
+    screenRaw,
     screen,
     authLocked: (source, user) => sources.isLocked(source, now()) || (user !== undefined && users.isLocked(user, now())),
     authFailed,

@@ -14,8 +14,9 @@ export type { AuthFailure, GuardOptions, SecurityGuard } from './guard.js';
 export { watchAuthentication } from './auth-watch.js';
 
 export interface Security {
-  /** TransportOptions.admit and .screen. */
+  /** TransportOptions.admit, .screenRaw and .screen. */
   admit: SecurityGuard['admit'];
+  screenRaw: SecurityGuard['screenRaw'];
   screen: SecurityGuard['screen'];
   /** A password check (user, password) with the lockout around it, for HTTP Basic sign-in: a locked source
    *  or user is refused whatever the password; a wrong one is logged and counted (method=HTTP). */
@@ -56,6 +57,7 @@ export function startSecurity(o: SecurityOptions): Security {
   return {
     checkPassword,
     admit: guard.admit,
+    screenRaw: guard.screenRaw,
     screen: guard.screen,
     watch: (layer) => watchAuthentication(layer, { guard, realm: realmOf(o.config), lookup }),
     close() {

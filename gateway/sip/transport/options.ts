@@ -45,6 +45,10 @@ export interface TransportOptions {
   logger: Logger;
   /** Largest accepted message (datagram, framed stream message, WS message). Default 65535. */
   maxMessageBytes?: number;
+  /** SO_RCVBUF asked for each UDP socket, bytes: what queues while the event loop is busy before the kernel
+   *  drops datagrams. 0: the OS default. Default none (the OS default); buildGateway passes
+   *  sip.udpReceiveBuffer. */
+  udpReceiveBuffer?: number;
   /** Close a TCP/TLS connection after this long without traffic. Default 10 min. */
   tcpIdleTimeoutMs?: number;
   /** Give up an outbound TCP connect (TLS: connect and handshake) after this long. Default 10 s. */
@@ -54,6 +58,9 @@ export interface TransportOptions {
   /** The per-source gate (gateway/security), asked for every inbound message before it is parsed: false
    *  drops it silently (a banned source, or one over its rate). Default: every message is admitted. */
   admit?: (flow: Flow) => boolean;
+  /** Asked for every admitted inbound message before it is parsed: false drops it silently, unanswered
+   *  (a scanner's request, told by its raw User-Agent line). */
+  screenRaw?: (data: Buffer, flow: Flow) => boolean;
   /** Asked for every parsed inbound message: false drops it silently, unanswered (a scanner's request). */
   screen?: (message: SipMessage, flow: Flow) => boolean;
   /** Caps, deadlines and the WS message rate for inbound connections (limits.ts LIMIT_DEFAULTS). */

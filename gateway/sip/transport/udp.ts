@@ -12,6 +12,8 @@ const MAX_CACHED_FLOWS = 4096;
 export interface UdpDeps {
   logger: Logger;
   maxMessageBytes: number;
+  /** SO_RCVBUF asked for each socket, bytes (TransportOptions.udpReceiveBuffer); 0 or absent: the OS default. */
+  receiveBufferBytes?: number;
   /** One received datagram, already checked for size. Must not throw. */
   onDatagram(data: Buffer, flow: UdpFlow): void;
 }
@@ -39,6 +41,18 @@ export class UdpFlow extends BaseFlow {
   }
 }
 
+/** A datagram that arrives while the receive buffer is full is dropped by the kernel, unseen (a flood's
+ *  burst, or a garbage collection pause, fills the default ~200 KB in a few tens of ms). Linux caps the
+ *  size at net.core.rmem_max (and reports twice what was set): say so when the socket got less. */
+function checkReceiveBuffer(socket: dgram.Socket, asked: number, local: Address, logger: Logger): void {
+  try {
+    const got = socket.getRecvBufferSize();
+    if (got < asked) logger.warn({ local, asked, got }, `udp receive buffer smaller than sip.udpReceiveBuffer: asked=${asked} got=${got} (raise net.core.rmem_max)`);
+  } catch (err) {
+    logger.warn({ local, asked, err: (err as Error).message }, 'udp receive buffer size unknown');
+  }
+}
+
 export class UdpListener {
   private readonly flows = new Map<string, UdpFlow>();
   private closed = false;
@@ -55,7 +69,9 @@ export class UdpListener {
   }
 
   static bind(address: string, port: number, deps: UdpDeps, advertise?: Partial<Address>): Promise<UdpListener> {
-    const socket = dgram.createSocket(isIP(normalizeHost(address)) === 6 ? 'udp6' : 'udp4');
+    const type = isIP(normalizeHost(address)) === 6 ? 'udp6' : 'udp4';
+    const asked = deps.receiveBufferBytes ?? 0;
+    const socket = dgram.createSocket(asked > 0 ? { type, recvBufferSize: asked } : { type });
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
         socket.close();
@@ -65,6 +81,7 @@ export class UdpListener {
       socket.bind(port, normalizeHost(address), () => {
         socket.off('error', onError);
         const bound = { address: socket.address().address, port: socket.address().port };
+        if (asked > 0) checkReceiveBuffer(socket, asked, bound, deps.logger);
         resolve(new UdpListener(socket, bound, advertisedAddress(bound, advertise), deps));
       });
     });
