@@ -207,7 +207,9 @@ export class DialCallee implements CalleeSide {
   private answerFrom(res: SipResponse, sdp: string): Promise<SdpResult> {
     const toTag = getTo(res).params.tag ?? '';
     // The callee's media is expected from its SDP c= or from the address its SIP was sent to.
-    return this.session.answer({ fromTag: this.call.caller.remoteTag, toTag, sdp, peerAddress: this.client?.peerAddress });
+    // a trunks[].dtmf 'info' trunk without telephone-event: the caller keeps it, its events become INFO
+    const keepTelephoneEvent = this.call.dtmf.modes.callee === 'info';
+    return this.session.answer({ fromTag: this.call.caller.remoteTag, toTag, sdp, peerAddress: this.client?.peerAddress, keepTelephoneEvent });
   }
 
   private onFailure(outcome: TrunkOutcome): void {

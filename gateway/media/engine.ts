@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { callStats, localTransport, moveCall, newSide, type MediaCall } from './call.js';
 import { createDtlsCertificate, type DtlsCertificate } from './dtls/certificate.js';
-import { EmbeddedDtmf } from './dtmf/embedded.js';
+import { EmbeddedDtmf, withOfferedTelephoneEvent } from './dtmf/embedded.js';
 import type { DtmfEngine, DtmfSendRequest, DtmfSendResult, DtmfWatchRequest, ReceivedDtmf } from './dtmf/types.js';
 import { openLeg, type LegDeps, type OpenLeg } from './legs/factory.js';
 import { DEFAULT_ICE_TCP_LIMITS, type IceTcpLimits } from './legs/ice-tcp.js';
@@ -220,7 +220,8 @@ class Engine implements EmbeddedMediaEngine {
     matchAnswerCodecs(offered.sentCodecs, desc.codecs); // no common codec: throws before anything changes
     commitReoffer(call);
     const answerer = call.answerer!;
-    const produced = produceAnswer(call.offer, call.sentCodecs, desc, localTransport(call.offerer, this.address, this.certificate));
+    const kept = request.keepTelephoneEvent ? withOfferedTelephoneEvent(desc, call.sentCodecs) : desc;
+    const produced = produceAnswer(call.offer, call.sentCodecs, kept, localTransport(call.offerer, this.address, this.certificate));
     applyRemote(answerer.open, desc, false, request.peerAddress);
     answerer.tag = toTag;
     call.bridge?.setPayloadMap(call.offerer.open.leg, produced.match.answerToOffer);

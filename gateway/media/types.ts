@@ -34,6 +34,9 @@ export interface AnswerRequest {
   sdp: string;
   /** The IP the answerer's SIP came from (see OfferRequest.peerAddress). */
   peerAddress?: string;
+  /** Keep the offer's telephone-event in the answer to the offerer when the answerer has none: the gateway
+   *  takes the offerer's RFC 4733 events itself (converted to SIP INFO, call/dtmf.ts). Embedded engine only. */
+  keepTelephoneEvent?: boolean;
 }
 
 export interface EchoRequest {

@@ -4,6 +4,7 @@
 // own numbering), so a telephone-event renumbered between the legs (101 ⇄ 96) is sent and read right.
 import type { Logger } from 'pino';
 import type { MediaCall, Side } from '../call.js';
+import type { Codec } from '../sdp/model.js';
 import { DtmfReceiver, type ReceivedDtmf } from './receiver.js';
 import { eventOf } from './rfc4733.js';
 import { DtmfPlayer } from './sender.js';
@@ -81,4 +82,14 @@ export class EmbeddedDtmf {
     this.players.delete(callId);
     this.receivers.delete(callId);
   }
+}
+
+/** The answer `desc` as the offerer's answer should list it when the gateway takes the offerer's events
+ *  itself (AnswerRequest.keepTelephoneEvent): with the telephone-event we offered (offer numbering) when
+ *  the answerer has none. Only the answer to the offerer changes; the answerer's side keeps its codecs. */
+export function withOfferedTelephoneEvent<T extends { codecs: Codec[] }>(desc: T, sentCodecs: readonly Codec[]): T {
+  if (desc.codecs.some((c) => isTelephoneEvent(c.name))) return desc;
+  const rates = new Set(desc.codecs.map((c) => c.rate));
+  const te = sentCodecs.find((c) => isTelephoneEvent(c.name) && rates.has(c.rate));
+  return te ? { ...desc, codecs: [...desc.codecs, te] } : desc;
 }

@@ -9,6 +9,7 @@ import { parsePortRange, parseSipListen } from '../../../gateway/config/load.js'
 import { configSchema, type GatewayConfig } from '../../../gateway/config/schema.js';
 import { createLogger } from '../../../gateway/log.js';
 import { createEmbeddedMediaEngine, type EmbeddedMediaEngine } from '../../../gateway/media/index.js';
+import type { DtmfEngine } from '../../../gateway/media/dtmf/types.js';
 import type { AnswerRequest, ModifiableMediaEngine, OfferRequest } from '../../../gateway/media/types.js';
 import { createTransactionLayer } from '../../../gateway/sip/transaction/index.js';
 import type { TimerValues, TransactionLayer } from '../../../gateway/sip/transaction/types.js';
@@ -41,7 +42,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export interface RecordingMedia extends ModifiableMediaEngine {
+export interface RecordingMedia extends ModifiableMediaEngine, DtmfEngine {
   readonly offers: OfferRequest[];
   readonly answers: AnswerRequest[];
 }
@@ -55,6 +56,8 @@ function recording(engine: EmbeddedMediaEngine): RecordingMedia {
     answerLocally: (r) => engine.answerLocally(r),
     rollback: (r) => engine.rollback(r),
     onInactive: (l) => engine.onInactive(l),
+    sendDtmf: (r) => engine.sendDtmf(r),
+    watchDtmf: (r, l) => engine.watchDtmf(r, l),
     offer: (r) => (offers.push(r), engine.offer(r)),
     answer: (r) => (answers.push(r), engine.answer(r)),
     echo: (r) => engine.echo(r),
