@@ -2,6 +2,7 @@
 // call becomes current when one ends, which held call Swap resumes, which tone plays, what the list shows.
 import { describe, expect, it } from 'vitest';
 import { CallList, MAX_LINES, callViews, incomingVerdict, nextCurrent, swapTarget, toneFor, type LineLike } from '../../../web/calls.js';
+import { RING_CADENCE, WAITING_CADENCE, cadenceCycle, cadencePeriod } from '../../../web/ringtone.js';
 
 let ids = 0;
 /** A line in `state`; `hold` is its CallControl's hold (established calls only). */
@@ -97,5 +98,22 @@ describe('web/calls: tone and list', () => {
     ]);
     // Alone, a ringing call is an incoming call, not a waiting one.
     expect(callViews([waiting], waiting)[0]).toMatchObject({ waiting: false, label: 'Incoming call from Carrier (5557777)' });
+  });
+});
+
+describe('web/ringtone: the call-waiting tone', () => {
+  it('is two short 440 Hz beeps per 6 s cycle, quieter than the ring', () => {
+    expect(WAITING_CADENCE.freqs).toEqual([440]);
+    expect(cadencePeriod(WAITING_CADENCE)).toBeCloseTo(6, 9);
+    expect(cadencePeriod(RING_CADENCE)).toBe(6);
+    expect(WAITING_CADENCE.level).toBeLessThan(RING_CADENCE.level);
+    const points = cadenceCycle(10, WAITING_CADENCE);
+    const on = points.filter((p) => p.value > 0 && p.ramp).map((p) => p.at);
+    const off = points.filter((p) => p.value === 0 && p.ramp).map((p) => p.at);
+    expect(on.map((t) => +t.toFixed(3))).toEqual([10.01, 10.41]);
+    expect(off.map((t) => +t.toFixed(3))).toEqual([10.2, 10.6]);
+    expect(Math.max(...points.map((p) => p.at))).toBeLessThan(10 + cadencePeriod(WAITING_CADENCE));
+    // The ring keeps its one burst per cycle.
+    expect(cadenceCycle(0, RING_CADENCE)).toHaveLength(4);
   });
 });
