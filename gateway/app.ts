@@ -89,7 +89,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     const security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl });
     const iceServers = { turn: config.turn, checkPassword: security.checkPassword(passwordCheck(config)) };
     const limits = connectionLimits(config);
-    const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials, limits.firstMessageMs);
+    const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials, limits.firstMessageMs, {
+      maxPerAddress: config.http.maxConnectionsPerAddress,
+      onRefused: httpRefusalLog(logger, config.http.maxConnectionsPerAddress),
+    });
     const port = await listenHttp(server, listen.host, listen.port).catch((err: unknown) => {
       security.close();
       acl.close();
@@ -118,6 +121,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         responseRouting: config.sip.responseRouting,
         logger: logger.child({ layer: 'transport' }),
       });
+      // A source just banned keeps none of its open TCP/TLS/WS connections.
+      const transport = parts.transport;
+      security.onBan((ip) => transport.closeConnectionsFrom?.(ip));
       parts.transactions = security.watch(createTransactionLayer({
         transport: parts.transport,
         timers: options.timers,
@@ -161,6 +167,18 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       return running?.transport.localAddress(kind);
     },
     status,
+  };
+}
+
+/** A warn line per source refused by http.maxConnectionsPerAddress, at most once a minute per source. */
+function httpRefusalLog(logger: Logger, limit: number): (source: string) => void {
+  const last = new Map<string, number>();
+  return (source) => {
+    const now = Date.now();
+    if (now - (last.get(source) ?? -Infinity) < 60_000) return;
+    if (last.size > 10_000) last.clear();
+    last.set(source, now);
+    logger.warn({ source, limit }, `http connection refused: source=${source} reason=address limit=${limit}`);
   };
 }
 

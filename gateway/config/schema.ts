@@ -190,6 +190,8 @@ export const configSchema = z
         tls: tlsSchema.optional(),
         /** Origins whose pages may open /sip ("*": any); absent: the page's own (config/resolve.ts). */
         allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, 'expected an origin, e.g. "https://phone.example.com", or "*"')).min(1).optional(),
+        /** TCP connections to the web server at once from one source IP (WebSockets included); 0: no cap. */
+        maxConnectionsPerAddress: z.number().int().min(0).default(256),
       })
       .strict()
       .default({}),

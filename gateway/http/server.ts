@@ -55,16 +55,48 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
 /** HTTPS when credentials are given — then only HTTPS: there is no plain-HTTP listener beside it, and a
  *  plain request to the port fails the TLS handshake (RFC 7118 §5: WebSocket over it is then WSS). */
-export function createWebServer(app: express.Express, credentials?: ServerCredentials, deadlineMs = 10_000): WebServer {
+export function createWebServer(app: express.Express, credentials?: ServerCredentials, deadlineMs = 10_000, limits: PerAddressLimit = {}): WebServer {
   // Slow-loris: request headers must be complete within deadlineMs (checked every second; 0: Node's 60 s).
   const headersTimeout = deadlineMs > 0 ? deadlineMs : 60_000;
   const timeouts = { headersTimeout, requestTimeout: Math.max(headersTimeout, 30_000), connectionsCheckingInterval: 1000 };
-  if (!credentials) return guardFirstByte(http.createServer(timeouts, app), deadlineMs);
+  if (!credentials) return capPerAddress(guardFirstByte(http.createServer(timeouts, app), deadlineMs), limits);
   const tlsOptions = { cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' as const, handshakeTimeout: headersTimeout };
   // Over TLS the handshake deadline covers a connection that sends nothing.
   const server = https.createServer({ ...tlsOptions, ...timeouts }, app);
   // A failed handshake (a plain-HTTP client, an untrusting browser) only concerns that socket.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
+  return capPerAddress(server, limits);
+}
+
+export interface PerAddressLimit {
+  /** TCP connections at once from one source IP (page loads, API calls and WebSocket upgrades alike);
+   *  one more is reset at once. 0 or absent: no cap (config http.maxConnectionsPerAddress, default 256). */
+  maxPerAddress?: number;
+  /** Told of a refusal (logged by the caller, at most once a minute per source). */
+  onRefused?(source: string): void;
+}
+
+/** A per-source cap on open connections (issue 8: one address cannot hold every descriptor through the
+ *  web server either). Counted from 'connection' to 'close', before any byte or TLS handshake. */
+function capPerAddress<T extends WebServer>(server: T, limits: PerAddressLimit): T {
+  const max = limits.maxPerAddress ?? 0;
+  if (max <= 0) return server;
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const source = (socket.remoteAddress ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+    const count = open.get(source) ?? 0;
+    if (count >= max) {
+      limits.onRefused?.(source);
+      socket.destroy();
+      return;
+    }
+    open.set(source, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(source) ?? 1) - 1;
+      if (left > 0) open.set(source, left);
+      else open.delete(source);
+    });
+  });
   return server;
 }
 

@@ -41,6 +41,8 @@ export interface SecurityGuard {
   authLocked(source: string, user: string | undefined): boolean;
   /** Logs a failed authentication and counts it against the source and (a configured) user. */
   authFailed(failure: AuthFailure, knownUser: boolean): void;
+  /** Called with the source IP each time a source is banned (the transport closes its open connections). */
+  onBan(listener: (ip: string) => void): void;
   close(): void;
 }
 
@@ -64,6 +66,7 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
   const sources = new FailureCounter(lockout);
   const users = new FailureCounter(lockout);
   const scanners = s.dropUserAgents.map((ua) => ua.toLowerCase());
+  const banListeners: Array<(ip: string) => void> = [];
 
   function sweep(): void {
     const t = now();
@@ -83,6 +86,7 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
     if (buckets.take(ip, t) || o.exempt(flow)) return true;
     bans.add(ip, t + s.ban.seconds * 1000);
     o.logger.warn({ source: ip, transport: flow.transport }, `source banned: source=${ip} reason=rate seconds=${s.ban.seconds}`);
+    for (const listener of banListeners) listener(ip);
     return false;
   }
 
@@ -116,6 +120,7 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
     screen,
     authLocked: (source, user) => sources.isLocked(source, now()) || (user !== undefined && users.isLocked(user, now())),
     authFailed,
+    onBan: (listener) => void banListeners.push(listener),
     close: () => clearInterval(timer),
   };
 }

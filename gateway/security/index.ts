@@ -21,6 +21,8 @@ export interface Security {
   /** A password check (user, password) with the lockout around it, for HTTP Basic sign-in: a locked source
    *  or user is refused whatever the password; a wrong one is logged and counted (method=HTTP). */
   checkPassword(check: (user: string, password: string) => boolean): (user: string, password: string, source: string) => boolean;
+  /** `listener(ip)` each time a source is banned: buildGateway closes its open TCP/TLS/WS connections. */
+  onBan(listener: (ip: string) => void): void;
   /** The transaction layer with the authentication lockout in front of the TU. */
   watch(layer: TransactionLayer): TransactionLayer;
   close(): void;
@@ -59,6 +61,7 @@ export function startSecurity(o: SecurityOptions): Security {
     admit: guard.admit,
     screenRaw: guard.screenRaw,
     screen: guard.screen,
+    onBan: guard.onBan,
     watch: (layer) => watchAuthentication(layer, { guard, realm: realmOf(o.config), lookup }),
     close() {
       guard.close();

@@ -93,6 +93,11 @@ function frame(framer: StreamFramer, chunk: Buffer, maxBytes: number): { message
   return { messages };
 }
 
+/** An IP as compared for a ban: no brackets, lower case, no IPv4-mapped prefix (security/guard.ts sourceIp). */
+export function ipKey(address: string): string {
+  return normalizeHost(address).toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+}
+
 /** Only CR and LF: a keep-alive. RFC 5626 §3.5.1: "The client periodically sends a double-CRLF (the "ping")
  *  then waits to receive a single CRLF (the "pong")." */
 export function isCrlfOnly(chunk: Buffer): boolean {
@@ -221,6 +226,13 @@ export class StreamConnections {
 
   closeAll(): void {
     for (const flow of this.all) flow.socket.destroy();
+  }
+
+  /** Closes every connection with this remote IP (a banned source); returns how many. */
+  closeFrom(ip: string): number {
+    const from = [...this.all].filter((flow) => ipKey(flow.remote.address) === ipKey(ip));
+    for (const flow of from) flow.socket.destroy();
+    return from.length;
   }
 }
 

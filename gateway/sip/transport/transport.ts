@@ -83,7 +83,8 @@ class GatewayTransport implements SipTransport {
       guard: this.guard,
       deadlines: this.guard.limits,
       onMessage: (data, flow) => receive(data, flow, this.inbound),
-      onFramingError: (err, flow) => rejectMalformed(err, flow, this.inbound),
+      // A banned source gets nothing, not even the 400 for a stream it broke (like receive()).
+      onFramingError: (err, flow) => (this.inbound.admit?.(flow) === false ? Promise.resolve() : rejectMalformed(err, flow, this.inbound)),
       onListenerError: (err) => this.logger.warn({ err }, 'flow close listener threw'),
       sentBy: (kind, local) => this.streamSentBy(kind, local),
     };
@@ -246,6 +247,10 @@ class GatewayTransport implements SipTransport {
     if (!this.options.tlsClient) return undefined;
     const fallback = this.tcp[0] ?? this.udp[0];
     return fallback ? { ...fallback.sentBy } : undefined;
+  }
+
+  closeConnectionsFrom(ip: string): number {
+    return this.connections.closeFrom(ip) + this.tlsConnections.closeFrom(ip) + (this.ws?.closeFrom(ip) ?? 0);
   }
 
   async close(): Promise<void> {

@@ -71,5 +71,8 @@ export interface SipTransport {
    *  (ListenSpec.advertise over the bound one) of the point send() uses toward `toward` (for UDP the first
    *  socket of that address family), else of the first point of the kind; undefined if not listening. */
   localAddress(kind: TransportKind, toward?: string): Address | undefined;
+  /** Closes every inbound or outbound TCP/TLS/WS connection whose remote IP is `ip` (a source just banned:
+   *  its open connections must not outlive the ban's first packet); returns how many. */
+  closeConnectionsFrom?(ip: string): number;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { advertisedAddress, normalizeHost } from './addressing.js';
 import { ConnectionDeadlines } from './deadlines.js';
 import { ConnectionFlow, newFlowId } from './flow.js';
 import type { ConnectionGuard } from './limits.js';
-import { isCrlfOnly } from './tcp.js';
+import { ipKey, isCrlfOnly } from './tcp.js';
 import type { WsListenSpec } from './options.js';
 import { TransportError, type Address } from './types.js';
 
@@ -277,6 +277,17 @@ export class WsEndpoint {
         this.deps.logger.debug({ flow: flow.id, err: (err as Error).message }, 'ws ping failed');
       }
     }
+  }
+
+  /** Closes every WebSocket with this remote IP (a banned source; 1008 policy violation); returns how many. */
+  closeFrom(ip: string): number {
+    const from = [...this.flows].filter((flow) => ipKey(flow.remote.address) === ipKey(ip));
+    for (const flow of from) {
+      flow.socket.close(1008, 'banned');
+      // A source that never answers the close frame is cut off anyway.
+      setTimeout(() => flow.socket.terminate(), 1000).unref();
+    }
+    return from.length;
   }
 
   close(): Promise<void> {
