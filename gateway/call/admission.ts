@@ -40,7 +40,7 @@ export function admitInvite(d: AdmissionDeps, req: SipRequest, flow: Flow, diall
   // The packet's source IP decides, never a header (a From or Via can say anything).
   const trunk = d.acl.trunkFor(flow);
   if (trunk) {
-    const callee = inboundUser(dialled, d.config);
+    const callee = inboundUser(dialled, d.config, trunk.inbound);
     if (callee) return { kind: 'ring', callee, caller: { kind: 'network', source: `trunk ${trunk.name}` } };
     // A trunk never authenticates to us: an unknown number from it is simply not here.
     if (!hasCredentials(req)) return { kind: 'reject', status: 404, reason: 'Not Found' };

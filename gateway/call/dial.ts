@@ -2,8 +2,13 @@
 // echo line (the media engine answers). B2BUA policy: the offer toward the target is the media engine's
 // RTP/AVP rewrite of the caller's (RFC 3264 §5: only what the target may use — G.711 and telephone-event),
 // 18x are relayed with their code (a 183's SDP converted for early media), the target's 2xx answer becomes
-// the caller's 2xx, and its failure the caller's final response (responses.ts).
+// the caller's 2xx, and its failure the caller's final response (responses.ts). Toward trunks a route may
+// list several: failed attempts go on to the next within the one caller transaction (failover.ts), each
+// INVITE carrying the route's number handling (rewrite, caller ID, privacy: caller-id.ts).
+import type { TrunkRouteConfig } from '../config/dial-plan.js';
 import type { TrunkConfig, UserConfig } from '../config/schema.js';
+import { rewriteNumber } from '../routing/rewrite.js';
+import { giveUpWithoutResponse } from '../sip/ua/no-response.js';
 import { answerFromOwnOffer, refusingAnswer } from '../media/sdp/late-offer.js';
 import type { SdpResult } from '../media/types.js';
 import { getTo, parseUri } from '../sip/message/index.js';
@@ -19,8 +24,24 @@ import { offerCallerFromCallee } from './late-offer.js';
 import { callerFinalFor, callerFinalForMedia, type TrunkOutcome } from './responses.js';
 import { answeredSession } from './session-legs.js';
 import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
+import { callerNumber, presentIdentity } from './caller-id.js';
+import { TrunkBoard } from './failover-board.js';
+import { TrunkFailover, type TakeTrunk } from './failover.js';
 
 const UNAVAILABLE = { status: 480, reason: 'Temporarily Unavailable' };
+
+/** A call out through a trunk route: the trunks in the order this call tries them (load-share.ts). */
+export interface TrunkPlan {
+  candidates: TrunkConfig[];
+  /** The route's number handling and failover set (absent: the dialled number as is, default set). */
+  route?: TrunkRouteConfig;
+  /** The dialled number, normalised (routing/index.ts), before the rewrite. */
+  number: string;
+  user: UserConfig;
+  board: TrunkBoard;
+  /** The call policy's slot on a trunk, per attempt (absent: no limits). */
+  take?: TakeTrunk;
+}
 
 export class DialCallee implements CalleeSide {
   private client: InviteClient | undefined;
@@ -31,6 +52,13 @@ export class DialCallee implements CalleeSide {
   /** Late offer (late-offer.ts): none, the caller's (pass-through), or ours toward a `lateOffer` trunk
    *  (`unsent`: the engine's offer for it, narrowed to the trunk's offer for our ACK). */
   private late: { kind: 'none' } | { kind: 'through' } | { kind: 'out'; unsent: string } = { kind: 'none' };
+  /** The media engine's offer toward trunks, made once and sent to each trunk tried. */
+  private engineOffer: Promise<SdpResult | undefined> | undefined;
+  private failover: TrunkFailover | undefined;
+  private plan: TrunkPlan | undefined;
+  /** Early media (SDP) of the current attempt reached the caller: no failover from here (failover.ts). */
+  private earlyMedia = false;
+  private stopWatch: (() => void) | undefined;
 
   constructor(readonly call: Call) {
     this.session = call.openMedia();
@@ -38,7 +66,14 @@ export class DialCallee implements CalleeSide {
   }
 
   end(headers?: HeaderField[]): void {
+    this.stopWatch?.();
     this.client?.hangup(headers);
+    this.failover?.release();
+  }
+
+  /** While the call may still try a trunk (not answered, not ended). */
+  private live(): boolean {
+    return this.call.is('routing', 'calling', 'early');
   }
 
   /** The echo line: the media engine answers and loops the caller's media back. */
@@ -51,20 +86,53 @@ export class DialCallee implements CalleeSide {
     call.log.info('echo call answered');
   }
 
-  async startTrunk(trunk: TrunkConfig, number: string, user: UserConfig): Promise<void> {
-    const offer = await this.inviteSdp(trunk.lateOffer);
-    if (offer === undefined || !this.call.is('routing')) return;
+  /** One trunk, no route (kept for callers that have no plan; no shared counters). */
+  startTrunk(trunk: TrunkConfig, number: string, user: UserConfig): Promise<void> {
+    return this.startTrunks({ candidates: [trunk], number, user, board: new TrunkBoard() });
+  }
+
+  /** Out through the plan's trunks, one after the other until one answers or fails for good. */
+  startTrunks(plan: TrunkPlan): Promise<void> {
+    this.plan = plan;
+    this.failover = new TrunkFailover(plan.board, plan.candidates, { failoverOn: plan.route?.failoverOn, take: plan.take, log: this.call.log });
+    return this.nextTrunk();
+  }
+
+  /** The next trunk the failover gives (an unreachable one counts as a transport error); none: the caller
+   *  gets the failover's final response. */
+  private async nextTrunk(): Promise<void> {
+    const { call, plan, failover } = { call: this.call, plan: this.plan!, failover: this.failover! };
+    for (let trunk = failover.next(); trunk; trunk = failover.next()) {
+      const offer = await this.inviteSdp(trunk.lateOffer);
+      if (offer === undefined || !this.live()) return;
+      const route = await this.routeTo(trunk, plan);
+      if (!this.live()) return;
+      // RFC 3261 §21.4.22 484 Address Incomplete: the rewrite left nothing to dial.
+      const number = rewriteNumber(rewriteNumber(plan.number, plan.route?.rewrite), trunk.rewrite);
+      if (number === '') return call.end({ status: 484, reason: 'Address Incomplete' });
+      if (route) {
+        call.log.info({ trunk: trunk.name, number }, 'calling trunk');
+        call.dtmf.modes.callee = trunk.dtmf;
+        call.parties.callee = { kind: 'trunk', trunk };
+        if (this.dial(route, number, offer, trunk.responseTimeout)) return;
+      }
+      if (!failover.failed({ kind: 'transport-error' }, false)) break;
+    }
+    call.end(failover.final());
+  }
+
+  /** The trunk's target and our identity toward it (caller-id.ts); undefined when unresolvable. */
+  private async routeTo(trunk: TrunkConfig, plan: TrunkPlan): Promise<OutboundRoute | undefined> {
     let target;
     try {
       target = await resolveTarget(parseUri(trunk.uri));
     } catch (err) {
-      this.call.log.warn({ err: (err as Error).message, trunk: trunk.name }, 'trunk unresolvable');
-      return this.call.end({ status: 503, reason: err instanceof TargetError ? 'Trunk Unreachable' : 'Service Unavailable' });
+      this.call.log.warn({ err: (err as Error).message, trunk: trunk.name, unreachable: err instanceof TargetError }, 'trunk unresolvable');
+      return undefined;
     }
-    if (!this.call.is('routing')) return;
-    this.call.log.info({ trunk: trunk.name, number }, 'calling trunk');
-    this.call.dtmf.modes.callee = trunk.dtmf;
-    this.dial(trunkRoute(trunk, user.callerId ?? user.name, target), number, offer);
+    const route = trunkRoute(trunk, callerNumber(plan.user, plan.route), target);
+    const id = presentIdentity({ user: plan.user, route: plan.route, trunk, host: route.base.host, callerInvite: this.call.caller.invite });
+    return { ...route, from: id.from.uri, fromDisplay: id.from.displayName, headers: id.headers };
   }
 
   /** Out through the user's own PBX: its account's identity and credentials (upstream.outboundFor). */
@@ -72,7 +140,7 @@ export class DialCallee implements CalleeSide {
     const offer = await this.inviteSdp();
     if (offer === undefined || !this.call.is('routing')) return;
     this.call.log.info({ pbx: route.base.host, number }, 'calling through the user\'s PBX');
-    this.dial(route, number, offer);
+    if (!this.dial(route, number, offer)) this.call.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To PBX` });
   }
 
   /** The SDP of the callee's INVITE: the engine's RTP offer, or null (no SDP) for a late offer — the
@@ -82,7 +150,9 @@ export class DialCallee implements CalleeSide {
       this.late = { kind: 'through' };
       return null;
     }
-    const offer = await this.rtpOffer();
+    this.engineOffer ??= this.rtpOffer();
+    const offer = await this.engineOffer;
+    this.late = { kind: 'none' };
     if (!offer || !lateOffer) return offer?.sdp;
     this.late = { kind: 'out', unsent: offer.sdp };
     return null;
@@ -95,26 +165,42 @@ export class DialCallee implements CalleeSide {
     );
   }
 
-  private dial(route: OutboundRoute, number: string, sdp: string | null): void {
+  /** Sends the INVITE (false: no transport toward the target). `responseTimeoutS`: give up the attempt
+   *  after that long without any response (no-response.ts). */
+  private dial(route: OutboundRoute, number: string, sdp: string | null, responseTimeoutS?: number): boolean {
     const call = this.call;
     const sentBy = call.ctx.transport.localAddress(route.target.transport, route.target.address);
-    if (!sentBy) return call.end({ status: 503, reason: `No ${route.target.transport.toUpperCase()} Transport To Trunk` });
+    if (!sentBy) {
+      call.log.warn({ transport: route.target.transport }, 'no transport toward the target');
+      return false;
+    }
     const via = { transport: route.target.transport, sentBy };
     const invite = buildOutboundInvite(route, number, sdp ?? undefined, via, forwardedMaxForwards(call.caller.invite));
     this.offerSent = sdp ?? '';
     invite.headers.push(...call.timers.inviteHeaders(true));
     const spec = { invite, dest: route.target, via, credentials: route.credentials, intervalTooSmall: call.timers.retryHeaders, lateOffer: sdp === null, refuseOffer: refusingAnswer };
-    this.client = new InviteClient(call.uaContext, spec, {
-      onProvisional: (res) => call.enqueue(() => this.onProvisional(res)),
-      onAnswer: (res) => (call.timers.answered(res), call.enqueue(() => this.onAnswer(res))),
-      onFailure: (outcome) => call.enqueue(() => this.onFailure(outcome)),
+    // Events of an attempt given up (failover) are not this call's any more.
+    const mine = (task: () => Promise<void> | void) => () => (client === this.client ? task() : undefined);
+    const client = new InviteClient(call.uaContext, spec, {
+      onProvisional: (res) => call.enqueue(mine(() => this.onProvisional(res))),
+      onAnswer: (res) => (call.timers.answered(res), call.enqueue(mine(() => this.onAnswer(res)))),
+      onFailure: (outcome) => call.enqueue(mine(() => this.onFailure(outcome))),
       // A BYE from the callee before the caller got its 2xx (media answer still pending) ends the attempt.
       onHangup: () => call.end(UNAVAILABLE),
       session: call.sessionHooks('callee'),
     });
-    call.to('calling');
-    call.startRingTimer(UNAVAILABLE);
-    this.client.start();
+    this.client = client;
+    this.early = undefined;
+    this.earlyMedia = false;
+    if (call.is('routing')) {
+      call.to('calling');
+      call.startRingTimer(UNAVAILABLE);
+    }
+    client.start();
+    if (responseTimeoutS !== undefined && client.state === 'calling') {
+      this.stopWatch = giveUpWithoutResponse(client, responseTimeoutS * 1000, () => call.enqueue(mine(() => this.onFailure({ kind: 'timeout' }))));
+    }
+    return true;
   }
 
   /** 180/183 relayed with the same code; SDP in a 183 is converted for early media. */
@@ -134,6 +220,7 @@ export class DialCallee implements CalleeSide {
     }
     if (!call.is('calling', 'early')) return;
     if (call.is('calling')) call.to('early');
+    if (sdp !== undefined) this.earlyMedia = true;
     call.caller.provisional(res.status, res.reason, sdp);
   }
 
@@ -170,6 +257,7 @@ export class DialCallee implements CalleeSide {
     this.client?.answerEarlyOffer(agreed.ours);
     this.late = { kind: 'none' };
     this.early = { sdp: agreed.offer, answer: agreed.answer };
+    this.earlyMedia = true;
     if (call.is('calling')) call.to('early');
     call.caller.provisional(res.status, res.reason, agreed.answer.sdp);
   }
@@ -198,6 +286,8 @@ export class DialCallee implements CalleeSide {
   private connected(res: SipResponse, sdp: string, answer: SdpResult): void {
     const call = this.call;
     call.stopRingTimer();
+    this.stopWatch?.();
+    this.failover?.answered();
     call.to('answered');
     call.caller.accept(answer.sdp);
     if (this.client) call.establish(answeredSession(call, { usage: this.client, media: this.session, res, answer: sdp, peerAddress: this.client.peerAddress, offerSent: this.offerSent, answerSent: answer.sdp }));
@@ -212,8 +302,12 @@ export class DialCallee implements CalleeSide {
     return this.session.answer({ fromTag: this.call.caller.remoteTag, toTag, sdp, peerAddress: this.client?.peerAddress, keepTelephoneEvent });
   }
 
-  private onFailure(outcome: TrunkOutcome): void {
+  /** The attempt failed: on to the next trunk (failover.ts), else the caller gets the failure. */
+  private onFailure(outcome: TrunkOutcome): Promise<void> | void {
+    this.stopWatch?.();
     this.call.log.info({ outcome }, 'trunk leg failed');
-    this.call.end(callerFinalFor(outcome));
+    if (!this.failover) return this.call.end(callerFinalFor(outcome));
+    if (this.live() && this.failover.failed(outcome, this.earlyMedia)) return this.nextTrunk();
+    this.call.end(this.failover.final());
   }
 }

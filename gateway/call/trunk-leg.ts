@@ -2,7 +2,7 @@
 // (the upstream account's identity and credentials). The callee side sending it is a DialCallee (dial.ts) with an InviteClient.
 import type { TrunkConfig } from '../config/schema.js';
 import { parseUri } from '../sip/message/index.js';
-import type { NameAddr, SipRequest, SipUri } from '../sip/message/types.js';
+import type { HeaderField, NameAddr, SipRequest, SipUri } from '../sip/message/types.js';
 import type { Target } from '../sip/transport/types.js';
 import { buildRequest, localContact, type ViaSpec } from '../sip/ua/request.js';
 import type { Credentials } from '../sip/ua/invite-client.js';
@@ -16,6 +16,10 @@ export interface OutboundRoute {
   from: SipUri;
   target: Target;
   credentials?: Credentials;
+  /** Our From's display name ("Anonymous" when the caller ID is withheld, caller-id.ts). */
+  fromDisplay?: string;
+  /** Extra header fields of the INVITE (P-Asserted-Identity, Privacy: caller-id.ts). */
+  headers?: HeaderField[];
 }
 
 /** `sip:<number>@<trunk host:port>` keeping the trunk URI's parameters (e.g. transport). */
@@ -36,7 +40,7 @@ export function trunkRoute(trunk: TrunkConfig, callerId: string, target: Target)
  *  late-offer INVITE without a body (RFC 3261 §13.2.1; the 2xx then carries the offer). */
 export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: string | undefined, via: ViaSpec, maxForwards?: number): SipRequest {
   const to: SipUri = { scheme: 'sip', user: number, host: route.base.host, port: route.base.port, params: {}, headers: {} };
-  const from: NameAddr = { uri: route.from, params: {} };
+  const from: NameAddr = { displayName: route.fromDisplay, uri: route.from, params: {} };
   return buildRequest({
     method: 'INVITE',
     uri: trunkRequestUri(route.base, number),
@@ -47,7 +51,7 @@ export function buildOutboundInvite(route: OutboundRoute, number: string, sdp: s
     contact: localContact(via),
     maxForwards,
     // RFC 3262 (100rel): our Supported lets a trunk send its early media (183 + SDP) reliably.
-    headers: [{ name: 'Allow', value: INVITE_ALLOW }, { name: 'Supported', value: '100rel' }],
+    headers: [{ name: 'Allow', value: INVITE_ALLOW }, { name: 'Supported', value: '100rel' }, ...(route.headers ?? [])],
     ...(sdp === undefined ? {} : { body: Buffer.from(sdp), contentType: 'application/sdp' }),
   });
 }

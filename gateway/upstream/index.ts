@@ -11,7 +11,7 @@ import { accountAor, RegisterClient, type RegisterClientOptions } from './regist
 import type { RegState } from './states.js';
 import type { BackoffPolicy } from './timing.js';
 import { UserAccounts } from './accounts.js';
-import { TrunkKeepalive, type KeepaliveStatus } from './keepalive.js';
+import { TrunkKeepalive, type KeepaliveState, type KeepaliveStatus } from './keepalive.js';
 import { newContactToken } from './token.js';
 
 export { RegisterClient, accountAor, type RegisterClientOptions, type RegisterStatus } from './register-client.js';
@@ -71,6 +71,8 @@ export interface Upstream {
   /** Where a user with `upstream` sends outbound calls, and as whom. */
   outboundFor(user: UserConfig): UpstreamOutbound | undefined;
   status(): { trunks: TrunkStatus[]; upstream: AccountRegistrationStatus[] };
+  /** A trunk's OPTIONS keep-alive state (undefined: keepalive false); failover skips a 'down' trunk. */
+  trunkState?(name: string): KeepaliveState | undefined;
   /** Unregisters everything (each unregister waits at most a few seconds). */
   close(): Promise<void>;
 }
@@ -146,6 +148,7 @@ export function createUpstream(deps: UpstreamDeps): Upstream {
       const aor = accountAor(up.registrar, up.username, up.domain);
       return { target, requestUriHost: aor.host, fromUri: formatUri(aor), credentials: { username: up.username, password: up.password } };
     },
+    trunkState: (name) => probes.get(name)?.state,
     status() {
       return {
         trunks: deps.config.trunks.map((t): TrunkStatus => {

@@ -146,6 +146,8 @@ export class InviteClient implements DialogOwner {
     return this.invite;
   }
 
+  /** Any response (a 100 Trying too) to the latest INVITE? (no-response.ts) */
+  get responded(): boolean { return this.provisionalSeen || this.fsm.state === 'confirmed' || this.fsm.state === 'terminated'; }
 
   start(): void {
     this.send(this.invite);
