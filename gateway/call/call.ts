@@ -3,16 +3,18 @@
 // line), plus the call's media held as handles. end() is idempotent and cascades: the caller gets its
 // final response or BYE, the callee side CANCEL or BYE, every media handle is closed.
 import { randomUUID } from 'node:crypto';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig, TrunkConfig, UserConfig } from '../config/schema.js';
 import { StateMachine, type ChangeListener, type MachineDef } from '../lib/state-machine.js';
 import type { Logger } from '../log.js';
 import type { MediaEngine, SdpResult } from '../media/types.js';
 import type { HeaderField, SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
+import type { Dialog } from '../sip/dialog/index.js';
 import type { Flow } from '../sip/transport/types.js';
 import type { SessionHooks } from '../sip/ua/in-dialog.js';
 import type { InviteClientContext } from '../sip/ua/invite-client.js';
 import { InviteServer } from '../sip/ua/invite-server.js';
+import { reply } from '../sip/ua/uas.js';
 import { ConnectionWatch, REASON_CONNECTION_LOST } from './connection.js';
 import { CallDtmf } from './dtmf.js';
 import { CANCELLED } from './fork-rules.js';
@@ -26,6 +28,17 @@ import type { CallState } from './states.js';
 export interface CallContext extends InviteClientContext {
   config: GatewayConfig;
   media: MediaEngine;
+  /** RFC 3515 REFER in a call's dialogs (transfer.ts); absent: 405. */
+  transfers?: ReferHandler;
+}
+
+/** Who is on a side of the call: a user (a browser or SIP phone) or a trunk (transfer policy: whose
+ *  rights a transfer target is dialled under, whether a trunk's REFER is honoured). */
+export type Party = { kind: 'user'; user: UserConfig } | { kind: 'trunk'; trunk: TrunkConfig };
+
+/** Takes a REFER received on `side` of `call` (transfer.ts). */
+export interface ReferHandler {
+  onRefer(call: Call, side: CallSide, req: SipRequest, tx: ServerTransaction, dialog: Dialog): void;
 }
 
 /** RFC 3264 §5: what a trunk (or SIP phone) may use. Never opus etc.: that side is plain G.711. */
@@ -55,6 +68,8 @@ export interface CallOptions {
   session?: SessionPolicy;
   /** The caller is a trunk or a PBX (RFC 4028 session timers are on by default toward them). */
   network?: boolean;
+  /** Who is on each side, where known (transfer policy). */
+  parties?: Partial<Record<CallSide, Party>>;
 }
 
 const UNAVAILABLE: CallerFinal = { status: 480, reason: 'Temporarily Unavailable' };
@@ -78,6 +93,11 @@ export class Call {
   private established: CallSession | undefined;
   /** RFC 4028 session timers of both legs (session-timers.ts). */
   readonly timers: CallSessionTimers;
+  /** Who is on each side (transfer policy); a transfer puts its target's party on the side it replaced. */
+  readonly parties: Partial<Record<CallSide, Party>>;
+  /** What a transfer joined to this call (the target's usage, the other call of an attended transfer):
+   *  ended with it. */
+  private readonly joined: CalleeSide[] = [];
   /** DTMF between the legs: INFO ⇄ RFC 4733 (dtmf.ts); `dtmf.modes` says which side takes INFO. */
   readonly dtmf: CallDtmf;
 
@@ -90,6 +110,7 @@ export class Call {
     this.fsm = new StateMachine(options.machine, 'routing');
     this.policy = options.session ?? MODIFY_SESSIONS;
     this.log = ctx.logger.child({ call: this.id, ...options.logFields });
+    this.parties = { ...options.parties };
     this.dtmf = new CallDtmf(this);
     this.timers = new CallSessionTimers(ctx.config.calls.sessionTimers, {
       log: this.log,
@@ -145,6 +166,7 @@ export class Call {
       ...this.dtmf.hooks(side),
       onReinvite: (req, respond, tx, dialog) => (this.follow(side, tx.flow), hooks.onReinvite(req, respond, tx, dialog)),
       onUpdate: (req, respond, tx, dialog) => (this.follow(side, tx.flow), hooks.onUpdate(req, respond, tx, dialog)),
+      onRefer: (req, tx, dialog) => (this.ctx.transfers ? this.ctx.transfers.onRefer(this, side, req, tx, dialog) : reply(tx, 405, 'Method Not Allowed')),
     };
   }
 
@@ -214,6 +236,23 @@ export class Call {
     this.dtmf.attach(session);
   }
 
+  /** Transfer (transfer*.ts): `side`'s party is replaced — `session` is what session modification works on
+   *  from now on, `part` (the new party's usage, or the other call of an attended transfer) ends with this
+   *  call, and the departing party gets BYE. Its connection and session timer are no longer watched. */
+  handOver(side: CallSide, part: CalleeSide, session: CallSession, party?: Party): void {
+    if (this.ended) return part.end();
+    this.links[side]?.close();
+    delete this.links[side];
+    this.timers.leg(side).close();
+    this.joined.push(part);
+    this.established = session;
+    if (party) this.parties[side] = party;
+    else delete this.parties[side];
+    if (side === 'caller') this.caller.hangup();
+    else this.callee?.end();
+    this.log.info({ side }, 'party handed over (transfer)');
+  }
+
   /** A media handle of this call: the call's own session, or fork `branch`'s. Closed when the call ends. */
   openMedia(branch?: number): MediaSession {
     const session = new MediaSession(this.ctx.media, branch === undefined ? this.id : `${this.id}:${branch}`, this.log);
@@ -272,6 +311,7 @@ export class Call {
     const headers: HeaderField[] = reason === undefined ? [] : [{ name: 'Reason', value: reason }];
     this.caller.hangup(final.status, final.reason, headers);
     this.callee?.end(headers);
+    for (const part of this.joined) part.end(headers);
     for (const session of this.media) session.close();
     // An answered call ends with BYE; `final` only reached a caller whose INVITE was still unanswered.
     this.log.info(wasAnswered ? { after: 'answer', reason } : { final: final.status, reason: final.reason }, 'call ended');

@@ -15,6 +15,8 @@ import { reply } from '../sip/ua/uas.js';
 import { createUpstream, type Upstream } from '../upstream/index.js';
 import { Call } from './call.js';
 import { DialCallee } from './dial.js';
+import { TransferService } from './transfer.js';
+import { transferRoute } from './transfer-route.js';
 import { endInactiveCalls } from './liveness.js';
 import { CallTable, dispatchRequest } from './dispatch.js';
 import { RingCallee, type InboundCaller } from './ring.js';
@@ -78,6 +80,11 @@ export function startSipService(deps: SipServiceDeps): SipService {
     lines.release(c);
   };
   const callCtx = { ...deps, registry };
+  // Transfer (REFER, Replaces; transfer*.ts): targets go through the dial plan under the user's rights
+  // (the dial rules' check joins here: transferDial.policy).
+  const transferDial = { config, pbxRoute: (u: UserConfig) => pbxRoute(upstream, u) };
+  const transfers = new TransferService({ registry, media: deps.media, logger, calls: () => calls.all() as Call[], domain: config.sip.domain, route: (u, n) => transferRoute(transferDial, u, n) });
+  Object.assign(callCtx, { transfers });
   let closed = false;
 
   function track(call: Call, started: Promise<void>): void {
@@ -97,6 +104,8 @@ export function startSipService(deps: SipServiceDeps): SipService {
   function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void {
     if (!intervalOk(tx)) return;
     const call = new Call(callCtx, tx, { machine: CALL_MACHINE, logFields: { user: user.name } }, ended);
+    call.parties.caller = { kind: 'user', user };
+    if (r.kind === 'trunk') call.parties.callee = { kind: 'trunk', trunk: r.trunk };
     calls.add(call);
     lines.hold(call, [user.name]);
     track(call, outbound(new DialCallee(call), user, r));
@@ -125,11 +134,14 @@ export function startSipService(deps: SipServiceDeps): SipService {
       return reply(tx, busy.final.status, busy.final.reason);
     }
     const call = new Call(callCtx, tx, { machine: INBOUND_MACHINE, logFields, network: caller.kind === 'network' }, ended);
+    call.parties.callee = { kind: 'user', user: callee };
+    if (caller.kind === 'user') call.parties.caller = { kind: 'user', user: caller.user };
     calls.add(call);
     lines.hold(call, caller.kind === 'user' ? [callee.name, caller.user.name] : [callee.name]);
     // trunks[].dtmf of a trunk calling in (its source address, as admission found it)
     const trunk = caller.kind === 'network' ? acl.trunkFor(tx.flow) : undefined;
     if (trunk) call.dtmf.modes.caller = trunk.dtmf;
+    if (trunk) call.parties.caller = { kind: 'trunk', trunk };
     track(call, new RingCallee(call, callee, caller).start(registrar.lookup(callee.name)));
   }
 

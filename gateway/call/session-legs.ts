@@ -34,6 +34,8 @@ export interface SessionLeg {
   remoteSdp: string;
   /** Our last SDP to this side (offer or answer): re-offered in the 2xx to a re-INVITE without SDP. */
   localSdp: string;
+  /** The dialog usage itself, unwrapped (transfer: which call and side a dialog belongs to). */
+  dialogUsage?: InDialogSender;
 }
 
 /** The answered call's two sides and the media session between them. */
@@ -89,8 +91,11 @@ export function trackedSender(usage: InDialogSender, oa: OfferAnswer): InDialogS
 
 function leg(base: Omit<SessionLeg, 'oa'>): SessionLeg {
   const oa = new OfferAnswer();
-  return { ...base, oa, usage: trackedSender(base.usage, oa) };
+  return { ...base, oa, dialogUsage: base.usage, usage: trackedSender(base.usage, oa) };
 }
+
+/** A session leg for a usage that joins an answered call (transfer*.ts: a transfer target, a replacing INVITE). */
+export const sessionLeg = leg;
 
 /** The CallSession of a call the callee just answered (the caller's INVITE offered, we created the
  *  callee's dialog, so we own its Call-ID). */

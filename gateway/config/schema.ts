@@ -99,6 +99,9 @@ export const trunkSchema = z
     uri: z.string().regex(/^sips?:/, 'expected a sip: URI, e.g. "sip:trunk.example.com:5060;transport=udp"'),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
+    /** A REFER from this trunk (RFC 3515): 'honour' (the gateway calls the target and joins the user to it)
+     *  or 'refuse' (403). The gateway never passes a REFER on. */
+    refer: z.enum(['honour', 'refuse']).default('refuse'),
     /** Register to the trunk with username/password (RFC 3261 §10), refreshing before expiry. */
     register: z.boolean().default(false),
     /** Requested registration lifetime in seconds (with register: true). */

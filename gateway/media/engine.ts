@@ -17,6 +17,7 @@ import { effectiveDirection } from './sdp/direction.js';
 import { parseAudioSdp, requireWebrtcAttributes, type AudioDescription } from './sdp/model.js';
 import { answerLocally, answerSetup, applyRemote, commitReoffer, recordAnswered, reoffer, rollbackReoffer, type LocalEnd } from './session.js';
 import { SocketTracker } from './sockets.js';
+import { splice } from './splice.js';
 import {
   MediaError,
   type AnswerRequest,
@@ -25,11 +26,12 @@ import {
   type LocalAnswerRequest,
   type MediaProfile,
   type MediaStats,
-  type ModifiableMediaEngine,
   type OfferRequest,
   type RollbackRequest,
   type SdpResult,
   type SocketCounts,
+  type SpliceableMediaEngine,
+  type SpliceRequest,
 } from './types.js';
 
 export interface EmbeddedMediaEngineOptions {
@@ -54,7 +56,7 @@ export interface EmbeddedMediaEngineOptions {
 
 /** The embedded engine also counts the sockets it holds (tests: every way a call ends frees them), and
  *  sends and takes RFC 4733 events (dtmf/embedded.ts). */
-export interface EmbeddedMediaEngine extends Required<DtmfEngine>, ModifiableMediaEngine {
+export interface EmbeddedMediaEngine extends Required<DtmfEngine>, SpliceableMediaEngine {
   openSockets(): SocketCounts;
 }
 
@@ -242,6 +244,13 @@ class Engine implements EmbeddedMediaEngine {
   async rollback(request: RollbackRequest): Promise<void> {
     const call = this.calls.get(request?.callId);
     if (call && rollbackReoffer(call, request.fromTag)) this.logger.info({ callId: call.id, fromTag: request.fromTag }, 'media re-offer rolled back');
+  }
+
+  /** Transfer: see SpliceRequest (media/splice.ts). */
+  async splice(request: SpliceRequest): Promise<void> {
+    const dropped = splice(this.calls, request);
+    this.logger.info({ a: request.a, b: request.b }, 'media calls spliced');
+    await Promise.all(dropped.map((side) => side.open.release()));
   }
 
   onInactive(listener: InactiveListener): () => void {

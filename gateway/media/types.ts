@@ -133,6 +133,30 @@ export interface ModifiableMediaEngine extends MediaEngine {
   onInactive(listener: InactiveListener): () => void;
 }
 
+/** One side of an answered call: its key and the SIP tag of the side. */
+export interface CallSideRef {
+  callId: string;
+  tag: string;
+}
+
+/** Transfer (call/transfer*.ts): side `a` of one answered call and side `b` of another are wired back to
+ *  back and go on under `b.callId`; the two other sides' legs are freed and `a.callId` is forgotten. */
+export interface SpliceRequest {
+  a: CallSideRef;
+  b: CallSideRef;
+}
+
+/** An engine that can join two calls' legs without a new offer to either kept peer (their ports, ICE and
+ *  DTLS stay): what transfer needs. MediaError('no-common-codec') when the kept sides share no codec,
+ *  'unknown-call' when either is not an answered call. The embedded engine implements it. */
+export interface SpliceableMediaEngine extends ModifiableMediaEngine {
+  splice(request: SpliceRequest): Promise<void>;
+}
+
+export function canSplice(engine: MediaEngine): engine is SpliceableMediaEngine {
+  return typeof (engine as Partial<SpliceableMediaEngine>).splice === 'function';
+}
+
 export interface SocketCounts {
   udp: number;
   tcpListeners: number;

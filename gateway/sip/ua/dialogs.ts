@@ -1,7 +1,7 @@
 // Which INVITE usage (an invite server or invite client) owns which dialog: in-dialog requests, ACKs and
 // stray 2xx retransmissions are routed here by dialog ID (RFC 3261 §12; lookup by the dialog layer's
 // DialogStore).
-import type { Dialog } from '../dialog/index.js';
+import type { Dialog, DialogId } from '../dialog/index.js';
 import { DialogStore } from '../dialog/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { ServerTransaction } from '../transaction/types.js';
@@ -40,6 +40,13 @@ export class DialogRegistry {
   forResponse(res: SipResponse): DialogOwner | undefined {
     const d = this.store.findForResponse(res);
     return d && this.owners.get(d);
+  }
+
+  /** The dialog with this ID and its owner (RFC 3891 §3: the dialog a Replaces names). */
+  find(id: DialogId): { dialog: Dialog; owner: DialogOwner } | undefined {
+    const dialog = this.store.get(id);
+    const owner = dialog && this.owners.get(dialog);
+    return dialog && owner ? { dialog, owner } : undefined;
   }
 
   get size(): number {

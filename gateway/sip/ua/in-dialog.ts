@@ -23,6 +23,8 @@ export interface SessionHooks {
   onAck?(ack: SipRequest, dialog: Dialog): void;
   /** A DTMF digit in an INFO (info.ts: already answered 200). Absent: INFO gets 405. */
   onDtmfInfo?(digit: DtmfDigit, req: SipRequest): void;
+  /** A REFER in the dialog (RFC 3515; call/transfer*.ts decides). Absent: 405. */
+  onRefer?(req: SipRequest, tx: ServerTransaction, dialog: Dialog): void;
 }
 
 export interface InDialogHandlers {
@@ -48,6 +50,10 @@ export function dispatchInDialog(dialog: Dialog | undefined, req: SipRequest, tx
     case 'UPDATE':
       if (!dialog) return reply(tx, 481, 'Call/Transaction Does Not Exist');
       return h.session.onUpdate(req, respond, tx, dialog);
+    case 'REFER':
+      if (!dialog) return reply(tx, 481, 'Call/Transaction Does Not Exist');
+      if (h.session.onRefer) return h.session.onRefer(req, tx, dialog);
+      return reply(tx, 405, 'Method Not Allowed');
     case 'INFO': {
       // RFC 6086 §4.2.2 (info.ts): 469 for an Info Package, 415 for a body that is not DTMF, 200 else
       const onDtmf = h.session.onDtmfInfo;

@@ -5,7 +5,7 @@ import type { ServerTransaction } from '../transaction/types.js';
 import { USER_AGENT } from './request.js';
 
 /** The methods this gateway implements (RFC 3261 §20.5 Allow). */
-export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO'];
+export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'REFER', 'INFO'];
 
 /** Allow on our INVITEs and their 2xx: the methods of ALLOWED_METHODS usable inside a dialog (RFC 3311
  *  §5.1: a UA that supports UPDATE lists it, so the peer may send one). */
@@ -13,8 +13,9 @@ export const INVITE_ALLOW = ALLOWED_METHODS.filter((m) => m !== 'REGISTER').join
 
 /** Option tags we implement (RFC 3261 §19.2); Require of anything else → 420. 100rel: RFC 3262
  *  reliable provisional responses (sip/ua/reliable-provisional.ts, used by the invite usages); timer:
- *  RFC 4028 session timers (sip/ua/session-timer.ts, call/session-timers.ts). */
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['100rel', 'timer'];
+ *  RFC 4028 session timers (sip/ua/session-timer.ts, call/session-timers.ts); replaces: RFC 3891 (sip/ua/
+ *  replaces.ts); norefersub: RFC 4488 Refer-Sub: false (sip/ua/refer.ts). */
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['100rel', 'timer', 'replaces', 'norefersub'];
 
 export interface Rejection {
   status: number;

@@ -10,7 +10,7 @@ import { configSchema, type GatewayConfig } from '../../../gateway/config/schema
 import { createLogger } from '../../../gateway/log.js';
 import { createEmbeddedMediaEngine, type EmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { DtmfEngine } from '../../../gateway/media/dtmf/types.js';
-import type { AnswerRequest, ModifiableMediaEngine, OfferRequest } from '../../../gateway/media/types.js';
+import type { AnswerRequest, OfferRequest, SpliceableMediaEngine } from '../../../gateway/media/types.js';
 import { createTransactionLayer } from '../../../gateway/sip/transaction/index.js';
 import type { TimerValues, TransactionLayer } from '../../../gateway/sip/transaction/types.js';
 import { createTransport } from '../../../gateway/sip/transport/index.js';
@@ -42,7 +42,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export interface RecordingMedia extends ModifiableMediaEngine, DtmfEngine {
+export interface RecordingMedia extends SpliceableMediaEngine, DtmfEngine {
   readonly offers: OfferRequest[];
   readonly answers: AnswerRequest[];
 }
@@ -55,6 +55,7 @@ function recording(engine: EmbeddedMediaEngine): RecordingMedia {
     answers,
     answerLocally: (r) => engine.answerLocally(r),
     rollback: (r) => engine.rollback(r),
+    splice: (r) => engine.splice(r),
     onInactive: (l) => engine.onInactive(l),
     sendDtmf: (r) => engine.sendDtmf(r),
     watchDtmf: (r, l) => engine.watchDtmf(r, l),
