@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { isWildcard, parseAdvertise } from './addresses.js';
 import { passwordSchema, securityIssues, securitySchema } from './security.js';
+import { callerIdSchema, inboundSchema, rewriteSchema, trunkRouteSchema } from './dial-plan.js';
 
 /** Only the range: a malformed value (no numeric port) is reported once, by the regex. */
 const portInRange = (s: string): boolean => !(Number(s.slice(s.lastIndexOf(':') + 1)) > 65535);
@@ -67,7 +68,9 @@ export const userSchema = z
     name: z.string().regex(/^[A-Za-z0-9._~+-]{1,64}$/, 'user names are 1-64 of A-Z a-z 0-9 . _ ~ + -'),
     /** The digest password, or { ha1: { realm, md5?, sha256? } } (config/security.ts). */
     password: passwordSchema,
-    callerId: z.string().min(1).optional(),
+    callerId: callerIdSchema.optional(),
+    /** Caller ID withheld on this user's outbound calls (RFC 3323 anonymous From; dial-plan.ts). Absent: false. */
+    privacy: z.boolean().optional(),
     /** A short number other users dial to reach this user (the name is dialable too). */
     extension: z.string().regex(/^[0-9*#+]{1,15}$/, 'extensions are 1-15 of 0-9 * # +').optional(),
     /** Numbers (DIDs) that, called in from a trunk, ring this user. */
@@ -115,6 +118,15 @@ export const trunkSchema = z
     keepalive: z.union([z.literal(false), trunkKeepaliveSchema]).default({}),
     /** Late offer (RFC 3261 §13.2.1): our INVITE to this trunk has no SDP; its 2xx offers, our ACK answers. */
     lateOffer: z.boolean().default(false),
+    /** RFC 3325: a trusted trunk gets P-Asserted-Identity (and Privacy: id when the caller ID is withheld). */
+    trusted: z.boolean().default(false),
+    /** The carrier's number format: rewrite steps applied after the route's (config/dial-plan.ts). */
+    rewrite: rewriteSchema.default([]),
+    /** Inbound DID normalisation of the numbers this trunk sends (config/dial-plan.ts). */
+    inbound: inboundSchema.optional(),
+    /** Seconds without any response (not even 100 Trying) before the INVITE counts as timed out (408) and
+     *  the call fails over; Timer B (32 s) still ends it sooner if shorter. */
+    responseTimeout: z.number().min(1).max(64).default(10),
     /** DTMF toward this trunk when it negotiated no telephone-event: 'rfc4733' (default: nothing can carry
      *  it; events are relayed as they are) or 'info' (SIP INFO application/dtmf-relay, call/dtmf.ts). */
     dtmf: z.enum(['rfc4733', 'info']).default('rfc4733'),
@@ -139,7 +151,7 @@ export const sessionTimersSchema = z
   .default({});
 
 export const routeSchema = z.union([
-  z.object({ match: regex, trunk: z.string().min(1) }).strict(),
+  trunkRouteSchema,
   z.object({ match: regex, echo: z.literal(true) }).strict(),
   z.object({ match: regex, user: z.string().min(1) }).strict(),
 ]);
@@ -279,8 +291,14 @@ export const configSchema = z
     const trunkNames = new Set(cfg.trunks.map((t) => t.name));
     const userNames = new Set(cfg.users.map((u) => u.name));
     cfg.routes.forEach((r, i) => {
-      if ('trunk' in r && !trunkNames.has(r.trunk)) {
+      if ('trunk' in r && r.trunk !== undefined && !trunkNames.has(r.trunk)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'trunk'], message: `no trunk named "${r.trunk}" in trunks` });
+      }
+      if ('trunks' in r) {
+        r.trunks?.forEach((t, j) => {
+          const name = typeof t === 'string' ? t : t.name;
+          if (!trunkNames.has(name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'trunks', j], message: `no trunk named "${name}" in trunks` });
+        });
       }
       if ('user' in r && !userNames.has(r.user)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'user'], message: `no user named "${r.user}" in users` });
