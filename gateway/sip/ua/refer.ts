@@ -4,7 +4,6 @@
 // progress of the triggered INVITE, the last one with Subscription-State: terminated. What is done with
 // the referral (which call to place, which leg it replaces) is the call layer's (call/transfer*.ts).
 import { getCSeq, getHeader, getHeaderValues, parseNameAddr, reasonPhrase } from '../message/index.js';
-import { hasOptionTag } from '../message/extension-headers.js';
 import type { HeaderField, NameAddr, SipRequest, SipResponse } from '../message/types.js';
 import type { ClientTransactionHandlers, ServerTransaction } from '../transaction/types.js';
 import type { DialogRequestOptions } from './dialog-request.js';
@@ -82,11 +81,6 @@ export function acceptRefer(tx: ServerTransaction, r: Referral, contact?: string
   if (!r.subscribe) headers.push({ name: 'Refer-Sub', value: 'false' });
   if (contact) headers.push({ name: 'Contact', value: contact });
   reply(tx, 202, 'Accepted', { headers });
-}
-
-/** RFC 4488 §4: the referrer may send Refer-Sub: false only if we support norefersub; we do. */
-export function wantsNoSubscription(req: SipRequest): boolean {
-  return hasOptionTag(req, 'Require', 'norefersub') || getHeader(req, 'Refer-Sub')?.trim().toLowerCase().startsWith('false') === true;
 }
 
 /** RFC 3420: a message/sipfrag body holding a status line ("SIP/2.0 200 OK"). */
