@@ -32,6 +32,10 @@
 //   lineStats(id): Promise<{ packetsReceived, packetsSent }>   audio RTP of that call's peer connection
 //   dnd(): boolean / setDnd(on): void          do-not-disturb (as the toggle does)
 //   waitingTone(): boolean                     the call-waiting tone is sounding (not the ring)
+// DTMF:
+//   infoDtmf(signal, durationMs): Promise<number>  sends a digit of the current call as SIP INFO
+//                                              application/dtmf-relay (JsSIP's default); resolves with the
+//                                              INFO's final status (0: no call)
 import { controlState, dropWebSocket } from './call-control.js';
 import { rtpCounts } from './media.js';
 import { callLabel } from './reasons.js';
@@ -43,6 +47,17 @@ import { INCOMING_ENDS } from './state.js';
  * @param {import('./ringtone.js').Ringer} ringer
  * @param {import('./ringtone.js').Ringer} waitingTone
  */
+/** An INFO with `Signal=…\r\nDuration=…` in `session`'s dialog; the final status of its response.
+ * @param {any} session an sip.js Session @param {string} signal @param {number} durationMs @returns {Promise<number>} */
+function infoDtmf(session, signal, durationMs) {
+  if (!session) return Promise.resolve(0);
+  return new Promise((resolve) => {
+    const done = (/** @type {any} */ r) => resolve(r.message.statusCode);
+    const body = { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: `Signal=${signal}\r\nDuration=${durationMs}\r\n` };
+    session.info({ requestDelegate: { onAccept: done, onReject: done }, requestOptions: { body } }).catch(() => resolve(-1));
+  });
+}
+
 export function installTestHook(phone, meter, ringer, waitingTone) {
   /** Last counts seen on `lastPc`, so a finished (closed) call still reports what it carried. */
   let last = { packetsReceived: 0, packetsSent: 0 };
@@ -95,6 +110,7 @@ export function installTestHook(phone, meter, ringer, waitingTone) {
     dnd: () => phone.dnd,
     setDnd: (/** @type {boolean} */ on) => phone.setDnd(on),
     waitingTone: () => waitingTone.playing,
+    infoDtmf: (/** @type {string} */ signal, /** @type {number} */ durationMs) => infoDtmf(phone.lines.current?.session, signal, durationMs),
   });
   Object.defineProperty(window, 'softphone', { value: hook, configurable: false, writable: false });
   return hook;
