@@ -9,6 +9,7 @@ import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { optionsReply, reply, validateRequest } from '../sip/ua/uas.js';
 import { answerUnauthenticated, bareResponse } from '../sip/ua/challenge.js';
+import type { CallPolicy, Ticket } from '../policy/index.js';
 import { admitInvite, type InboundMatcher } from './admission.js';
 import { authenticateInvite } from './authorize.js';
 import type { Call } from './call.js';
@@ -53,10 +54,13 @@ export interface DispatchDeps {
   acl: Pick<TrunkAcl, 'trunkFor'>;
   upstream?: InboundMatcher;
   logger: Logger;
-  /** Creates and starts the call for an authenticated, routed INVITE (echo, trunk, PBX). */
-  startCall(req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void;
+  /** Dial rules and limits (gateway/policy): a user's call is admitted, or refused with the rule named. */
+  policy?: Pick<CallPolicy, 'route' | 'admit' | 'settle'>;
+  /** Creates and starts the call for an authenticated, routed INVITE (echo, trunk, PBX); the policy's
+   *  `ticket` goes with the call (policy.track). */
+  startCall(req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult, ticket?: Ticket): void;
   /** Creates and starts a call that rings every contact of `callee`. */
-  ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller): void;
+  ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller, ticket?: Ticket): void;
 }
 
 /** The dialled string: the Request-URI user part (unescaped by the parser), or a tel: URI's number. */
@@ -127,15 +131,23 @@ function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
   }
   const user = authenticateInvite(req, tx, d);
   if (!user) return;
-  const r = routeFromUser(dialled, d.config);
+  const routed = routeFromUser(dialled, d.config);
+  // An emergency number goes where dialRules.emergency names, whatever the routes say.
+  const r = d.policy ? d.policy.route(routed) : routed;
   // A user with their own PBX sends any number that is not local through it (never an empty one).
   if (r.kind === 'none' && (!user.upstream || r.number === '')) {
     d.logger.info({ user: user.name, number: r.number }, 'no route');
     return reply(tx, 404, 'No Route');
   }
   if (!usableBody(req) || (r.kind === 'echo' && req.body.length === 0)) return reply(tx, 488, NO_OFFER);
-  if (r.kind === 'user') return d.ringUser(tx, r.user, { kind: 'user', user });
-  d.startCall(req, tx, user, r);
+  // Dial rules (class, the user's limits; gateway/policy): refused with the rule named, logged there.
+  const admitted = d.policy?.admit(user, r);
+  if (admitted && !admitted.ok) return reply(tx, admitted.status, admitted.reason);
+  const ticket = admitted?.ticket;
+  if (r.kind === 'user') d.ringUser(tx, r.user, { kind: 'user', user }, ticket);
+  else d.startCall(req, tx, user, r, ticket);
+  // A call refused before it started (422, callee busy …) gives the user's slot back.
+  if (ticket) d.policy?.settle(ticket);
 }
 
 /** RFC 3261 §9.2: "If the UAS did not find a matching transaction for the CANCEL … it SHOULD respond to

@@ -4,6 +4,7 @@ import type { GatewayConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { MediaEngine } from '../media/types.js';
 import { createRegistrar, type Registrar } from '../registrar/index.js';
+import { createCallPolicy, type Ticket } from '../policy/index.js';
 import type { RouteResult } from '../routing/index.js';
 import { createDigestServer } from '../sip/auth/index.js';
 import { parseUri } from '../sip/message/index.js';
@@ -14,7 +15,9 @@ import { realmOf } from '../sip/ua/credentials.js';
 import { reply } from '../sip/ua/uas.js';
 import { createUpstream, type Upstream } from '../upstream/index.js';
 import { Call } from './call.js';
-import { DialCallee } from './dial.js';
+import { DialCallee, type TrunkPlan } from './dial.js';
+import { TrunkBoard } from './failover-board.js';
+import { LoadShare } from '../routing/load-share.js';
 import { TransferService } from './transfer.js';
 import { transferRoute } from './transfer-route.js';
 import { endInactiveCalls } from './liveness.js';
@@ -80,9 +83,13 @@ export function startSipService(deps: SipServiceDeps): SipService {
     lines.release(c);
   };
   const callCtx = { ...deps, registry };
-  // Transfer (REFER, Replaces; transfer*.ts): targets go through the dial plan under the user's rights
-  // (the dial rules' check joins here: transferDial.policy).
-  const transferDial = { config, pbxRoute: (u: UserConfig) => pbxRoute(upstream, u) };
+  /** Trunk failover state and counters (failover-board.ts; /api/status trunks[]) and load sharing. */
+  const board = new TrunkBoard({ health: (name) => upstream.trunkState?.(name) });
+  const loadShare = new LoadShare();
+  /** Dial rules, call limits, maximum duration, spend alarm (gateway/policy). */
+  const policy = createCallPolicy(config, logger.child({ component: 'policy' }));
+  // Transfer (REFER, Replaces; transfer*.ts): targets go through the dial plan under the user's rights.
+  const transferDial = { config, policy, pbxRoute: (u: UserConfig) => pbxRoute(upstream, u) };
   const transfers = new TransferService({ registry, media: deps.media, logger, calls: () => calls.all() as Call[], domain: config.sip.domain, route: (u, n) => transferRoute(transferDial, u, n) });
   Object.assign(callCtx, { transfers });
   let closed = false;
@@ -101,12 +108,13 @@ export function startSipService(deps: SipServiceDeps): SipService {
     return tooSmall === undefined;
   }
 
-  function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult): void {
+  function startCall(_req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult, ticket?: Ticket): void {
     if (!intervalOk(tx)) return;
     const call = new Call(callCtx, tx, { machine: CALL_MACHINE, logFields: { user: user.name } }, ended);
     call.parties.caller = { kind: 'user', user };
     if (r.kind === 'trunk') call.parties.callee = { kind: 'trunk', trunk: r.trunk };
     calls.add(call);
+    policy.track(call, ticket);
     lines.hold(call, [user.name]);
     track(call, outbound(new DialCallee(call), user, r));
   }
@@ -115,16 +123,26 @@ export function startSipService(deps: SipServiceDeps): SipService {
   function outbound(callee: DialCallee, user: UserConfig, r: RouteResult): Promise<void> {
     const call = callee.call;
     if (r.kind === 'echo') return callee.startEcho();
-    if (user.upstream) {
+    // An emergency call rerouted to dialRules.emergency.trunk goes there, not through the user's PBX.
+    if (user.upstream && !(r.kind === 'trunk' && policy.isEmergency(call))) {
       const route = pbxRoute(upstream, user);
       if (route) return callee.startUpstream(route, r.number);
       return Promise.resolve(call.end({ status: 503, reason: 'Service Unavailable: PBX Not Registered' }));
     }
-    if (r.kind === 'trunk') return callee.startTrunk(r.trunk, r.number, user);
+    // The route's trunks in this call's order (load sharing); each attempt takes the trunk's slot from the
+    // policy (its concurrent/hourly limit) and a trunk at its limit is skipped (failover.ts).
+    if (r.kind === 'trunk') return callee.startTrunks(trunkPlan(r, user, call));
     return Promise.resolve(call.end({ status: 404, reason: 'No Route' }));
   }
 
-  function ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller): void {
+  /** The trunks of a matched route in the order this call tries them (routing/load-share.ts). */
+  function trunkPlan(r: Extract<RouteResult, { kind: 'trunk' }>, user: UserConfig, call: Call): TrunkPlan {
+    const names = r.route.trunks ? loadShare.order(r.route, r.route.trunks) : [r.trunk.name];
+    const candidates = names.flatMap((n) => config.trunks.filter((t) => t.name === n));
+    return { candidates, route: r.route, number: r.number, user, board, take: (t) => policy.takeTrunk(call, t) };
+  }
+
+  function ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller, ticket?: Ticket): void {
     if (!intervalOk(tx)) return;
     const logFields = { callee: callee.name, ...(caller.kind === 'user' ? { caller: caller.user.name } : { from: caller.source }) };
     // A user already in a call: rung again (call waiting) unless callWaiting is off or maxCalls reached.
@@ -142,10 +160,13 @@ export function startSipService(deps: SipServiceDeps): SipService {
     const trunk = caller.kind === 'network' ? acl.trunkFor(tx.flow) : undefined;
     if (trunk) call.dtmf.modes.caller = trunk.dtmf;
     if (trunk) call.parties.caller = { kind: 'trunk', trunk };
+    policy.track(call, ticket);
+    // A call in from a trunk holds one of its channels (trunks[].maxCalls), never refused for it.
+    if (trunk) policy.inbound(call, trunk);
     track(call, new RingCallee(call, callee, caller).start(registrar.lookup(callee.name)));
   }
 
-  const dispatch = { config, digest, registrar, registry, calls, acl, upstream, logger, startCall, ringUser };
+  const dispatch = { config, digest, registrar, registry, calls, acl, upstream, logger, policy, startCall, ringUser };
   transactions.onRequest((req, tx, matchingInvite) => {
     if (closed) return reply(tx, 503, 'Service Unavailable');
     try {
@@ -170,6 +191,7 @@ export function startSipService(deps: SipServiceDeps): SipService {
       for (const call of calls.all()) call.end({ status: 503, reason: 'Service Unavailable' });
       closed = true;
       unwatchMedia();
+      policy.close();
       acl.close();
       // A graceful stop: the BYEs and CANCELs just sent get their answers (or time out) while the
       // registrations upstream are removed (REGISTER with Expires: 0), before the transport closes.
@@ -179,6 +201,10 @@ export function startSipService(deps: SipServiceDeps): SipService {
       ]);
       registrar.close();
     },
-    status: () => ({ calls: calls.size, registrations: registrar.count(), ...upstream.status() }),
+    status: () => {
+      const up = upstream.status();
+      const trunks = up.trunks.map((t) => ({ ...t, ...board.status(t.name) }));
+      return { calls: calls.size, registrations: registrar.count(), ...up, trunks, policy: policy.status() };
+    },
   };
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { isWildcard, parseAdvertise } from './addresses.js';
 import { passwordSchema, securityIssues, securitySchema } from './security.js';
+import { dialRulesIssues, dialRulesSchema, maxDurationField, trunkPolicyFields, userPolicyFields } from './dial-rules.js';
 import { callerIdSchema, inboundSchema, rewriteSchema, trunkRouteSchema } from './dial-plan.js';
 
 /** Only the range: a malformed value (no numeric port) is reported once, by the regex. */
@@ -79,6 +80,8 @@ export const userSchema = z
     /** Call waiting: a call to this user while they are in a call rings their page too (true when absent);
      *  false: the gateway answers it 486 Busy Here (gateway/call/waiting.ts). */
     callWaiting: z.boolean().optional(),
+    /** Dial rules (config/dial-rules.ts): group, classes, maxCalls, callsPerHour. */
+    ...userPolicyFields,
   })
   .strict();
 
@@ -118,6 +121,9 @@ export const trunkSchema = z
     keepalive: z.union([z.literal(false), trunkKeepaliveSchema]).default({}),
     /** Late offer (RFC 3261 §13.2.1): our INVITE to this trunk has no SDP; its 2xx offers, our ACK answers. */
     lateOffer: z.boolean().default(false),
+    /** DTMF toward this trunk when it negotiated no telephone-event: 'rfc4733' (default: nothing can carry
+     *  it; events are relayed as they are) or 'info' (SIP INFO application/dtmf-relay, call/dtmf.ts). */
+    dtmf: z.enum(['rfc4733', 'info']).default('rfc4733'),
     /** RFC 3325: a trusted trunk gets P-Asserted-Identity (and Privacy: id when the caller ID is withheld). */
     trusted: z.boolean().default(false),
     /** The carrier's number format: rewrite steps applied after the route's (config/dial-plan.ts). */
@@ -127,9 +133,8 @@ export const trunkSchema = z
     /** Seconds without any response (not even 100 Trying) before the INVITE counts as timed out (408) and
      *  the call fails over; Timer B (32 s) still ends it sooner if shorter. */
     responseTimeout: z.number().min(1).max(64).default(10),
-    /** DTMF toward this trunk when it negotiated no telephone-event: 'rfc4733' (default: nothing can carry
-     *  it; events are relayed as they are) or 'info' (SIP INFO application/dtmf-relay, call/dtmf.ts). */
-    dtmf: z.enum(['rfc4733', 'info']).default('rfc4733'),
+    /** Concurrent calls and calls per hour (config/dial-rules.ts); absent: no limit. */
+    ...trunkPolicyFields,
   })
   .strict();
 
@@ -279,11 +284,14 @@ export const configSchema = z
         reconnectGrace: z.number().int().min(0).max(55).default(30),
         /** RFC 4028 session timers (gateway/call/session-timers.ts), each leg on its own. */
         sessionTimers: sessionTimersSchema,
+        /** Seconds an answered call may last, then BYE on both legs (gateway/policy); 0: no limit. */
+        maxDuration: maxDurationField,
       })
       .strict()
       .default({}),
     turn: turnSchema.optional(),
     security: securitySchema,
+    dialRules: dialRulesSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({}),
   })
   .strict()
@@ -332,6 +340,7 @@ export const configSchema = z
       }
     });
     for (const issue of securityIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of dialRulesIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     const seen = new Set<string>();
     cfg.users.forEach((u, i) => {
       if (seen.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${u.name}"` });
