@@ -16,6 +16,8 @@ export function testConfig(extra: Record<string, unknown> = {}) {
     users: [{ name: 'alice', password: 'secret', callerId: '+15550001' }, { name: 'bob', password: 'pw2' }],
     trunks: [{ name: 'main', uri: 'sip:127.0.0.1:5099', username: 'gwuser', password: 'gwpass' }],
     routes: [{ match: '^\\*43$', echo: true }, { match: '^\\+?\\d{3,}$', trunk: 'main' }],
+    // Home country +1: the tests' +1555… numbers are national (dial rules refuse international by default).
+    dialRules: { countryCode: '1' },
     ...extra,
   });
 }
