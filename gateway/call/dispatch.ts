@@ -7,7 +7,7 @@ import type { DigestServer } from '../sip/auth/index.js';
 import { getHeader, getTo, parseUri } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
-import { optionsReply, reply, validateRequest } from '../sip/ua/uas.js';
+import { ALLOWED_METHODS, optionsReply, reply, validateRequest } from '../sip/ua/uas.js';
 import { answerUnauthenticated, bareResponse } from '../sip/ua/challenge.js';
 import type { CallPolicy, Ticket } from '../policy/index.js';
 import { admitInvite, type InboundMatcher } from './admission.js';
@@ -88,7 +88,8 @@ export function dispatchRequest(d: DispatchDeps, req: SipRequest, tx: ServerTran
     case 'OPTIONS':
       // Out of dialog, unauthenticated: answered statelessly (sl_send_reply), so an OPTIONS flood cannot
       // fill the server-transaction table (a retransmission is simply answered again).
-      return answerUnauthenticated(tx, optionsReply(req));
+      // Over UDP a phone's keep-alive OPTIONS gets the leaner 200 when the full one would not fit in it.
+      return answerUnauthenticated(tx, optionsReply(req), bareResponse(tx, 200, 'OK', [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }]), bareResponse(tx, 200, 'OK'));
     case 'INVITE':
       return invite(d, req, tx);
     default:

@@ -75,11 +75,15 @@ export function challengeStatelessly(tx: ServerTransaction, status: 401 | 407, h
  * A final answer to a request not (yet) authenticated — a 403/404 before any digest, a 481 for no dialog,
  * a §8.2 rejection, a 200 to an out-of-dialog OPTIONS — sent statelessly and once (no retransmissions: an
  * INVITE's 4xx would otherwise be resent up to 10 times by Timer G), without a Server header, and over
- * UDP never bigger than the request (compact names if need be, else not sent). A 2xx to an INVITE, or an
- * already answered transaction, cannot be stateless: then it is an ordinary (still bounded) answer.
+ * UDP never bigger than the request (compact names if need be, else not sent). `candidates` are the same
+ * answer, fullest first (an OPTIONS 200 with Allow, Accept … then a bare one): over UDP the first that
+ * fits goes. A 2xx to an INVITE, or an already answered transaction, cannot be stateless: then it is an
+ * ordinary (still bounded) answer.
  */
-export function answerUnauthenticated(tx: ServerTransaction, response: SipResponse): void {
+export function answerUnauthenticated(tx: ServerTransaction, ...candidates: [SipResponse, ...SipResponse[]]): void {
   const budget = udpBudget(tx);
+  // Over UDP the first of the candidates (fullest first) that fits, else the last, bounded (dropped).
+  const response = budget === undefined ? candidates[0] : (candidates.find((c) => fitsWithin(c, budget)) ?? candidates[candidates.length - 1]!);
   if (budget !== undefined) limitResponseSize(response, budget);
   if (response.status >= (tx.request.method === 'INVITE' ? 300 : 200)) {
     try {
