@@ -1,4 +1,4 @@
-// The web server: the softphone page at `/`, sip.js at `/vendor/sip.js/`, a status API, the ICE servers
+// The web server: the softphone page at `/` (the built bundle, else web/ and sip.js at `/vendor/sip.js/`), a status API, the ICE servers
 // for the page (ice-servers.ts), and the HTTP(S)
 // server that the SIP transport attaches its WebSocket endpoint (`/sip`, RFC 7118) to.
 import http from 'node:http';
@@ -10,12 +10,16 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
 import { iceServersHandler, type IceServersDeps } from './ice-servers.js';
+import { bundleMiddleware, loadBundle } from './web-bundle.js';
 import type { ServerCredentials } from './tls.js';
 
 export type WebServer = http.Server | https.Server;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const webRoot = path.resolve(here, '..', '..', 'web');
+const repoRoot = path.resolve(here, '..', '..');
+const webRoot = path.join(repoRoot, 'web');
+/** Where `npm run build` leaves the page bundle (web-build.ts). */
+export const DEFAULT_BUNDLE_DIR = path.join(repoRoot, 'build', 'web');
 
 function sipJsRoot(): string {
   const require = createRequire(import.meta.url);
@@ -27,6 +31,8 @@ export interface HttpDeps {
   status: () => unknown;
   /** GET /api/ice-servers: the `turn` section and the users' passwords. */
   iceServers: Omit<IceServersDeps, 'logger'>;
+  /** The built page (default build/web); without a current bundle there, web/ is served as modules. */
+  webBundleDir?: string;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -39,8 +45,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API endpoint' });
   });
-  app.use('/vendor/sip.js', express.static(sipJsRoot(), { fallthrough: false }));
-  app.use(express.static(webRoot, { index: 'index.html' }));
+  servePage(app, deps);
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });
@@ -51,6 +56,20 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.status(status).type('text/plain').send(status === 404 ? 'Not found' : (err.message ?? 'Error'));
   });
   return app;
+}
+
+/** The page: the built bundle (hashed, precompressed, cached for a year; web-bundle.ts), else — no bundle
+ *  or one older than web/ — the modules themselves, as a developer edits them, with a warning. */
+function servePage(app: express.Express, deps: HttpDeps): void {
+  const bundle = loadBundle(deps.webBundleDir ?? DEFAULT_BUNDLE_DIR, repoRoot);
+  if (bundle.ok) {
+    deps.logger.debug({ files: [...bundle.files.keys()] }, 'serving the page bundle');
+    app.use(bundleMiddleware(bundle.files));
+    return;
+  }
+  deps.logger.warn(`web page served as separate modules (${bundle.reason}): run \`npm run build\` for the bundled page`);
+  app.use('/vendor/sip.js', express.static(sipJsRoot(), { fallthrough: false }));
+  app.use(express.static(webRoot, { index: 'index.html', cacheControl: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
 }
 
 /** HTTPS when credentials are given — then only HTTPS: there is no plain-HTTP listener beside it, and a
