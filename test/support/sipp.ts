@@ -32,8 +32,10 @@ export interface SippOptions {
   scenario?: SippScenario;
   scenarioFile?: string;
   builtin?: 'uac' | 'uas' | 'uac_pcap';
-  /** SIP port SIPp binds on 127.0.0.1. */
+  /** SIP port SIPp binds on 127.0.0.1 (or localIp). */
   localPort: number;
+  /** Address SIPp binds for SIP and media (-i / -mi); default 127.0.0.1 (a lane's own 127.0.N.x block). */
+  localIp?: string;
   /** RTP port (-mp): [media_port] in SDP, and the echo port with rtpEcho. */
   mediaPort?: number;
   /** 'host:port' to call (UAC scenarios). */
@@ -84,8 +86,9 @@ function scenarioArgs(o: SippOptions): string[] {
 }
 
 export function buildSippArgs(o: SippOptions, files: { messages: string; errors: string; screen: string }): string[] {
-  const args = [...scenarioArgs(o), '-i', '127.0.0.1', '-p', String(o.localPort)];
-  if (o.mediaPort !== undefined) args.push('-mi', '127.0.0.1', '-mp', String(o.mediaPort));
+  const ip = o.localIp ?? '127.0.0.1';
+  const args = [...scenarioArgs(o), '-i', ip, '-p', String(o.localPort)];
+  if (o.mediaPort !== undefined) args.push('-mi', ip, '-mp', String(o.mediaPort));
   if (o.rtpEcho) args.push('-rtp_echo');
   args.push('-t', o.transport === 'tcp' ? 't1' : 'u1', '-m', String(o.calls ?? 1), '-nostdin');
   args.push('-timeout', `${o.timeoutS ?? 300}s`);
