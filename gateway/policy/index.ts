@@ -3,11 +3,11 @@
 // limited, routed to dialRules.emergency.trunk when set), the maximum duration of an answered call and the
 // spend alarm. Decides, counts and logs; the call layer (gateway/call) asks it and acts on the answer.
 // Never imported by gateway/sip.
-import { EMERGENCY_CLASS } from '../config/dial-rules.js';
+import { EMERGENCY_CLASS, type DialRulesConfig } from '../config/dial-rules.js';
 import type { GatewayConfig, TrunkConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { normalizeDialled, type RouteResult } from '../routing/index.js';
-import { createClassifier, userRules, type UserRules } from './classes.js';
+import { createClassifier, userRules, type Classifier, type UserRules } from './classes.js';
 import { LimitCounter, type Lease } from './limits.js';
 import { encodeNumber, refusalLine, refusals, type Refusal, type RefusalCounters, type Rule } from './refusals.js';
 import { SpendMeter } from './spend.js';
@@ -88,158 +88,187 @@ interface Tracked {
 const INTERNAL = 'internal';
 
 export function createCallPolicy(config: GatewayConfig, logger: Logger, now: () => number = Date.now): CallPolicy {
-  const rules = config.dialRules;
-  const classifier = createClassifier(rules);
-  const users = new LimitCounter(now);
-  const trunks = new LimitCounter(now);
-  const spend = new SpendMeter(rules.spendAlarm, logger, now);
-  const counters = { refused: refusals(), emergencyCalls: 0, maxDurationEnded: 0 };
-  const tracked = new WeakMap<PolicyCall, Tracked>();
-  const rulesOf = new Map<string, UserRules>(config.users.map((u) => [u.name, userRules(u, rules)]));
-  const emergencyTrunk = config.trunks.find((t) => t.name === rules.emergency.trunk);
-  const alarmed = rules.spendAlarm.userPerHour !== undefined || rules.spendAlarm.totalPerHour !== undefined;
-  const spendTimer = alarmed ? setInterval(() => spend.running && spend.evaluate(), SPEND_CHECK_MS) : undefined;
-  spendTimer?.unref();
+  return new Policy(config, logger, now);
+}
 
-  const ruleOf = (user: UserConfig): UserRules => rulesOf.get(user.name) ?? userRules(user, rules);
-
-  function refuse(rule: Rule, fields: { user: string; number: string; class: string; trunk?: string }, limit?: number): Refusal {
-    const refusal = refusalLine(rule, fields, limit);
-    counters.refused[rule]++;
-    logger.warn(refusal.line);
-    return refusal.refusal;
-  }
-
-  function check(user: UserConfig, number: string): Verdict {
-    const n = normalizeDialled(number);
-    const cls = classifier.classify(n);
-    if (ruleOf(user).classes.has(cls)) return { ok: true, class: cls };
-    return refuse('classes', { user: user.name, number: n, class: cls });
-  }
-
-  function ticketFor(user: UserConfig, number: string, cls: string, lease: Lease): Ticket {
-    return { user: user.name, number, class: cls, emergency: cls === EMERGENCY_CLASS, release: () => lease.release(), get released() { return lease.released; } };
-  }
-
+class Policy implements CallPolicy {
+  private readonly rules: DialRulesConfig;
+  private readonly classifier: Classifier;
+  private readonly users: LimitCounter;
+  private readonly trunks: LimitCounter;
+  private readonly spend: SpendMeter;
+  private readonly counters = { refused: refusals(), emergencyCalls: 0, maxDurationEnded: 0 };
+  private readonly tracked = new WeakMap<PolicyCall, Tracked>();
   /** Tickets a call took (track): settle() leaves them to the call's end. */
-  const taken = new WeakSet<Ticket>();
+  private readonly taken = new WeakSet<Ticket>();
+  private readonly rulesOf: Map<string, UserRules>;
+  private readonly emergencyTrunk: TrunkConfig | undefined;
+  private readonly spendTimer: NodeJS.Timeout | undefined;
 
-  function admit(user: UserConfig, r: RouteResult): { ok: true; ticket: Ticket } | Refusal {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly logger: Logger,
+    now: () => number,
+  ) {
+    const rules = (this.rules = config.dialRules);
+    this.classifier = createClassifier(rules);
+    this.users = new LimitCounter(now);
+    this.trunks = new LimitCounter(now);
+    this.spend = new SpendMeter(rules.spendAlarm, logger, now);
+    this.rulesOf = new Map(config.users.map((u) => [u.name, userRules(u, rules)]));
+    this.emergencyTrunk = config.trunks.find((t) => t.name === rules.emergency.trunk);
+    const alarmed = rules.spendAlarm.userPerHour !== undefined || rules.spendAlarm.totalPerHour !== undefined;
+    this.spendTimer = alarmed ? setInterval(() => this.spend.running && this.spend.evaluate(), SPEND_CHECK_MS) : undefined;
+    this.spendTimer?.unref();
+  }
+
+  check(user: UserConfig, number: string): Verdict {
+    const n = normalizeDialled(number);
+    const cls = this.classifier.classify(n);
+    if (this.ruleOf(user).classes.has(cls)) return { ok: true, class: cls };
+    return this.refuse('classes', { user: user.name, number: n, class: cls });
+  }
+
+  route(r: RouteResult): RouteResult {
+    const trunk = this.emergencyTrunk;
+    if (!trunk || r.kind === 'user' || r.kind === 'echo' || this.classifier.classify(r.number) !== EMERGENCY_CLASS) return r;
+    // A route entry of its own: the emergency trunk alone, the number as dialled.
+    return { kind: 'trunk', trunk, route: { match: '', trunk: trunk.name }, number: r.number };
+  }
+
+  admit(user: UserConfig, r: RouteResult): { ok: true; ticket: Ticket } | Refusal {
     const internal = r.kind === 'user' || r.kind === 'echo';
-    const verdict: Verdict = internal ? { ok: true, class: INTERNAL } : check(user, r.number);
+    const verdict: Verdict = internal ? { ok: true, class: INTERNAL } : this.check(user, r.number);
     if (!verdict.ok) return verdict;
     const emergency = verdict.class === EMERGENCY_CLASS;
-    const limits = ruleOf(user);
     // Internal calls hold a slot (media ports) but are not toll calls: they do not count per hour.
-    const take = users.take(user.name, limits, { force: emergency, hourly: !internal });
-    if (!take.ok) return refuse(take.limit, { user: user.name, number: r.number, class: verdict.class }, take.value);
+    const take = this.users.take(user.name, this.ruleOf(user), { force: emergency, hourly: !internal });
+    if (!take.ok) return this.refuse(take.limit, { user: user.name, number: r.number, class: verdict.class }, take.value);
     if (emergency) {
-      counters.emergencyCalls++;
-      logger.warn(`emergency call: user=${user.name} number=${encodeNumber(r.number)}`);
+      this.counters.emergencyCalls++;
+      this.logger.warn(`emergency call: user=${user.name} number=${encodeNumber(r.number)}`);
     }
-    return { ok: true, ticket: ticketFor(user, r.number, verdict.class, take.lease) };
+    const lease = take.lease;
+    const ticket: Ticket = { user: user.name, number: r.number, class: verdict.class, emergency, release: () => lease.release(), get released() { return lease.released; } };
+    return { ok: true, ticket };
   }
 
-  function acquireTrunk(trunk: TrunkConfig, opts: { force?: boolean; inbound?: boolean } = {}): Lease | undefined {
-    const take = trunks.take(trunk.name, trunk, { force: opts.force || opts.inbound, hourly: !opts.inbound });
+  acquireUser(user: UserConfig): Lease | undefined {
+    const take = this.users.take(user.name, this.ruleOf(user));
     return take.ok ? take.lease : undefined;
   }
 
-  function record(call: PolicyCall): Tracked {
-    let t = tracked.get(call);
-    if (t) return t;
-    const entry: Tracked = {};
-    t = entry;
-    tracked.set(call, entry);
-    const unsubscribe = call.onChange((change) => {
-      if (change.to === 'answered') answered(call, entry);
-      if (change.to === 'ended') {
-        unsubscribe();
-        finish(entry);
-      }
-    });
-    if (call.ended) finish(entry);
-    return entry;
+  acquireTrunk(trunk: TrunkConfig, opts: { force?: boolean; inbound?: boolean } = {}): Lease | undefined {
+    const take = this.trunks.take(trunk.name, trunk, { force: opts.force || opts.inbound, hourly: !opts.inbound });
+    return take.ok ? take.lease : undefined;
   }
 
-  function answered(call: PolicyCall, t: Tracked): void {
-    const seconds = config.calls.maxDuration;
+  track(call: PolicyCall, ticket?: Ticket): void {
+    const t = this.record(call);
+    if (ticket && t.ticket !== ticket) {
+      t.ticket?.release();
+      t.ticket = ticket;
+      this.taken.add(ticket);
+    }
+    if (call.ended) this.finish(t);
+  }
+
+  settle(ticket: Ticket): void {
+    if (!this.taken.has(ticket)) ticket.release();
+  }
+
+  takeTrunk(call: PolicyCall, trunk: TrunkConfig): { status: number; reason: string } | undefined {
+    const t = this.record(call);
+    t.trunk?.release();
+    t.trunk = undefined;
+    const take = this.trunks.take(trunk.name, trunk, { force: t.ticket?.emergency });
+    if (take.ok) {
+      t.trunk = take.lease;
+      if (call.ended) take.lease.release();
+      return undefined;
+    }
+    const rule = take.limit === 'maxCalls' ? 'trunks.maxCalls' : 'trunks.callsPerHour';
+    const fields = { user: t.ticket?.user ?? '-', number: t.ticket?.number ?? '', class: t.ticket?.class ?? '-', trunk: trunk.name };
+    const r = this.refuse(rule, fields, take.value);
+    return { status: r.status, reason: r.reason };
+  }
+
+  inbound(call: PolicyCall, trunk: TrunkConfig): void {
+    const t = this.record(call);
+    t.trunk?.release();
+    t.trunk = this.acquireTrunk(trunk, { inbound: true });
+    if (call.ended) t.trunk?.release();
+  }
+
+  isEmergency(call: PolicyCall): boolean {
+    return this.tracked.get(call)?.ticket?.emergency === true;
+  }
+
+  status(): PolicyStatus {
+    return {
+      refused: { ...this.counters.refused },
+      emergencyCalls: this.counters.emergencyCalls,
+      maxDurationEnded: this.counters.maxDurationEnded,
+      spendAlarms: { ...this.spend.counters.alarms },
+      spendLastHour: this.spend.lastHour(),
+      active: { users: this.users.snapshot(), trunks: this.trunks.snapshot() },
+    };
+  }
+
+  close(): void {
+    clearInterval(this.spendTimer);
+  }
+
+  private ruleOf(user: UserConfig): UserRules {
+    return this.rulesOf.get(user.name) ?? userRules(user, this.rules);
+  }
+
+  private refuse(rule: Rule, fields: { user: string; number: string; class: string; trunk?: string }, limit?: number): Refusal {
+    const refusal = refusalLine(rule, fields, limit);
+    this.counters.refused[rule]++;
+    this.logger.warn(refusal.line);
+    return refusal.refusal;
+  }
+
+  /** The call's record, made (and subscribed to the call's state) on first use. */
+  private record(call: PolicyCall): Tracked {
+    const known = this.tracked.get(call);
+    if (known) return known;
+    const t: Tracked = {};
+    this.tracked.set(call, t);
+    const unsubscribe = call.onChange((change) => {
+      if (change.to === 'answered') this.answered(call, t);
+      if (change.to === 'ended') {
+        unsubscribe();
+        this.finish(t);
+      }
+    });
+    if (call.ended) this.finish(t);
+    return t;
+  }
+
+  /** Answered: the maximum duration and the spend run from now. */
+  private answered(call: PolicyCall, t: Tracked): void {
+    const seconds = this.config.calls.maxDuration;
     if (seconds > 0) {
       t.timer = setTimeout(() => {
         if (call.ended) return;
-        counters.maxDurationEnded++;
-        logger.info(`max call duration reached: user=${t.ticket?.user ?? '-'} seconds=${seconds}`);
+        this.counters.maxDurationEnded++;
+        this.logger.info(`max call duration reached: user=${t.ticket?.user ?? '-'} seconds=${seconds}`);
+        // Like a media timeout (call/liveness.ts): BYE on both legs with the Reason.
         call.end({ status: 408, reason: 'Request Timeout' }, REASON_MAX_DURATION);
       }, seconds * 1000);
     }
     const cls = t.ticket?.class;
-    if (cls !== undefined && cls !== INTERNAL) t.stopSpend = spend.start(t.ticket!.user, cls, rules.costPerMinute[cls] ?? 0);
+    if (cls !== undefined && cls !== INTERNAL) t.stopSpend = this.spend.start(t.ticket!.user, cls, this.rules.costPerMinute[cls] ?? 0);
   }
 
-  function finish(t: Tracked): void {
+  /** Ended: every slot back, the timer off, the spend closed. Idempotent (leases are). */
+  private finish(t: Tracked): void {
     clearTimeout(t.timer);
     t.ticket?.release();
     t.trunk?.release();
     t.stopSpend?.();
+    t.stopSpend = undefined;
   }
-
-  return {
-    check,
-    admit,
-    route(r) {
-      if (!emergencyTrunk || r.kind === 'user' || r.kind === 'echo' || classifier.classify(r.number) !== EMERGENCY_CLASS) return r;
-      // A route entry of its own: the emergency trunk alone, the number as dialled.
-      return { kind: 'trunk', trunk: emergencyTrunk, route: { match: '', trunk: emergencyTrunk.name }, number: r.number };
-    },
-    acquireUser(user) {
-      const take = users.take(user.name, ruleOf(user));
-      return take.ok ? take.lease : undefined;
-    },
-    acquireTrunk,
-    track(call, ticket) {
-      const t = record(call);
-      if (ticket && t.ticket !== ticket) {
-        t.ticket?.release();
-        t.ticket = ticket;
-        taken.add(ticket);
-      }
-      if (call.ended) finish(t);
-    },
-    settle(ticket) {
-      if (!taken.has(ticket)) ticket.release();
-    },
-    takeTrunk(call, trunk) {
-      const t = record(call);
-      t.trunk?.release();
-      t.trunk = undefined;
-      const take = trunks.take(trunk.name, trunk, { force: t.ticket?.emergency });
-      if (take.ok) {
-        t.trunk = take.lease;
-        if (call.ended) take.lease.release();
-        return undefined;
-      }
-      const rule = take.limit === 'maxCalls' ? 'trunks.maxCalls' : 'trunks.callsPerHour';
-      const fields = { user: t.ticket?.user ?? '-', number: t.ticket?.number ?? '', class: t.ticket?.class ?? '-', trunk: trunk.name };
-      const r = refuse(rule, fields, take.value);
-      return { status: r.status, reason: r.reason };
-    },
-    inbound(call, trunk) {
-      const t = record(call);
-      t.trunk?.release();
-      t.trunk = acquireTrunk(trunk, { inbound: true });
-      if (call.ended) t.trunk?.release();
-    },
-    isEmergency: (call) => tracked.get(call)?.ticket?.emergency === true,
-    status: () => ({
-      refused: { ...counters.refused },
-      emergencyCalls: counters.emergencyCalls,
-      maxDurationEnded: counters.maxDurationEnded,
-      spendAlarms: { ...spend.counters.alarms },
-      spendLastHour: spend.lastHour(),
-      active: { users: users.snapshot(), trunks: trunks.snapshot() },
-    }),
-    close() {
-      clearInterval(spendTimer);
-    },
-  };
 }
