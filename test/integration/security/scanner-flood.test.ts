@@ -58,6 +58,16 @@ function gatewayConfig(v: Variant): Record<string, unknown> {
   };
 }
 
+/** The legit phone: SIPp answering the 407 with alice's password, a call a second, each hung up after
+ *  200 ms. (SIPp's digest uri is remote_ip:remote_port unless -auth_uri names the Request-URI.) */
+function phoneOptions(v: Variant, port: number, calls: number): Parameters<typeof startSipp>[0] {
+  return {
+    scenario: 'uac-auth', localPort: port, remote: `${GATEWAY}:${v.sipPort}`, service: '5551234', auth: { username: USER.name, password: USER.password },
+    calls, traceDir, timeoutS: v.seconds + 20, set: { hangup_ms: 200 },
+    args: ['-i', PHONE, '-mi', PHONE, '-r', '1', '-rp', '1000', '-auth_uri', `5551234@${GATEWAY}:${v.sipPort}`],
+  };
+}
+
 const started = async (h: SippHandle): Promise<SippHandle> => (await h.ready, h);
 
 interface Outcome {
@@ -74,6 +84,8 @@ interface Outcome {
   flood: ReturnType<typeof floodStats>;
   floodWallS: number;
   gatewayLog: string;
+  /** Lines the gateway logged (info) from the flood's start to its own stop. */
+  logLines: number;
 }
 
 async function run(v: Variant): Promise<Outcome> {
@@ -81,20 +93,22 @@ async function run(v: Variant): Promise<Outcome> {
   const gateway = startGatewayProcess(gatewayConfig(v), traceDir, `gateway-${v.name}`, GATEWAY_NODE_ARGS);
   await waitHttp(`http://${GATEWAY}:${v.httpPort}/api/status`, 20_000, gateway);
   const trunk = await started(startSipp({
-    scenario: 'uas-answer', localPort: v.trunkPort, traceDir, calls, timeoutS: v.seconds + 20, args: ['-i', TRUNK, '-mi', TRUNK],
+    scenario: 'uas-answer', localPort: v.trunkPort, traceDir, calls: calls + 1, timeoutS: v.seconds + 30, args: ['-i', TRUNK, '-mi', TRUNK],
   }));
+  // One call before the flood: the first call after start runs the call path cold (lazy compilation,
+  // 80 – 250 ms more on a busy machine), which is not the flood's doing. Not counted below.
+  const warmUp = startSipp(phoneOptions(v, v.phonePort + 10, 1));
+  expect((await warmUp.exited).code, warmUp.errors()).toBe(0);
   const dropsBefore = udpSocketDrops(GATEWAY, v.sipPort);
   const [idleRss, cpuBefore] = [gateway.peakRss(), gateway.cpuSeconds()];
+  const linesBefore = gateway.stdout().split('\n').length;
   const floodStart = Date.now();
   const flood = startFlood({
     address: v.flooder, port: 5060, target: `${GATEWAY}:${v.sipPort}`, ratePerSecond: RATE, messages: RATE * v.seconds,
     userAgent: v.userAgent, traceDir,
   });
   // One call a second for the whole flood; each hangs up after 200 ms.
-  const phone = startSipp({
-    scenario: 'uac-auth', localPort: v.phonePort, remote: `${GATEWAY}:${v.sipPort}`, service: '5551234', auth: { username: USER.name, password: USER.password },
-    calls, traceDir, timeoutS: v.seconds + 20, set: { hangup_ms: 200 }, args: ['-i', PHONE, '-mi', PHONE, '-r', '1', '-rp', '1000', '-auth_uri', `5551234@${GATEWAY}:${v.sipPort}`],
-  });
+  const phone = startSipp(phoneOptions(v, v.phonePort, calls));
   const floodExit = await flood.exited;
   const floodWallS = (Date.now() - floodStart) / 1000;
   expect(floodExit.error).toBeUndefined();
@@ -113,24 +127,29 @@ async function run(v: Variant): Promise<Outcome> {
     trunkNumbers: trunkInvites.map((e) => (e.message.kind === 'request' ? /^sips?:([^@;]*)@/.exec(e.message.uri)?.[1] ?? e.message.uri : '')),
     idleRss, cpuS: cpuAfter - cpuBefore,
     peakRss, kernelDrops, flood: floodStats(flood), floodWallS, gatewayLog: gateway.stdout(),
+    logLines: gateway.stdout().split('\n').length - linesBefore,
   };
 }
+
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
 
 function report(v: Variant, o: Outcome): void {
   const sent = o.flood.sent.INVITE + o.flood.sent.REGISTER + o.flood.sent.OPTIONS;
   process.stdout.write(
     `[scanner-flood ${v.name}] flood: ${sent} sent in ${o.floodWallS.toFixed(1)} s (INVITE ${o.flood.sent.INVITE}, REGISTER ${o.flood.sent.REGISTER}, ` +
       `OPTIONS ${o.flood.sent.OPTIONS}), answered ${o.flood.failed + o.flood.late}, dropped by the kernel ${o.kernelDrops}; ` +
-      `legit: ${o.connected}/${o.calls} connected (${((100 * o.connected) / o.calls).toFixed(1)} %), setup p50 ${percentile(o.setupMs, 50)} ms ` +
-      `p99 ${percentile(o.setupMs, 99)} ms max ${Math.max(...o.setupMs)} ms; trunk INVITEs ${o.trunkInvites}; gateway peak RSS ${(o.peakRss / 2 ** 20).toFixed(0)} MB (idle ${(o.idleRss / 2 ** 20).toFixed(0)} MB), CPU ${o.cpuS.toFixed(1)} s\n`,
+      `legit: ${o.connected}/${o.calls} connected (${((100 * o.connected) / o.calls).toFixed(1)} %), setup p50 ${ms(percentile(o.setupMs, 50))} ` +
+      `p99 ${ms(percentile(o.setupMs, 99))} max ${ms(Math.max(...o.setupMs))}; trunk INVITEs ${o.trunkInvites}; gateway peak RSS ${(o.peakRss / 2 ** 20).toFixed(0)} MB (idle ${(o.idleRss / 2 ** 20).toFixed(0)} MB), CPU ${o.cpuS.toFixed(1)} s, ${o.logLines} log lines\n`,
   );
 }
 
-function expectLegitUnharmed(o: Outcome): void {
+function expectLegitUnharmed(v: Variant, o: Outcome): void {
+  // The flood ran at its rate: all of it within 15 % of the nominal time.
+  expect(o.floodWallS).toBeLessThan(v.seconds * 1.15);
   expect(o.connected / o.calls).toBeGreaterThanOrEqual(0.99);
   expect(percentile(o.setupMs, 99)).toBeLessThan(500);
-  // Every INVITE at the trunk is one of the phone's calls: none of the flood's got through.
-  expect(o.trunkInvites).toBe(o.connected);
+  // Every INVITE at the trunk is one of the phone's calls (and the warm-up's): none of the flood's got through.
+  expect(o.trunkInvites).toBe(o.connected + 1);
   expect(new Set(o.trunkNumbers)).toEqual(new Set(['5551234']));
   expect(o.peakRss).toBeLessThan(RSS_BOUND);
 }
@@ -145,7 +164,9 @@ describe('a SIP flood against the gateway while a phone calls every second', () 
     report(v, o);
     expect(o.flood.successful).toBe(RATE * v.seconds); // all sent, …
     expect(o.flood.failed + o.flood.late).toBe(0); // … and not one answered
-    expectLegitUnharmed(o);
+    // Not logged per message either (the legit calls' own lines only; a scanner drop is a debug line).
+    expect(o.logLines).toBeLessThan(40 * v.seconds);
+    expectLegitUnharmed(v, o);
   }, 60_000);
 
   it('plain flood from one source (5,000/s for 10 s, default rate limit): banned after its burst, every legit call connects fast', async () => {
@@ -158,6 +179,6 @@ describe('a SIP flood against the gateway while a phone calls every second', () 
     expect(o.gatewayLog).toContain(`source banned: source=${v.flooder} reason=rate`);
     // At most the burst (100 tokens) is answered before the ban; everything after is dropped unread.
     expect(o.flood.failed + o.flood.late).toBeLessThanOrEqual(100);
-    expectLegitUnharmed(o);
+    expectLegitUnharmed(v, o);
   }, 45_000);
 });
