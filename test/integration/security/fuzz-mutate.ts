@@ -3,7 +3,7 @@
 // RFC 4475 / RFC 5118 torture messages, each mutated by one to three of: bit flips, truncation, header
 // duplication, huge values, CRLF games, Content-Length lies, byte inserts/deletes, token swaps, splices.
 // Stream transports also get framing splits (random chunk boundaries, several messages per write).
-import { fixtureFiles, readFixture, requireFixtureDir } from '../../unit/message/fixtures.js';
+import { fixtureFiles, readFixture, requireFixtureDir } from '../../support/fixtures.js';
 
 export type Rng = () => number;
 

@@ -1,27 +1,8 @@
 // Locates the shared public SIP torture-test corpora (../shared/fixtures relative to the repo root).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { fixtureDir, fixtureFiles, readFixture, requireFixtureDir } from '../../support/fixtures.js';
 
-export function fixtureDir(name: 'rfc4475' | 'rfc5118'): string | undefined {
-  const dir = fileURLToPath(new URL(`../../../../shared/fixtures/${name}`, import.meta.url));
-  return existsSync(dir) ? dir : undefined;
-}
-
-/** The corpus folder; throws (failing the test) when ../shared/fixtures lacks it. */
-export function requireFixtureDir(name: 'rfc4475' | 'rfc5118'): string {
-  const dir = fixtureDir(name);
-  if (!dir) throw new Error(`../shared/fixtures/${name} not found next to the repo: the RFC corpus cannot be checked`);
-  return dir;
-}
-
-export function fixtureFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.dat')).sort();
-}
-
-export function readFixture(dir: string, file: string): Buffer {
-  return readFileSync(`${dir}/${file}`);
-}
+export { fixtureDir, fixtureFiles, readFixture, requireFixtureDir };
 
 /** The bytes after the first empty line. */
 export function rawBody(raw: Buffer): Buffer {
