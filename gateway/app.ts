@@ -198,7 +198,7 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
   // media.inactivityTimeout: the engine reports a silent leg; the call layer ends the call (call/liveness.ts).
   const inactivityTimeoutMs = config.media.inactivityTimeout * 1000;
   if (config.media.engine === 'rtpengine') {
-    return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), strictSource: config.media.strictSource, inactivityTimeoutMs, logger });
+    return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), strictSource: config.media.strictSource, injectDtmf: config.media.rtpengineInjectDtmf, inactivityTimeoutMs, logger });
   }
   return createEmbeddedMediaEngine({
     bindAddress: config.media.address,

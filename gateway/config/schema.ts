@@ -255,6 +255,9 @@ export const configSchema = z
         engine: z.enum(['embedded', 'rtpengine']).default('embedded'),
         /** rtpengine's ng control socket, "host:port" (required with engine: rtpengine). */
         rtpengine: hostPort.optional(),
+        /** With engine: rtpengine, offers/answers carry ng `inject DTMF` so SIP INFO digits are played as RFC 4733
+         *  events (ng `play DTMF`); rtpengine then decodes and re-encodes the audio. Default false. */
+        rtpengineInjectDtmf: z.boolean().default(false),
         /** Seconds without RTP or RTCP from a leg's peer (on hold: without RTCP) after which the call ends
          *  with BYE + Reason "Media timeout" on both legs (rtpengine's --timeout). 0: off. */
         inactivityTimeout: z.number().int().min(0).max(3600).default(60),

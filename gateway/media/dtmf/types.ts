@@ -15,8 +15,9 @@ export interface DtmfSendRequest {
   volume?: number;
 }
 
-/** sent: the last E packet went out; no-telephone-event: that leg negotiated none (nothing sent). */
-export type DtmfSendResult = 'sent' | 'no-telephone-event' | 'unknown-call';
+/** sent: the last E packet went out; no-telephone-event: that leg negotiated none (nothing sent);
+ *  unsupported: the engine cannot inject (rtpengine without media.rtpengineInjectDtmf). */
+export type DtmfSendResult = 'sent' | 'no-telephone-event' | 'unknown-call' | 'unsupported';
 
 export interface DtmfWatchRequest {
   callId: string;

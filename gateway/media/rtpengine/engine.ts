@@ -15,7 +15,8 @@ import {
   type RollbackRequest,
   type SdpResult,
 } from '../types.js';
-import { answerCommand, deleteCommand, echoAnswerCommand, echoOfferCommand, offerCommand } from './flags.js';
+import type { DtmfEngine, DtmfSendRequest, DtmfSendResult } from '../dtmf/types.js';
+import { answerCommand, deleteCommand, echoAnswerCommand, echoOfferCommand, offerCommand, playDtmfCommand } from './flags.js';
 import { NgClient, type NgAddress, type NgDict } from './ng-client.js';
 import { legsFromQuery } from './query.js';
 import { CallBook, originOf, type CallRecord, type SideRecord } from './sessions.js';
@@ -27,6 +28,9 @@ export interface RtpengineOptions {
   timeoutMs?: number;
   /** media.strictSource (default true): ng `strict source` (see flags.ts sourceFlags). */
   strictSource?: boolean;
+  /** media.rtpengineInjectDtmf (default false): ng `inject DTMF` on offers and answers, so SIP INFO digits
+   *  can be played as RFC 4733 events (ng `play DTMF`); rtpengine then re-encodes the audio (flags.ts). */
+  injectDtmf?: boolean;
   /** As the embedded engine's inactivityTimeoutMs: rtpengine's own --timeout / --silent-timeout end a
    *  call inside rtpengine without telling the gateway, so the legs are polled with ng `query`
    *  (per-tag packet counters) instead. Off when absent or 0. */
@@ -38,7 +42,7 @@ function sdpOf(reply: NgDict, command: string): SdpResult {
   return { sdp: reply.sdp };
 }
 
-class RtpengineMediaEngine implements ModifiableMediaEngine {
+class RtpengineMediaEngine implements ModifiableMediaEngine, DtmfEngine {
   private readonly book = new CallBook();
   private readonly inactive = new Set<InactiveListener>();
   private readonly liveness: LivenessWatcher | undefined;
@@ -51,6 +55,8 @@ class RtpengineMediaEngine implements ModifiableMediaEngine {
     private readonly logger: Logger,
     private readonly strict: boolean,
     inactivityTimeoutMs = 0,
+    /** media.rtpengineInjectDtmf: offers/answers carry inject-DTMF, sendDtmf plays DTMF. */
+    private readonly injectDtmf = false,
   ) {
     if (inactivityTimeoutMs > 0) {
       const notify: InactiveListener = (callId, leg, reason) => this.inactive.forEach((l) => l(callId, leg, reason));
@@ -62,13 +68,13 @@ class RtpengineMediaEngine implements ModifiableMediaEngine {
   }
 
   async offer(request: OfferRequest): Promise<SdpResult> {
-    const produced = sdpOf(await this.ng.request(offerCommand(request, this.strict)), 'offer');
+    const produced = sdpOf(await this.ng.request(offerCommand(request, this.strict, this.injectDtmf)), 'offer');
     this.book.offered(request);
     return produced;
   }
 
   async answer(request: AnswerRequest): Promise<SdpResult> {
-    const produced = sdpOf(await this.ng.request(answerCommand(request, this.strict)), 'answer');
+    const produced = sdpOf(await this.ng.request(answerCommand(request, this.strict, this.injectDtmf)), 'answer');
     this.book.answered(request, produced.sdp);
     return produced;
   }
@@ -94,10 +100,24 @@ class RtpengineMediaEngine implements ModifiableMediaEngine {
     const call = this.book.get(request.callId);
     if (!call?.pending || call.pending.fromTag !== request.fromTag || !call.committed) return;
     const { offer, answer } = call.committed;
-    await this.ng.request(offerCommand(offer, this.strict));
-    await this.ng.request(answerCommand(answer, this.strict));
+    await this.ng.request(offerCommand(offer, this.strict, this.injectDtmf));
+    await this.ng.request(answerCommand(answer, this.strict, this.injectDtmf));
     call.pending = undefined;
     this.logger.info({ callId: request.callId, fromTag: request.fromTag }, 'rtpengine: re-offer rolled back');
+  }
+
+  /** ng `play DTMF` from the other party of `toTag` (flags.ts): rtpengine writes the events in `toTag`'s
+   *  payload type into the stream toward it and returns at once; resolves after their duration. Reading
+   *  RFC 4733 from a leg (watchDtmf) is not offered: rtpengine reports DTMF only to its --dtmf-log-dest. */
+  async sendDtmf(request: DtmfSendRequest): Promise<DtmfSendResult> {
+    const call = this.book.get(request.callId);
+    const [target, fromTag] = call ? this.sides(call, request.toTag) : [];
+    if (!target || !fromTag) return 'unknown-call';
+    if (!this.injectDtmf) return 'unsupported';
+    if (!/telephone-event/i.test(target.sdp)) return 'no-telephone-event';
+    await this.ng.request(playDtmfCommand(request.callId, fromTag, request.signal, request.durationMs));
+    await new Promise((resolve) => setTimeout(resolve, request.durationMs));
+    return 'sent';
   }
 
   onInactive(listener: InactiveListener): () => void {
@@ -175,7 +195,7 @@ class RtpengineMediaEngine implements ModifiableMediaEngine {
 }
 
 /** Connect to rtpengine's ng socket; rejects naming the address when it does not answer a ping. */
-export async function createRtpengineMediaEngine(options: RtpengineOptions): Promise<ModifiableMediaEngine> {
+export async function createRtpengineMediaEngine(options: RtpengineOptions): Promise<ModifiableMediaEngine & DtmfEngine> {
   const ng = new NgClient(options.address, options.timeoutMs ?? 2000, options.logger);
   try {
     await ng.request({ command: 'ping' });
@@ -185,5 +205,5 @@ export async function createRtpengineMediaEngine(options: RtpengineOptions): Pro
     throw new Error(`rtpengine at ${where} did not answer a ping: ${(err as Error).message}`, { cause: err });
   }
   options.logger.info({ address: options.address }, 'rtpengine media engine connected');
-  return new RtpengineMediaEngine(ng, options.logger, options.strictSource ?? true, options.inactivityTimeoutMs);
+  return new RtpengineMediaEngine(ng, options.logger, options.strictSource ?? true, options.inactivityTimeoutMs, options.injectDtmf ?? false);
 }

@@ -57,7 +57,17 @@ export function sourceFlags(strictSource: boolean, peerAddress: string | undefin
   return { flags: ['strict-source'], 'endpoint-learning': 'heuristic', ...receivedFrom };
 }
 
-export function offerCommand(request: OfferRequest, strictSource = true): NgDict {
+/** ng flag `inject DTMF` on offers and answers (media.rtpengineInjectDtmf): rtpengine sets the call's media
+ *  up so that ng `play DTMF` can inject RFC 4733 events into it later (without it: "Monologue has no media
+ *  capable of DTMF injection"). The price, seen with rtpengine 10.5: it then decodes and re-encodes the
+ *  audio (G.711 payloads no longer pass unchanged), hence off by default. */
+export const INJECT_DTMF = 'inject-DTMF';
+
+function withInjectDtmf(source: NgDict, inject: boolean): NgDict {
+  return inject ? { ...source, flags: [...((source.flags as string[] | undefined) ?? []), INJECT_DTMF] } : source;
+}
+
+export function offerCommand(request: OfferRequest, strictSource = true, injectDtmf = false): NgDict {
   return {
     command: 'offer',
     'call-id': request.callId,
@@ -66,11 +76,11 @@ export function offerCommand(request: OfferRequest, strictSource = true): NgDict
     replace: ['origin', 'session-connection'],
     ...profileFlags(request.toProfile),
     ...codecFlags(request.codecs),
-    ...sourceFlags(strictSource, request.peerAddress),
+    ...withInjectDtmf(sourceFlags(strictSource, request.peerAddress), injectDtmf),
   };
 }
 
-export function answerCommand(request: AnswerRequest, strictSource = true): NgDict {
+export function answerCommand(request: AnswerRequest, strictSource = true, injectDtmf = false): NgDict {
   return {
     command: 'answer',
     'call-id': request.callId,
@@ -78,8 +88,14 @@ export function answerCommand(request: AnswerRequest, strictSource = true): NgDi
     'to-tag': request.toTag,
     sdp: request.sdp,
     replace: ['origin', 'session-connection'],
-    ...sourceFlags(strictSource, request.peerAddress),
+    ...withInjectDtmf(sourceFlags(strictSource, request.peerAddress), injectDtmf),
   };
+}
+
+/** ng `play DTMF` (rtpengine ≥ 6.2; 10.5 here): an RFC 4733 event injected into the media the party
+ *  `fromTag` sends, so it reaches that party's peer (its own telephone-event payload type, in its stream). */
+export function playDtmfCommand(callId: string, fromTag: string, code: string, durationMs: number): NgDict {
+  return { command: 'play DTMF', 'call-id': callId, 'from-tag': fromTag, code, duration: durationMs };
 }
 
 /** Echo is an offer toward a plain-RTP stand-in answerer with ng `media-echo: backwards`:

@@ -9,15 +9,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { decodeEventPacket, eventPacket, type DecodedEventPacket } from '../../../gateway/media/dtmf/rfc4733.js';
+import { eventPacket } from '../../../gateway/media/dtmf/rfc4733.js';
 import { getHeader, getHeaderValues } from '../../../gateway/sip/message/index.js';
-import type { HeaderField, SipResponse } from '../../../gateway/sip/message/types.js';
+import type { SipResponse } from '../../../gateway/sip/message/types.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { startSipp, type SippHandle } from '../../support/sipp.js';
 import { WsSipClient, type OutgoingCall } from '../../support/ws-sip-client.js';
 import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
-import { frame, rtpPacket, startTrunk, until, type Trunk } from '../media/peers.js';
+import { until } from '../media/peers.js';
+import { byEvent, End, expectEvent, expectGapFree, phoneInfo, received, text } from './dtmf-rig.js';
 import { gatewayConfig, startGatewayWith, USER, type TestGateway } from './harness.js';
 
 const traceDir = mkdtempSync(join(tmpdir(), 'dtmf-it-'));
@@ -28,75 +29,6 @@ afterEach(async () => {
 afterAll(stopAllProcesses);
 
 const SCENARIOS = join(import.meta.dirname, '../../support/sipp');
-const text = (m: { body: Buffer }) => m.body.toString('utf8');
-
-/** One RTP end: sends numbered PCMU frames (its own SSRC) every 20 ms, keeps what it receives. */
-class End {
-  private timer: NodeJS.Timeout | undefined;
-  next = 0;
-  dest: { address: string; port: number } | undefined;
-  constructor(
-    readonly sock: Trunk,
-    readonly ssrc: number,
-  ) {}
-
-  static async open(ssrc: number): Promise<End> {
-    const end = new End(await startTrunk(), ssrc);
-    cleanups.push(async () => (end.stop(), end.sock.close()));
-    return end;
-  }
-
-  start(dest: { address: string; port: number }): void {
-    this.dest = dest;
-    this.timer = setInterval(() => this.send(rtpPacket(this.next, frame(this.next++), this.ssrc).serialize()), 20);
-  }
-
-  send(packet: Buffer): void {
-    this.sock.socket.send(packet, this.dest!.port, this.dest!.address);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  /** PT of every received packet, in order. */
-  payloadTypes(): number[] {
-    return this.sock.rtp.map((p) => p[1]! & 0x7f);
-  }
-
-  events(pt: number): DecodedEventPacket[] {
-    return this.sock.rtp.map((p) => decodeEventPacket(p, pt)).filter((e): e is DecodedEventPacket => e !== undefined);
-  }
-}
-
-/** The events of `packets` by their RTP timestamp (one entry per event), in order of arrival. */
-function byEvent(packets: DecodedEventPacket[]): DecodedEventPacket[][] {
-  const groups = new Map<number, DecodedEventPacket[]>();
-  for (const p of packets) groups.set(p.timestamp, [...(groups.get(p.timestamp) ?? []), p]);
-  return [...groups.values()];
-}
-
-/** An event as the RFC asks: one timestamp, M on the first packet only, durations growing by one 20 ms
- *  frame (160 at 8 kHz) up to `total`, then exactly three E packets at `total`. */
-function expectEvent(packets: DecodedEventPacket[], event: number, total: number, volume = 10): void {
-  expect(packets.every((p) => p.event === event)).toBe(true);
-  expect(packets.map((p) => p.marker)).toEqual(packets.map((_, i) => i === 0));
-  const updates = packets.filter((p) => !p.end).map((p) => p.duration);
-  expect(updates).toEqual(updates.map((_, i) => 160 * (i + 1)));
-  expect(updates.at(-1)!).toBeLessThan(total);
-  expect(updates.at(-1)!).toBeGreaterThanOrEqual(total - 160);
-  expect(packets.filter((p) => p.end).map((p) => p.duration)).toEqual([total, total, total]);
-  expect(packets.slice(-3).every((p) => p.end)).toBe(true);
-  expect(packets.every((p) => p.volume === volume)).toBe(true);
-}
-
-/** Every packet that reached `end` under `ssrc`, in arrival order, has SEQ +1 of the one before. */
-function expectGapFree(end: End, ssrc: number): void {
-  const seqs = end.sock.rtp.filter((p) => p.readUInt32BE(8) === ssrc).map((p) => p.readUInt16BE(2));
-  expect(seqs.length).toBeGreaterThan(20);
-  const jumps = seqs.slice(1).filter((s, i) => s !== ((seqs[i]! + 1) & 0xffff));
-  expect(jumps).toEqual([]);
-}
 
 interface Rig {
   gw: TestGateway;
@@ -110,8 +42,8 @@ interface Rig {
 
 async function rig(scenario: string, set: Record<string, number>, dtmf: 'rfc4733' | 'info' = 'rfc4733'): Promise<Rig> {
   const trunkPort = await freeSipPort();
-  const phone = await End.open(0x0a0a0a0a);
-  const trunk = await End.open(0x0b0b0b0b);
+  const phone = await End.open(0x0a0a0a0a, cleanups);
+  const trunk = await End.open(0x0b0b0b0b, cleanups);
   const sippMedia = await freeUdpPortPair();
   const sipp = startSipp({ scenarioFile: join(SCENARIOS, `${scenario}.xml`), localPort: trunkPort, mediaPort: sippMedia.rtp, traceDir, set: { trunk_rtp: trunk.sock.port, ...set } });
   cleanups.push(() => sipp.stop());
@@ -133,22 +65,6 @@ async function rig(scenario: string, set: Record<string, number>, dtmf: 'rfc4733
   return { gw, sipp, client, call, final, phone, trunk };
 }
 
-function received(sipp: SippHandle, method: string) {
-  return sipp
-    .messages()
-    .filter((e) => e.direction === 'received' && e.message.kind === 'request' && e.message.method === method)
-    .map((e) => e.message);
-}
-
-/** An INFO from the phone in its dialog, with `contentType` (no body: none). */
-function phoneInfo(r: Rig, contentType: string | undefined, body: string, extra: HeaderField[] = []): Promise<SipResponse> {
-  const target = /<([^>]+)>/.exec(getHeader(r.final, 'Contact') ?? '')![1]!;
-  const req = r.client.request('INFO', target, { callId: r.call.callId, to: getHeader(r.final, 'To')!, extra, body });
-  req.headers = req.headers.filter((h) => h.name !== 'Content-Type');
-  if (contentType) req.headers.push({ name: 'Content-Type', value: contentType });
-  return r.client.transact(req);
-}
-
 async function hangUp(r: Rig): Promise<void> {
   expect((await r.call.bye()).status).toBe(200);
   const { code } = await r.sipp.exited;
@@ -158,7 +74,7 @@ async function hangUp(r: Rig): Promise<void> {
 
 describe('DTMF between a SIP phone and a trunk', () => {
   it('INFO from the phone → RFC 4733 at the trunk as PT 96; INFO from the trunk → RFC 4733 at the phone as PT 101; in the relayed stream, gap-free', async () => {
-    const r = await rig('uas-dtmf-answer', { info_ms: 2500 });
+    const r = await rig('uas-dtmf-answer', { te_pt: 96 });
     // RFC 6086 §4.2.2 on the wire: an Info Package we never announced → 469, a body that is no DTMF → 415,
     // an empty INFO → 200
     expect((await phoneInfo(r, 'application/dtmf-relay', 'Signal=1\r\nDuration=100\r\n', [{ name: 'Info-Package', value: 'foo' }])).status).toBe(469);
