@@ -8,6 +8,7 @@ import { callLabel, formatDuration, registrationLabel } from './reasons.js';
 import { renderLists } from './lists.js';
 import { Ringer, WAITING_CADENCE } from './ringtone.js';
 import { installTestHook } from './testhook.js';
+import { installTransfer } from './transfer-view.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
@@ -194,6 +195,8 @@ function wire() {
 
 buildKeypad();
 wire();
+// Transfer: blind and attended (REFER), its progress and result.
+installTransfer(phone);
 try {
   if (localStorage.getItem(DND_KEY)) phone.setDnd(true);
 } catch {

@@ -41,6 +41,8 @@ export class Line {
     this.cancelled = null;
     /** Why the session ended, decided by whoever learns it first. */
     this.endReason = '';
+    /** Set by web/transfer.js when a transfer of this call succeeded: why the gateway's BYE ends it. */
+    this.transferred = '';
     this.ended = false;
     this.#follow(session);
   }
@@ -118,7 +120,7 @@ export class Line {
   /** @param {any} session */
   #follow(session) {
     session.delegate = {
-      onBye: () => { this.endReason = this.control?.recovering ? END_REASONS.connectionLost : END_REASONS.remoteHangup; },
+      onBye: () => { this.endReason = this.transferred || (this.control?.recovering ? END_REASONS.connectionLost : END_REASONS.remoteHangup); },
       // RFC 3261 §14.2: a re-INVITE we accepted (sip.js answered it); its offer may hold or resume us.
       onInvite: (/** @type {any} */ request, /** @type {string} */ _response, /** @type {number} */ code) => {
         if (code === 200) this.control?.remoteOffer(String(request?.body ?? ''));

@@ -23,6 +23,7 @@ import type { Call, CallSide, Party, ReferHandler } from './call.js';
 import { dialledOf } from './dispatch.js';
 import { allowedMethods, sessionLeg, type CallSession } from './session-legs.js';
 import { joinedSession, spliceLegs } from './transfer-media.js';
+import { resumeKept } from './transfer-resume.js';
 import type { TransferRoute } from './transfer-route.js';
 import { TransferTarget, type TargetAnswer } from './transfer-target.js';
 
@@ -145,8 +146,11 @@ export class TransferService implements ReferHandler {
     await notifier.done(200, 'OK');
     joined.ready = true;
     const party: Party | undefined = route.trunk ? { kind: 'trunk', trunk: route.trunk } : undefined;
-    call.handOver(side, target, joinedSession(outcome.media, side, incoming, current[other(side)]), party);
+    const joinedNow = joinedSession(outcome.media, side, incoming, current[other(side)]);
+    call.handOver(side, target, joinedNow, party);
     call.log.info({ number }, 'blind transfer completed');
+    // A party the transferor held before its REFER is taken off hold toward the target (transfer-resume.ts).
+    await this.resume([[joinedNow, other(side)]], call);
   }
 
   /** REFER with Replaces (RFC 3891 §6.1): the dialog it names is the transferor's in another call; the
@@ -177,6 +181,16 @@ export class TransferService implements ReferHandler {
     call.handOver(side, { end: () => peer.end() }, joinedA, partyB);
     peer.handOver(peerSide, { end: () => call.end() }, joinedB, partyA);
     call.log.info({ with: peer.id }, 'attended transfer completed');
+    // The party of the call that waited on hold during the consultation hears the other now.
+    await this.resume([[joinedA, other(side)], [joinedB, other(peerSide)]], call);
+  }
+
+  /** Takes each kept party we held off hold, one after the other (one re-offer at a time per media call). */
+  private async resume(legs: Array<[CallSession, CallSide]>, call: Call): Promise<void> {
+    for (const [session, side] of legs) {
+      if (call.ended) return;
+      await resumeKept(this.d.media, session, side, call.log).catch((err: Error) => call.log.info({ err: err.message }, 'transfer: resume failed'));
+    }
   }
 
   /** The call and side whose dialog has this ID (RFC 3891 §3 matching). */

@@ -1,0 +1,178 @@
+// End to end (issue 9 items 1 + 6): call transfer from the page in real Chromium. alice (1000 Hz
+// microphone) calls baresip "far" (440 Hz) through a trunk; a second baresip "target" (660 Hz) is reached
+// through another trunk. The page's transfer control (web/transfer.js, driven through the same Transferor
+// its buttons use: window.softphoneTransfer) sends sip.js's REFER:
+//  - blind: the page holds the call (far answers recvonly), REFERs to the target's number; the gateway
+//    dials it, joins far's leg to it, NOTIFYs 200 and hangs up the page; far is taken off hold by the
+//    gateway (re-INVITE sendrecv, call/transfer-resume.ts) and far ⇄ target carry audio both ways,
+//    counted at both baresips (their own RTP counters); the page says "Transferred";
+//  - a failed blind transfer (no route, sipfrag 404): "Transfer failed: No route (404)", the call is
+//    taken off hold again and far ⇄ page audio flows again;
+//  - attended: alice calls far, then target (far held by the page), and joins them — REFER in the
+//    consultation call with Replaces naming the first (sip.js builds it); both page calls end, far is
+//    taken off hold, far ⇄ target audio both ways.
+// Addresses: 127.0.0.1 throughout (baresip's RTP leaves from it), private network namespace per run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Gateway } from '../../gateway/app.js';
+import { startBaresip, type BaresipHandle, type LiveAudio } from '../support/baresip.js';
+import { launchBrowser, type BrowserHandle } from '../support/browser.js';
+import { writeSineWav } from '../support/tone.js';
+import { STEP_TIMEOUT, dial, e2eConfig, openPage, signIn, startGateway, waitForTone, withDiagnostics } from './helpers.js';
+import { FLOWING, counts, waitFlowing } from './midcall-rig.js';
+
+const FAR = '5551234';
+const TARGET = '5552222';
+
+interface View { id: number; peer: string; state: string; hold: string; current: boolean }
+declare const window: {
+  softphone: { calls(): View[]; callState(): string; callReason(): string; holdState(): string };
+  softphoneTransfer: { blind(n: string, id?: number): Promise<{ ok: boolean; text: string }>; attended(other: number, id?: number): Promise<{ ok: boolean; text: string }>; status(): string };
+};
+
+async function waitDir(b: BaresipHandle, dir: string): Promise<void> {
+  await vi.waitFor(async () => expect((await b.liveAudio()).dir).toBe(dir), { timeout: STEP_TIMEOUT, interval: 200 });
+}
+
+/** Waits until both baresips sent and received FLOWING more packets than at `a0` / `b0`: far ⇄ target. */
+async function waitBetween(a: BaresipHandle, a0: LiveAudio, b: BaresipHandle, b0: LiveAudio): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const [a1, b1] = await Promise.all([a.liveAudio(), b.liveAudio()]);
+      const d = { aSent: a1.txPackets - a0.txPackets, aReceived: a1.rxPackets - a0.rxPackets, bSent: b1.txPackets - b0.txPackets, bReceived: b1.rxPackets - b0.rxPackets };
+      expect(Math.min(d.aSent, d.aReceived, d.bSent, d.bReceived), JSON.stringify(d)).toBeGreaterThanOrEqual(FLOWING);
+    },
+    { timeout: STEP_TIMEOUT, interval: 250 },
+  );
+}
+
+async function waitNoCalls(page: Page, gateway: Gateway): Promise<void> {
+  await page.waitForFunction(() => window.softphone.calls().length === 0, null, { timeout: STEP_TIMEOUT });
+  await vi.waitFor(() => expect(gateway.status().calls).toBe(0), { timeout: 10_000, interval: 100 });
+}
+
+describe('e2e: transfer from the page', () => {
+  let dir: string;
+  let far: BaresipHandle;
+  let target: BaresipHandle;
+  let gateway: Gateway;
+  let browser: BrowserHandle;
+  let page: Page;
+  const gatewayLog: string[] = [];
+  const diagnostics = (): string =>
+    ['--- gateway log (tail) ---', ...gatewayLog.slice(-80), '--- far ---', far?.output().slice(-3000), '--- target ---', target?.output().slice(-3000),
+      '--- page console ---', ...(browser?.consoleLines.slice(-40) ?? [])].join('\n');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-transfer-'));
+    const farTone = writeSineWav({ freqHz: 440, seconds: 120, sampleRate: 8000, amplitude: 0.5 }, dir);
+    const targetTone = writeSineWav({ freqHz: 660, seconds: 120, sampleRate: 8000, amplitude: 0.5 }, dir);
+    const micTone = writeSineWav({ freqHz: 1000, seconds: 60, sampleRate: 48000, amplitude: 0.5 }, dir);
+    far = await startBaresip({ sourceWav: farTone, user: FAR, rtpPorts: [31000, 31499] });
+    target = await startBaresip({ sourceWav: targetTone, user: TARGET, rtpPorts: [31500, 31999] });
+    const config = await e2eConfig({
+      trunks: [
+        { name: 'far', uri: `${far.trunkUri};transport=udp`, keepalive: false },
+        { name: 'target', uri: `${target.trunkUri};transport=udp`, keepalive: false },
+      ],
+      routes: [
+        { match: `^${FAR}$`, trunk: 'far' },
+        { match: `^${TARGET}$`, trunk: 'target' },
+      ],
+    });
+    gateway = await startGateway(config, gatewayLog);
+    browser = await launchBrowser({ fakeAudioWav: micTone });
+    page = browser.page;
+    await openPage(page, gateway.httpUrl);
+    await signIn(page, 'alice', 'alice');
+  });
+
+  afterAll(async () => {
+    for (const step of [() => browser?.close(), () => gateway?.stop(), () => far?.stop(), () => target?.stop()]) {
+      await Promise.resolve().then(step).catch(() => undefined);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('blind: a failed target leaves the call on (taken off hold); then the far party lands on the target with audio both ways', async () => {
+    await withDiagnostics(diagnostics, async () => {
+      const farFrom = far.events.length;
+      expect(await dial(page, FAR)).toBe('in-call');
+      await far.waitForEvent('CALL_ESTABLISHED', { from: farFrom, timeoutMs: STEP_TIMEOUT });
+      await waitFlowing(page, far);
+
+      // No route for 5559999: the gateway's NOTIFY says 404; the page had held the call and resumes it.
+      const failed = await page.evaluate(() => window.softphoneTransfer.blind('5559999'));
+      expect(failed).toEqual({ ok: false, text: 'Transfer failed: No route (404)' });
+      expect(await page.textContent('#transfer-status')).toBe('Transfer failed: No route (404)');
+      await page.waitForFunction(() => window.softphone.holdState() === 'active', null, { timeout: STEP_TIMEOUT });
+      await waitDir(far, 'sendrecv');
+      await waitFlowing(page, far, await counts(page, far));
+      await waitForTone(page, 440, 660);
+
+      // The transfer proper: hold (far recvonly), REFER, target rings and answers, NOTIFY 200, BYE to the page.
+      const targetFrom = target.events.length;
+      const done = await page.evaluate(() => window.softphoneTransfer.blind('5552222'));
+      expect(done).toEqual({ ok: true, text: 'Transferred' });
+      await target.waitForEvent('CALL_ESTABLISHED', { from: targetFrom, timeoutMs: STEP_TIMEOUT });
+      await page.waitForFunction(() => window.softphone.callState() === 'ended', null, { timeout: STEP_TIMEOUT });
+      expect(await page.evaluate(() => window.softphone.callReason())).toBe('Transferred');
+      expect(await page.textContent('#transfer-status')).toBe('Transferred');
+      // RFC 3892: the target learns who referred (the signed-in user, not what the page claimed)
+      expect(target.output()).toMatch(/Referred-By: <sip:1001@127\.0\.0\.1>/); // alice's extension
+      // The gateway took far off hold toward the target (re-INVITE sendrecv), and audio flows both ways.
+      await waitDir(far, 'sendrecv');
+      const [f0, t0] = await Promise.all([far.liveAudio(), target.liveAudio()]);
+      await waitBetween(far, f0, target, t0);
+      expect(far.events.slice(farFrom).some((e) => e.type === 'CALL_CLOSED')).toBe(false);
+
+      // far hangs up: the target gets BYE, nothing is left.
+      await far.hangup();
+      await target.waitForEvent('CALL_CLOSED', { from: targetFrom, timeoutMs: STEP_TIMEOUT });
+      await waitNoCalls(page, gateway);
+    });
+  });
+
+  it('attended: two calls in the page joined (REFER with Replaces); the held first party hears the second', async () => {
+    await withDiagnostics(diagnostics, async () => {
+      const farFrom = far.events.length;
+      const targetFrom = target.events.length;
+      expect(await dial(page, FAR)).toBe('in-call');
+      await far.waitForEvent('CALL_ESTABLISHED', { from: farFrom, timeoutMs: STEP_TIMEOUT });
+      // The consultation call: the page holds the first (far recvonly) and calls the target.
+      // (the number field and Call button as the page's "Add call" shows them; dispatched, whatever view is up)
+      await page.locator('#number').evaluate((el, n) => void ((el as unknown as { value: string }).value = n), TARGET);
+      await page.locator('#call-btn').dispatchEvent('click');
+      await target.waitForEvent('CALL_ESTABLISHED', { from: targetFrom, timeoutMs: STEP_TIMEOUT });
+      await waitDir(far, 'recvonly');
+      await page.waitForFunction(() => window.softphone.calls().filter((c) => c.state === 'in-call').length === 2, null, { timeout: STEP_TIMEOUT });
+      await waitFlowing(page, target);
+      const [first, second] = await page.evaluate(() => window.softphone.calls());
+      expect(first).toMatchObject({ peer: FAR, hold: 'held', current: false });
+      expect(second).toMatchObject({ peer: TARGET, current: true });
+      // the page's transfer control offers the other call (attended) next to a number field (blind)
+      expect(await page.locator('#transfer-btn').getAttribute('hidden')).toBeNull();
+      expect(await page.locator('#transfer-calls button').allTextContents()).toEqual([`Transfer to ${FAR}`]);
+
+      // "Transfer to 5551234" from the consultation call: both page calls end, far and target talk.
+      const done = await page.evaluate((id) => window.softphoneTransfer.attended(id), first!.id);
+      expect(done).toEqual({ ok: true, text: 'Transferred' });
+      await waitNoCallsInPage(page);
+      await waitDir(far, 'sendrecv');
+      const [f0, t0] = await Promise.all([far.liveAudio(), target.liveAudio()]);
+      await waitBetween(far, f0, target, t0);
+      for (const b of [far, target]) expect(b.events.slice(b === far ? farFrom : targetFrom).some((e) => e.type === 'CALL_CLOSED')).toBe(false);
+
+      await target.hangup();
+      await far.waitForEvent('CALL_CLOSED', { from: farFrom, timeoutMs: STEP_TIMEOUT });
+      await waitNoCalls(page, gateway);
+    });
+  });
+});
+
+async function waitNoCallsInPage(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.softphone.calls().length === 0, null, { timeout: STEP_TIMEOUT });
+}

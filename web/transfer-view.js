@@ -1,0 +1,99 @@
+// The page's Transfer control (transfer.js does the SIP): a "Transfer…" button among the in-call buttons
+// opens a panel with a number field and a "Transfer" button (blind) and, for each other established call,
+// "Transfer to <party>" (attended). The transfer's progress and result show under it
+// ("Transferring… (ringing)", "Transfer failed: Busy (486)").
+import { UserAgent } from 'sip.js';
+import { Transferor } from './transfer.js';
+
+/** @param {string} id */
+function el(id) {
+  return /** @type {any} */ (document.getElementById(id));
+}
+
+/** The in-call view's Transfer button; a page without that slot gets one after Hold. */
+function toggleButton() {
+  const b = document.createElement('button');
+  b.id = 'transfer-btn';
+  b.type = 'button';
+  b.textContent = 'Transfer';
+  el('hold-btn')?.after(b);
+  return b;
+}
+
+/**
+ * Wires the transfer control of the page to `phone` (a Phone: lines, domain, events).
+ * @param {any} phone
+ * @returns {Transferor}
+ */
+export function installTransfer(phone) {
+  const ui = {
+    toggle: el('transfer-btn') ?? toggleButton(), panel: el('transfer'), number: el('transfer-number'), go: el('transfer-go'),
+    calls: el('transfer-calls'), status: el('transfer-status'),
+  };
+  if (!ui.toggle || !ui.panel) throw new Error('softphone: the transfer control is missing from the page');
+  const transfers = new Transferor(phone, { onChange: () => render(), makeUri: (t) => UserAgent.makeURI(t) });
+
+  const run = (/** @type {() => Promise<unknown>} */ fn) => {
+    fn().catch((err) => {
+      ui.status.textContent = err instanceof Error ? err.message : String(err);
+    });
+  };
+
+  function render() {
+    const line = phone.lines.current;
+    const inCall = Boolean(line && !line.ended && line.call.state === 'in-call');
+    const status = line ? transfers.status.get(line.id) : undefined;
+    const busy = status?.state === 'trying';
+    ui.toggle.disabled = !inCall || busy;
+    if (!inCall) setOpen(false);
+    ui.go.disabled = busy;
+    ui.calls.replaceChildren(
+      ...(inCall ? transfers.targets() : []).map((other) => {
+        const li = document.createElement('li');
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = `Transfer to ${other.peer}`; // textContent: caller IDs come from the network
+        b.disabled = busy;
+        b.addEventListener('click', () => run(() => transfers.attended(other.id)));
+        li.append(b);
+        return li;
+      }),
+    );
+    // the last transfer's outcome stays visible (a failed one while the call goes on, a done one after)
+    const last = status ?? [...transfers.status.values()].at(-1);
+    if (last) ui.status.textContent = last.text;
+    ui.status.dataset.state = last?.state ?? '';
+  }
+
+  /** @param {boolean} open */
+  function setOpen(open) {
+    ui.panel.hidden = !open;
+    ui.toggle.setAttribute('aria-expanded', String(open));
+  }
+
+  ui.toggle.setAttribute('aria-controls', 'transfer');
+  ui.toggle.addEventListener('click', () => {
+    setOpen(ui.panel.hidden);
+    if (!ui.panel.hidden) ui.number.focus();
+  });
+  const blind = () => run(() => transfers.blind(ui.number.value));
+  ui.go.addEventListener('click', blind);
+  ui.number.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
+    if (e.key === 'Enter') blind();
+  });
+  for (const type of ['lines', 'call', 'control']) phone.addEventListener(type, render);
+  ui.toggle.hidden = false;
+  setOpen(false);
+  render();
+  // Test hook for end-to-end tests (test/e2e/transfer.test.ts): the same Transferor the buttons use.
+  Object.defineProperty(window, 'softphoneTransfer', {
+    value: Object.freeze({
+      blind: (/** @type {string} */ n, /** @type {number | undefined} */ id) => transfers.blind(n, id),
+      attended: (/** @type {number} */ other, /** @type {number | undefined} */ id) => transfers.attended(other, id),
+      status: () => ui.status.textContent,
+    }),
+    configurable: false,
+    writable: false,
+  });
+  return transfers;
+}
