@@ -8,7 +8,13 @@ import { callLabel, formatDuration, registrationLabel } from './reasons.js';
 import { renderLists } from './lists.js';
 import { Ringer, WAITING_CADENCE } from './ringtone.js';
 import { installTestHook } from './testhook.js';
+import { Web } from 'sip.js';
+import { CallControls } from './controls.js';
+import { Devices } from './devices.js';
+import { installDevicesView } from './devices-view.js';
+import { bannerWords, endWords } from './words.js';
 import { installTransfer } from './transfer-view.js';
+import { installDelivery } from './delivery.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
@@ -33,7 +39,12 @@ const ui = {
 };
 
 const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-const phone = new Phone({ wsUrl: `${scheme}://${location.host}/sip`, defaultDomain: location.hostname });
+/** The chosen microphone and speaker (devices.js): every call's audio comes from the chosen microphone. */
+const devices = new Devices();
+const phone = new Phone({
+  wsUrl: `${scheme}://${location.host}/sip`, defaultDomain: location.hostname,
+  sessionDescriptionHandlerFactory: Web.defaultSessionDescriptionHandlerFactory(devices.mediaStreamFactory()),
+});
 const meter = new ToneMeter();
 /** Both tones sound on the output the call's audio element plays on. */
 const sinkId = () => String(ui.audio.sinkId ?? '');
@@ -63,6 +74,12 @@ function renderRegistration() {
   ui.signin.hidden = state === 'registered' || reconnecting;
   ui.dialer.hidden = state !== 'registered';
   ui.who.textContent = aor;
+  // The connection banner: what is wrong and what to do (words.js).
+  const banner = bannerWords({ state, reason, reconnecting, online: navigator.onLine });
+  const connBanner = $('conn-banner');
+  connBanner.hidden = !banner.text;
+  connBanner.dataset.level = banner.level;
+  connBanner.textContent = banner.text;
 }
 
 let timer = 0;
@@ -74,7 +91,10 @@ function renderCall() {
   const { state, reason } = phone.call;
   const control = controlState(phone.control);
   ui.callState.dataset.state = state;
-  ui.callState.textContent = callLabel(state, reason, phone.peer, control);
+  // People's words for how a call ended ("Bob is offline"); the SIP code only in the details line.
+  const words = state === 'ended' ? endWords(reason, phone.peer, phone.lines.current?.endStatus) : null;
+  ui.callState.textContent = words ? words.text : callLabel(state, reason, phone.peer, control);
+  $('call-detail').textContent = words?.detail ?? '';
   // One button whose name says what it does: "Hold", or "Resume" while held (or while resuming).
   const held = control.hold === 'held' || control.hold === 'resuming';
   ui.holdBtn.textContent = held ? 'Resume' : 'Hold';
@@ -143,7 +163,7 @@ function playRemote(stream) {
 
 /** @param {string} key */
 function pressKey(key) {
-  if (phone.call.state === 'in-call') phone.sendDtmf(key);
+  if (phone.call.state === 'in-call') controls.sendDigit(key);
   else ui.number.value += key;
 }
 
@@ -197,6 +217,13 @@ buildKeypad();
 wire();
 // Transfer: blind and attended (REFER), its progress and result.
 installTransfer(phone);
+// The in-call view (Mute, Keypad, quality …) and the audio settings with the echo test.
+const controls = new CallControls(phone, { devices });
+installDevicesView(devices, { phone, audio: ui.audio, dial: (n) => act(ui.callError, () => phone.dial(n)) });
+window.addEventListener('offline', renderRegistration);
+window.addEventListener('online', renderRegistration);
+// History kept in the browser, focus, announcements, notifications, ?call= / tel:, keyboard dialling.
+installDelivery({ phone, ui, act, pressKey });
 try {
   if (localStorage.getItem(DND_KEY)) phone.setDnd(true);
 } catch {

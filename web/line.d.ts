@@ -14,6 +14,8 @@ export declare class Line {
   readonly remoteStream: unknown;
   readonly peerConnection: unknown;
   readonly ended: boolean;
+  /** The final response of a call that failed (null: it did not end on a response). */
+  readonly endStatus: { code: number; phrase: string } | null;
   hangup(): Promise<void>;
   accept(): Promise<void>;
   decline(): Promise<void>;

@@ -41,6 +41,8 @@ export class Line {
     this.cancelled = null;
     /** Why the session ended, decided by whoever learns it first. */
     this.endReason = '';
+    /** The final response of a call that failed (null: it did not end on a response). @type {{ code: number, phrase: string } | null} */
+    this.endStatus = null;
     /** Set by web/transfer.js when a transfer of this call succeeded: why the gateway's BYE ends it. */
     this.transferred = '';
     this.ended = false;
@@ -66,7 +68,11 @@ export class Line {
         const code = r.message.statusCode;
         if ((code === 180 || code === 183) && this.call.state === 'calling') this.move(this.call, 'ringing');
       },
-      onReject: (/** @type {any} */ r) => { this.endReason = statusReason(r.message.statusCode, r.message.reasonPhrase); },
+      onReject: (/** @type {any} */ r) => {
+        this.endReason = statusReason(r.message.statusCode, r.message.reasonPhrase);
+        /** The final response that ended the call (words.js shows it in people's words). */
+        this.endStatus = { code: r.message.statusCode, phrase: String(r.message.reasonPhrase ?? '') };
+      },
     };
     await this.session.invite({ requestDelegate }).catch((/** @type {unknown} */ err) => {
       this.endReason = `${END_REASONS.mediaFailed}: ${errorText(err)}`;

@@ -6,7 +6,7 @@ import type { CallState, IncomingState, Machine, RegistrationState } from './sta
 import type { CallList, CallView } from './calls.js';
 import type { Line } from './line.js';
 export declare class Phone extends EventTarget {
-  constructor(opts: { wsUrl: string; defaultDomain: string; recoveryMs?: number });
+  constructor(opts: { wsUrl: string; defaultDomain: string; recoveryMs?: number; sessionDescriptionHandlerFactory?: unknown });
   readonly wsUrl: string;
   domain: string;
   peer: string;

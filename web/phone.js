@@ -33,10 +33,12 @@ const NO_LINE = Object.freeze({
 });
 
 export class Phone extends EventTarget {
-  /** @param {{ wsUrl: string, defaultDomain: string, recoveryMs?: number }} opts recoveryMs: how long a call
-   *  waits for a lost connection to come back (default 60 s) */
+  /** @param {{ wsUrl: string, defaultDomain: string, recoveryMs?: number, sessionDescriptionHandlerFactory?: any }} opts
+   *  recoveryMs: how long a call waits for a lost connection to come back (default 60 s);
+   *  sessionDescriptionHandlerFactory: sip.js's, e.g. with the chosen microphone (devices.js) */
   constructor(opts) {
     super();
+    this.sdhFactory = opts.sessionDescriptionHandlerFactory;
     this.wsUrl = opts.wsUrl;
     this.recoveryMs = opts.recoveryMs ?? 60_000;
     this.domain = opts.defaultDomain;
@@ -152,6 +154,7 @@ export class Phone extends EventTarget {
       authorizationPassword: password,
       transportOptions: { server: this.wsUrl },
       sessionDescriptionHandlerFactoryOptions: this.sdhOptions,
+      ...(this.sdhFactory ? { sessionDescriptionHandlerFactory: this.sdhFactory } : {}),
       logLevel: 'warn',
       delegate: {
         onInvite: (/** @type {any} */ invitation) => this.#onInvite(invitation),

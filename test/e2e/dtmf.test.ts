@@ -56,6 +56,8 @@ describe('e2e: DTMF from the page to baresip', () => {
     await baresip.waitForEvent('CALL_ESTABLISHED');
     await waitForPackets(page, 25);
 
+    // In a call the dial pad is behind the Keypad button of the in-call view.
+    await page.getByRole('button', { name: 'Keypad', exact: true }).click();
     for (const key of ['1', '#', '9']) {
       await page.click(`#keypad button[data-key="${key}"]`);
       await baresip.waitForOutput(new RegExp(`received event: '${key}' \\(end=1\\)`), STEP_TIMEOUT);

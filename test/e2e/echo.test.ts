@@ -60,7 +60,9 @@ describe('e2e: browser echo test', () => {
     const { page } = browser;
     // The default dial plan routes only *43 / echo: anything else must fail with 404.
     expect(await dial(page, '5550000', 'ended')).toBe('ended No route (404)');
-    await expect(page.textContent('#call-state')).resolves.toContain('No route (404)');
+    // In people's words; the SIP code only in the details line (web/words.js).
+    await expect(page.textContent('#call-state')).resolves.toBe('Number not in service');
+    await expect(page.textContent('#call-detail')).resolves.toBe('SIP 404 No Route');
   });
 
   it('shows why sign-in failed when the password is wrong', async () => {

@@ -69,6 +69,8 @@ describe('e2e: browser calls a real SIP phone through the trunk', () => {
     expect(await dial(page, NUMBER)).toBe('in-call');
     await baresip.waitForEvent('CALL_ESTABLISHED', { from });
     await waitForPackets(page, 25);
+    // In a call the dial pad is behind the Keypad button of the in-call view.
+    await page.getByRole('button', { name: 'Keypad', exact: true }).click();
     await page.click('#keypad button[data-key="5"]');
     await baresip.waitForOutput(/received event: '5'/, STEP_TIMEOUT);
     // During a call the keypad sends DTMF instead of typing into the number field.
