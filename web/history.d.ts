@@ -16,6 +16,9 @@ export declare class CallLog {
   add(r: Omit<CallRecord, 'id'>): CallRecord;
   recent(): readonly CallRecord[];
   missed(): CallRecord[];
+  missedSince(seenAt: number): number;
+  restore(saved: unknown): number;
+  records: CallRecord[];
 }
 export declare function missedLabel(r: CallRecord): string;
 export declare function recordLabel(r: CallRecord): string;

@@ -1,5 +1,6 @@
 // The recent-calls list (incoming and outgoing, newest first) and the missed calls within it.
-// Pure module (no DOM, no sip.js): unit-tested. Kept in memory for the page's lifetime.
+// Pure module (no DOM, no sip.js): unit-tested. The page keeps it in the browser (storage.js): `records`
+// is what is saved, `restore()` takes it back after a reload, checking every record (storage is input).
 import { callerLabel } from './callerid.js';
 import { END_REASONS, formatDuration } from './reasons.js';
 
@@ -46,6 +47,39 @@ export class CallLog {
   missed() {
     return this.records.filter((r) => r.direction === 'in' && r.outcome === 'missed');
   }
+
+  /** How many missed calls came after `seenAt` (ms since epoch): the count the page shows as new. */
+  missedSince(/** @type {number} */ seenAt) {
+    return this.missed().filter((r) => r.at > seenAt).length;
+  }
+
+  /**
+   * Takes back saved records (newest first, as `records` was), keeping only well-formed ones; the ids
+   * continue after the highest. Records added since the page started stay in front.
+   * @param {unknown} saved @returns {number} how many were taken
+   */
+  restore(saved) {
+    if (!Array.isArray(saved)) return 0;
+    const taken = saved.filter(isRecord).slice(0, this.limit);
+    const known = new Set(this.records.map((r) => `${r.at}|${r.number}|${r.direction}`));
+    const fresh = taken.filter((r) => !known.has(`${r.at}|${r.number}|${r.direction}`));
+    this.records = [...this.records, ...fresh.map((r) => Object.freeze({ ...r }))].slice(0, this.limit);
+    this.nextId = Math.max(this.nextId, ...this.records.map((r) => r.id + 1));
+    return fresh.length;
+  }
+}
+
+/** A stored record is only trusted in this exact shape. @param {any} r @returns {r is CallRecord} */
+function isRecord(r) {
+  return typeof r === 'object' && r !== null
+    && Number.isSafeInteger(r.id) && r.id > 0
+    && (r.direction === 'in' || r.direction === 'out')
+    && typeof r.number === 'string' && r.number.length <= 256
+    && typeof r.displayName === 'string' && r.displayName.length <= 256
+    && Number.isFinite(r.at)
+    && (r.durationMs === null || (Number.isFinite(r.durationMs) && r.durationMs >= 0))
+    && OUTCOMES.includes(r.outcome)
+    && typeof r.reason === 'string' && r.reason.length <= 256;
 }
 
 /** "Missed call from Alice (+15550100)". @param {CallRecord} r */
