@@ -14,12 +14,15 @@ import { SCENARIO_DIR, sippWorkDir, startSipp, type SippHandle } from '../../sup
 import { traceHeader } from '../../support/sipp-trace.js';
 import { WsSipClient } from '../../support/ws-sip-client.js';
 import { startGatewayWith, USER, type TestGateway } from './harness.js';
+import { uacExpectFinal } from './scenarios.js';
 
 const GW = '127.0.60.1';
 const A = '127.0.60.2';
 const B = '127.0.60.3';
 const SIP_PORT = 5060;
 const CAROL = { name: 'carol', password: 'carol-secret', callerId: '+15550009', privacy: true };
+/** A DID written in E.164; trunk A calls it in its national-international form. */
+const DAVE = { name: 'dave', password: 'dave-secret', dids: ['+4930111'] };
 const traceDir = sippWorkDir('failover-it-');
 const cleanups: Array<() => Promise<unknown>> = [];
 
@@ -37,7 +40,7 @@ async function gateway(trunks: Trunk[], routes: unknown[], timers?: Partial<Time
   const config = configSchema.parse({
     sip: { listen: [`udp:${GW}:0`] },
     media: { rtpPorts: '44000-44999', address: '127.0.0.1' },
-    users: [USER, CAROL],
+    users: [USER, CAROL, DAVE],
     trunks,
     routes,
     // Every number is allowed here: the dial rules are not what these tests are about.
@@ -226,5 +229,16 @@ describe('number handling on the wire', () => {
     expect(traceHeader(withheld!, 'From')).toMatch(/^"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=/);
     expect(traceHeader(withheld!, 'P-Asserted-Identity')).toBeUndefined();
     expect(JSON.stringify(withheld)).not.toContain('15550009');
+  });
+});
+
+describe('inbound DID normalisation on the wire', () => {
+  it('a trunk with inbound { country: "49" } calling 004930111 rings the user whose DID is +4930111 (480: no device); an unknown number is 404', async () => {
+    const gw = await gateway([trunk('a', A, { inbound: { country: '49' } })], []);
+    for (const [service, status] of [['004930111', 480], ['004930999', 404]] as const) {
+      const sipp = startSipp({ scenarioFile: uacExpectFinal(traceDir, status), service, localIp: A, localPort: SIP_PORT, mediaPort: 6000, traceDir, remote: gw.udp });
+      cleanups.push(() => sipp.stop());
+      expect(await exited(sipp)).toBe(0);
+    }
   });
 });
