@@ -33,7 +33,7 @@ function describeIssue(issue: ZodIssue): string[] {
     if (fits.length === 1) return fits[0]!.issues.flatMap(describeIssue);
     if (issue.path.at(-1) === 'password') return [`${keyPath(issue.path)}: expected a password, or { ha1: { realm, md5?, sha256? } }`];
     if (issue.path[0] === 'sip') return [`${keyPath(issue.path)}: expected "udp|tcp|tls:host:port" or { listen, advertise }`];
-    return [`${keyPath(issue.path)}: expected { match, trunk }, { match, echo: true } or { match, user }`];
+    return [`${keyPath(issue.path)}: expected { match, trunk }, { match, trunks: [...] }, { match, echo: true } or { match, user }`];
   }
   return [`${keyPath(issue.path)}: ${issue.message}`];
 }

@@ -186,3 +186,14 @@ describe('trunk routes in the config', () => {
     expect(errorOf([{ match: 'x', trunks: ['a'], rewrite: [{ strip: 0 }] }])).toContain('routes[0].rewrite[0]');
   });
 });
+
+describe('a route that is none of the forms', () => {
+  it('names the forms, trunks included', () => {
+    try {
+      parseConfig({ routes: [{ match: 'x' }] }, 'gw.yaml');
+      expect.fail('accepted');
+    } catch (e) {
+      expect((e as Error).message).toMatch(/routes\[0\].*(trunks|trunk or trunks)/);
+    }
+  });
+});
