@@ -12,7 +12,7 @@ import { answerUnauthenticated, bareResponse } from '../sip/ua/challenge.js';
 import type { CallPolicy, Ticket } from '../policy/index.js';
 import { admitInvite, type InboundMatcher } from './admission.js';
 import { authenticateInvite } from './authorize.js';
-import type { Call } from './call.js';
+import type { Call, Party } from './call.js';
 import type { InboundCaller } from './ring.js';
 import type { DialogRegistry } from '../sip/ua/dialogs.js';
 import type { TrunkAcl } from './trunk-acl.js';
@@ -61,6 +61,8 @@ export interface DispatchDeps {
   startCall(req: SipRequest, tx: ServerTransaction, user: UserConfig, r: RouteResult, ticket?: Ticket): void;
   /** Creates and starts a call that rings every contact of `callee`. */
   ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller, ticket?: Ticket): void;
+  /** RFC 3891: an INVITE with Replaces from `by` takes over a call (call/transfer-replaces.ts). */
+  replaces?(req: SipRequest, tx: ServerTransaction, by: Party): void;
 }
 
 /** The dialled string: the Request-URI user part (unescaped by the parser), or a tel: URI's number. */
@@ -119,7 +121,17 @@ function dialledNumber(d: DispatchDeps, req: SipRequest): string {
   }
 }
 
+/** RFC 3891 §3: who sends an INVITE with Replaces — a trunk by its address, else a user after the usual
+ *  challenge — is checked before the dialog it names is looked at. */
+function replacing(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
+  const trunk = d.acl.trunkFor(tx.flow);
+  if (trunk) return d.replaces!(req, tx, { kind: 'trunk', trunk });
+  const user = authenticateInvite(req, tx, d);
+  if (user) d.replaces!(req, tx, { kind: 'user', user });
+}
+
 function invite(d: DispatchDeps, req: SipRequest, tx: ServerTransaction): void {
+  if (d.replaces && getHeader(req, 'Replaces') !== undefined) return replacing(d, req, tx);
   const dialled = dialledNumber(d, req);
   const admission = admitInvite(d, req, tx.flow, dialled);
   if (admission.kind === 'reject') {

@@ -14,12 +14,13 @@ import type { SipTransport } from '../sip/transport/types.js';
 import { realmOf } from '../sip/ua/credentials.js';
 import { reply } from '../sip/ua/uas.js';
 import { createUpstream, type Upstream } from '../upstream/index.js';
-import { Call } from './call.js';
+import { Call, type Party } from './call.js';
 import { DialCallee, type TrunkPlan } from './dial.js';
 import { TrunkBoard } from './failover-board.js';
 import { LoadShare } from '../routing/load-share.js';
 import { TransferService } from './transfer.js';
 import { transferRoute } from './transfer-route.js';
+import { takeOver } from './transfer-replaces.js';
 import { endInactiveCalls } from './liveness.js';
 import { CallTable, dispatchRequest } from './dispatch.js';
 import { RingCallee, type InboundCaller } from './ring.js';
@@ -166,7 +167,9 @@ export function startSipService(deps: SipServiceDeps): SipService {
     track(call, new RingCallee(call, callee, caller).start(registrar.lookup(callee.name)));
   }
 
-  const dispatch = { config, digest, registrar, registry, calls, acl, upstream, logger, policy, startCall, ringUser };
+  // RFC 3891: an INVITE with Replaces takes over one of our calls (transfer-replaces.ts).
+  const replaces = (req: SipRequest, tx: ServerTransaction, by: Party): void => takeOver({ registry, media: deps.media, logger, locate: (id) => transfers.locate(id) }, req, tx, by);
+  const dispatch = { config, digest, registrar, registry, calls, acl, upstream, logger, policy, startCall, ringUser, replaces };
   transactions.onRequest((req, tx, matchingInvite) => {
     if (closed) return reply(tx, 503, 'Service Unavailable');
     try {
