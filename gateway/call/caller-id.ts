@@ -2,12 +2,12 @@
 // - The number: the route's callerId, else the user's (users[].callerId), else the user's name. Never what
 //   the caller's own From says (a browser can claim anything).
 // - Privacy (withheld caller ID) when the route or the user asks it, or the caller's INVITE does (RFC 3323
-//   §4.2 Privacy: id / user). The gateway is then the privacy service: RFC 3323 §4.1.1.3: "the From header
-//   field ... SHOULD be ... "Anonymous" <sip:anonymous@anonymous.invalid>".
+//   §4.2 Privacy: id / user). The gateway is then the privacy service; the anonymous From is the form
+//   RFC 3323 §4.1.1.3 recommends (paraphrased): "Anonymous" <sip:anonymous@anonymous.invalid>.
 // - RFC 3325 §9.1 P-Asserted-Identity only toward a trunk in our trust domain (trunks[].trusted): it carries
-//   the real identity even when withheld, with Privacy: id (RFC 3325 §9.3: "the user requests that the
-//   Network Asserted Identity be kept private with respect to SIP entities outside the Trust Domain") for the
-//   carrier to remove it at its edge. An untrusted trunk never gets a P-Asserted-Identity.
+//   the real identity even when withheld, with Privacy: id (RFC 3325 §7 and §9.3, paraphrased: the "id"
+//   value asks the trust domain to withhold the asserted identity from anyone outside it) for the carrier to
+//   remove it at its edge. An untrusted trunk never gets a P-Asserted-Identity (§5: not outside the domain).
 import type { TrunkRouteConfig } from '../config/dial-plan.js';
 import type { TrunkConfig, UserConfig } from '../config/schema.js';
 import { formatNameAddr, getHeader } from '../sip/message/index.js';
