@@ -46,6 +46,17 @@ describe('trunk failover (call layer)', () => {
     expect(row(s, 'b')).toMatchObject({ attempts: 1, answered: 1, current: 1 });
   });
 
+  it('a transport error toward the first trunk (RFC 3261 §8.1.3.1: a 503) fails over at once', async () => {
+    const s = setup(testConfig(TWO_TRUNKS));
+    const tx = s.invite('5551234');
+    await settle();
+    s.trunkInvite(0).handlers.onTransportError(new Error('ECONNREFUSED'));
+    await settle();
+    expect(port(s, 1)).toBe(5098);
+    expect(tx.responses.filter((r) => r.status >= 200)).toHaveLength(0);
+    expect(row(s, 'a')).toMatchObject({ failovers: 1 });
+  });
+
   it('after early media (183 with SDP) a 503 is the caller\'s: no failover', async () => {
     const s = setup(testConfig(TWO_TRUNKS));
     const tx = s.invite('5551234');
