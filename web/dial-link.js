@@ -62,6 +62,8 @@ export function keyAction(e) {
   const tag = String(e.target?.tagName ?? '').toUpperCase();
   // Typing in a field, choosing in a list, or pressing a focused button keeps its meaning.
   if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || tag === 'BUTTON' || e.target?.isContentEditable) return null;
+  // A disclosure (<summary>, e.g. "Audio settings") or a link opens with Enter: not a dial.
+  if (tag === 'SUMMARY' || tag === 'A') return null;
   if (/^[0-9*#+]$/.test(e.key)) return { type: 'append', char: e.key };
   if (e.key === 'Backspace') return { type: 'backspace' };
   if (e.key === 'Enter') return { type: 'dial' };
