@@ -54,8 +54,8 @@ export class CallLog {
   }
 
   /**
-   * Takes back saved records (newest first, as `records` was), keeping only well-formed ones; the ids
-   * continue after the highest. Records added since the page started stay in front.
+   * Takes back saved records (newest first, as `records` was), keeping only well-formed ones, with new
+   * ids. Records added since the page started stay in front.
    * @param {unknown} saved @returns {number} how many were taken
    */
   restore(saved) {
@@ -63,8 +63,15 @@ export class CallLog {
     const taken = saved.filter(isRecord).slice(0, this.limit);
     const known = new Set(this.records.map((r) => `${r.at}|${r.number}|${r.direction}`));
     const fresh = taken.filter((r) => !known.has(`${r.at}|${r.number}|${r.direction}`));
-    this.records = [...this.records, ...fresh.map((r) => Object.freeze({ ...r }))].slice(0, this.limit);
-    this.nextId = Math.max(this.nextId, ...this.records.map((r) => r.id + 1));
+    // Only the known fields: anything else stored beside them is dropped, not carried along. Fresh ids
+    // (oldest first): unique beside this page's own records.
+    const ids = fresh.map((_r, i) => this.nextId + fresh.length - 1 - i);
+    this.nextId += fresh.length;
+    const clean = fresh.map((r, i) => Object.freeze({
+      id: ids[i] ?? 0, direction: r.direction, number: r.number, displayName: r.displayName, at: r.at,
+      durationMs: r.durationMs, outcome: r.outcome, reason: r.reason,
+    }));
+    this.records = [...this.records, ...clean].slice(0, this.limit);
     return fresh.length;
   }
 }

@@ -20,7 +20,7 @@ export class Store {
     this.storage = storage;
   }
 
-  /** The stored value, or `fallback` when absent, unreadable or not JSON. @template T @param {string} key @param {T} fallback @returns {unknown} */
+  /** The stored value, or `fallback` when absent, unreadable or not JSON. @param {string} key @param {unknown} fallback @returns {unknown} */
   get(key, fallback) {
     try {
       const text = this.storage?.getItem(PREFIX + key);

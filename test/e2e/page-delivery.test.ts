@@ -22,13 +22,21 @@ const BOB = '1002'; // sip-config/gateway.yaml: alice 1001, bob 1002
 
 declare const window: { softphone: { callState(): string; incomingState(): string; recentCalls(): Array<{ direction: string; from: string; outcome: string }>; missedCalls(): Array<{ from: string }> }; __notes: Note[] };
 type Note = { via: 'sw' | 'page'; title: string; tag?: string; actions?: string[] };
+// Browser globals inside page.evaluate()/init scripts (the tests compile without the DOM lib).
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const navigator: { serviceWorker: { ready: Promise<unknown> } };
+declare const localStorage: { getItem(k: string): string | null } & Record<string, unknown>;
+declare function getComputedStyle(el: unknown): { backgroundColor: string };
+declare class ServiceWorkerRegistration { showNotification(title: string, options?: NotificationOptions): Promise<void> }
+declare class Notification { constructor(title: string, options?: NotificationOptions) }
+type NotificationOptions = { tag?: string; body?: string; actions?: Array<{ action: string; title: string }> };
 
 /** Records every notification the page raises, through the service worker or the constructor. */
 function hookNotifications(): void {
   const w = window as unknown as { __notes: Note[]; Notification: typeof Notification };
   w.__notes = [];
   const show = ServiceWorkerRegistration.prototype.showNotification;
-  ServiceWorkerRegistration.prototype.showNotification = function (title: string, options?: NotificationOptions & { actions?: Array<{ action: string }> }) {
+  ServiceWorkerRegistration.prototype.showNotification = function (title: string, options?: NotificationOptions) {
     w.__notes.push({ via: 'sw', title, tag: options?.tag, actions: options?.actions?.map((a) => a.action) });
     return show.call(this, title, options);
   };
@@ -133,7 +141,7 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
     expect(await page.getByRole('group', { name: 'Dial pad' }).getByRole('button').count()).toBe(12);
 
     // Keyboard dialling: digits typed with the focus outside any field go to the number.
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate(() => document.activeElement?.blur());
     await page.keyboard.type('1*0#2+');
     expect(await page.inputValue('#number')).toBe('1*0#2+');
     await page.keyboard.press('Backspace');
