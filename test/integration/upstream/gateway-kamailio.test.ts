@@ -15,7 +15,7 @@ const running: Gateway[] = [];
 const clients: WsSipClient[] = [];
 
 interface StatusBody {
-  trunks?: Array<{ name: string; state: string; expiresAt?: string; lastError?: string; keepalive?: unknown }>;
+  trunks?: Array<{ name: string; state: string; expiresAt?: string; lastError?: string; keepalive?: unknown; health?: string; calls?: unknown }>;
   upstream?: Array<{ user: string; account: string; state: string; lastError?: string }>;
 }
 
@@ -118,7 +118,7 @@ describe('a trunk with register: true', () => {
       return st.trunks?.[0]?.state === 'registered' ? st : undefined;
     });
     // keepalive: on by default, its first OPTIONS one interval (30 s) after start.
-    expect(s.trunks).toEqual([{ name: 'pbx', state: 'registered', expiresAt: expect.any(String), keepalive: { state: 'unknown', interval: 30, failures: 0 } }]);
+    expect(s.trunks).toEqual([{ name: 'pbx', state: 'registered', expiresAt: expect.any(String), keepalive: { state: 'unknown', interval: 30, failures: 0 }, health: 'unknown', calls: { current: 0, attempts: 0, answered: 0, failovers: 0, failed: 0, skippedDown: 0, skippedLimit: 0 } }]);
     const expiresIn = Date.parse(s.trunks![0]!.expiresAt!) - Date.now();
     expect(expiresIn).toBeGreaterThan(250_000);
     expect(expiresIn).toBeLessThanOrEqual(300_000);
