@@ -50,6 +50,8 @@ export class DtmfPlayer {
   private readonly queue: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Where the last event's duration ended on the stream's clock (its SSRC, its start + duration). */
+  private lastEnd: { ssrc: number; ts: number } | undefined;
 
   constructor(private readonly target: PlayerTarget) {}
 
@@ -80,7 +82,7 @@ export class DtmfPlayer {
     const stepUnits = (UPDATE_MS * rate) / 1000;
     const total = Math.min(0xffff, Math.round((tone.durationMs * rate) / 1000));
     const steps = eventSchedule(total, stepUnits);
-    const start = this.target.stream.clock(rate);
+    const start = this.startOf(total, rate);
     const volume = tone.volume ?? DEFAULT_VOLUME;
     let i = 0;
     const tick = (): void => {
@@ -97,6 +99,18 @@ export class DtmfPlayer {
     };
     tick();
     if (i < steps.length) this.timer = setInterval(tick, UPDATE_MS);
+  }
+
+  /** The start of an event of `total` units: the stream's clock now, but never inside the previous event
+   *  (RFC 4733 §2.5.1.2: events of one stream do not overlap) — a source whose timestamps run slower than
+   *  the wall clock would otherwise place the next event before the last one ended. */
+  private startOf(total: number, rate: number): number {
+    const stream = this.target.stream;
+    let start = stream.clock(rate);
+    const ssrc = stream.currentSsrc;
+    if (this.lastEnd?.ssrc === ssrc && ((start - this.lastEnd.ts) | 0) < 0) start = this.lastEnd.ts;
+    this.lastEnd = { ssrc, ts: (start + total) >>> 0 };
+    return start;
   }
 
   /** Stops at once; queued tones resolve false. Idempotent. */

@@ -63,6 +63,12 @@ export class OutputStream {
     return (this.topTs + Math.round(((this.now() - this.topAt) * rate) / 1000)) >>> 0;
   }
 
+  /** The SSRC packets injected now carry. */
+  get currentSsrc(): number {
+    this.ensureOwn();
+    return this.ssrc;
+  }
+
   /** Sends a packet built by `build` with the stream's SSRC and its next SEQ. */
   inject(build: (ssrc: number, seq: number) => Buffer): void {
     this.ensureOwn();

@@ -120,6 +120,19 @@ describe('DtmfPlayer (fake timers)', () => {
     expect(sent.map((p) => p.readUInt16BE(2))).toEqual(sent.map((_, i) => 500 + i));
   });
 
+  it('a stream clock that lags the wall clock never makes the next event start inside the last one', async () => {
+    const sent: Buffer[] = [];
+    const stream = new OutputStream((p) => sent.push(Buffer.from(p)), () => 0); // its clock stands still
+    stream.relay(audio(1, 4000));
+    const player = new DtmfPlayer({ stream, format: () => ({ pt: 101, rate: 8000 }) });
+    const a = player.play({ event: 1, durationMs: 100 });
+    const b = player.play({ event: 2, durationMs: 100 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([await a, await b]).toEqual([true, true]);
+    const starts = [...new Set(sent.slice(1).map((p) => decodeEventPacket(p, 101)!.timestamp))];
+    expect(starts).toEqual([4000, 4800]);
+  });
+
   it('a leg without telephone-event sends nothing; close() ends queued tones with false', async () => {
     const sent: Buffer[] = [];
     const none = new DtmfPlayer({ stream: new OutputStream((p) => sent.push(p)), format: () => undefined });
