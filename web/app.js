@@ -82,6 +82,8 @@ function renderRegistration() {
   connBanner.textContent = banner.text;
 }
 
+/** @type {Record<string, string>} */
+const IN_VIEW_LABEL = { calling: 'Calling…', ringing: 'Ringing…', 'in-call': 'In call' };
 let timer = 0;
 function renderTimer() {
   ui.callTimer.textContent = phone.call.state === 'in-call' ? formatDuration(Date.now() - phone.call.since) : '';
@@ -93,7 +95,10 @@ function renderCall() {
   ui.callState.dataset.state = state;
   // People's words for how a call ended ("Bob is offline"); the SIP code only in the details line.
   const words = state === 'ended' ? endWords(reason, phone.peer, phone.lines.current?.endStatus) : null;
-  ui.callState.textContent = words ? words.text : callLabel(state, reason, phone.peer, control);
+  // In the call's view the other party's name stands above: "In call", "Calling…" without it again.
+  const label = callLabel(state, reason, phone.peer, control);
+  const short = label === callLabel(state, reason, phone.peer) ? IN_VIEW_LABEL[state] : undefined;
+  ui.callState.textContent = words ? words.text : short ?? label;
   $('call-detail').textContent = words?.detail ?? '';
   // One button whose name says what it does: "Hold", or "Resume" while held (or while resuming).
   const held = control.hold === 'held' || control.hold === 'resuming';

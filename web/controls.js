@@ -46,7 +46,7 @@ export class CallControls {
     this.phone = phone;
     this.devices = opts.devices;
     this.ui = {
-      dialer: el('dialer'), view: el('in-call'), peerName: el('peer-name'), peerNumber: el('peer-number'),
+      dialer: el('dialer'), view: el('in-call'), peer: el('peer'), peerName: el('peer-name'), peerNumber: el('peer-number'),
       mute: el('mute-btn'), keypadBtn: el('keypad-btn'), addCall: el('add-call-btn'), number: el('number'),
       digits: el('dtmf-sent'), digitsLine: el('dtmf-line'), micLevel: el('call-mic-level'),
     };
@@ -121,6 +121,7 @@ export class CallControls {
     const view = pageView(state, Boolean(phone.lines.ringing()));
     ui.dialer.dataset.view = view;
     ui.view.hidden = view !== 'in-call';
+    ui.peer.hidden = view !== 'in-call';
     if (view !== 'in-call') {
       ui.dialer.dataset.keypad = '';
       ui.dialer.dataset.adding = '';

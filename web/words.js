@@ -95,7 +95,8 @@ export function endWords(reason, peer, status) {
  * @returns {{ level: 'ok' | 'warn' | 'error', text: string }}
  */
 export function bannerWords(s) {
-  if (s.online === false) {
+  // Offline but still registered (a LAN-only server, or the browser's guess is wrong): the calls work.
+  if (s.online === false && s.state !== 'registered') {
     return { level: 'error', text: 'You are offline. Calls need an internet connection: check your Wi-Fi or cable.' };
   }
   if (s.reconnecting) {

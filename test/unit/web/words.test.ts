@@ -49,7 +49,9 @@ describe('web/words: people’s words, the SIP code only in the details', () => 
   it('the connection banner says what to do', () => {
     expect(bannerWords({ state: 'registered', reason: '', reconnecting: false, online: true })).toEqual({ level: 'ok', text: '' });
     expect(bannerWords({ state: 'signed-out', reason: '', reconnecting: false }).text).toBe('');
-    expect(bannerWords({ state: 'registered', reason: '', reconnecting: false, online: false }).text).toMatch(/^You are offline\. .*check your Wi-Fi/);
+    expect(bannerWords({ state: 'failed', reason: 'Cannot reach the server (ws://x/sip)', reconnecting: false, online: false }).text).toMatch(/^You are offline\. .*check your Wi-Fi/);
+    // registered although the browser says offline (a server on the LAN only): no false alarm
+    expect(bannerWords({ state: 'registered', reason: '', reconnecting: false, online: false }).text).toBe('');
     const lost = bannerWords({ state: 'failed', reason: 'Connection to server lost', reconnecting: true });
     expect(lost.level).toBe('warn');
     expect(lost.text).toMatch(/Reconnecting…/);
