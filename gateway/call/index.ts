@@ -91,7 +91,12 @@ export function startSipService(deps: SipServiceDeps): SipService {
   const policy = createCallPolicy(config, logger.child({ component: 'policy' }));
   // Transfer (REFER, Replaces; transfer*.ts): targets go through the dial plan under the user's rights.
   const transferDial = { config, policy, pbxRoute: (u: UserConfig) => pbxRoute(upstream, u) };
-  const transfers = new TransferService({ registry, media: deps.media, logger, calls: () => calls.all() as Call[], domain: config.sip.domain, route: (u, n) => transferRoute(transferDial, u, n) });
+  // A user as a blind transfer's target: rung like any call to them, unless busy (waiting.ts).
+  const ringTargets = (u: UserConfig) => {
+    const busy = waitingDecision(u, lines.count(u.name));
+    return busy.ring ? { contacts: registrar.lookup(u.name) } : busy.final;
+  };
+  const transfers = new TransferService({ registry, media: deps.media, logger, calls: () => calls.all() as Call[], domain: config.sip.domain, route: (u, n) => transferRoute(transferDial, u, n), ringTargets });
   Object.assign(callCtx, { transfers });
   let closed = false;
 

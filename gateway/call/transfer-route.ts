@@ -11,6 +11,8 @@ import { trunkRoute, type OutboundRoute } from './trunk-leg.js';
 
 export type TransferRoute =
   | { kind: 'out'; route: OutboundRoute; number: string; trunk?: TrunkConfig }
+  /** One of our users: their registered contacts are rung (transfer-user.ts). */
+  | { kind: 'user'; user: UserConfig; number: string }
   | { kind: 'refuse'; status: number; reason: string };
 
 export interface TransferRouteDeps {
@@ -34,8 +36,8 @@ export async function transferRoute(d: TransferRouteDeps, user: UserConfig, dial
     if (verdict && !verdict.ok) return { kind: 'refuse', status: verdict.status, reason: verdict.reason };
   }
   if (r.kind === 'echo') return { kind: 'refuse', status: 488, reason: 'Not Acceptable Here: the echo line is no transfer target' };
-  // A user on another user: that user's phone (a local call) — ringing users from a transfer is not done yet.
-  if (r.kind === 'user') return { kind: 'refuse', status: 501, reason: 'Not Implemented: transfer to a local user' };
+  // Another user (a local call): their phones ring (transfer-user.ts).
+  if (r.kind === 'user') return { kind: 'user', user: r.user, number: r.number };
   if (user.upstream) {
     const route = d.pbxRoute(user);
     return route ? { kind: 'out', route, number: r.number } : { kind: 'refuse', status: 503, reason: 'Service Unavailable: PBX Not Registered' };

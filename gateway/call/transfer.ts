@@ -11,7 +11,7 @@ import type { UserConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { MediaEngine } from '../media/types.js';
 import type { Dialog } from '../sip/dialog/index.js';
-import { formatNameAddr, parseUri } from '../sip/message/index.js';
+import { formatNameAddr, getFrom, getTo, parseUri } from '../sip/message/index.js';
 import type { HeaderField, SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { DialogRegistry } from '../sip/ua/dialogs.js';
@@ -25,7 +25,10 @@ import { allowedMethods, sessionLeg, type CallSession } from './session-legs.js'
 import { joinedSession, spliceLegs } from './transfer-media.js';
 import { resumeKept } from './transfer-resume.js';
 import type { TransferRoute } from './transfer-route.js';
-import { TransferTarget, type TargetAnswer } from './transfer-target.js';
+import { TransferTarget, type TargetAnswer, type TargetEvents } from './transfer-target.js';
+import { UserTarget } from './transfer-user.js';
+import type { CallerId } from './invite-builder.js';
+import type { ContactRoute } from '../registrar/index.js';
 
 export const other = (side: CallSide): CallSide => (side === 'caller' ? 'callee' : 'caller');
 
@@ -39,6 +42,8 @@ export interface TransferDeps {
   route(user: UserConfig, dialled: string): Promise<TransferRoute>;
   /** Our SIP domain (Referred-By of a user's transfer). */
   domain?: string;
+  /** A user as a transfer target: their contacts to ring, or why not (busy: users[].callWaiting, maxCalls). */
+  ringTargets?(user: UserConfig): { contacts: readonly ContactRoute[] } | { status: number; reason: string };
 }
 
 /** Whose rights a REFER from `side` is dialled under, or why it is refused (RFC 3515 §2.4.2: 403). */
@@ -106,23 +111,12 @@ export class TransferService implements ReferHandler {
     }
     const session = call.session;
     if (!session || !call.is('answered')) return notifier.done(487, 'Request Terminated');
-    const stays = session[other(side)];
     const headers: HeaderField[] = [{ name: 'Referred-By', value: this.referredBy(call, side, referral, dialog) }];
-    let settle: (o: TargetAnswer | { status: number; reason: string }) => void = () => undefined;
-    const settled = new Promise<TargetAnswer | { status: number; reason: string }>((resolve) => (settle = resolve));
     const joined = { ready: false };
-    const target = new TransferTarget(call, stays, {
-      progress: (status, reason) => void notifier.progress(status, reason),
-      answered: (a) => settle(a),
-      failed: (final) => settle(final),
-      hungUp: () => call.end(),
-      session: gated(call.sessionHooks(side), joined),
-    });
-    // The call ending while the target rings (the transferee hung up) abandons the target.
-    const stop = call.onChange(({ to }) => to === 'ended' && (target.abandon(), settle({ status: 487, reason: 'Request Terminated' })));
-    void target.dial(route.route, route.number, headers);
-    const outcome = await settled;
-    stop();
+    const placed = this.place(call, side, route, headers, notifier, joined);
+    if ('status' in placed) return notifier.done(placed.status, placed.reason);
+    const { target } = placed;
+    const outcome = await placed.settled;
     if ('status' in outcome) return notifier.done(outcome.status, outcome.reason);
     const current = call.session;
     if (!current || call.ended) return void target.end();
@@ -145,12 +139,41 @@ export class TransferService implements ReferHandler {
     // RFC 3515 §2.4.5: the final NOTIFY goes out before the transferor's dialog ends.
     await notifier.done(200, 'OK');
     joined.ready = true;
-    const party: Party | undefined = route.trunk ? { kind: 'trunk', trunk: route.trunk } : undefined;
+    const party: Party | undefined = route.kind === 'user' ? { kind: 'user', user: route.user } : route.trunk ? { kind: 'trunk', trunk: route.trunk } : undefined;
     const joinedNow = joinedSession(outcome.media, side, incoming, current[other(side)]);
     call.handOver(side, target, joinedNow, party);
+    // A user's browser answered: its connection is the side's to watch now (connection.ts).
+    const winner = target instanceof UserTarget ? target.winnerFlow : undefined;
+    if (winner) call.watchConnection(side, winner.flow, winner.moveTo);
     call.log.info({ number }, 'blind transfer completed');
     // A party the transferor held before its REFER is taken off hold toward the target (transfer-resume.ts).
     await this.resume([[joinedNow, other(side)]], call);
+  }
+
+  /** Starts the triggered INVITE (RFC 3515 §2.4.3): a trunk/PBX target or a user's phones; `settled` gives
+   *  its outcome. A user who cannot take the call (busy, users[].callWaiting) is refused at once. */
+  private place(call: Call, side: CallSide, route: Exclude<TransferRoute, { kind: 'refuse' }>, headers: HeaderField[], notifier: ReferNotifier, joined: { ready: boolean }):
+    | { target: TransferTarget | UserTarget; settled: Promise<TargetAnswer | { status: number; reason: string }> }
+    | { status: number; reason: string } {
+    const ringing = route.kind === 'user' ? this.d.ringTargets?.(route.user) ?? { status: 480, reason: 'Temporarily Unavailable' } : undefined;
+    if (ringing && 'status' in ringing) return ringing;
+    const stays = call.session![other(side)];
+    let settle: (o: TargetAnswer | { status: number; reason: string }) => void = () => undefined;
+    const settled = new Promise<TargetAnswer | { status: number; reason: string }>((resolve) => (settle = resolve));
+    const events: TargetEvents = {
+      progress: (status, reason) => void notifier.progress(status, reason),
+      answered: (a) => settle(a),
+      failed: (final) => settle(final),
+      hungUp: () => call.end(),
+      session: gated(call.sessionHooks(side), joined),
+    };
+    const target = route.kind === 'user' ? new UserTarget(call, stays, route.user, events) : new TransferTarget(call, stays, events);
+    // The call ending while the target rings (the transferee hung up) abandons the target.
+    const stop = call.onChange(({ to }) => to === 'ended' && (target.abandon(), settle({ status: 487, reason: 'Request Terminated' })));
+    void settled.finally(stop);
+    if (target instanceof UserTarget) void target.ring(ringing!.contacts, headers, callerIdOf(call, other(side)));
+    else if (route.kind === 'out') void target.dial(route.route, route.number, headers);
+    return { target, settled };
   }
 
   /** REFER with Replaces (RFC 3891 §6.1): the dialog it names is the transferor's in another call; the
@@ -212,6 +235,15 @@ export function sideOf(call: Call, owner: unknown): CallSide | undefined {
   if (s?.callee.dialogUsage === owner) return 'callee';
   if (!s && call.caller === owner) return 'caller';
   return undefined;
+}
+
+/** Who the user target sees calling: the party that stays — a user by name, else its number as the call
+ *  knows it (the caller's From, or the number the user dialled). */
+function callerIdOf(call: Call, stays: CallSide): CallerId {
+  const party = call.parties[stays];
+  if (party?.kind === 'user') return { display: party.user.name, user: party.user.extension ?? party.user.name };
+  const who = stays === 'caller' ? getFrom(call.caller.invite) : getTo(call.caller.invite);
+  return { display: who.displayName, user: who.uri.user ?? 'anonymous' };
 }
 
 /** The Refer-To URI without its headers (?Replaces= …), as a Request-URI string. */

@@ -21,7 +21,7 @@ import type { Gateway } from '../../gateway/app.js';
 import { startBaresip, type BaresipHandle, type LiveAudio } from '../support/baresip.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
 import { writeSineWav } from '../support/tone.js';
-import { STEP_TIMEOUT, dial, e2eConfig, openPage, signIn, startGateway, waitForTone, withDiagnostics } from './helpers.js';
+import { STEP_TIMEOUT, dial, e2eConfig, openPage, signIn, startGateway, waitForIncoming, waitForTone, withDiagnostics } from './helpers.js';
 import { FLOWING, counts, waitFlowing } from './midcall-rig.js';
 
 const FAR = '5551234';
@@ -29,7 +29,10 @@ const TARGET = '5552222';
 
 interface View { id: number; peer: string; state: string; hold: string; current: boolean }
 declare const window: {
-  softphone: { calls(): View[]; callState(): string; callReason(): string; holdState(): string };
+  softphone: {
+    calls(): View[]; callState(): string; callReason(): string; holdState(): string; accept(): Promise<void>;
+    incoming(): { from: string; displayName: string } | null; remoteStats(): Promise<{ packetsReceived: number; packetsSent: number }>;
+  };
   softphoneTransfer: { blind(n: string, id?: number): Promise<{ ok: boolean; text: string }>; attended(other: number, id?: number): Promise<{ ok: boolean; text: string }>; status(): string };
 };
 
@@ -169,6 +172,32 @@ describe('e2e: transfer from the page', () => {
       await target.hangup();
       await far.waitForEvent('CALL_CLOSED', { from: farFrom, timeoutMs: STEP_TIMEOUT });
       await waitNoCalls(page, gateway);
+    });
+  });
+
+  it('blind to a local user: bob\'s page rings with the far party as caller, answers, and bob and the far party hear each other', async () => {
+    await withDiagnostics(diagnostics, async () => {
+      const bob = await browser.newPage();
+      await openPage(bob, gateway.httpUrl);
+      await signIn(bob, 'bob', 'bob');
+      const farFrom = far.events.length;
+      expect(await dial(page, FAR)).toBe('in-call');
+      await far.waitForEvent('CALL_ESTABLISHED', { from: farFrom, timeoutMs: STEP_TIMEOUT });
+      const transfer = page.evaluate(() => window.softphoneTransfer.blind('1002'));
+      // bob's page rings with the far party's number as the caller, and answers
+      const rings = await waitForIncoming(bob);
+      expect(rings.from).toBe(FAR);
+      await bob.evaluate(() => window.softphone.accept());
+      expect(await transfer).toEqual({ ok: true, text: 'Transferred' });
+      await page.waitForFunction(() => window.softphone.callState() === 'ended', null, { timeout: STEP_TIMEOUT });
+      // far taken off hold; bob hears far's 440 Hz, far receives bob's packets
+      await waitDir(far, 'sendrecv');
+      await waitFlowing(bob, far);
+      await waitForTone(bob, 440, 660);
+      await far.hangup();
+      await bob.waitForFunction(() => window.softphone.callState() === 'ended', null, { timeout: STEP_TIMEOUT });
+      await waitNoCalls(page, gateway);
+      await bob.close();
     });
   });
 });
