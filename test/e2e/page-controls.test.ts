@@ -19,7 +19,7 @@ import { sh } from '../support/netbed/ns.js';
 import { pcmuSamples, rtpPackets } from '../support/netbed/rtp.js';
 import { until } from '../support/netbed/wait.js';
 import { toneRatio } from '../support/tone.js';
-import { STEP_TIMEOUT, defaultUsers, dial, hangUp, resetPage, sipUdpPort, waitForIncoming, withDiagnostics, type Hook } from './helpers.js';
+import { STEP_TIMEOUT, defaultUsers, dial, hangUp, resetPage, sipUdpPort, waitForIncoming, waitForTone, withDiagnostics, type Hook } from './helpers.js';
 import { NUMBER, startRig, type MidcallRig } from './midcall-rig.js';
 
 const MIC_HZ = 1000;
@@ -92,7 +92,14 @@ describe('e2e: in-call controls, devices, quality and words on the page', () => 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'e2e-page-controls-'));
-    rig = await startRig({ patch: { users: defaultUsers({ alice: [DID] }) }, initScript: RECORD_PEER_CONNECTIONS });
+    rig = await startRig({
+      patch: {
+        users: defaultUsers({ alice: [DID] }),
+        // The default dial plan's echo line (the Echo test button calls it) beside the route to baresip.
+        routes: [{ match: '^(\\*43|echo)$', echo: true }, { match: '^[0-9]{3,15}$', trunk: 'far' }],
+      },
+      initScript: RECORD_PEER_CONNECTIONS,
+    });
     ({ page, baresip } = rig);
     // '' = this test's own network namespace (only lo): what the gateway sends to baresip's RTP ports.
     capture = await startCapture('', join(dir, 'far.pcap'), `udp and dst portrange ${FAR_RTP}`);
@@ -109,7 +116,7 @@ describe('e2e: in-call controls, devices, quality and words on the page', () => 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('idle: the dial pad with the Echo test step; a call to an offline user says so in words, the SIP code in the details', async () => {
+  it('idle: the dial pad and, before the first call, the Echo test step: it calls the echo line and the page hears its own microphone', async () => {
     await withDiagnostics(rig.diagnostics, async () => {
       expect(await page.getAttribute('#dialer', 'data-view')).toBe('idle');
       expect(await button('Echo test').isVisible()).toBe(true);
@@ -117,10 +124,23 @@ describe('e2e: in-call controls, devices, quality and words on the page', () => 
       expect(await page.isVisible('#in-call')).toBe(false);
       await shoot('idle');
 
+      // The test-your-microphone step: Echo test calls the echo line, which plays the 1 kHz microphone back.
+      await button('Echo test').focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => window.softphone.callState() === 'in-call', null, { timeout: STEP_TIMEOUT });
+      expect(await page.textContent('#peer-name')).toBe('*43');
+      const echo = await waitForTone(page, MIC_HZ, 3300);
+      expect(echo.level).toBeGreaterThan(5 * echo.other);
+      expect(await hangUp(page)).toBe('Hung up');
+      expect(await page.isVisible('#echo-hint')).toBe(false); // tested: the hint is gone
+    });
+  });
+
+  it('words: a call to an offline user says "Bob is offline", the SIP code only in the details line', async () => {
+    await withDiagnostics(rig.diagnostics, async () => {
       expect(await dial(page, 'bob', 'ended')).toBe('ended Unavailable (480)');
       expect(await page.textContent('#call-state')).toBe('Bob is offline');
       expect(await page.textContent('#call-detail')).toBe('SIP 480 Temporarily Unavailable');
-      expect(await page.isVisible('#echo-hint')).toBe(false); // a call was made
     });
   });
 
@@ -213,7 +233,7 @@ describe('e2e: in-call controls, devices, quality and words on the page', () => 
       await button('Resume').focus();
       await page.keyboard.press('Enter');
       await vi.waitFor(async () => expect((await baresip.liveAudio()).dir).toBe('sendrecv'), { timeout: STEP_TIMEOUT, interval: 200 });
-      expect(await page.evaluate(() => window.softphone.holdState())).toBe('active');
+      await page.waitForFunction(() => window.softphone.holdState() === 'active', null, { timeout: STEP_TIMEOUT });
       expect(await mute.getAttribute('aria-pressed')).toBe('true');
       await waitFarTone('silence');
 
