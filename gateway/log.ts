@@ -1,9 +1,37 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+// The one logger factory (pino). Lines are JSON objects with an ISO 8601 UTC time and the level's name:
+//   {"level":"warn","time":"2026-01-31T12:00:00.000Z","msg":"auth failed: user=alice source=203.0.113.7 …"}
+// so that an operator reads them and fail2ban (docs/fail2ban) dates them. On a terminal (log.format auto)
+// pino-pretty prints them coloured instead; it is optional: without it, JSON.
+import { createRequire } from 'node:module';
+import { pino, stdTimeFunctions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
-/** The one logger factory: JSON lines on stdout (or `destination`, for tests that read what is logged).
- *  Tests pass level 'silent'. */
-export function createLogger(level: string = 'info', destination?: DestinationStream): Logger {
-  return destination ? pino({ level, base: undefined }, destination) : pino({ level, base: undefined });
+/** json: one JSON object per line · pretty: pino-pretty · auto: pretty when stdout is a TTY. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** The options every logger of the gateway runs with: no pid/hostname, ISO time, level names. */
+export const LOG_OPTIONS: LoggerOptions = {
+  base: undefined,
+  timestamp: stdTimeFunctions.isoTime,
+  formatters: { level: (label) => ({ level: label }) },
+};
+
+/** pino-pretty as a synchronous stream on stdout, or undefined when it is not installed. */
+function prettyStream(): DestinationStream | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const pretty = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
+    return pretty({ colorize: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** `destination`: where lines go (tests pass a stream they read; they pass level 'silent' otherwise);
+ *  without one, stdout — pretty when `format` says so (auto: stdout is a terminal). */
+export function createLogger(level: string = 'info', destination?: DestinationStream, format: LogFormat = 'json'): Logger {
+  if (destination) return pino({ ...LOG_OPTIONS, level }, destination);
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true) ? prettyStream() : undefined;
+  return pretty ? pino({ ...LOG_OPTIONS, level }, pretty) : pino({ ...LOG_OPTIONS, level });
 }

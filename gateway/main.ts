@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     throw err;
   }
   process.stdout.write(`Gateway page: ${page}  (config: ${path.relative(process.cwd(), file) || file})\n`);
-  const logger = createLogger(process.env.LOG_LEVEL ?? config.log.level);
+  const logger = createLogger(process.env.LOG_LEVEL ?? config.log.level, undefined, config.log.format);
   const gateway = buildGateway(config, { logger, interfaces });
   try {
     await gateway.start();

@@ -60,7 +60,7 @@ export function loadConfigFile(file: string): GatewayConfig {
   return resolvePaths(parseConfig(doc.toJS(), file), path.dirname(path.resolve(file)));
 }
 
-/** File paths in the config (TLS PEM files, the registration store) are relative to the config file. */
+/** File paths in the config (TLS PEM files, the registration store, the CDR file) are relative to the config file. */
 function resolvePaths(config: GatewayConfig, dir: string): GatewayConfig {
   const abs = (p: string): string => path.resolve(dir, p);
   const tls = config.http.tls && { cert: abs(config.http.tls.cert), key: abs(config.http.tls.key) };
@@ -70,6 +70,7 @@ function resolvePaths(config: GatewayConfig, dir: string): GatewayConfig {
     trunks,
     http: { ...config.http, ...(tls ? { tls } : {}) },
     registrar: { ...config.registrar, ...(config.registrar.store ? { store: abs(config.registrar.store) } : {}) },
+    cdr: { ...config.cdr, ...(config.cdr.path ? { path: abs(config.cdr.path) } : {}) },
   };
 }
 

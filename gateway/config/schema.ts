@@ -5,6 +5,7 @@ import { isWildcard, parseAdvertise } from './addresses.js';
 import { passwordSchema, securityIssues, securitySchema } from './security.js';
 import { dialRulesIssues, dialRulesSchema, maxDurationField, trunkPolicyFields, userPolicyFields } from './dial-rules.js';
 import { callerIdSchema, inboundSchema, rewriteSchema, trunkRouteSchema } from './dial-plan.js';
+import { apiSchema, cdrSchema, logSchema } from './ops.js';
 
 /** Only the range: a malformed value (no numeric port) is reported once, by the regex. */
 const portInRange = (s: string): boolean => !(Number(s.slice(s.lastIndexOf(':') + 1)) > 65535);
@@ -295,7 +296,10 @@ export const configSchema = z
     turn: turnSchema.optional(),
     security: securitySchema,
     dialRules: dialRulesSchema,
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({}),
+    log: logSchema,
+    /** Call detail records and the operator endpoints' token (config/ops.ts). */
+    cdr: cdrSchema,
+    api: apiSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -65,8 +65,8 @@ async function startGateway(calls: Record<string, unknown> = {}): Promise<Rig> {
   const warnings: string[] = [];
   const stream = {
     write(line: string) {
-      const l = JSON.parse(line) as { level: number; msg: string };
-      if (l.level >= 40) warnings.push(l.msg);
+      const l = JSON.parse(line) as { level: string; msg: string };
+      if (['warn', 'error', 'fatal'].includes(l.level)) warnings.push(l.msg);
     },
   };
   const gw = buildGateway(config, { logger: createLogger('info', stream) });

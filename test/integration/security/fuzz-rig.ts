@@ -33,7 +33,7 @@ export interface FuzzedGateway {
   fds(): number;
   /** FUZZ-UNCAUGHT lines (uncaught exceptions, unhandled rejections). */
   uncaught(): string[];
-  /** Log lines at error level or above (pino level ≥ 50). */
+  /** Log lines at error level or above (level "error" or "fatal"). */
   errors(): string[];
 }
 
@@ -75,7 +75,7 @@ export async function startFuzzedGateway(sipPort: number, httpPort: number): Pro
     },
     fds: () => readdirSync(`/proc/${proc.pid}/fd`).length,
     uncaught: () => proc.stderr().split('\n').filter((l) => l.startsWith('FUZZ-UNCAUGHT')),
-    errors: () => proc.stdout().split('\n').filter((l) => /"level":(5|6)\d/.test(l)),
+    errors: () => proc.stdout().split('\n').filter((l) => /"level":"(error|fatal)"/.test(l)),
   };
   await waitHttp(gw);
   return gw;

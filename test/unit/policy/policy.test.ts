@@ -41,7 +41,7 @@ function setup(raw: Record<string, unknown> = {}) {
     },
     'test.yaml',
   );
-  const lines: Array<{ level: number; msg: string }> = [];
+  const lines: Array<{ level: string; msg: string }> = [];
   const logger = createLogger('info', { write: (l: string) => void lines.push(JSON.parse(l)) });
   const policy = createCallPolicy(config, logger);
   const user = (name: string) => config.users.find((u) => u.name === name)!;
@@ -54,7 +54,7 @@ describe('CallPolicy', () => {
   it('a premium number from a user without the class: 403 naming it, a warn line; with the class: admitted', () => {
     const { policy, lines, user, out } = setup();
     expect(policy.admit(user('alice'), out('+882123456'))).toMatchObject({ ok: false, status: 403, reason: 'Forbidden: premium numbers not allowed', rule: 'classes' });
-    expect(lines.map(({ level, msg }) => ({ level, msg }))).toEqual([{ level: 40, msg: 'call refused: user=alice number=+882123456 class=premium rule=classes status=403' }]);
+    expect(lines.map(({ level, msg }) => ({ level, msg }))).toEqual([{ level: 'warn', msg: 'call refused: user=alice number=+882123456 class=premium rule=classes status=403' }]);
     expect(policy.admit(user('alice'), out('0044123'))).toMatchObject({ ok: false, reason: 'Forbidden: international numbers not allowed' });
     expect(policy.admit(user('alice'), out('*21#'))).toMatchObject({ ok: false, status: 403, reason: 'Forbidden: number in no allowed dial class', class: 'other' });
     expect(policy.admit(user('intl'), out('+882123456'))).toMatchObject({ ok: true, ticket: { class: 'premium', emergency: false } });
@@ -101,7 +101,7 @@ describe('CallPolicy', () => {
     }
     expect(policy.admit(user('nobody'), r).ok).toBe(true);
     expect(policy.status()).toMatchObject({ emergencyCalls: 7, active: { users: { alice: 6, nobody: 1 }, trunks: { carrier: 6 } } });
-    expect(lines.some((l) => l.msg === 'emergency call: user=alice number=112' && l.level === 40)).toBe(true);
+    expect(lines.some((l) => l.msg === 'emergency call: user=alice number=112' && l.level === 'warn')).toBe(true);
   });
 
   it('internal calls (another user, the echo line) are never class-checked, hold a slot, do not count per hour', () => {

@@ -7,8 +7,8 @@ import { SpendMeter } from '../../../gateway/policy/spend.js';
 beforeEach(() => vi.useFakeTimers({ now: 0 }));
 afterEach(() => vi.useRealTimers());
 
-function capture(): { lines: Array<{ level: number; msg: string }>; logger: ReturnType<typeof createLogger> } {
-  const lines: Array<{ level: number; msg: string }> = [];
+function capture(): { lines: Array<{ level: string; msg: string }>; logger: ReturnType<typeof createLogger> } {
+  const lines: Array<{ level: string; msg: string }> = [];
   return { lines, logger: createLogger('info', { write: (l: string) => void lines.push(JSON.parse(l)) }) };
 }
 
@@ -25,7 +25,7 @@ describe('SpendMeter', () => {
     m.evaluate();
     expect(m.counters.alarms.user).toBe(1);
     expect(lines.map((l) => l.msg)).toEqual(['spend alarm: scope=user user=alice class=premium minutes=5.0 cost=10.00 limit=10']);
-    expect(lines[0]!.level).toBe(40); // warn
+    expect(lines[0]!.level).toBe('warn');
     stop();
     expect(m.lastHour()).toEqual({ total: 10, users: { alice: 10 } });
   });
