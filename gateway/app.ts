@@ -9,8 +9,6 @@ import { allowedOrigins, connectionLimits } from './config/hygiene.js';
 import { parsePortRange, sipListenText, splitHostPort } from './config/load.js';
 import { httpAdvertised, mediaAdvertised, pageUrl, sipListenPoints } from './config/resolve.js';
 import type { GatewayConfig } from './config/schema.js';
-import { createLiveConfig } from './config/live.js';
-import { reloadGateway, type ReloadResult } from './reload.js';
 import { closeHttp, createHttpApp, createWebServer, listenHttp, type WebServer } from './http/server.js';
 import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
@@ -19,8 +17,7 @@ import { createRtpengineMediaEngine } from './media/rtpengine/engine.js';
 import { startSecurity, type Security } from './security/index.js';
 import type { MediaEngine } from './media/types.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
-import { addSecrets, passwordCheck, realmOf } from './sip/ua/credentials.js';
-import { DeviceTokens } from './http/device-tokens.js';
+import { passwordCheck } from './sip/ua/credentials.js';
 import type { TimerValues, TransactionLayer } from './sip/transaction/types.js';
 import { createTransport } from './sip/transport/index.js';
 import type { SipTransport, TransportKind, Address, Flow } from './sip/transport/types.js';
@@ -39,10 +36,6 @@ export interface Gateway {
   /** The advertised SIP address for a transport, what Via sent-by and Contact carry (valid after start()). */
   sipAddress(kind: TransportKind): Address | undefined;
   status(): GatewayStatus;
-  /** Runs `next` (validated) for users, routes, trunks, dial rules and the http.tls files, calls and
-   *  registrations kept; other keys stay (a warning names them). Throws, changing nothing, on a bad
-   *  certificate (reload.ts, config/reload.ts). */
-  reload(next: GatewayConfig): ReloadResult;
 }
 
 export interface BuildOptions {
@@ -63,9 +56,6 @@ interface Running {
 }
 
 export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): Gateway {
-  // Every module gets the live view: a reload (SIGHUP) replaces what its keys read (config/live.ts).
-  const live = createLiveConfig(config);
-  config = live.view;
   const logger = options.logger ?? createLogger(config.log.level, undefined, config.log.format);
   const listen = splitHostPort(config.http.listen);
   let running: Running | undefined;
@@ -93,18 +83,13 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     const tlsClient = { peers: trunkTlsPeers(config.trunks) };
     // One trunk ACL for the call layer and the transport (trunk addresses skip the connection caps).
     const acl = createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
-    live.onChange((c) => acl.update(c.trunks));
     const isTrunk = (ip: string): boolean => acl.trunkFor({ transport: 'tcp', remote: { address: ip, port: 0 } } as Flow) !== undefined;
     // Per-source limits, bans, scanner drop and the authentication lockout (README "Security"); trunks exempt.
     // The page's sign-in (GET /api/ice-servers, HTTP Basic) counts toward the same lockout.
     const security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl });
     const iceServers = { turn: config.turn, checkPassword: security.checkPassword(passwordCheck(config)) };
-    // "Keep me signed in": per-device tokens the registrar and the INVITE check accept (http/device-tokens.ts).
-    const tokens = new DeviceTokens({ realm: realmOf(config), isAccount: (name) => config.users.some((u) => u.name === name) });
-    addSecrets(config, tokens);
-    const deviceTokens = { tokens, checkPassword: iceServers.checkPassword };
     const limits = connectionLimits(config);
-    const server = createWebServer(createHttpApp({ logger, status, iceServers, deviceTokens }), credentials, limits.firstMessageMs, {
+    const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials, limits.firstMessageMs, {
       maxPerAddress: config.http.maxConnectionsPerAddress,
       onRefused: httpRefusalLog(logger, config.http.maxConnectionsPerAddress),
     });
@@ -182,7 +167,6 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       return running?.transport.localAddress(kind);
     },
     status,
-    reload: (next) => reloadGateway({ live, logger, server: running?.server, transport: running?.transport }, next),
   };
 }
 
