@@ -56,6 +56,21 @@ export interface CalleeSide {
 /** Which side of the call an in-dialog request arrived on. */
 export type CallSide = 'caller' | 'callee';
 
+/** Who ended a call: a side (its BYE, CANCEL, rejection, lost connection) or the gateway itself (ring
+ *  timeout, limits, media timeout, shutdown). */
+export type CallEndSide = CallSide | 'gateway';
+
+/** How a call ended, as end() was told (CDRs, metrics and the "call ended" log line read it; gateway/cdr). */
+export interface CallEndInfo {
+  /** The final response the caller got (meaningful only when the call was not answered). */
+  final: CallerFinal;
+  /** The RFC 3326 Reason put on the BYEs / CANCEL, if any. */
+  reason?: string;
+  /** Who ended it, when end() was told; else undefined (gateway/cdr infers it). */
+  by?: CallEndSide;
+  answered: boolean;
+}
+
 /** How a call answers session modifications (re-INVITE, UPDATE) arriving on each side. */
 export type SessionPolicy = (side: CallSide, call: Call) => SessionHooks;
 
@@ -100,6 +115,8 @@ export class Call {
   private readonly joined: CalleeSide[] = [];
   /** DTMF between the legs: INFO ⇄ RFC 4733 (dtmf.ts); `dtmf.modes` says which side takes INFO. */
   readonly dtmf: CallDtmf;
+  /** Set by end() just before the 'ended' change is announced (gateway/cdr, gateway/metrics). */
+  endInfo: CallEndInfo | undefined;
 
   constructor(
     readonly ctx: CallContext,
@@ -115,15 +132,15 @@ export class Call {
     this.timers = new CallSessionTimers(ctx.config.calls.sessionTimers, {
       log: this.log,
       target: (side) => this.session?.[side],
-      expire: (reason) => this.end(UNAVAILABLE, reason),
+      expire: (reason) => this.end(UNAVAILABLE, reason, 'gateway'),
     });
     this.caller = new InviteServer(tx, this.uaContext, {
       answerHeaders: () => this.timers.answerHeaders(tx.request, options.network === true),
-      onHangup: () => this.end(),
-      onAckTimeout: () => this.end(),
-      onCancel: () => this.end(CANCELLED),
+      onHangup: () => this.end(undefined, undefined, 'caller'),
+      onAckTimeout: () => this.end(undefined, undefined, 'caller'),
+      onCancel: () => this.end(CANCELLED, undefined, 'caller'),
       onConfirmed: (ack) => this.onCallerAck(ack),
-      onNoPrack: () => this.end({ status: 504, reason: 'Server Time-out: no PRACK' }),
+      onNoPrack: () => this.end({ status: 504, reason: 'Server Time-out: no PRACK' }, undefined, 'caller'),
       session: this.sessionHooks('caller'),
     });
     // A caller whose connection closed (a browser's WebSocket) can neither hang up nor be reached (RFC 7118
@@ -140,8 +157,8 @@ export class Call {
     this.links[side] = new ConnectionWatch(flow, {
       graceMs: this.ctx.config.calls.reconnectGrace * 1000,
       answered: () => this.is('answered'),
-      onClosedUnanswered: () => this.end(UNAVAILABLE),
-      onGraceOver: () => this.end(UNAVAILABLE, REASON_CONNECTION_LOST),
+      onClosedUnanswered: () => this.end(UNAVAILABLE, undefined, side),
+      onGraceOver: () => this.end(UNAVAILABLE, REASON_CONNECTION_LOST, side),
       onMoved: moveTo,
       log: this.log.child({ side }),
     });
@@ -277,7 +294,7 @@ export class Call {
     const seconds = this.ctx.config.calls.ringTimeout;
     this.ringTimer = setTimeout(() => {
       this.log.info({ seconds }, 'ring timeout');
-      this.end(final);
+      this.end(final, undefined, 'gateway');
     }, seconds * 1000);
   }
 
@@ -299,10 +316,11 @@ export class Call {
 
   /** Tears the call down: the caller gets `final` if still unanswered (else BYE), the callee side CANCEL
    *  or BYE, and every media handle is closed. `reason`: an RFC 3326 Reason for the BYEs (and a CANCEL)
-   *  of both legs, e.g. REASON_CONNECTION_LOST. Idempotent. */
-  end(final: CallerFinal = { status: 500, reason: 'Server Internal Error' }, reason?: string): void {
+   *  of both legs, e.g. REASON_CONNECTION_LOST. `by`: who ended it (CDRs; see CallEndInfo). Idempotent. */
+  end(final: CallerFinal = { status: 500, reason: 'Server Internal Error' }, reason?: string, by?: CallEndSide): void {
     if (this.ended) return;
     const wasAnswered = this.fsm.state === 'answered';
+    this.endInfo = { final, reason, by, answered: wasAnswered };
     this.fsm.to('ended');
     this.stopRingTimer();
     for (const link of Object.values(this.links)) link.close();

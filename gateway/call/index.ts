@@ -22,7 +22,7 @@ import { TransferService } from './transfer.js';
 import { transferRoute } from './transfer-route.js';
 import { takeOver } from './transfer-replaces.js';
 import { endInactiveCalls } from './liveness.js';
-import { CallTable, dispatchRequest } from './dispatch.js';
+import { CallTable, dialledOf, dispatchRequest } from './dispatch.js';
 import { RingCallee, type InboundCaller } from './ring.js';
 import { intervalTooSmall, TOO_SMALL } from './session-timers.js';
 import { CALL_MACHINE, INBOUND_MACHINE } from './states.js';
@@ -30,9 +30,12 @@ import { DialogRegistry } from '../sip/ua/dialogs.js';
 import { createTrunkAcl, type TrunkAcl } from './trunk-acl.js';
 import { UserLines, waitingDecision } from './waiting.js';
 import type { OutboundRoute } from './trunk-leg.js';
+import { announceCall, type CallObserver } from './observer.js';
+import { getFrom } from '../sip/message/index.js';
 
 export { Call } from './call.js';
 export { CallTable, dialledOf } from './dispatch.js';
+export type { CallObserver, CallStart, CallDirection } from './observer.js';
 
 export interface SipServiceDeps {
   config: GatewayConfig;
@@ -43,6 +46,8 @@ export interface SipServiceDeps {
   /** Test hooks: the trunk ACL and the upstream registrations (default: built from the config). */
   acl?: TrunkAcl;
   upstream?: (registrar: Registrar) => Upstream;
+  /** Told of every call created (gateway/cdr, gateway/metrics; observer.ts). */
+  observers?: readonly CallObserver[];
 }
 
 export interface SipServiceStatus extends Record<string, unknown> {
@@ -54,11 +59,23 @@ export interface SipService {
   close(): Promise<void>;
   /** `{ calls, registrations, trunks, upstream }` (the last two from the upstream registrations). */
   status(): SipServiceStatus;
+  /** Current contacts by the transport they registered over (metrics). */
+  registrationsByTransport?(): Record<string, number>;
 }
 
 /** How long close() waits for the answers to the BYEs and CANCELs of the calls it ends, ms. Together with
  *  the unregister (at most 5 s, in parallel) it fits a container's stop grace (docker-compose.yml: 15 s). */
 const TEARDOWN_WAIT_MS = 4_000;
+
+/** The user part of the INVITE's From URI (the caller's number or name), '' when it has none. */
+function fromUser(tx: ServerTransaction): string {
+  try {
+    const uri = getFrom(tx.request).uri;
+    return uri.scheme === 'tel' ? uri.host : (uri.user ?? '');
+  } catch {
+    return '';
+  }
+}
 
 /** upstream.outboundFor → where the user's call goes through their own PBX. */
 function pbxRoute(upstream: Upstream, user: UserConfig): OutboundRoute | undefined {
@@ -99,11 +116,12 @@ export function startSipService(deps: SipServiceDeps): SipService {
   const transfers = new TransferService({ registry, media: deps.media, logger, calls: () => calls.all() as Call[], domain: config.sip.domain, route: (u, n) => transferRoute(transferDial, u, n), ringTargets });
   Object.assign(callCtx, { transfers });
   let closed = false;
+  const observers = deps.observers ?? [];
 
   function track(call: Call, started: Promise<void>): void {
     started.catch((err: Error) => {
       call.log.error({ err: err.message }, 'call setup failed');
-      call.end();
+      call.end(undefined, undefined, 'gateway');
     });
   }
 
@@ -120,6 +138,8 @@ export function startSipService(deps: SipServiceDeps): SipService {
     call.parties.caller = { kind: 'user', user };
     if (r.kind === 'trunk') call.parties.callee = { kind: 'trunk', trunk: r.trunk };
     calls.add(call);
+    const trunk = r.kind === 'trunk' ? { trunk: r.trunk.name } : {};
+    announceCall(observers, call, { direction: 'outbound', callerUser: user.name, callerNumber: fromUser(tx), calleeNumber: r.number, ...trunk }, logger);
     policy.track(call, ticket);
     lines.hold(call, [user.name]);
     track(call, outbound(new DialCallee(call), user, r));
@@ -133,12 +153,12 @@ export function startSipService(deps: SipServiceDeps): SipService {
     if (user.upstream && !(r.kind === 'trunk' && policy.isEmergency(call))) {
       const route = pbxRoute(upstream, user);
       if (route) return callee.startUpstream(route, r.number);
-      return Promise.resolve(call.end({ status: 503, reason: 'Service Unavailable: PBX Not Registered' }));
+      return Promise.resolve(call.end({ status: 503, reason: 'Service Unavailable: PBX Not Registered' }, undefined, 'gateway'));
     }
     // The route's trunks in this call's order (load sharing); each attempt takes the trunk's slot from the
     // policy (its concurrent/hourly limit) and a trunk at its limit is skipped (failover.ts).
     if (r.kind === 'trunk') return callee.startTrunks(trunkPlan(r, user, call));
-    return Promise.resolve(call.end({ status: 404, reason: 'No Route' }));
+    return Promise.resolve(call.end({ status: 404, reason: 'No Route' }, undefined, 'gateway'));
   }
 
   /** The trunks of a matched route in the order this call tries them (routing/load-share.ts). */
@@ -166,6 +186,10 @@ export function startSipService(deps: SipServiceDeps): SipService {
     const trunk = caller.kind === 'network' ? acl.trunkFor(tx.flow) : undefined;
     if (trunk) call.dtmf.modes.caller = trunk.dtmf;
     if (trunk) call.parties.caller = { kind: 'trunk', trunk };
+    const direction = caller.kind === 'user' ? 'internal' : 'inbound';
+    const callerUser = caller.kind === 'user' ? { callerUser: caller.user.name } : {};
+    const dialled = { calleeNumber: dialledOf(tx.request.uri), ...(trunk && { trunk: trunk.name }) };
+    announceCall(observers, call, { direction, ...callerUser, callerNumber: fromUser(tx), calleeUser: callee.name, ...dialled }, logger);
     policy.track(call, ticket);
     // A call in from a trunk holds one of its channels (trunks[].maxCalls), never refused for it.
     if (trunk) policy.inbound(call, trunk);
@@ -196,7 +220,7 @@ export function startSipService(deps: SipServiceDeps): SipService {
   return {
     async close() {
       if (closed) return;
-      for (const call of calls.all()) call.end({ status: 503, reason: 'Service Unavailable' });
+      for (const call of calls.all()) call.end({ status: 503, reason: 'Service Unavailable' }, undefined, 'gateway');
       closed = true;
       unwatchMedia();
       policy.close();
@@ -213,6 +237,11 @@ export function startSipService(deps: SipServiceDeps): SipService {
       const up = upstream.status();
       const trunks = up.trunks.map((t) => ({ ...t, ...board.status(t.name) }));
       return { calls: calls.size, registrations: registrar.count(), ...up, trunks, policy: policy.status() };
+    },
+    registrationsByTransport: () => {
+      const by: Record<string, number> = {};
+      for (const u of registrar.users()) for (const b of registrar.bindings(u)) by[b.transport] = (by[b.transport] ?? 0) + 1;
+      return by;
     },
   };
 }
