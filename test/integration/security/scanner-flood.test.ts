@@ -9,6 +9,8 @@
 // Figures asserted in both: every legit call connects (≥ 99 %), p99 setup (first INVITE sent → 200 received,
 // the 407 round trip included) < 500 ms, the trunk sees exactly the legit INVITEs (0 from the flood), the
 // gateway's peak RSS (VmHWM of its process) under RSS_BOUND. They are printed as one line each.
+// Timing wants the machine to itself (npm test runs integration files one at a time): on 2 cores shared with
+// a load average of 12+, CPU starvation, not the gateway, sets the slowest call (README "Security").
 // Run: unshare -n sh -c 'ip link set lo up && npx vitest run test/integration/security/scanner-flood.test.ts'
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
