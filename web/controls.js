@@ -60,7 +60,7 @@ export class CallControls {
     this.render();
   }
 
-  /** The current call's Line (undefined: none). */
+  /** The current call's Line (undefined: none). @returns {any} */
   get #line() {
     return this.phone.lines.current;
   }
@@ -75,7 +75,7 @@ export class CallControls {
     for (const type of ['lines', 'call', 'media']) phone.addEventListener(type, () => this.render());
     // A resumed call gets its tracks enabled again (call-control.js): a muted call stays muted.
     phone.addEventListener('control', () => {
-      for (const l of phone.lines.live()) muteSenders(l.peerConnection, this.muted.has(l.id));
+      for (const l of phone.lines.live()) muteSenders(/** @type {any} */ (l.peerConnection), this.muted.has(l.id));
       this.render();
     });
     this.devices?.addEventListener('change', () => this.#meterTrack(true));
@@ -166,7 +166,7 @@ export class CallControls {
 
   /** A quality monitor for every established call; the current one's is drawn. */
   #monitor() {
-    for (const l of this.phone.lines.live()) {
+    for (const l of /** @type {any[]} */ (this.phone.lines.live())) {
       if (this.monitors.has(l.id) || l.call.state !== 'in-call' || !l.peerConnection) continue;
       const id = l.id;
       this.monitors.set(id, new QualityMonitor(l.peerConnection, (m) => {
@@ -189,7 +189,8 @@ export class CallControls {
   /** The in-call level meter follows the current call's microphone track. @param {boolean} force */
   #meterTrack(force) {
     const line = this.#line;
-    const sender = line?.call.state === 'in-call' ? line.peerConnection?.getSenders().find((s) => s.track?.kind === 'audio') : undefined;
+    const pc = /** @type {RTCPeerConnection | null | undefined} */ (line?.peerConnection);
+    const sender = line?.call.state === 'in-call' ? pc?.getSenders().find((s) => s.track?.kind === 'audio') : undefined;
     if (force) this.meter.detach();
     this.meter.attach(sender?.track ?? null);
   }

@@ -47,13 +47,16 @@ export function installDevicesView(devices, page) {
   /** The chosen microphone's level while the panel is open (its own stream: the call's is metered in the call view). */
   const startPreview = async () => {
     stopPreview();
+    let stream;
     try {
-      preview = await devices.mediaStreamFactory()({ audio: true, video: false });
+      stream = await devices.mediaStreamFactory()({ audio: true, video: false });
     } catch {
-      return; // no permission: the lists still show what the browser tells
+      return undefined; // no permission: the lists still show what the browser tells
     }
+    preview = stream;
     if (!ui.panel.open) return stopPreview();
-    meter.attach(preview.getAudioTracks()[0] ?? null);
+    meter.attach(stream.getAudioTracks()[0] ?? null);
+    return undefined;
   };
   const refresh = async () => {
     const { mics, speakers } = await devices.list().catch(() => ({ mics: [], speakers: [] }));

@@ -81,7 +81,7 @@ export class Devices extends EventTarget {
   mediaStreamFactory() {
     return async (/** @type {MediaStreamConstraints} */ constraints) => {
       try {
-        return await navigator.mediaDevices.getUserMedia(audioConstraints(constraints, this.micId));
+        return await navigator.mediaDevices.getUserMedia(/** @type {MediaStreamConstraints} */ (audioConstraints(constraints, this.micId)));
       } catch (err) {
         if (!this.micId || /** @type {any} */ (err)?.name !== 'OverconstrainedError') throw err;
         return navigator.mediaDevices.getUserMedia(constraints);

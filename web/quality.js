@@ -175,6 +175,7 @@ export class QualityMonitor {
     this.tracker = new QualityTracker();
     this.onSample = onSample;
     this.now = now;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
     this.timer = setInterval(() => void this.poll(), SAMPLE_MS);
     void this.poll();
   }
