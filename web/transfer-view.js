@@ -85,15 +85,5 @@ export function installTransfer(phone) {
   ui.toggle.hidden = false;
   setOpen(false);
   render();
-  // Test hook for end-to-end tests (test/e2e/transfer.test.ts): the same Transferor the buttons use.
-  Object.defineProperty(window, 'softphoneTransfer', {
-    value: Object.freeze({
-      blind: (/** @type {string} */ n, /** @type {number | undefined} */ id) => transfers.blind(n, id),
-      attended: (/** @type {number} */ other, /** @type {number | undefined} */ id) => transfers.attended(other, id),
-      status: () => ui.status.textContent,
-    }),
-    configurable: false,
-    writable: false,
-  });
   return transfers;
 }

@@ -1,7 +1,7 @@
 // End to end (issue 9 items 1 + 6): call transfer from the page in real Chromium. alice (1000 Hz
 // microphone) calls baresip "far" (440 Hz) through a trunk; a second baresip "target" (660 Hz) is reached
-// through another trunk. The page's transfer control (web/transfer.js, driven through the same Transferor
-// its buttons use: window.softphoneTransfer) sends sip.js's REFER:
+// through another trunk. The page's transfer control (web/transfer.js, web/transfer-view.js), clicked as a
+// user does — Transfer, the number, "Transfer call", or "Transfer to <party>" — sends sip.js's REFER:
 //  - blind: the page holds the call (far answers recvonly), REFERs to the target's number; the gateway
 //    dials it, joins far's leg to it, NOTIFYs 200 and hangs up the page; far is taken off hold by the
 //    gateway (re-INVITE sendrecv, call/transfer-resume.ts) and far ⇄ target carry audio both ways,
@@ -33,7 +33,6 @@ declare const window: {
     calls(): View[]; callState(): string; callReason(): string; holdState(): string; accept(): Promise<void>;
     incoming(): { from: string; displayName: string } | null; remoteStats(): Promise<{ packetsReceived: number; packetsSent: number }>;
   };
-  softphoneTransfer: { blind(n: string, id?: number): Promise<{ ok: boolean; text: string }>; attended(other: number, id?: number): Promise<{ ok: boolean; text: string }>; status(): string };
 };
 
 async function waitDir(b: BaresipHandle, dir: string): Promise<void> {
@@ -50,6 +49,23 @@ async function waitBetween(a: BaresipHandle, a0: LiveAudio, b: BaresipHandle, b0
     },
     { timeout: STEP_TIMEOUT, interval: 250 },
   );
+}
+
+/** Opens the page's transfer panel (the in-call "Transfer" button) unless it is open. */
+async function openTransfer(page: Page): Promise<void> {
+  if (await page.locator('#transfer').isHidden()) await page.getByRole('button', { name: 'Transfer', exact: true }).click();
+}
+
+/** Blind transfer as a user does it: Transfer, the number, "Transfer call". */
+async function transferTo(page: Page, number: string): Promise<void> {
+  await openTransfer(page);
+  await page.getByLabel('Transfer to number').fill(number);
+  await page.getByRole('button', { name: 'Transfer call' }).click();
+}
+
+/** Waits for the transfer line under the call to say `text`. */
+async function transferStatus(page: Page, text: string): Promise<void> {
+  await expect.poll(() => page.textContent('#transfer-status'), { timeout: STEP_TIMEOUT, interval: 100 }).toBe(text);
 }
 
 async function waitNoCalls(page: Page, gateway: Gateway): Promise<void> {
@@ -108,9 +124,8 @@ describe('e2e: transfer from the page', () => {
       await waitFlowing(page, far);
 
       // No route for 5559999: the gateway's NOTIFY says 404; the page had held the call and resumes it.
-      const failed = await page.evaluate(() => window.softphoneTransfer.blind('5559999'));
-      expect(failed).toEqual({ ok: false, text: 'Transfer failed: No route (404)' });
-      expect(await page.textContent('#transfer-status')).toBe('Transfer failed: No route (404)');
+      await transferTo(page, '5559999');
+      await transferStatus(page, 'Transfer failed: No route (404)');
       await page.waitForFunction(() => window.softphone.holdState() === 'active', null, { timeout: STEP_TIMEOUT });
       await waitDir(far, 'sendrecv');
       await waitFlowing(page, far, await counts(page, far));
@@ -118,12 +133,11 @@ describe('e2e: transfer from the page', () => {
 
       // The transfer proper: hold (far recvonly), REFER, target rings and answers, NOTIFY 200, BYE to the page.
       const targetFrom = target.events.length;
-      const done = await page.evaluate(() => window.softphoneTransfer.blind('5552222'));
-      expect(done).toEqual({ ok: true, text: 'Transferred' });
+      await transferTo(page, TARGET);
+      await transferStatus(page, 'Transferred');
       await target.waitForEvent('CALL_ESTABLISHED', { from: targetFrom, timeoutMs: STEP_TIMEOUT });
       await page.waitForFunction(() => window.softphone.callState() === 'ended', null, { timeout: STEP_TIMEOUT });
       expect(await page.evaluate(() => window.softphone.callReason())).toBe('Transferred');
-      expect(await page.textContent('#transfer-status')).toBe('Transferred');
       // RFC 3892: the target learns who referred (the signed-in user, not what the page claimed)
       expect(target.output()).toMatch(/Referred-By: <sip:1001@127\.0\.0\.1>/); // alice's extension
       // The gateway took far off hold toward the target (re-INVITE sendrecv), and audio flows both ways.
@@ -146,9 +160,9 @@ describe('e2e: transfer from the page', () => {
       expect(await dial(page, FAR)).toBe('in-call');
       await far.waitForEvent('CALL_ESTABLISHED', { from: farFrom, timeoutMs: STEP_TIMEOUT });
       // The consultation call: the page holds the first (far recvonly) and calls the target.
-      // (the number field and Call button as the page's "Add call" shows them; dispatched, whatever view is up)
-      await page.locator('#number').evaluate((el, n) => void ((el as unknown as { value: string }).value = n), TARGET);
-      await page.locator('#call-btn').dispatchEvent('click');
+      await page.getByRole('button', { name: 'Add call' }).click();
+      await page.fill('#number', TARGET);
+      await page.click('#call-btn');
       await target.waitForEvent('CALL_ESTABLISHED', { from: targetFrom, timeoutMs: STEP_TIMEOUT });
       await waitDir(far, 'recvonly');
       await page.waitForFunction(() => window.softphone.calls().filter((c) => c.state === 'in-call').length === 2, null, { timeout: STEP_TIMEOUT });
@@ -157,12 +171,13 @@ describe('e2e: transfer from the page', () => {
       expect(first).toMatchObject({ peer: FAR, hold: 'held', current: false });
       expect(second).toMatchObject({ peer: TARGET, current: true });
       // the page's transfer control offers the other call (attended) next to a number field (blind)
-      expect(await page.locator('#transfer-btn').getAttribute('hidden')).toBeNull();
+      await openTransfer(page);
       expect(await page.locator('#transfer-calls button').allTextContents()).toEqual([`Transfer to ${FAR}`]);
 
       // "Transfer to 5551234" from the consultation call: both page calls end, far and target talk.
-      const done = await page.evaluate((id) => window.softphoneTransfer.attended(id), first!.id);
-      expect(done).toEqual({ ok: true, text: 'Transferred' });
+      await openTransfer(page);
+      await page.getByRole('button', { name: `Transfer to ${FAR}` }).click();
+      await transferStatus(page, 'Transferred');
       await waitNoCallsInPage(page);
       await waitDir(far, 'sendrecv');
       const [f0, t0] = await Promise.all([far.liveAudio(), target.liveAudio()]);
@@ -183,12 +198,12 @@ describe('e2e: transfer from the page', () => {
       const farFrom = far.events.length;
       expect(await dial(page, FAR)).toBe('in-call');
       await far.waitForEvent('CALL_ESTABLISHED', { from: farFrom, timeoutMs: STEP_TIMEOUT });
-      const transfer = page.evaluate(() => window.softphoneTransfer.blind('1002'));
+      await transferTo(page, '1002');
       // bob's page rings with the far party's number as the caller, and answers
       const rings = await waitForIncoming(bob);
       expect(rings.from).toBe(FAR);
       await bob.evaluate(() => window.softphone.accept());
-      expect(await transfer).toEqual({ ok: true, text: 'Transferred' });
+      await transferStatus(page, 'Transferred');
       await page.waitForFunction(() => window.softphone.callState() === 'ended', null, { timeout: STEP_TIMEOUT });
       // far taken off hold; bob hears far's 440 Hz, far receives bob's packets
       await waitDir(far, 'sendrecv');
