@@ -288,6 +288,10 @@ describe('e2e: in-call controls, devices, quality and words on the page', () => 
       expect(await indicator.getAttribute('data-grade')).not.toBe('good');
       expect(await page.locator('#quality-panel svg rect.loss').count()).toBeGreaterThan(0);
       expect(await page.getByRole('img', { name: /Call quality over/ }).count()).toBe(1);
+      if (SHOTS) {
+        // For the picture only: a graph with some seconds of loss in it.
+        await until('8 seconds of loss in the graph', async () => ((await page.locator('#quality-panel svg rect.loss').count()) >= 8 ? true : undefined), STEP_TIMEOUT);
+      }
       await shoot('quality');
 
       await sh('nft', ['delete', 'table', 'inet', 'pagecontrols']);
