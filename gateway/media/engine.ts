@@ -10,6 +10,8 @@ import { openLeg, type LegDeps, type OpenLeg } from './legs/factory.js';
 import { DEFAULT_ICE_TCP_LIMITS, type IceTcpLimits } from './legs/ice-tcp.js';
 import { LivenessWatcher, type WatchedLeg } from './liveness.js';
 import { PortAllocator, type PortRange } from './ports.js';
+import type { CallQuality } from './quality.js';
+import { CallQualityBook, type RtcpMode } from './quality-reports.js';
 import { Bridge, loopBack } from './relay.js';
 import { matchAnswerCodecs } from './sdp/codecs.js';
 import { produceAnswer, produceOffer, produceSelfAnswer } from './sdp/convert.js';
@@ -52,12 +54,18 @@ export interface EmbeddedMediaEngineOptions {
   /** Report a leg whose peer sent no RTP and no RTCP for this long (on hold: whose RTCP stopped);
    *  see liveness.ts. Off when absent or 0. */
   inactivityTimeoutMs?: number;
+  /** media.rtcp: 'relay' (default here) passes RTCP between legs; 'generate' terminates it on each leg and
+   *  sends the gateway's own SR/RR there (quality-reports.ts). */
+  rtcp?: RtcpMode;
+  /** RFC 3550 §6.2 minimum report interval (default 5000 ms); tests only. */
+  rtcpMinIntervalMs?: number;
 }
 
 /** The embedded engine also counts the sockets it holds (tests: every way a call ends frees them), and
  *  sends and takes RFC 4733 events (dtmf/embedded.ts). */
 export interface EmbeddedMediaEngine extends Required<DtmfEngine>, SpliceableMediaEngine {
   openSockets(): SocketCounts;
+  quality(callId: string): Promise<CallQuality | undefined>;
 }
 
 export async function createEmbeddedMediaEngine(options: EmbeddedMediaEngineOptions): Promise<EmbeddedMediaEngine> {
@@ -90,6 +98,8 @@ class Engine implements EmbeddedMediaEngine {
   private readonly liveness: LivenessWatcher | undefined;
   /** RFC 4733 events injected toward a leg / taken from a leg (dtmf/embedded.ts). */
   private readonly dtmf: EmbeddedDtmf;
+  /** RTCP per leg and the quality figures (quality-reports.ts). */
+  private readonly reports: CallQualityBook;
   private closed = false;
 
   constructor(
@@ -109,6 +119,8 @@ class Engine implements EmbeddedMediaEngine {
       iceTcpLimits: { ...DEFAULT_ICE_TCP_LIMITS, ...options.iceTcpLimits },
       sockets: this.sockets,
     };
+    this.reports = new CallQualityBook(options.rtcp ?? 'relay', () => this.calls.values(), Math.random, options.rtcpMinIntervalMs);
+    this.reports.start();
     if (options.inactivityTimeoutMs) {
       const report: InactiveListener = (callId, leg, reason) => this.reportInactive(callId, leg, reason);
       this.liveness = new LivenessWatcher(options.inactivityTimeoutMs, () => this.watchedLegs(), report);
@@ -152,6 +164,12 @@ class Engine implements EmbeddedMediaEngine {
     }
   }
 
+  private bridge(a: OpenLeg, b: OpenLeg): Bridge {
+    const bridge = new Bridge(a.leg, b.leg);
+    bridge.relayRtcp = this.reports.mode === 'relay';
+    return bridge;
+  }
+
   /** Start a request for `callId`, withdrawing any earlier one still in progress. */
   private claim(callId: string): symbol {
     const ticket = Symbol(callId);
@@ -187,7 +205,7 @@ class Engine implements EmbeddedMediaEngine {
       offer: desc,
       answerer,
       sentCodecs: produced.codecs,
-      bridge: new Bridge(offererLeg.leg, answererLeg.leg),
+      bridge: this.bridge(offererLeg, answererLeg),
     };
     this.calls.set(callId, call);
     this.logger.info({ callId, from: desc.profile, to: answererLeg.profile }, 'media offer');
@@ -249,6 +267,8 @@ class Engine implements EmbeddedMediaEngine {
   /** Transfer: see SpliceRequest (media/splice.ts). */
   async splice(request: SpliceRequest): Promise<void> {
     const dropped = splice(this.calls, request);
+    const joined = this.calls.get(request.b.callId)?.bridge;
+    if (joined) joined.relayRtcp = this.reports.mode === 'relay';
     this.logger.info({ a: request.a, b: request.b }, 'media calls spliced');
     await Promise.all(dropped.map((side) => side.open.release()));
   }
@@ -338,8 +358,15 @@ class Engine implements EmbeddedMediaEngine {
     this.calls.delete(callId);
     this.dtmf.drop(callId);
     moveCall(call, 'deleted');
+    const quality = this.reports.finish(call);
     await Promise.all([call.offerer.open.release(), call.answerer?.open.release()]);
-    this.logger.info({ callId, stats: callStats(call).legs }, 'media deleted');
+    this.logger.info({ callId, stats: callStats(call).legs, quality: quality.legs }, 'media deleted');
+  }
+
+  /** Live figures, or the final ones of a call deleted lately (quality-reports.ts). */
+  async quality(callId: string): Promise<CallQuality | undefined> {
+    const call = this.calls.get(callId);
+    return call ? this.reports.snapshot(call) : this.reports.finishedCall(callId);
   }
 
   stats(callId: string): MediaStats | undefined {
@@ -350,6 +377,7 @@ class Engine implements EmbeddedMediaEngine {
   async close(): Promise<void> {
     this.closed = true;
     this.liveness?.stop();
+    this.reports.stop();
     this.pending.clear();
     await Promise.all([...this.calls.keys()].map((id) => this.delete(id)));
   }

@@ -31,6 +31,9 @@ export class Bridge {
   private readonly toB: OutputStream;
   private tapA: RtpTap | undefined;
   private tapB: RtpTap | undefined;
+  /** media.rtcp 'relay': RTCP from one leg goes to the other; false ('generate'): the gateway sends its own
+   *  reports on each leg (quality-reports.ts) and the peers' RTCP stops here. */
+  relayRtcp = true;
 
   constructor(
     private readonly a: MediaLeg,
@@ -50,8 +53,12 @@ export class Bridge {
       if (this.bToA) mapPayloadType(packet, this.bToA);
       this.toA.relay(packet);
     };
-    a.onRtcp = (packet) => b.sendRtcp(packet);
-    b.onRtcp = (packet) => a.sendRtcp(packet);
+    a.onRtcp = (packet) => {
+      if (this.relayRtcp) b.sendRtcp(packet);
+    };
+    b.onRtcp = (packet) => {
+      if (this.relayRtcp) a.sendRtcp(packet);
+    };
   }
 
   /** The stream the relay sends toward `leg` (undefined: not a leg of this bridge). */

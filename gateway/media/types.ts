@@ -1,6 +1,8 @@
 // Media engine contract: the shape of rtpengine's ng control protocol (offer / answer / delete, keyed by
 // call), so the embedded engine and an rtpengine-backed one are interchangeable.
 
+import type { CallQuality } from './quality.js';
+
 /** What the SDP produced for the other side must speak. */
 export type MediaProfile =
   | 'webrtc' // UDP/TLS/RTP/SAVPF: ICE-lite candidates, DTLS-SRTP fingerprint, rtcp-mux
@@ -83,6 +85,9 @@ export interface MediaEngine {
   /** Free the call's ports and state. Idempotent; unknown calls are ignored. */
   delete(callId: string): Promise<void>;
   stats(callId: string): MediaStats | undefined;
+  /** Quality figures per leg (media/quality.ts): live while the call's media is up, then its final figures
+   *  for a while after delete(). undefined: unknown call. Engines that cannot tell leave it out. */
+  quality?(callId: string): Promise<CallQuality | undefined>;
   close(): Promise<void>;
 }
 

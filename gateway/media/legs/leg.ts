@@ -1,4 +1,5 @@
 // What the relay sees of one side of a call: plain RTP/RTCP in and out, whatever the wire profile.
+import type { RtcpMonitor } from '../rtcp/monitor.js';
 import type { MediaProfile } from '../types.js';
 
 export interface LegCounters {
@@ -29,6 +30,9 @@ export interface MediaLeg {
   /** The port advertised in SDP (RTP; RTCP on port+1 for 'rtp'). */
   readonly port: number;
   readonly counters: LegCounters;
+  /** Quality figures from the leg's RTP and RTCP, and the RTCP the gateway sends itself (rtcp/monitor.ts);
+   *  the legs of the embedded engine always have one. */
+  readonly rtcp?: RtcpMonitor;
   onRtp: PacketSink;
   onRtcp: PacketSink;
   /** Send plain RTP / RTCP to the peer (protected first on a webrtc leg). Dropped until the leg
@@ -49,3 +53,6 @@ export interface Endpoint {
 export function sameEndpoint(a: Endpoint | undefined, address: string, port: number): boolean {
   return a !== undefined && a.port === port && a.address === address;
 }
+
+/** The clock the legs time packets with (ms, monotonic). */
+export const mediaClock = (): number => performance.now();

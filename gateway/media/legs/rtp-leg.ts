@@ -2,10 +2,11 @@
 // (latch.ts): symmetric RTP, and with strictSource only the peer's expected address is taken.
 import type dgram from 'node:dgram';
 import type { Logger } from 'pino';
+import { RtcpMonitor } from '../rtcp/monitor.js';
 import { classify } from '../rtp/index.js';
 import { closeUdp, watchErrors } from '../udp.js';
 import { SourceLatch } from './latch.js';
-import { dropPacket, newCounters, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
+import { dropPacket, mediaClock, newCounters, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
 
 export interface RtpRemote {
   address: string;
@@ -19,6 +20,7 @@ export interface RtpRemote {
 export class RtpLeg implements MediaLeg {
   readonly profile = 'rtp' as const;
   readonly counters: LegCounters = newCounters();
+  readonly rtcp = new RtcpMonitor('rtp');
   onRtp: PacketSink = dropPacket;
   onRtcp: PacketSink = dropPacket;
   private readonly rtpLatch: SourceLatch;
@@ -60,14 +62,20 @@ export class RtpLeg implements MediaLeg {
     if (kind !== 'rtp' && kind !== 'rtcp') return;
     if (!this.admit(this.rtpLatch, 'rtp', address, port)) return;
     this.countIn(msg, kind === 'rtcp');
-    if (kind === 'rtp') this.onRtp(msg);
-    else this.onRtcp(msg);
+    if (kind === 'rtp') {
+      this.rtcp.rtpIn(msg, mediaClock());
+      this.onRtp(msg);
+    } else {
+      this.rtcp.rtcpIn(msg, mediaClock());
+      this.onRtcp(msg);
+    }
   }
 
   private receiveRtcp(msg: Buffer, address: string, port: number): void {
     if (classify(msg) !== 'rtcp') return;
     if (!this.admit(this.rtcpLatch, 'rtcp', address, port)) return;
     this.countIn(msg, true);
+    this.rtcp.rtcpIn(msg, mediaClock());
     this.onRtcp(msg);
   }
 
@@ -95,18 +103,19 @@ export class RtpLeg implements MediaLeg {
   }
 
   sendRtp(packet: Buffer): void {
-    this.send(this.rtpSocket, this.rtpLatch.target, packet);
+    if (this.send(this.rtpSocket, this.rtpLatch.target, packet)) this.rtcp.rtpOut(packet, mediaClock());
   }
 
   sendRtcp(packet: Buffer): void {
-    this.send(this.rtcpSocket, this.rtcpLatch.target, packet);
+    if (this.send(this.rtcpSocket, this.rtcpLatch.target, packet)) this.rtcp.rtcpOut(packet, mediaClock());
   }
 
-  private send(socket: dgram.Socket, to: Endpoint | undefined, packet: Buffer): void {
-    if (!to || this.closed) return;
+  private send(socket: dgram.Socket, to: Endpoint | undefined, packet: Buffer): boolean {
+    if (!to || this.closed) return false;
     this.counters.packetsOut++;
     this.counters.bytesOut += packet.length;
     socket.send(packet, to.port, to.address);
+    return true;
   }
 
   async close(): Promise<void> {

@@ -11,13 +11,14 @@ import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { DtlsCertificate } from '../dtls/certificate.js';
 import type { DtlsKeys, DtlsRole } from '../dtls/session.js';
+import { RtcpMonitor } from '../rtcp/monitor.js';
 import { classify } from '../rtp/index.js';
 import { srtpContextsFromDtls, type SrtpContextPair } from '../srtp/index.js';
 import { closeUdp, watchErrors } from '../udp.js';
 import { DtlsLink } from './dtls-link.js';
 import type { IceLiteAgent } from './ice-lite.js';
 import { IceTcpListener, type IceTcpConnection, type IceTcpLimits } from './ice-tcp.js';
-import { dropPacket, newCounters, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
+import { dropPacket, mediaClock, newCounters, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
 import { SourceRebaser } from './rebase.js';
 
 export interface WebrtcRemote {
@@ -56,6 +57,7 @@ export class WebrtcLeg implements MediaLeg {
   /** RFC 7022 short-term CNAME for a=ssrc:<ssrc> cname:. */
   readonly cname = randomBytes(12).toString('base64url');
   readonly dtls: DtlsLink;
+  readonly rtcp = new RtcpMonitor('webrtc', this.cname);
   private readonly rebaser: SourceRebaser;
   private selected: Path | undefined;
   private readonly tcp: IceTcpListener | undefined;
@@ -155,8 +157,13 @@ export class WebrtcLeg implements MediaLeg {
     this.counters.packetsIn++;
     this.counters.bytesIn += msg.length;
     if (rtcp) this.counters.rtcpIn++;
-    if (rtcp) this.onRtcp(plain);
-    else this.onRtp(plain);
+    if (rtcp) {
+      this.rtcp.rtcpIn(plain, mediaClock());
+      this.onRtcp(plain);
+    } else {
+      this.rtcp.rtpIn(plain, mediaClock());
+      this.onRtp(plain);
+    }
   }
 
   private receiveStun(msg: Buffer, address: string, port: number, tcp: IceTcpConnection | undefined): void {
@@ -216,6 +223,7 @@ export class WebrtcLeg implements MediaLeg {
   sendRtp(packet: Buffer): void {
     if (!this.srtp || !this.selected || this.closed) return;
     this.rebaser.rtp(packet);
+    this.rtcp.rtpOut(packet, mediaClock());
     try {
       this.sendProtected(this.srtp.local.protectRtp(packet));
     } catch (err) {
@@ -226,6 +234,7 @@ export class WebrtcLeg implements MediaLeg {
   sendRtcp(packet: Buffer): void {
     if (!this.srtp || !this.selected || this.closed) return;
     this.rebaser.rtcp(packet);
+    this.rtcp.rtcpOut(packet, mediaClock());
     try {
       this.sendProtected(this.srtp.local.protectRtcp(packet));
     } catch (err) {
