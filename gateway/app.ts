@@ -9,6 +9,8 @@ import { allowedOrigins, connectionLimits } from './config/hygiene.js';
 import { parsePortRange, sipListenText, splitHostPort } from './config/load.js';
 import { httpAdvertised, mediaAdvertised, pageUrl, sipListenPoints } from './config/resolve.js';
 import type { GatewayConfig } from './config/schema.js';
+import { createLiveConfig } from './config/live.js';
+import { reloadGateway, type ReloadResult } from './reload.js';
 import { closeHttp, createHttpApp, createWebServer, listenHttp, type WebServer } from './http/server.js';
 import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
@@ -36,6 +38,10 @@ export interface Gateway {
   /** The advertised SIP address for a transport, what Via sent-by and Contact carry (valid after start()). */
   sipAddress(kind: TransportKind): Address | undefined;
   status(): GatewayStatus;
+  /** Runs `next` (validated) for users, routes, trunks, dial rules and the http.tls files, calls and
+   *  registrations kept; other keys stay (a warning names them). Throws, changing nothing, on a bad
+   *  certificate (reload.ts, config/reload.ts). */
+  reload(next: GatewayConfig): ReloadResult;
 }
 
 export interface BuildOptions {
@@ -56,6 +62,9 @@ interface Running {
 }
 
 export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): Gateway {
+  // Every module gets the live view: a reload (SIGHUP) replaces what its keys read (config/live.ts).
+  const live = createLiveConfig(config);
+  config = live.view;
   const logger = options.logger ?? createLogger(config.log.level, undefined, config.log.format);
   const listen = splitHostPort(config.http.listen);
   let running: Running | undefined;
@@ -83,6 +92,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     const tlsClient = { peers: trunkTlsPeers(config.trunks) };
     // One trunk ACL for the call layer and the transport (trunk addresses skip the connection caps).
     const acl = createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
+    live.onChange((c) => acl.update(c.trunks));
     const isTrunk = (ip: string): boolean => acl.trunkFor({ transport: 'tcp', remote: { address: ip, port: 0 } } as Flow) !== undefined;
     // Per-source limits, bans, scanner drop and the authentication lockout (README "Security"); trunks exempt.
     // The page's sign-in (GET /api/ice-servers, HTTP Basic) counts toward the same lockout.
@@ -167,6 +177,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       return running?.transport.localAddress(kind);
     },
     status,
+    reload: (next) => reloadGateway({ live, logger, server: running?.server, transport: running?.transport }, next),
   };
 }
 

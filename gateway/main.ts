@@ -1,17 +1,21 @@
-// The only place that reads argv and the environment. `npm start` runs the gateway on
-// sip-config/gateway.yaml; `npm start -- --config FILE` on another file.
+// The only place that reads argv, the environment and signals. `npm start` runs the gateway (the built
+// build/gateway/main.js; `npm run dev`: this file under tsx) on sip-config/gateway.yaml;
+// `npm start -- --config FILE` on another file.
+// SIGTERM/SIGINT: graceful stop within shutdown.grace seconds. SIGHUP: the config file is read again
+// (users, routes, trunks, dial rules, TLS certificates; README "Operations"); a bad one is refused.
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildGateway } from './app.js';
+import { buildGateway, type Gateway } from './app.js';
 import { AddressError } from './config/addresses.js';
 import { ConfigError, loadConfigFile, splitHostPort } from './config/load.js';
 import { httpAdvertised, pageUrl } from './config/resolve.js';
-import { createLogger } from './log.js';
+import { TlsConfigError } from './http/tls.js';
+import { packageRoot } from './lib/root.js';
+import { createLogger, type Logger } from './log.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const defaultConfig = path.resolve(here, '..', 'sip-config', 'gateway.yaml');
+// The same file from gateway/main.ts (tsx) and from build/gateway/main.js (lib/root.ts).
+const defaultConfig = path.join(packageRoot(import.meta.url), 'sip-config', 'gateway.yaml');
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -60,7 +64,13 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    const grace = config.shutdown.grace;
+    logger.info({ signal, grace }, 'stopping');
+    // Whatever still waits (a peer that never answers the BYE) does not hold the exit past the grace.
+    setTimeout(() => {
+      logger.error({ grace }, 'stop took longer than shutdown.grace: exiting');
+      process.exit(1);
+    }, grace * 1000).unref();
     gateway.stop().then(
       () => process.exit(0),
       (err: Error) => {
@@ -71,6 +81,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => {
+    if (!stopping) reload(gateway, file, logger);
+  });
+}
+
+/** SIGHUP: the file read and validated again; refused (logged at error, naming the file and key) → the
+ *  running configuration stays as it was. */
+function reload(gateway: Gateway, file: string, logger: Logger): void {
+  try {
+    gateway.reload(loadConfigFile(file));
+  } catch (err) {
+    if (!(err instanceof ConfigError) && !(err instanceof TlsConfigError)) throw err;
+    const reason = err instanceof TlsConfigError ? `${file}: ${err.message}` : err.message;
+    logger.error({ file }, `config reload refused, the running configuration is kept: ${reason.replace(/\n\s*/g, ' ')}`);
+  }
 }
 
 await main();

@@ -229,7 +229,8 @@ export function startSipService(deps: SipServiceDeps): SipService {
       // registrations upstream are removed (REGISTER with Expires: 0), before the transport closes.
       await Promise.all([
         upstream.close().catch((err: Error) => logger.warn({ err: err.message }, 'upstream close failed')),
-        transactions.drain(TEARDOWN_WAIT_MS),
+        // A shorter shutdown.grace (main.ts exits when it is up) leaves half of it to the answers.
+        transactions.drain(Math.min(TEARDOWN_WAIT_MS, config.shutdown.grace * 500)),
       ]);
       registrar.close();
     },

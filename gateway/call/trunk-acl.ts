@@ -25,6 +25,8 @@ export interface TrunkAcl {
   trunkFor(flow: Flow): TrunkConfig | undefined;
   /** Resolves every name again (also run at start and every refreshMs). Never rejects. */
   refresh(): Promise<void>;
+  /** Another trunk list (a config reload, gateway/config/reload.ts): names resolved anew, at once. */
+  update(trunks: readonly TrunkConfig[]): void;
   close(): void;
 }
 
@@ -57,6 +59,7 @@ export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
   // Numeric hosts are fixed; names map to their last successful resolution.
   const resolved = new Map<string, string[]>();
   let closed = false;
+  let trunks = o.trunks;
 
   async function resolveName(name: string): Promise<void> {
     try {
@@ -68,12 +71,18 @@ export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
     }
   }
 
-  const names = [...new Set(o.trunks.flatMap(trunkHosts).filter((h) => isIP(h) === 0))];
+  const namesOf = (list: readonly TrunkConfig[]): string[] => [...new Set(list.flatMap(trunkHosts).filter((h) => isIP(h) === 0))];
+  let names = namesOf(trunks);
   const refresh = async (): Promise<void> => {
     await Promise.all(names.map(resolveName));
   };
-  const timer = names.length > 0 ? setInterval(() => void refresh(), o.refreshMs ?? DEFAULT_ACL_REFRESH_MS) : undefined;
-  timer?.unref();
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    clearInterval(timer);
+    timer = names.length > 0 ? setInterval(() => void refresh(), o.refreshMs ?? DEFAULT_ACL_REFRESH_MS) : undefined;
+    timer?.unref();
+  };
+  schedule();
   void refresh();
 
   function addressesOf(trunk: TrunkConfig): string[] {
@@ -84,9 +93,16 @@ export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
     trunkFor(flow) {
       if (flow.transport === 'ws' || flow.transport === 'wss') return undefined;
       const source = normalizeIp(flow.remote.address);
-      return o.trunks.find((t) => addressesOf(t).includes(source));
+      return trunks.find((t) => addressesOf(t).includes(source));
     },
     refresh,
+    update(next) {
+      if (closed) return;
+      trunks = next;
+      names = namesOf(next);
+      schedule();
+      void refresh();
+    },
     close() {
       closed = true;
       clearInterval(timer);

@@ -300,6 +300,9 @@ export const configSchema = z
     /** Call detail records and the operator endpoints' token (config/ops.ts). */
     cdr: cdrSchema,
     api: apiSchema,
+    /** SIGTERM: seconds the graceful stop may take (503 to new requests, BYE with a Reason to calls up,
+     *  unregister, CDR flush) before the process exits anyway; below docker-compose's stop_grace_period. */
+    shutdown: z.object({ grace: z.number().min(1).max(600).default(12) }).strict().default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

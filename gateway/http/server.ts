@@ -6,17 +6,17 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
+import { packageRoot } from '../lib/root.js';
 import { iceServersHandler, type IceServersDeps } from './ice-servers.js';
 import { bundleMiddleware, loadBundle } from './web-bundle.js';
 import type { ServerCredentials } from './tls.js';
 
 export type WebServer = http.Server | https.Server;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
+// From the source or from the built bundle (build/gateway/main.js) alike (lib/root.ts).
+const repoRoot = packageRoot(import.meta.url);
 const webRoot = path.join(repoRoot, 'web');
 /** Where `npm run build` leaves the page bundle (web-build.ts). */
 export const DEFAULT_BUNDLE_DIR = path.join(repoRoot, 'build', 'web');

@@ -92,8 +92,8 @@ export function createCallPolicy(config: GatewayConfig, logger: Logger, now: () 
 }
 
 class Policy implements CallPolicy {
-  private readonly rules: DialRulesConfig;
-  private readonly classifier: Classifier;
+  private rules: DialRulesConfig;
+  private classifier: Classifier;
   private readonly users: LimitCounter;
   private readonly trunks: LimitCounter;
   private readonly spend: SpendMeter;
@@ -101,8 +101,10 @@ class Policy implements CallPolicy {
   private readonly tracked = new WeakMap<PolicyCall, Tracked>();
   /** Tickets a call took (track): settle() leaves them to the call's end. */
   private readonly taken = new WeakSet<Ticket>();
-  private readonly rulesOf: Map<string, UserRules>;
-  private readonly emergencyTrunk: TrunkConfig | undefined;
+  private rulesOf: Map<string, UserRules>;
+  private emergencyTrunk: TrunkConfig | undefined;
+  /** The users and trunks lists the rules were derived from (a reload replaces them: config/live.ts). */
+  private derivedFrom: readonly unknown[];
   private readonly spendTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -117,12 +119,14 @@ class Policy implements CallPolicy {
     this.spend = new SpendMeter(rules.spendAlarm, logger, now);
     this.rulesOf = new Map(config.users.map((u) => [u.name, userRules(u, rules)]));
     this.emergencyTrunk = config.trunks.find((t) => t.name === rules.emergency.trunk);
+    this.derivedFrom = [config.dialRules, config.users, config.trunks];
     const alarmed = rules.spendAlarm.userPerHour !== undefined || rules.spendAlarm.totalPerHour !== undefined;
     this.spendTimer = alarmed ? setInterval(() => this.spend.running && this.spend.evaluate(), SPEND_CHECK_MS) : undefined;
     this.spendTimer?.unref();
   }
 
   check(user: UserConfig, number: string): Verdict {
+    this.follow();
     const n = normalizeDialled(number);
     const cls = this.classifier.classify(n);
     if (this.ruleOf(user).classes.has(cls)) return { ok: true, class: cls };
@@ -130,6 +134,7 @@ class Policy implements CallPolicy {
   }
 
   route(r: RouteResult): RouteResult {
+    this.follow();
     const trunk = this.emergencyTrunk;
     if (!trunk || r.kind === 'user' || r.kind === 'echo' || this.classifier.classify(r.number) !== EMERGENCY_CLASS) return r;
     // A route entry of its own: the emergency trunk alone, the number as dialled.
@@ -219,7 +224,20 @@ class Policy implements CallPolicy {
     clearInterval(this.spendTimer);
   }
 
+  /** After a config reload (the live view's lists are new objects): classes, per-user rules and the
+   *  emergency trunk derived again. Calls up keep their leases; the spend alarm keeps its limits. */
+  private follow(): void {
+    const c = this.config;
+    if (c.dialRules === this.derivedFrom[0] && c.users === this.derivedFrom[1] && c.trunks === this.derivedFrom[2]) return;
+    const rules = (this.rules = c.dialRules);
+    this.classifier = createClassifier(rules);
+    this.rulesOf = new Map(c.users.map((u) => [u.name, userRules(u, rules)]));
+    this.emergencyTrunk = c.trunks.find((t) => t.name === rules.emergency.trunk);
+    this.derivedFrom = [c.dialRules, c.users, c.trunks];
+  }
+
   private ruleOf(user: UserConfig): UserRules {
+    this.follow();
     return this.rulesOf.get(user.name) ?? userRules(user, this.rules);
   }
 

@@ -93,7 +93,7 @@ export function createTlsServer(
   connections: StreamConnections,
   logger: Logger,
   handshakeTimeoutMs: number,
-): net.Server {
+): tls.Server {
   const options = { cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' as const, handshakeTimeout: handshakeTimeoutMs };
   const server = tls.createServer(options, (socket) => {
     connections.adopt(socket);

@@ -1,6 +1,7 @@
 // createTransport(): UDP sockets, TCP/TLS listeners + connection pools and the WebSocket endpoint behind one
 // SipTransport (RFC 3261 §18, RFC 3261 §26.2 for TLS, RFC 7118, RFC 3581).
 import { isIP } from 'node:net';
+import type tls from 'node:tls';
 import type { Logger } from '../../log.js';
 import { getTopVia, serializeMessage } from '../message/index.js';
 import type { SipMessage, SipResponse } from '../message/types.js';
@@ -12,7 +13,7 @@ import { ConnectionGuard, FdBudget, LIMIT_DEFAULTS } from './limits.js';
 import { DEFAULTS, type ListenSpec, type TransportOptions } from './options.js';
 import { summarize } from './summary.js';
 import { StreamConnections, StreamListener, type StreamDeps } from './tcp.js';
-import { createTlsServer, tlsDialer } from './tls.js';
+import { createTlsServer, tlsDialer, type TlsServerCredentials } from './tls.js';
 import { TransportError, type Address, type Flow, type SipTransport, type Target, type TransportKind } from './types.js';
 import { UdpFlow, UdpListener } from './udp.js';
 import { WsEndpoint } from './ws.js';
@@ -28,6 +29,8 @@ class GatewayTransport implements SipTransport {
   private readonly udp: UdpListener[] = [];
   private readonly tcp: StreamListener[] = [];
   private readonly tls: StreamListener[] = [];
+  /** The TLS listening points' servers, for setTlsCredentials (a renewed certificate). */
+  private readonly tlsServers: tls.Server[] = [];
   private readonly connections: StreamConnections;
   private readonly tlsConnections: StreamConnections;
   private ws: WsEndpoint | undefined;
@@ -121,6 +124,7 @@ class GatewayTransport implements SipTransport {
     let server;
     try {
       server = createTlsServer(credentials, this.tlsConnections, this.logger, this.guard.limits.tlsHandshakeMs);
+      this.tlsServers.push(server);
     } catch (err) {
       throw new TransportError(`cannot listen tls ${address}:${port}: ${errorText(err)}`);
     }
@@ -247,6 +251,11 @@ class GatewayTransport implements SipTransport {
     if (!this.options.tlsClient) return undefined;
     const fallback = this.tcp[0] ?? this.udp[0];
     return fallback ? { ...fallback.sentBy } : undefined;
+  }
+
+  setTlsCredentials(credentials: TlsServerCredentials): void {
+    // Node: setSecureContext replaces the context of every later handshake; open connections keep theirs.
+    for (const server of this.tlsServers) server.setSecureContext({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' });
   }
 
   closeConnectionsFrom(ip: string): number {

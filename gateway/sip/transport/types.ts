@@ -74,5 +74,7 @@ export interface SipTransport {
   /** Closes every inbound or outbound TCP/TLS/WS connection whose remote IP is `ip` (a source just banned:
    *  its open connections must not outlive the ban's first packet); returns how many. */
   closeConnectionsFrom?(ip: string): number;
+  /** A new certificate and key (PEM) for the TLS listening points' next handshakes (a reload). */
+  setTlsCredentials?(credentials: { cert: string | Buffer; key: string | Buffer }): void;
   close(): Promise<void>;
 }
