@@ -77,8 +77,10 @@ describe('.ci/Dockerfile', () => {
     expect(lock).toBeGreaterThanOrEqual(0);
     expect(ci).toBeGreaterThan(lock);
     expect(sources).toBeGreaterThan(ci);
-    // tsx runs the TypeScript at runtime, so --omit=dev must keep it.
+    // The image's `npm run build` needs esbuild (the gateway bundle) and tsx (the page build script), so
+    // --omit=dev must keep them; nothing compiles TypeScript when the gateway runs.
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies.esbuild).toBeDefined();
     expect(pkg.dependencies.tsx).toBeDefined();
   });
 
@@ -88,12 +90,17 @@ describe('.ci/Dockerfile', () => {
     for (const s of sources) expect(existsSync(path.join(repo, s)), s).toBe(true);
   });
 
-  it('runs as an unprivileged user, gateway/main.ts in exec form, SIGTERM to stop', () => {
+  it('runs as an unprivileged user, the built gateway on plain node in exec form, SIGTERM to stop', () => {
     expect(one('USER')).toBe('node');
     expect(all('ENTRYPOINT')).toEqual([]);
     const cmd = JSON.parse(one('CMD')) as string[]; // exec form: node is the process the signal reaches
-    expect(cmd.slice(0, 5)).toEqual(['node', '--import', 'tsx', 'gateway/main.ts', '--config']);
-    expect(existsSync(path.join(repo, cmd[3]!))).toBe(true);
+    expect(cmd.slice(0, 3)).toEqual(['node', 'build/gateway/main.js', '--config']);
+    // That file is what `npm run build` (run in the image after the sources are copied) writes.
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.build).toContain('npm run build:gateway');
+    expect(pkg.scripts['build:gateway']).toContain(`--outfile=${cmd[1]}`);
+    const steps = dockerfile.map(([k, a]) => `${k} ${a}`);
+    expect(steps.indexOf('RUN npm run build')).toBeGreaterThan(steps.findIndex((s) => s.startsWith('COPY gateway/')));
     expect(one('STOPSIGNAL')).toBe('SIGTERM');
   });
 
@@ -114,7 +121,7 @@ describe('.ci/Dockerfile', () => {
 
 describe('docker-compose.yml: the gateway service', () => {
   const cmd = JSON.parse(one('CMD')) as string[];
-  const configInContainer = cmd[5]!;
+  const configInContainer = cmd[cmd.indexOf('--config') + 1]!;
   const configMount = mount(gateway, configInContainer);
   const config = loadConfigFile(path.join(repo, configMount.host));
 
@@ -128,6 +135,8 @@ describe('docker-compose.yml: the gateway service', () => {
     expect(gateway.stop_signal ?? 'SIGTERM').toBe('SIGTERM');
     // The SIP service waits ≤ 4 s for BYE answers beside ≤ 5 s for the unregisters (RegisterClient).
     expect(seconds(gateway.stop_grace_period!)).toBeGreaterThanOrEqual(10);
+    // The gateway's own deadline (shutdown.grace) ends before docker's SIGKILL.
+    expect(config.shutdown.grace).toBeLessThan(seconds(gateway.stop_grace_period!));
   });
 
   it("points the healthcheck at the mapped config's http.listen (scheme and port)", () => {
