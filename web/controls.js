@@ -169,9 +169,11 @@ export class CallControls {
     for (const l of /** @type {any[]} */ (this.phone.lines.live())) {
       if (this.monitors.has(l.id) || l.call.state !== 'in-call' || !l.peerConnection) continue;
       const id = l.id;
+      // Muted or held: our microphone is meant to be silent (no "no-input" warning then).
+      const quiet = () => this.muted.has(id) || l.control?.hold.state !== 'active';
       this.monitors.set(id, new QualityMonitor(l.peerConnection, (m) => {
         if (this.#line?.id === id) this.#drawQuality(m);
-      }));
+      }, undefined, quiet));
     }
     const current = this.#line && this.monitors.get(this.#line.id);
     if (current) this.#drawQuality(current);

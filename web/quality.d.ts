@@ -1,5 +1,6 @@
 // Types for quality.js (used by the TypeScript unit tests; the browser loads the .js).
-export type Warning = 'high-packet-loss' | 'high-jitter' | 'high-rtt' | 'low-mos';
+export type Warning = 'high-packet-loss' | 'high-jitter' | 'high-rtt' | 'low-mos' | 'no-input';
+export declare const SILENT_INPUT: number;
 export interface Snapshot {
   at: number;
   received: number;
@@ -10,6 +11,7 @@ export interface Snapshot {
   rttMs: number | null;
   remoteLossPercent: number | null;
   codec: string;
+  inputLevel?: number | null;
 }
 export interface Sample {
   at: number;
@@ -21,6 +23,7 @@ export interface Sample {
   mos: number | null;
   r: number | null;
   codec: string;
+  inputLevel: number | null;
 }
 export interface Change { sample: Sample | null; raised: Warning[]; cleared: Warning[] }
 export declare const SAMPLE_MS: number;
@@ -33,11 +36,16 @@ export declare class QualityTracker {
   readonly snapshots: Snapshot[];
   readonly samples: Sample[];
   readonly warnings: Set<Warning>;
-  push(snap: Snapshot): Change;
+  push(snap: Snapshot, opts?: { quiet?: boolean }): Change;
   readonly last: Sample | null;
 }
 export declare class QualityMonitor {
-  constructor(pc: { getStats(): Promise<any>; connectionState?: string }, onSample: (m: QualityMonitor, change: Change) => void, now?: () => number);
+  constructor(
+    pc: { getStats(): Promise<any>; connectionState?: string },
+    onSample: (m: QualityMonitor, change: Change) => void,
+    now?: () => number,
+    quiet?: () => boolean,
+  );
   readonly tracker: QualityTracker;
   poll(): Promise<void>;
   stop(): void;

@@ -1,7 +1,8 @@
 // Call quality from RTCPeerConnection.getStats (W3C webrtc-stats): packet loss both ways, jitter,
 // round-trip time and an estimated MOS (mos.js), sampled once a second for each call, kept for the
 // call's graph, and network warnings when quality drops (named as Twilio's Voice SDK names them:
-// high-packet-loss, high-jitter, high-rtt, low-mos). The pure part (readStats, QualityTracker) has no
+// high-packet-loss, high-jitter, high-rtt, low-mos; and no-input, its constant-audio-input-level: the
+// microphone gives nothing although the call is neither muted nor held). The pure part (readStats, QualityTracker) has no
 // DOM and no WebRTC: unit-tested (test/unit/web/quality.test.ts); QualityMonitor polls a peer connection.
 import { estimateMos } from './mos.js';
 
@@ -19,12 +20,15 @@ const OF = 5;
 const RAISE = 3;
 const CLEAR = 1;
 
-/** @typedef {'high-packet-loss' | 'high-jitter' | 'high-rtt' | 'low-mos'} Warning */
+/** @typedef {'high-packet-loss' | 'high-jitter' | 'high-rtt' | 'low-mos' | 'no-input'} Warning */
+/** Below this audioLevel (0…1, linear; RFC 6464 −dBov ≈ −60 dB) the microphone counts as silent. */
+export const SILENT_INPUT = 0.001;
 /** @typedef {{ at: number, received: number, lost: number, jitterMs: number | null, jbDelayS: number,
- *              jbEmitted: number, rttMs: number | null, remoteLossPercent: number | null, codec: string }} Snapshot */
+ *              jbEmitted: number, rttMs: number | null, remoteLossPercent: number | null, codec: string,
+ *              inputLevel?: number | null }} Snapshot */
 /** @typedef {{ at: number, lossPercent: number | null, remoteLossPercent: number | null, jitterMs: number | null,
  *              rttMs: number | null, jitterBufferMs: number | null, mos: number | null, r: number | null,
- *              codec: string }} Sample */
+ *              codec: string, inputLevel: number | null }} Sample */
 
 /**
  * The audio figures of one getStats report: inbound-rtp (what we receive: packetsReceived,
@@ -36,7 +40,7 @@ const CLEAR = 1;
  */
 export function readStats(report, at) {
   /** @type {Snapshot} */
-  const snap = { at, received: 0, lost: 0, jitterMs: null, jbDelayS: 0, jbEmitted: 0, rttMs: null, remoteLossPercent: null, codec: '' };
+  const snap = { at, received: 0, lost: 0, jitterMs: null, jbDelayS: 0, jbEmitted: 0, rttMs: null, remoteLossPercent: null, codec: '', inputLevel: null };
   /** @type {Map<string, any>} */ const byId = new Map();
   report.forEach((s) => byId.set(s.id, s));
   let selectedPair = '';
@@ -57,6 +61,8 @@ export function readStats(report, at) {
       if (typeof s.fractionLost === 'number') snap.remoteLossPercent = s.fractionLost * 100;
     }
     if (s.type === 'transport' && s.selectedCandidatePairId) selectedPair = s.selectedCandidatePairId;
+    // webrtc-stats §8.6 media-source: the microphone's level before encoding (a muted track gives 0).
+    if (s.type === 'media-source' && s.kind === 'audio' && typeof s.audioLevel === 'number') snap.inputLevel = s.audioLevel;
   }
   const pair = byId.get(selectedPair);
   if (pair && typeof pair.currentRoundTripTime === 'number') pairRtt = pair.currentRoundTripTime * 1000;
@@ -79,17 +85,19 @@ export class QualityTracker {
 
   /**
    * Adds a snapshot; returns the sample it makes (null for the first one, which has nothing to compare
-   * with) and which warnings were raised or cleared by it.
-   * @param {Snapshot} snap
+   * with) and which warnings were raised or cleared by it. `quiet`: the call is muted or held (our
+   * microphone is meant to be silent: no input level is judged).
+   * @param {Snapshot} snap @param {{ quiet?: boolean }} [opts]
    * @returns {{ sample: Sample | null, raised: Warning[], cleared: Warning[] }}
    */
-  push(snap) {
+  push(snap, opts = {}) {
     const prev = this.snapshots[this.snapshots.length - 1];
     this.snapshots.push(snap);
     const windowStart = this.#windowStart(snap.at);
     if (this.snapshots.length > LOSS_WINDOW_S + 2) this.snapshots.shift();
     if (!prev) return { sample: null, raised: [], cleared: [] };
     const sample = this.#sample(windowStart, prev, snap);
+    if (opts.quiet) sample.inputLevel = null;
     this.samples.push(sample);
     if (this.samples.length > MAX_SAMPLES) this.samples.shift();
     return { sample, ...this.#warn() };
@@ -127,6 +135,7 @@ export class QualityTracker {
       mos: est?.mos ?? null,
       r: est?.r ?? null,
       codec: cur.codec,
+      inputLevel: cur.inputLevel ?? null,
     };
   }
 
@@ -138,12 +147,16 @@ export class QualityTracker {
       'high-jitter': (s) => (s.jitterMs ?? 0) > THRESHOLDS.jitterMs,
       'high-rtt': (s) => (s.rttMs ?? 0) > THRESHOLDS.rttMs,
       'low-mos': (s) => s.mos !== null && s.mos < THRESHOLDS.mos,
+      // Every one of the last OF samples silent (a pause in speech lasts less; Chromium's fake device and a
+      // real microphone both give a level above this while the call is live).
+      'no-input': (s) => s.inputLevel !== null && s.inputLevel < SILENT_INPUT,
     };
     /** @type {Warning[]} */ const raised = [];
     /** @type {Warning[]} */ const cleared = [];
     for (const [name, test] of /** @type {Array<[Warning, (s: Sample) => boolean]>} */ (Object.entries(bad))) {
       const n = recent.filter(test).length;
-      if (!this.warnings.has(name) && n >= RAISE) {
+      const raiseAt = name === 'no-input' ? OF : RAISE;
+      if (!this.warnings.has(name) && n >= raiseAt) {
         this.warnings.add(name);
         raised.push(name);
       } else if (this.warnings.has(name) && n <= CLEAR) {
@@ -161,6 +174,7 @@ export const WARNING_TEXT = Object.freeze({
   'high-jitter': 'Unsteady connection: the audio may break up.',
   'high-rtt': 'Slow connection: expect a delay when you talk.',
   'low-mos': 'Call quality is low.',
+  'no-input': 'The other side may not hear you: your microphone gives no sound. Check it, or choose another in Audio settings.',
 });
 
 /** Polls a peer connection's getStats every SAMPLE_MS into a QualityTracker until stopped. */
@@ -169,8 +183,10 @@ export class QualityMonitor {
    * @param {{ getStats(): Promise<any>, connectionState?: string }} pc
    * @param {(m: QualityMonitor, change: { sample: Sample | null, raised: Warning[], cleared: Warning[] }) => void} onSample
    * @param {() => number} [now]
+   * @param {() => boolean} [quiet] the call is muted or held now
    */
-  constructor(pc, onSample, now = () => Date.now()) {
+  constructor(pc, onSample, now = () => Date.now(), quiet = () => false) {
+    this.quiet = quiet;
     this.pc = pc;
     this.tracker = new QualityTracker();
     this.onSample = onSample;
@@ -184,7 +200,7 @@ export class QualityMonitor {
     if (!this.timer) return;
     if (this.pc.connectionState === 'closed') return this.stop();
     try {
-      const change = this.tracker.push(readStats(await this.pc.getStats(), this.now()));
+      const change = this.tracker.push(readStats(await this.pc.getStats(), this.now()), { quiet: this.quiet() });
       if (this.timer) this.onSample(this, change);
     } catch {
       // the peer connection closed between the check and getStats: the next poll stops

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { QualityTracker, THRESHOLDS, readStats, type Snapshot } from '../../../web/quality.js';
 
 /** A getStats report as Chromium gives it (a Map-like of stats objects). */
-function report(o: { received: number; lost: number; jitter?: number; rtt?: number; fractionLost?: number; pairRtt?: number; jbDelay?: number; jbEmitted?: number }) {
+function report(o: { received: number; lost: number; jitter?: number; rtt?: number; fractionLost?: number; pairRtt?: number; jbDelay?: number; jbEmitted?: number; level?: number }) {
   const stats: Array<Record<string, unknown>> = [
     { id: 'IT01A', type: 'inbound-rtp', kind: 'audio', packetsReceived: o.received, packetsLost: o.lost, jitter: o.jitter ?? 0.002,
       jitterBufferDelay: o.jbDelay ?? 0, jitterBufferEmittedCount: o.jbEmitted ?? 0, codecId: 'CIT01_0' },
@@ -11,6 +11,7 @@ function report(o: { received: number; lost: number; jitter?: number; rtt?: numb
     { id: 'T01', type: 'transport', selectedCandidatePairId: 'CP1' },
     { id: 'CP1', type: 'candidate-pair', currentRoundTripTime: o.pairRtt ?? 0.001 },
     { id: 'IT99V', type: 'inbound-rtp', kind: 'video', packetsReceived: 999, packetsLost: 999 },
+    { id: 'SA1', type: 'media-source', kind: 'audio', audioLevel: o.level ?? 0.3 },
   ];
   if (o.rtt !== undefined || o.fractionLost !== undefined) {
     stats.push({ id: 'RI1', type: 'remote-inbound-rtp', kind: 'audio', roundTripTime: o.rtt, fractionLost: o.fractionLost });
@@ -31,7 +32,7 @@ function run(seconds: number, lostPerSecond: number, extra: Partial<Snapshot> = 
 describe('web/quality', () => {
   it('reads the audio figures of a getStats report (video ignored, RTCP round trip first)', () => {
     const snap = readStats(report({ received: 500, lost: 20, jitter: 0.004, rtt: 0.052, fractionLost: 0.25, pairRtt: 0.01 }), 7);
-    expect(snap).toEqual({ at: 7, received: 500, lost: 20, jitterMs: 4, jbDelayS: 0, jbEmitted: 0, rttMs: 52, remoteLossPercent: 25, codec: 'PCMU' });
+    expect(snap).toEqual({ at: 7, received: 500, lost: 20, jitterMs: 4, jbDelayS: 0, jbEmitted: 0, rttMs: 52, remoteLossPercent: 25, codec: 'PCMU', inputLevel: 0.3 });
     // without an RTCP receiver report: the selected candidate pair's STUN round trip
     expect(readStats(report({ received: 1, lost: 0, pairRtt: 0.01 }), 0).rttMs).toBe(10);
     // RFC 3550 §6.4.1: duplicates can make packetsLost negative — never a negative loss
@@ -87,6 +88,23 @@ describe('web/quality', () => {
     const far = run(6, 0, { remoteLossPercent: 8 });
     expect(far.tracker.warnings.has('high-packet-loss')).toBe(true);
     expect(far.tracker.last!.remoteLossPercent).toBe(8);
+  });
+
+  it('a silent microphone (not muted, not held) for 5 s raises no-input; muted or held it does not', () => {
+    const silent = (quiet: boolean): QualityTracker => {
+      const tracker = new QualityTracker();
+      for (let i = 0; i <= 6; i++) tracker.push(readStats(report({ received: i * 50, lost: 0, level: 0 }), i * 1000), { quiet });
+      return tracker;
+    };
+    expect(silent(false).warnings.has('no-input')).toBe(true);
+    expect(silent(true).warnings.has('no-input')).toBe(false);
+    expect(silent(true).last!.inputLevel).toBeNull();
+    // 4 silent seconds (a pause) are not enough
+    const pause = new QualityTracker();
+    for (let i = 0; i <= 4; i++) pause.push(readStats(report({ received: i * 50, lost: 0, level: i === 0 ? 0.3 : 0 }), i * 1000));
+    for (let i = 5; i <= 7; i++) pause.push(readStats(report({ received: i * 50, lost: 0, level: 0.2 }), i * 1000));
+    expect(pause.warnings.has('no-input')).toBe(false);
+    expect(run(8, 0).tracker.warnings.has('no-input')).toBe(false);
   });
 
   it('keeps at most 600 samples for the graph', () => {
