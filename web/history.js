@@ -3,6 +3,7 @@
 // is what is saved, `restore()` takes it back after a reload, checking every record (storage is input).
 import { callerLabel } from './callerid.js';
 import { END_REASONS, formatDuration } from './reasons.js';
+import { shortEndWords } from './words.js';
 
 /**
  * @typedef {'answered' | 'missed' | 'answered-elsewhere' | 'declined' | 'failed'} Outcome
@@ -101,7 +102,8 @@ export function missedLabel(r) {
  */
 export function recordLabel(r) {
   const arrow = r.direction === 'in' ? '↙' : '↗';
-  const what = r.outcome === 'answered' ? formatDuration(r.durationMs ?? 0) : r.reason || r.outcome;
+  // People's words ("Busy", "Offline"), never a SIP code (words.js).
+  const what = r.outcome === 'answered' ? formatDuration(r.durationMs ?? 0) : shortEndWords(r.reason, r.number) || r.outcome;
   return `${arrow} ${callerLabel(r)} · ${what}`;
 }
 

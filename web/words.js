@@ -88,6 +88,27 @@ export function endWords(reason, peer, status) {
   return { text: say ? say(who) : r || 'Call ended', detail: '' };
 }
 
+/** A few words for a list of calls ("Busy", "Offline"), by status code. @type {Record<number, (user: boolean) => string>} */
+const SHORT_BY_CODE = {
+  403: () => 'Not allowed', 404: (user) => (user ? 'Unknown user' : 'Not in service'), 408: () => 'No answer',
+  410: () => 'Not in service', 480: (user) => (user ? 'Offline' : 'Not available'), 484: () => 'Incomplete number',
+  486: () => 'Busy', 487: () => 'Cancelled', 600: () => 'Busy', 603: () => 'Declined', 604: () => 'Not in service',
+};
+
+/**
+ * How a call ended in a few words for the call history ("Busy", "Offline", "Not in service"); endings
+ * without a status code keep their reason ("Hung up", "Missed call").
+ * @param {string} reason reasons.js end reason @param {string} peer
+ */
+export function shortEndWords(reason, peer) {
+  const m = /\((\d{3})\)$/.exec(reason ?? '');
+  if (!m) return String(reason ?? '');
+  const code = Number(m[1]);
+  const say = SHORT_BY_CODE[code];
+  if (say) return say(isUserPeer(String(peer ?? '').trim()));
+  return code >= 500 && code < 600 ? 'Service problem' : 'Failed';
+}
+
 /**
  * The connection banner: what is wrong and what to do about it ('' when all is well).
  * @param {{ state: string, reason: string, reconnecting: boolean, online?: boolean }} s

@@ -61,6 +61,6 @@ describe('web/history: labels', () => {
     const out = log.add({ ...base, direction: 'out', number: '5551234', displayName: '', outcome: 'answered', durationMs: 65_000 });
     expect(recordLabel(out)).toBe('↗ 5551234 · 1:05');
     const busy = log.add({ ...base, direction: 'out', number: '5551234', displayName: '', outcome: 'failed', reason: 'Busy (486)' });
-    expect(recordLabel(busy)).toBe('↗ 5551234 · Busy (486)');
+    expect(recordLabel(busy)).toBe('↗ 5551234 · Busy'); // in words, never the SIP code (words.js)
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bannerWords, endWords, isUserPeer, personName } from '../../../web/words.js';
+import { bannerWords, endWords, isUserPeer, personName, shortEndWords } from '../../../web/words.js';
 
 describe('web/words: people’s words, the SIP code only in the details', () => {
   it('names the other party', () => {
@@ -44,6 +44,17 @@ describe('web/words: people’s words, the SIP code only in the details', () => 
     expect(endWords('Media failed: Permission denied', 'bob'))
       .toEqual({ text: 'Could not start the audio: check that the page may use your microphone', detail: 'Permission denied' });
     expect(endWords('Something new', 'bob')).toEqual({ text: 'Something new', detail: '' });
+  });
+
+  it('a few words for the call history', () => {
+    expect(shortEndWords('Busy (486)', '5551234')).toBe('Busy');
+    expect(shortEndWords('Unavailable (480)', 'bob')).toBe('Offline');
+    expect(shortEndWords('Unavailable (480)', '+4930123')).toBe('Not available');
+    expect(shortEndWords('No route (404)', '5550000')).toBe('Not in service');
+    expect(shortEndWords('Bad gateway (502)', '5550000')).toBe('Service problem');
+    expect(shortEndWords('Odd (499)', '5550000')).toBe('Failed');
+    expect(shortEndWords('Hung up', 'bob')).toBe('Hung up');
+    expect(shortEndWords('', 'bob')).toBe('');
   });
 
   it('the connection banner says what to do', () => {
