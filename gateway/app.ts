@@ -225,6 +225,7 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
 async function closeParts(p: Partial<Running>): Promise<void> {
   await p.service?.close();
   await p.media?.close();
+    rtcp: config.media.rtcp,
   p.transactions?.close();
   await p.transport?.close();
   p.security?.close();

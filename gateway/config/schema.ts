@@ -262,6 +262,10 @@ export const configSchema = z
         /** Seconds without RTP or RTCP from a leg's peer (on hold: without RTCP) after which the call ends
          *  with BYE + Reason "Media timeout" on both legs (rtpengine's --timeout). 0: off. */
         inactivityTimeout: z.number().int().min(0).max(3600).default(60),
+        /** RTCP on each leg (embedded engine): 'generate' — the gateway sends its own SR/RR to each peer about
+         *  what it sent to and received from that peer (RFC 3550 §6.2 interval, randomised, 5 s minimum) and
+         *  reads theirs; 'relay' — RTCP passes from leg to leg as it came. */
+        rtcp: z.enum(['generate', 'relay']).default('generate'),
       })
       .strict()
       .default({}),
