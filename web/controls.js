@@ -54,6 +54,8 @@ export class CallControls {
     /** @type {Set<number>} */ this.muted = new Set();
     /** @type {Map<number, string>} */ this.digits = new Map();
     /** @type {Map<number, QualityMonitor>} */ this.monitors = new Map();
+    /** The call whose view is shown (its Keypad / Add call start closed). @type {number | undefined} */
+    this.shownLine = undefined;
     this.quality = new QualityView({ button: el('quality-btn'), panel: el('quality-panel'), warning: el('quality-warning') });
     this.meter = new LevelMeter(this.ui.micLevel);
     this.#wire();
@@ -122,7 +124,10 @@ export class CallControls {
     ui.dialer.dataset.view = view;
     ui.view.hidden = view !== 'in-call';
     ui.peer.hidden = view !== 'in-call';
-    if (view !== 'in-call') {
+    // Another call became current (Add call dialled, Swap, a call ended): its view starts closed.
+    const shown = view === 'in-call' ? line?.id : undefined;
+    if (shown !== this.shownLine) {
+      this.shownLine = shown;
       ui.dialer.dataset.keypad = '';
       ui.dialer.dataset.adding = '';
       ui.keypadBtn.setAttribute('aria-expanded', 'false');
