@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startEmbedded, startRtpengine, type BenchEngine } from './engines.js';
 import { idleMemoryPerCallKiB, runRelay, type RelayResult } from './relay.js';
+import { measureRest, restReport } from './rest.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 100);
 const IDLE_CALLS = Number(process.env.BENCH_IDLE_CALLS ?? 1000);
@@ -38,5 +39,8 @@ process.stdout.write(
 );
 const srtp = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'srtp.ts')], { encoding: 'utf8' });
 process.stdout.write(srtp);
+// Resident memory at rest: the built gateway (npm start) and the old tsx start against Kamailio (rest.ts).
+const rest = await measureRest();
+process.stdout.write(`\n${restReport(rest)}`);
 mkdirSync(path.join(here, 'results'), { recursive: true });
-writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify({ calls: CALLS, seconds: SECONDS, anchor, ours, ratio, srtp }, null, 2));
+writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify({ calls: CALLS, seconds: SECONDS, anchor, ours, ratio, srtp, rest }, null, 2));
