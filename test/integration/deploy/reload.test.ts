@@ -15,7 +15,7 @@ import { freePort, freeSipPort } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { startSipp, type SippHandle, type SippOptions } from '../../support/sipp.js';
 import { createTestPki, type TestPki } from '../../support/tls.js';
-import { buildBundle, startBuiltGateway, type RunningGateway } from './production-gateway.js';
+import { buildBundle, startBuiltGateway } from './production-gateway.js';
 
 const GW = '127.0.110.1';
 const traceDir = mkdtempSync(join(tmpdir(), 'reload-it-'));
