@@ -116,12 +116,13 @@ export function shortEndWords(reason, peer) {
  * @returns {{ level: 'ok' | 'warn' | 'error', text: string }}
  */
 export function bannerWords(s) {
+  if (s.reconnecting) {
+    const hint = s.online === false ? 'this device seems to be offline: check your Wi-Fi or cable' : 'if this lasts, check your internet connection';
+    return { level: 'warn', text: `Connection to the phone server lost. Reconnecting… Calls in progress stay up for a minute; ${hint}.` };
+  }
   // Offline but still registered (a LAN-only server, or the browser's guess is wrong): the calls work.
   if (s.online === false && s.state !== 'registered') {
     return { level: 'error', text: 'You are offline. Calls need an internet connection: check your Wi-Fi or cable.' };
-  }
-  if (s.reconnecting) {
-    return { level: 'warn', text: 'Connection to the phone server lost. Reconnecting… Calls in progress stay up for a minute; if this lasts, check your internet connection.' };
   }
   if (s.state !== 'failed') return { level: 'ok', text: '' };
   const r = String(s.reason ?? '');

@@ -136,11 +136,21 @@ describe('e2e: in-call controls, devices, quality and words on the page', () => 
     });
   });
 
-  it('words: a call to an offline user says "Bob is offline", the SIP code only in the details line', async () => {
+  it('words: a call to an offline user says "Bob is offline", the SIP code only in the details line; a lost connection gets a banner that says what to do', async () => {
     await withDiagnostics(rig.diagnostics, async () => {
       expect(await dial(page, 'bob', 'ended')).toBe('ended Unavailable (480)');
       expect(await page.textContent('#call-state')).toBe('Bob is offline');
       expect(await page.textContent('#call-detail')).toBe('SIP 480 Temporarily Unavailable');
+
+      // A lost connection: the banner says what is going on and what to do; gone once registered again.
+      expect(await page.isHidden('#conn-banner')).toBe(true);
+      expect(await page.evaluate(() => window.softphone.dropConnection())).toBe(true);
+      const banner = await page.waitForSelector('#conn-banner:not([hidden])', { timeout: STEP_TIMEOUT });
+      // (Chromium counts a namespace with only lo as offline: the banner adds that hint.)
+      expect(await banner.textContent()).toMatch(/^Connection to the phone server lost\. Reconnecting… Calls in progress stay up for a minute; /);
+      expect(await page.getByRole('alert').filter({ hasText: 'Reconnecting…' }).count()).toBe(1);
+      await page.waitForFunction(() => window.softphone.state() === 'registered', null, { timeout: STEP_TIMEOUT });
+      expect(await page.isHidden('#conn-banner')).toBe(true);
     });
   });
 

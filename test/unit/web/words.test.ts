@@ -66,6 +66,8 @@ describe('web/words: people’s words, the SIP code only in the details', () => 
     const lost = bannerWords({ state: 'failed', reason: 'Connection to server lost', reconnecting: true });
     expect(lost.level).toBe('warn');
     expect(lost.text).toMatch(/Reconnecting…/);
+    expect(bannerWords({ state: 'failed', reason: 'Connection to server lost', reconnecting: true, online: false }).text)
+      .toMatch(/Reconnecting… .*this device seems to be offline: check your Wi-Fi or cable\.$/);
     expect(bannerWords({ state: 'failed', reason: 'Wrong user or password (401)', reconnecting: false }).text).toMatch(/check your user name and password/);
     expect(bannerWords({ state: 'failed', reason: 'Forbidden (403)', reconnecting: false }).text).toMatch(/check your user name and password/);
     expect(bannerWords({ state: 'failed', reason: 'Cannot reach the server (ws://x/sip)', reconnecting: false }).text).toMatch(/Check your internet connection/);
