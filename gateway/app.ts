@@ -11,6 +11,7 @@ import { httpAdvertised, mediaAdvertised, pageUrl, sipListenPoints } from './con
 import type { GatewayConfig } from './config/schema.js';
 import { createLiveConfig } from './config/live.js';
 import { reloadGateway, type ReloadResult } from './reload.js';
+import { createOperatorApi } from './http/api/index.js';
 import { closeHttp, createHttpApp, createWebServer, listenHttp, type WebServer } from './http/server.js';
 import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
@@ -99,7 +100,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     const security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl });
     const iceServers = { turn: config.turn, checkPassword: security.checkPassword(passwordCheck(config)) };
     const limits = connectionLimits(config);
-    const server = createWebServer(createHttpApp({ logger, status, iceServers }), credentials, limits.firstMessageMs, {
+    // The HTTP API (http/api): its call book follows every call the SIP service starts.
+    const api = createOperatorApi({ config, logger: logger.child({ component: 'api' }), status, service: () => running?.service, media: () => running?.media });
+    const server = createWebServer(createHttpApp({ logger, status, iceServers, api: api.router }), credentials, limits.firstMessageMs, {
       maxPerAddress: config.http.maxConnectionsPerAddress,
       onRefused: httpRefusalLog(logger, config.http.maxConnectionsPerAddress),
     });
@@ -148,6 +151,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         media: parts.media,
         acl,
         logger: logger.child({ layer: 'call' }),
+        observers: [api.book],
       });
       running = parts as Running;
       logger.info({ url: httpUrl, sip: status().sip }, 'gateway started');

@@ -32,10 +32,13 @@ import { UserLines, waitingDecision } from './waiting.js';
 import type { OutboundRoute } from './trunk-leg.js';
 import { announceCall, type CallObserver } from './observer.js';
 import { getFrom } from '../sip/message/index.js';
+import type { Binding } from '../registrar/index.js';
+import { clickToCall, type ClickToCallResult } from './click-to-call.js';
 
 export { Call } from './call.js';
 export { CallTable, dialledOf } from './dispatch.js';
 export type { CallObserver, CallStart, CallDirection } from './observer.js';
+export { clickToCallPhase, type ClickToCallResult } from './click-to-call.js';
 
 export interface SipServiceDeps {
   config: GatewayConfig;
@@ -61,6 +64,10 @@ export interface SipService {
   status(): SipServiceStatus;
   /** Current contacts by the transport they registered over (metrics). */
   registrationsByTransport?(): Record<string, number>;
+  /** Every registered contact (GET /api/registrations). */
+  registrations?(): Binding[];
+  /** POST /api/calls: ring `user`'s phones, then dial `number` (click-to-call.ts). */
+  clickToCall?(user: string, number: string): ClickToCallResult;
 }
 
 /** How long close() waits for the answers to the BYEs and CANCELs of the calls it ends, ms. Together with
@@ -239,6 +246,11 @@ export function startSipService(deps: SipServiceDeps): SipService {
       const trunks = up.trunks.map((t) => ({ ...t, ...board.status(t.name) }));
       return { calls: calls.size, registrations: registrar.count(), ...up, trunks, policy: policy.status() };
     },
+    registrations: () => registrar.users().flatMap((u) => registrar.bindings(u)),
+    clickToCall: (user, number) =>
+      closed
+        ? { ok: false, status: 409, error: 'the gateway is stopping' }
+        : clickToCall({ config, registrar, policy, calls, lines, callCtx, observers, logger, ended, outbound: (c, u, r) => outbound(c, u, r) }, user, number),
     registrationsByTransport: () => {
       const by: Record<string, number> = {};
       for (const u of registrar.users()) for (const b of registrar.bindings(u)) by[b.transport] = (by[b.transport] ?? 0) + 1;

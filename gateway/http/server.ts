@@ -33,14 +33,16 @@ export interface HttpDeps {
   iceServers: Omit<IceServersDeps, 'logger'>;
   /** The built page (default build/web); without a current bundle there, web/ is served as modules. */
   webBundleDir?: string;
+  /** The HTTP API router (api/index.ts) mounted at /api; absent: an open GET /api/status only. */
+  api?: express.Router;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/api/status', (_req, res) => {
-    res.json(deps.status());
-  });
+  // The operator API (api/): status, calls, click-to-call, registrations, trunks, /api/openapi.json.
+  if (deps.api) app.use('/api', deps.api);
+  else app.get('/api/status', (_req, res) => void res.json(deps.status()));
   app.get('/api/ice-servers', iceServersHandler({ ...deps.iceServers, logger: deps.logger }));
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API endpoint' });
