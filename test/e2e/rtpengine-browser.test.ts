@@ -21,7 +21,7 @@ import { pcmuSamples, rtpPackets } from '../support/netbed/rtp.js';
 import { until } from '../support/netbed/wait.js';
 import { toneRatio, writeSineWav } from '../support/tone.js';
 import { STEP_TIMEOUT, defaultUsers, dial, e2eConfig, hangUp, openPage, resetPage, signIn, startGateway, waitForEnded, waitForIncoming, waitForTone, withDiagnostics, type Hook } from './helpers.js';
-import { FLOWING, counts, growth, waitFlowing } from './midcall-rig.js';
+import { FLOWING, counts, growth, requestsToFar, waitFlowing } from './midcall-rig.js';
 
 /** This lane's loopback block (127.0.130.x): rtpengine, baresip, the gateway's SIP. */
 const RTPENGINE_ADDR = '127.0.130.1';
@@ -171,7 +171,7 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('page → baresip: DTLS-SRTP to the page and RTP/AVP to baresip, both in rtpengine; tones each way; hold and resume', async () => {
+  it('page → baresip: DTLS-SRTP to the page and RTP/AVP to baresip, both in rtpengine; tones each way; hold, resume, ICE restart', async () => {
     await withDiagnostics(diagnostics, async () => {
       const from = baresip.events.length;
       const outputAt = baresip.output().length;
@@ -211,6 +211,21 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
       await waitFlowing(page, baresip, beforeResume, FLOWING);
       await waitForTone(page, FAR_HZ, 3300);
       await waitFarTone();
+
+      // An ICE restart from the page (what it does after a network change): answered by the gateway alone
+      // through rtpengine (a re-offer, the trunk's last SDP replayed), with new ICE credentials from rtpengine.
+      const ufrag = (sdp: string): string => String(sdpTransform.parse(sdp).media[0]?.iceUfrag ?? '');
+      const before = ufrag((await transportView(page)).remoteSdp);
+      const beforeRestart = await counts(page, baresip);
+      const farOutput = baresip.output().length;
+      expect(await page.evaluate(() => window.softphone.restartIce())).toBe(true);
+      const after = ufrag((await transportView(page)).remoteSdp);
+      expect(after).not.toBe('');
+      expect(after, 'rtpengine answered the restart with new ICE credentials').not.toBe(before);
+      await waitFlowing(page, baresip, beforeRestart, FLOWING);
+      await expectThroughRtpengine();
+      await waitFarTone();
+      expect(requestsToFar(baresip, farOutput), 'the trunk leg got no request').toEqual([]);
 
       expect(await hangUp(page)).toBe('Hung up');
       await baresip.waitForEvent('CALL_CLOSED', { from });
