@@ -23,6 +23,11 @@ export function profileFlags(profile: MediaProfile): NgDict {
       'ICE-lite': 'backward',
     };
   }
+  // Seen with rtpengine 10.5 and Chromium (test/e2e/rtpengine-browser.test.ts): the offer rtpengine writes
+  // toward a browser carries setup:actpass (RFC 5763 §5: an offerer MUST), a=mid and an ICE-lite host
+  // candidate, and rtpengine ends up the DTLS server; answering a browser's actpass offer (ng answer, no
+  // flags) it writes setup:active, which RFC 5763 §5 recommends to an answerer. No codec is transcoded: a
+  // trunk leg is offered G.711 only (call layer TRUNK_CODECS), so both legs carry the same payloads.
   return {
     'transport-protocol': 'UDP/TLS/RTP/SAVPF',
     ICE: 'force',
