@@ -154,7 +154,7 @@ export class CallControls {
     const name = id?.displayName || (isUserPeer(peer) ? personName(peer) : peer);
     const number = id?.number && id.number !== 'unknown' ? id.number : peer;
     this.ui.peerName.textContent = name;
-    this.ui.peerNumber.textContent = number !== name ? number : '';
+    this.ui.peerNumber.textContent = number.toLowerCase() !== name.toLowerCase() ? number : ''; // "Bob", not "Bob bob"
   }
 
   /** Drops what belonged to calls that are gone. */
