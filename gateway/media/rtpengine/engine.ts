@@ -19,6 +19,8 @@ import type { DtmfEngine, DtmfSendRequest, DtmfSendResult } from '../dtmf/types.
 import { answerCommand, deleteCommand, echoAnswerCommand, echoOfferCommand, offerCommand, playDtmfCommand } from './flags.js';
 import { NgClient, type NgAddress, type NgDict } from './ng-client.js';
 import { legsFromQuery } from './query.js';
+import { qualityFromQuery } from './quality.js';
+import type { CallQuality } from '../quality.js';
 import { CallBook, originOf, type CallRecord, type SideRecord } from './sessions.js';
 
 export interface RtpengineOptions {
@@ -49,6 +51,8 @@ class RtpengineMediaEngine implements ModifiableMediaEngine, DtmfEngine {
   private poller: NodeJS.Timeout | undefined;
   private watched: WatchedLeg[] = [];
   private polling = false;
+  /** Final figures of calls deleted lately (read by the call layer after the call ended). */
+  private readonly finished = new Map<string, CallQuality>();
 
   constructor(
     private readonly ng: NgClient,
@@ -171,7 +175,14 @@ class RtpengineMediaEngine implements ModifiableMediaEngine, DtmfEngine {
   }
 
   async delete(callId: string): Promise<void> {
+    // rtpengine's delete reply carries no statistics (10.5): the last query before it is the call's final figures
+    const known = this.book.get(callId)?.committed !== undefined;
+    const final = known ? await this.quality(callId).catch(() => undefined) : undefined;
     this.book.delete(callId);
+    if (final) {
+      this.finished.set(callId, final);
+      if (this.finished.size > 256) this.finished.delete(this.finished.keys().next().value!);
+    }
     try {
       await this.ng.request(deleteCommand(callId));
     } catch (err) {
@@ -179,6 +190,14 @@ class RtpengineMediaEngine implements ModifiableMediaEngine, DtmfEngine {
       if (err instanceof MediaError && err.code === 'unknown-call') return;
       this.logger.warn({ err, callId }, 'rtpengine delete failed');
     }
+  }
+
+  /** Per-leg figures from an ng `query` (rtpengine/quality.ts); after delete, the last ones read. */
+  async quality(callId: string): Promise<CallQuality | undefined> {
+    const call = this.book.get(callId);
+    if (!call?.committed) return this.finished.get(callId);
+    const tags = [call.committed.offer.fromTag, call.committed.answer.toTag];
+    return qualityFromQuery(await this.ng.request({ command: 'query', 'call-id': callId }), tags);
   }
 
   /** rtpengine keeps its counters; reading them takes an ng `query` round trip, which this
