@@ -20,7 +20,8 @@ import { createRtpengineMediaEngine } from './media/rtpengine/engine.js';
 import { startSecurity, type Security } from './security/index.js';
 import type { MediaEngine } from './media/types.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
-import { passwordCheck } from './sip/ua/credentials.js';
+import { addSecrets, passwordCheck, realmOf } from './sip/ua/credentials.js';
+import { DeviceTokens } from './http/device-tokens.js';
 import type { TimerValues, TransactionLayer } from './sip/transaction/types.js';
 import { createTransport } from './sip/transport/index.js';
 import type { SipTransport, TransportKind, Address, Flow } from './sip/transport/types.js';
@@ -51,6 +52,8 @@ export interface BuildOptions {
   timers?: Partial<TimerValues>;
   /** The host's interfaces, for wildcard binds without an advertise (default os.networkInterfaces()). */
   interfaces?: InterfaceList;
+  /** The built page's directory (default build/web: `npm run build`; http/web-bundle.ts). */
+  webBundleDir?: string;
 }
 
 interface Running {
@@ -99,10 +102,14 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     // The page's sign-in (GET /api/ice-servers, HTTP Basic) counts toward the same lockout.
     const security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl });
     const iceServers = { turn: config.turn, checkPassword: security.checkPassword(passwordCheck(config)) };
+    // "Keep me signed in": per-device tokens the registrar and the INVITE check accept (http/device-tokens.ts).
+    const tokens = new DeviceTokens({ realm: realmOf(config), isAccount: (name) => config.users.some((u) => u.name === name) });
+    addSecrets(config, tokens);
+    const deviceTokens = { tokens, checkPassword: iceServers.checkPassword };
     const limits = connectionLimits(config);
     // The HTTP API (http/api): its call book follows every call the SIP service starts.
     const api = createOperatorApi({ config, logger: logger.child({ component: 'api' }), status, service: () => running?.service, media: () => running?.media });
-    const server = createWebServer(createHttpApp({ logger, status, iceServers, api: api.router }), credentials, limits.firstMessageMs, {
+    const server = createWebServer(createHttpApp({ logger, status, iceServers, deviceTokens, api: api.router, webBundleDir: options.webBundleDir }), credentials, limits.firstMessageMs, {
       maxPerAddress: config.http.maxConnectionsPerAddress,
       onRefused: httpRefusalLog(logger, config.http.maxConnectionsPerAddress),
     });

@@ -8,6 +8,7 @@ import { callTarget, keyAction, telHandlerUrl, withoutCallParam } from './dial-l
 import { renderLists } from './lists.js';
 import { IncomingNotifier, incomingNotification } from './notify.js';
 import { Store, historyKey, missedSeenKey } from './storage.js';
+import { DEVICE_KEY, deviceToken, issueDeviceToken, revokeDeviceToken } from './storage-device.js';
 
 /**
  * @typedef {{ phone: import('./phone.js').Phone, ui: Record<string, any>,
@@ -59,17 +60,64 @@ export function installDelivery(d) {
     if (fresh > 0) void (/** @type {any} */ (navigator)).setAppBadge?.(fresh).catch?.(() => undefined);
   };
 
-  ui.signin.addEventListener('submit', () => notifier.requestPermission()); // a user gesture: may ask
+  // "Keep me signed in": a device token instead of the password (storage-device.js).
+  const keep = /** @type {HTMLInputElement | null} */ (document.getElementById('keep-signed-in'));
+  let device = deviceToken(store.get(DEVICE_KEY, null), Date.now());
+  let usingDevice = false;
+  /** The Sign-in form just sent (the password only with "keep me signed in", held until it is traded for a
+   *  device token); null for a sign-in with the kept token or a registration renewed. */
+  let submitted = /** @type {{ password: string } | null} */ (null);
+  const forgetDevice = () => {
+    const old = device;
+    device = null;
+    usingDevice = false;
+    store.remove(DEVICE_KEY);
+    if (old) void revokeDeviceToken(old);
+  };
+
+  ui.signin.addEventListener('submit', () => {
+    notifier.requestPermission(); // a user gesture: may ask
+    usingDevice = false;
+    submitted = { password: keep?.checked ? String(ui.password.value) : '' };
+  });
+  ui.signoutBtn.addEventListener('click', forgetDevice); // Sign out (not a closed tab) revokes the token
 
   phone.addEventListener('registration', () => {
     const registered = phone.registration.state === 'registered';
     if (registered && !wasRegistered) onSignedIn();
     wasRegistered = registered;
+    // The gateway no longer takes the token (revoked, expired, restarted): forget it, ask for the password.
+    const reason = String(phone.registration.reason ?? '');
+    if (phone.registration.state === 'failed' && usingDevice && /40[13]/.test(reason)) {
+      forgetDevice();
+      ui.signinError.textContent = 'Signed out on this device: sign in again';
+    }
   });
+
+  if (device) {
+    const t = device;
+    ui.user.value = t.user;
+    if (keep) keep.checked = true;
+    usingDevice = true;
+    d.act(ui.signinError, () => phone.signIn({ user: t.user, password: t.token, authUser: t.username }));
+  }
 
   function onSignedIn() {
     user = ui.user.value.trim();
     store.set('lastUser', user);
+    if (submitted) {
+      const { password } = submitted;
+      submitted = null;
+      if (device) forgetDevice(); // a sign-in with the password replaces any token kept before
+      if (password) {
+        void issueDeviceToken(user, password).then((t) => {
+          if (t && phone.registration.state === 'registered') {
+            device = t;
+            store.set(DEVICE_KEY, t);
+          }
+        });
+      }
+    }
     phone.history.restore(store.get(historyKey(user), []));
     lists();
     showMissedBadge();

@@ -78,13 +78,16 @@ export class IncomingNotifier {
     return true;
   }
 
-  /** The service worker once active (showNotification needs one), waiting at most a second for it. */
+  /** The service worker once active (showNotification needs one), waiting at most a second for it. Asked
+   *  of the container, not only register()'s answer: that may still wait on an update check. */
   async #activeRegistration() {
-    if (!this.registration) return null;
-    if (this.registration.active) return this.registration;
-    const ready = navigator.serviceWorker.ready;
+    if (this.registration?.active) return this.registration;
+    const sw = typeof navigator !== 'undefined' ? navigator.serviceWorker : undefined;
+    if (!sw || !globalThis.isSecureContext) return null;
     const late = new Promise((resolve) => { setTimeout(() => resolve(null), 1000); });
-    return /** @type {ServiceWorkerRegistration | null} */ (await Promise.race([ready, late]));
+    const found = /** @type {ServiceWorkerRegistration | null | undefined} */ (await Promise.race([sw.getRegistration('/'), late]));
+    if (found?.active) return found;
+    return /** @type {ServiceWorkerRegistration | null} */ (await Promise.race([sw.ready, late]));
   }
 
   close() {

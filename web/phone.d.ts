@@ -32,7 +32,7 @@ export declare class Phone extends EventTarget {
   setDnd(on: boolean): void;
   /** Holds the active call, resumes `id` (else the newest held call). */
   swap(id?: number): Promise<void>;
-  signIn(creds: { user: string; password: string; domain?: string }): Promise<void>;
+  signIn(creds: { user: string; password: string; domain?: string; authUser?: string }): Promise<void>;
   signOut(): Promise<void>;
   dial(input: string): Promise<void>;
   hangup(id?: number): Promise<void>;

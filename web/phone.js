@@ -105,7 +105,8 @@ export class Phone extends EventTarget {
     return true;
   }
 
-  /** @param {{ user: string, password: string, domain?: string }} creds */
+  /** @param {{ user: string, password: string, domain?: string, authUser?: string }} creds authUser: the digest
+   *  user name when it is not `user` (a device token's, delivery.js "keep me signed in"); `password` is then its secret */
   async signIn(creds) {
     const user = String(creds.user ?? '').trim();
     if (!/^[A-Za-z0-9._~+-]{1,64}$/.test(user)) throw new Error('User name: 1-64 letters, digits or . _ ~ + -');
@@ -125,7 +126,8 @@ export class Phone extends EventTarget {
     if (stale) await stale.stop().catch(() => undefined);
     this.registration.transition('connecting', this.wsUrl);
     const password = String(creds.password);
-    const ice = await fetchIceServers(iceServersUrl(this.wsUrl), user, password);
+    const authUser = String(creds.authUser ?? '') || user;
+    const ice = await fetchIceServers(iceServersUrl(this.wsUrl), authUser, password);
     if (this.registration.state !== 'connecting') return; // signed out while asking
     if (!ice.ok && ice.unauthorized) {
       this.#move(this.registration, 'failed', statusReason(401, 'Unauthorized'));
@@ -133,9 +135,9 @@ export class Phone extends EventTarget {
     }
     if (!ice.ok) console.warn(`softphone: no ICE servers from the gateway (${ice.error}); calling without TURN`);
     this.sdhOptions = sdhOptions(ice.ok ? ice.iceServers : []);
-    this.ua = this.#createUserAgent(uri, user, password);
+    this.ua = this.#createUserAgent(uri, authUser, password);
     const ua = this.ua;
-    this.iceRefresh = new IceRefresh({ url: iceServersUrl(this.wsUrl), user, password, options: this.sdhOptions, alive: () => ua === this.ua });
+    this.iceRefresh = new IceRefresh({ url: iceServersUrl(this.wsUrl), user: authUser, password, options: this.sdhOptions, alive: () => ua === this.ua });
     if (ice.ok && ice.ttl > 0) this.iceRefresh.start(ice.ttl);
     try {
       await this.ua.start();

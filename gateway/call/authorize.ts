@@ -3,7 +3,7 @@
 import type { GatewayConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { DigestServer } from '../sip/auth/index.js';
-import { challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
+import { accountOf, challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { challengeStatelessly } from '../sip/ua/challenge.js';
@@ -16,7 +16,8 @@ export function authenticateInvite(
 ): UserConfig | undefined {
   const credentials = credentialsFor(req, deps.digest.realm, 'Proxy-Authorization');
   const result = deps.digest.verify(req.method, req.uri, credentials, passwordLookup(deps.config));
-  if (result.ok) return deps.config.users.find((u) => u.name === result.username);
+  // A device token's digest user name (http/device-tokens.ts) calls as the account it was issued to.
+  if (result.ok) return deps.config.users.find((u) => u.name === accountOf(deps.config, result.username));
   deps.logger.info({ reason: result.reason }, 'INVITE challenged');
   // §22.3: "the proxy … MUST respond with 407 (Proxy Authentication Required) … including a
   // Proxy-Authenticate header field value applicable to the proxy for the requested resource."

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { packageRoot } from '../lib/root.js';
 import { iceServersHandler, type IceServersDeps } from './ice-servers.js';
 import { bundleMiddleware, loadBundle } from './web-bundle.js';
+import { deviceTokenRouter, type DeviceTokenRoutes } from './device-tokens.js';
 import type { ServerCredentials } from './tls.js';
 
 export type WebServer = http.Server | https.Server;
@@ -35,6 +36,8 @@ export interface HttpDeps {
   webBundleDir?: string;
   /** The HTTP API router (api/index.ts) mounted at /api; absent: an open GET /api/status only. */
   api?: express.Router;
+  /** /api/device-tokens: the page's "keep me signed in" (device-tokens.ts); absent: no such endpoint. */
+  deviceTokens?: Omit<DeviceTokenRoutes, 'logger'>;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -44,6 +47,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   if (deps.api) app.use('/api', deps.api);
   else app.get('/api/status', (_req, res) => void res.json(deps.status()));
   app.get('/api/ice-servers', iceServersHandler({ ...deps.iceServers, logger: deps.logger }));
+  if (deps.deviceTokens) app.use('/api/device-tokens', deviceTokenRouter({ ...deps.deviceTokens, logger: deps.logger }));
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API endpoint' });
   });

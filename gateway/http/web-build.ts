@@ -4,7 +4,7 @@
 // service worker (web/sw.js, minified, not hashed: a service worker's URL must stay the same). Every file is
 // precompressed (brotli, gzip). build/web/manifest.json lists the URL paths and the hash of every web/
 // source it was built from (web-bundle.ts serves it only while they still match). Output is not committed.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { build, transform } from 'esbuild';
@@ -26,13 +26,31 @@ const MODULE_SCRIPT = /<script type="module" src="([^"]+)"><\/script>/g;
 const IMPORT_MAP = /\s*<!--[^>]*-->\s*(?=<script type="importmap">)|\s*<script type="importmap">[\s\S]*?<\/script>/g;
 const STYLESHEET = /<link rel="stylesheet" href="([^"]+)">/g;
 
-/** Builds web/ (under repoRoot) into outDir (replaced). */
+/** Builds web/ (under repoRoot) into outDir, replacing it whole at the end (a gateway starting meanwhile
+ *  reads the old bundle or the new one, never half of each). */
 export async function buildWebBundle(repoRoot: string, outDir = path.join(repoRoot, 'build', 'web')): Promise<BuildResult> {
+  const work = `${outDir}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    const result = await buildInto(repoRoot, work);
+    const old = `${outDir}.old-${process.pid}-${Date.now()}`;
+    try {
+      renameSync(outDir, old);
+    } catch {
+      // no previous build
+    }
+    renameSync(work, outDir);
+    rmSync(old, { recursive: true, force: true });
+    return { ...result, outDir };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function buildInto(repoRoot: string, outDir: string): Promise<BuildResult> {
   const webDir = path.join(repoRoot, 'web');
   const html = readFileSync(path.join(webDir, 'index.html'), 'utf8');
   const entries = [...html.matchAll(MODULE_SCRIPT)].map((m) => m[1]!);
   if (entries.length !== 1) throw new Error(`web/index.html: expected one <script type="module" src="…">, found ${entries.length}`);
-  rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const inputs: Record<string, string> = {};
   const record = (rel: string): string => {

@@ -5,7 +5,7 @@ import type { DigestServer } from '../sip/auth/index.js';
 import { getCallId, getCSeq, getTo, parseUri } from '../sip/message/index.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
-import { challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
+import { accountOf, challengeOrder, credentialsFor, passwordLookup } from '../sip/ua/credentials.js';
 import { answerUnauthenticated, bareResponse, challengeStatelessly } from '../sip/ua/challenge.js';
 import { reply } from '../sip/ua/uas.js';
 import { applyPlan, contactList } from './apply.js';
@@ -53,7 +53,9 @@ function authorize(d: HandlerDeps, lookupPassword: PasswordLookup, req: SipReque
   // registrations for this address-of-record. … If the authenticated user is not authorized to modify
   // bindings, the registrar MUST return a 403 (Forbidden)" — a user registers only their own AOR.
   const aor = getTo(req).uri;
-  if (aor.user !== auth.username) {
+  // A device token's digest user name (http/device-tokens.ts) acts for the account it was issued to.
+  const account = accountOf(d.config, auth.username);
+  if (account === undefined || aor.user !== account) {
     reply(tx, 403, 'Forbidden: not your address-of-record');
     return undefined;
   }
@@ -63,7 +65,7 @@ function authorize(d: HandlerDeps, lookupPassword: PasswordLookup, req: SipReque
     reply(tx, 404, 'Not Found');
     return undefined;
   }
-  return auth.username;
+  return account;
 }
 
 /** §10.3 steps 6-8 for an authorized user. */

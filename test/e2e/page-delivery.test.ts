@@ -5,27 +5,31 @@
 // that is not in front; call history surviving a reload, and redial from it. Alice and bob are two tabs
 // of one browser (one origin: the storage is shared, the history is kept per user).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../gateway/app.js';
 import { IMMUTABLE, NO_CACHE } from '../../gateway/http/web-bundle.js';
+import { buildWebBundle } from '../../gateway/http/web-build.js';
+import { buildGateway } from '../../gateway/app.js';
+import { createLogger } from '../../gateway/log.js';
 import { freePort } from '../support/baresip.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
-import { STEP_TIMEOUT, e2eConfig, openPage, signIn, startGateway, waitForEnded, waitForIncoming } from './helpers.js';
+import { STEP_TIMEOUT, e2eConfig, openPage, signIn, waitForEnded, waitForIncoming } from './helpers.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.90.1'; // this lane's block; loopback, so a secure context (service worker, notifications)
 const BOB = '1002'; // sip-config/gateway.yaml: alice 1001, bob 1002
 
-declare const window: { softphone: { callState(): string; incomingState(): string; recentCalls(): Array<{ direction: string; from: string; outcome: string }>; missedCalls(): Array<{ from: string }> }; __notes: Note[] };
+declare const window: { softphone: { state(): string; stateReason(): string; callState(): string; incomingState(): string; recentCalls(): Array<{ direction: string; from: string; outcome: string }>; missedCalls(): Array<{ from: string }> }; __notes: Note[] };
 type Note = { via: 'sw' | 'page'; title: string; tag?: string; actions?: string[] };
 // Browser globals inside page.evaluate()/init scripts (the tests compile without the DOM lib).
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 declare const navigator: { serviceWorker: { ready: Promise<unknown> } };
-declare const localStorage: { getItem(k: string): string | null } & Record<string, unknown>;
+declare const localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } & Record<string, unknown>;
 declare function getComputedStyle(el: unknown): { backgroundColor: string };
 declare class ServiceWorkerRegistration { showNotification(title: string, options?: NotificationOptions): Promise<void> }
 declare class Notification { constructor(title: string, options?: NotificationOptions) }
@@ -63,14 +67,30 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
   let gateway: Gateway;
   let browser: BrowserHandle;
   let bob: Page;
+  let bundleDir: string;
 
   beforeAll(async () => {
-    // The README's build, as `npm ci` runs it (prepare): the bundle the gateway then serves.
-    execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'pipe' });
+    // The README's build, as `npm ci` runs it (prepare), writes build/web/ …
+    const out = execFileSync('npm', ['run', 'build'], { cwd: repo, encoding: 'utf8' });
+    expect(out).toMatch(/page bundle in build\/web\//);
     expect(existsSync(path.join(repo, 'build', 'web', 'manifest.json'))).toBe(true);
+    // … and the gateway serves the same build from a directory of this test's own (another worker's
+    // `npm run build` cannot swap it underneath).
+    bundleDir = mkdtempSync(path.join(tmpdir(), 'e2e-bundle-'));
+    await buildWebBundle(repo, path.join(bundleDir, 'web'));
     const sipPort = await freePort();
     const config = await e2eConfig({ http: { listen: `${HOST}:0` } });
-    gateway = await startGateway({ ...config, sip: { ...config.sip, listen: [`udp:${HOST}:${sipPort}`, `tcp:${HOST}:${sipPort}`] }, media: { ...config.media, address: HOST } });
+    const patched = {
+      ...config,
+      sip: { ...config.sip, listen: [`udp:${HOST}:${sipPort}`, `tcp:${HOST}:${sipPort}`] },
+      media: { ...config.media, address: HOST },
+      // Both tabs reach the gateway from 127.0.0.1, and each reload / Sign out of a page is counted as one
+      // failed authentication today (sip.js's un-REGISTER is answered 401 "bad nonce" without stale=true;
+      // reported, not this lane's): this test signs in and out 10 times from that one source.
+      security: { ...config.security, authFailures: { ...config.security.authFailures, max: 50 } },
+    };
+    gateway = buildGateway(patched, { logger: createLogger(patched.log.level), webBundleDir: path.join(bundleDir, 'web') });
+    await gateway.start();
     browser = await launchBrowser();
     await browser.context.grantPermissions(['notifications'], { origin: new URL(gateway.httpUrl).origin });
     await browser.context.addInitScript(hookNotifications);
@@ -79,6 +99,7 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
   afterAll(async () => {
     await browser?.close();
     await gateway?.stop();
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
   it('first load: ≤ 5 requests, < 200 kB on the wire, compressed; hashed script immutable, index.html no-cache', async () => {
@@ -104,7 +125,7 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
     expect(index.headers['cache-control']).toBe(NO_CACHE);
     expect(index.headers['content-encoding']).toBe('br');
     // The CSS is inside index.html; the hashed name in it is the built one.
-    const manifest = JSON.parse(readFileSync(path.join(repo, 'build', 'web', 'manifest.json'), 'utf8')) as { files: Record<string, unknown> };
+    const manifest = JSON.parse(readFileSync(path.join(bundleDir, 'web', 'manifest.json'), 'utf8')) as { files: Record<string, unknown> };
     expect(Object.keys(manifest.files)).toContain(new URL(script!.url).pathname);
     expect(await page.locator('link[rel="stylesheet"]').count()).toBe(0);
     // A reload revalidates index.html (304) and takes the script from the cache: no request for it.
@@ -173,7 +194,7 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
     const notes = await bob.evaluate(() => window.__notes);
     expect(notes).toEqual([{ via: 'sw', title: 'Incoming call from alice (1001)', tag: 'incoming-call', actions: ['accept', 'decline'] }]);
     expect(await bob.evaluate(() => document.activeElement?.id)).toBe('accept-btn');
-    expect(await bob.textContent('#announce')).toBe('Incoming call from alice (1001)');
+    await bob.waitForFunction(() => document.getElementById('announce')?.textContent === 'Incoming call from alice (1001)', null, { timeout: STEP_TIMEOUT });
     // The page in front shows its own panel: alice's tab raised none.
     expect(await page.evaluate(() => window.__notes.length)).toBe(0);
 
@@ -211,5 +232,46 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
     await page.click('#hangup-btn');
     await waitForEnded(page);
     await bob.waitForFunction(() => window.softphone.missedCalls().length === 2, null, { timeout: STEP_TIMEOUT });
+  });
+
+  it('keep me signed in: a reload signs in with a device token, never the password; Sign out revokes it', async () => {
+    const { page } = browser;
+    await bob.reload();
+    await bob.waitForFunction(() => typeof window.softphone === 'object', null, { timeout: STEP_TIMEOUT });
+    await bob.check('#keep-signed-in');
+    await signIn(bob, 'bob', 'bob');
+    await bob.waitForFunction(() => localStorage.getItem('webphone.device') !== null, null, { timeout: STEP_TIMEOUT });
+    const kept = JSON.parse((await bob.evaluate(() => localStorage.getItem('webphone.device')))!) as { user: string; username: string; token: string; expiresAt: number };
+    expect(Object.keys(kept).sort()).toEqual(['expiresAt', 'token', 'user', 'username']);
+    expect(kept.user).toBe('bob');
+    expect(kept.username).toMatch(/^bob~[0-9a-f]{16}$/);
+    expect(kept.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const basic = `Basic ${Buffer.from(`${kept.username}:${kept.token}`).toString('base64')}`;
+    const iceServers = new URL('/api/ice-servers', gateway.httpUrl).toString();
+    expect((await fetch(iceServers, { headers: { authorization: basic } })).status).toBe(200);
+
+    // A reload (a closed tab, a restarted browser) signs in again by itself, as bob: calls to bob ring it.
+    await bob.reload();
+    await bob.waitForFunction(() => typeof window.softphone === 'object' && window.softphone.state() === 'registered', null, { timeout: STEP_TIMEOUT }).catch(async (err: Error) => {
+      throw new Error(`${err.message} ${await bob.evaluate(() => JSON.stringify([window.softphone.state(), window.softphone.stateReason(), localStorage.getItem('webphone.device'), document.getElementById('signin-error')?.textContent]))} ${browser.consoleLines.slice(-15).join('\n')}`);
+    });
+    expect(await bob.inputValue('#password')).toBe('');
+    await page.fill('#number', BOB);
+    await page.click('#call-btn');
+    expect(await waitForIncoming(bob)).toMatchObject({ from: '1001' });
+    await page.click('#hangup-btn');
+    await waitForEnded(page);
+
+    // Sign out revokes the token at the gateway and forgets it here.
+    await bob.click('#signout-btn');
+    await bob.waitForFunction(() => localStorage.getItem('webphone.device') === null, null, { timeout: STEP_TIMEOUT });
+    await expect.poll(async () => (await fetch(iceServers, { headers: { authorization: basic } })).status, { timeout: STEP_TIMEOUT }).toBe(401);
+    // A revoked token put back (a stolen copy) no longer signs in: the page forgets it and asks.
+    await bob.evaluate((v) => localStorage.setItem('webphone.device', v), JSON.stringify(kept));
+    await bob.reload();
+    await bob.waitForFunction(() => typeof window.softphone === 'object' && window.softphone.state() === 'failed', null, { timeout: STEP_TIMEOUT });
+    await bob.waitForFunction(() => localStorage.getItem('webphone.device') === null, null, { timeout: STEP_TIMEOUT });
+    expect(await bob.textContent('#signin-error')).toBe('Signed out on this device: sign in again');
+    expect(await bob.isVisible('#signin')).toBe(true);
   });
 });

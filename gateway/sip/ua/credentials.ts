@@ -21,9 +21,33 @@ export function credentialsFor(req: SipRequest, realm: string, header: 'Authoriz
   return ours ?? values[0];
 }
 
-/** A configured user's secret (password, or stored HA1) by name; undefined for an unknown user. */
+/** Secrets beside the configured users' own: digest user names of their own that each stand for a
+ *  configured account (the page's revocable per-device sign-in tokens, http/device-tokens.ts). */
+export interface ExtraSecrets {
+  /** The live secret of that user name; undefined when unknown, expired or revoked. */
+  secretFor(username: string): UserSecret | undefined;
+  /** The configured account that user name stands for (undefined as above). */
+  accountOf(username: string): string | undefined;
+}
+
+const extraSecrets = new WeakMap<GatewayConfig, ExtraSecrets>();
+
+/** Makes `source`'s user names authenticate for this config's registrar, calls and HTTP sign-in. */
+export function addSecrets(config: GatewayConfig, source: ExtraSecrets): void {
+  extraSecrets.set(config, source);
+}
+
+/** A configured user's secret (password, or stored HA1) by name — else an extra secret's (a configured
+ *  user name is never shadowed); undefined for an unknown user. */
 export function passwordLookup(config: GatewayConfig): (username: string) => UserSecret | undefined {
-  return (username) => config.users.find((u) => u.name === username)?.password;
+  return (username) => config.users.find((u) => u.name === username)?.password ?? extraSecrets.get(config)?.secretFor(username);
+}
+
+/** The configured account an authenticated digest user name acts for: itself for a configured user, the
+ *  owner for a device token's name; undefined for anything else. */
+export function accountOf(config: GatewayConfig, username: string): string | undefined {
+  if (config.users.some((u) => u.name === username)) return username;
+  return extraSecrets.get(config)?.accountOf(username);
 }
 
 /** Checks a user's plain password (HTTP Basic) against the configured secret, in constant time. */
