@@ -78,6 +78,19 @@ export function installDevicesView(devices, page) {
   ui.speaker.addEventListener('change', () => void devices.setSpeaker(ui.speaker.value, [page.audio]));
   navigator.mediaDevices?.addEventListener?.('devicechange', () => void refresh());
 
+  installEchoStep(page, ui);
+  void devices.applySpeaker([page.audio]);
+  void refresh();
+}
+
+/**
+ * The test-your-microphone step: the Echo test button, and a hint shown until the first call (or the
+ * first echo test). The settings panel shows once signed in.
+ * @param {{ phone: import('./phone.js').Phone, dial: (number: string) => void }} page
+ * @param {{ panel: HTMLElement, echo: HTMLButtonElement, hint: HTMLElement }} ui
+ */
+function installEchoStep(page, ui) {
+  const { phone } = page;
   const tested = () => {
     try {
       return Boolean(localStorage.getItem(ECHO_KEY));
@@ -85,7 +98,7 @@ export function installDevicesView(devices, page) {
       return false;
     }
   };
-  const renderHint = () => {
+  const render = () => {
     const idle = !phone.lines.live().length;
     ui.hint.hidden = !idle || tested() || phone.history.recent().length > 0;
     ui.panel.hidden = phone.registration.state !== 'registered';
@@ -97,10 +110,8 @@ export function installDevicesView(devices, page) {
       // storage disabled
     }
     page.dial(ECHO_NUMBER);
-    renderHint();
+    render();
   });
-  for (const type of ['registration', 'lines', 'history']) phone.addEventListener(type, renderHint);
-  void devices.applySpeaker([page.audio]);
-  void refresh();
-  renderHint();
+  for (const type of ['registration', 'lines', 'history']) phone.addEventListener(type, render);
+  render();
 }
