@@ -84,6 +84,8 @@ export class ApiOrigin implements ServerTransaction {
       callId: newCallId(domain),
       cseq: 1,
       via: { transport: 'udp', sentBy },
+      // RFC 3261 §12.1.1: the dialog's remote target; no request is ever sent to it (the flow is not alive).
+      contact: { uri: { scheme: 'sip', user: 'click-to-call', host: STAND_IN_ADDRESS, params: {}, headers: {} }, params: {} },
       body: Buffer.from(standInSdp()),
       contentType: 'application/sdp',
     });
