@@ -12,6 +12,10 @@ import type { GatewayConfig } from './config/schema.js';
 import { createLiveConfig } from './config/live.js';
 import { reloadGateway, type ReloadResult } from './reload.js';
 import { createOperatorApi } from './http/api/index.js';
+import type { Express } from 'express';
+import { openCdrs, type Cdrs } from './cdr/index.js';
+import { requireOperator } from './http/access.js';
+import { createMetrics } from './metrics/index.js';
 import { closeHttp, createHttpApp, createWebServer, listenHttp, type WebServer } from './http/server.js';
 import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
@@ -58,6 +62,8 @@ export interface BuildOptions {
 
 interface Running {
   server: WebServer;
+  /** Call detail records (gateway/cdr): closed after the SIP service, so the calls' ends are written. */
+  cdrs: Cdrs;
   transport: SipTransport;
   transactions: TransactionLayer;
   media: MediaEngine;
@@ -71,6 +77,8 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   config = live.view;
   const logger = options.logger ?? createLogger(config.log.level, undefined, config.log.format);
   const listen = splitHostPort(config.http.listen);
+  // Prometheus metrics (gateway/metrics): GET /metrics, behind the operator check (http/access.ts).
+  const metrics = createMetrics(config);
   let running: Running | undefined;
   let starting: Promise<void> | undefined;
   // With http.tls the page and /sip are served over HTTPS/WSS only (no plain listener at all): pageUrl.
@@ -107,19 +115,33 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     addSecrets(config, tokens);
     const deviceTokens = { tokens, checkPassword: iceServers.checkPassword };
     const limits = connectionLimits(config);
+    security.onAuthFailure((f) => metrics.authFailed(f.method, f.reason));
+    security.onBan(() => metrics.banned());
+    // CDRs: the rows a crash left open are closed as "gateway restarted" before any new call.
+    const cdrs = await openCdrs(config, logger.child({ component: 'cdr' })).catch((err: unknown) => {
+      security.close();
+      acl.close();
+      throw err;
+    });
+    const operator = requireOperator(() => config.api.token);
+    const mount = (app: Express): void => {
+      app.get('/metrics', operator, metrics.handler);
+      app.get('/api/cdrs', operator, cdrs.handler);
+    };
     // The HTTP API (http/api): its call book follows every call the SIP service starts.
-    const api = createOperatorApi({ config, logger: logger.child({ component: 'api' }), status, service: () => running?.service, media: () => running?.media });
-    const server = createWebServer(createHttpApp({ logger, status, iceServers, deviceTokens, api: api.router, webBundleDir: options.webBundleDir }), credentials, limits.firstMessageMs, {
+    const api = createOperatorApi({ config, cdrs: cdrs.handler, logger: logger.child({ component: 'api' }), status, service: () => running?.service, media: () => running?.media });
+    const server = createWebServer(createHttpApp({ logger, status, iceServers, deviceTokens, api: api.router, webBundleDir: options.webBundleDir, mount }), credentials, limits.firstMessageMs, {
       maxPerAddress: config.http.maxConnectionsPerAddress,
       onRefused: httpRefusalLog(logger, config.http.maxConnectionsPerAddress),
     });
     const port = await listenHttp(server, listen.host, listen.port).catch((err: unknown) => {
       security.close();
       acl.close();
+      void cdrs.close();
       throw err;
     });
     httpUrl = pageUrl(config, addresses.http, port);
-    const parts: Partial<Running> = { server, security };
+    const parts: Partial<Running> = { server, security, cdrs };
     try {
       parts.transport = await createTransport({
         listen: addresses.sip,
@@ -144,22 +166,25 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       // A source just banned keeps none of its open TCP/TLS/WS connections.
       const transport = parts.transport;
       security.onBan((ip) => transport.closeConnectionsFrom?.(ip));
-      parts.transactions = security.watch(createTransactionLayer({
-        transport: parts.transport,
+      // The SIP layers' messages and transactions counted from outside them (metrics/sip.ts).
+      const observed = metrics.observeTransport(parts.transport);
+      parts.transactions = metrics.observeTransactions(security.watch(createTransactionLayer({
+        transport: observed,
         timers: options.timers,
         maxServerTransactions: config.sip.maxServerTransactions,
         logger: logger.child({ layer: 'transaction' }),
-      }));
+      })));
       parts.media = await createMediaEngine(config, addresses.media, logger.child({ layer: 'media' }));
       parts.service = startSipService({
         config,
-        transport: parts.transport,
+        transport: observed,
         transactions: parts.transactions,
         media: parts.media,
         acl,
         logger: logger.child({ layer: 'call' }),
-        observers: [api.book],
+        observers: [api.book, cdrs.recorder, metrics.calls],
       });
+      metrics.attach({ media: parts.media, service: parts.service });
       running = parts as Running;
       logger.info({ url: httpUrl, sip: status().sip }, 'gateway started');
     } catch (err) {
@@ -235,8 +260,8 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
 
 async function closeParts(p: Partial<Running>): Promise<void> {
   await p.service?.close();
+  await p.cdrs?.close();
   await p.media?.close();
-    rtcp: config.media.rtcp,
   p.transactions?.close();
   await p.transport?.close();
   p.security?.close();

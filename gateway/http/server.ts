@@ -34,6 +34,8 @@ export interface HttpDeps {
   iceServers: Omit<IceServersDeps, 'logger'>;
   /** The built page (default build/web); without a current bundle there, web/ is served as modules. */
   webBundleDir?: string;
+  /** Operator endpoints (/metrics, /api/cdrs; README "Operations"), mounted before the /api 404. */
+  mount?: (app: express.Express) => void;
   /** The HTTP API router (api/index.ts) mounted at /api; absent: an open GET /api/status only. */
   api?: express.Router;
   /** /api/device-tokens: the page's "keep me signed in" (device-tokens.ts); absent: no such endpoint. */
@@ -47,6 +49,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   if (deps.api) app.use('/api', deps.api);
   else app.get('/api/status', (_req, res) => void res.json(deps.status()));
   app.get('/api/ice-servers', iceServersHandler({ ...deps.iceServers, logger: deps.logger }));
+  deps.mount?.(app);
   if (deps.deviceTokens) app.use('/api/device-tokens', deviceTokenRouter({ ...deps.deviceTokens, logger: deps.logger }));
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API endpoint' });

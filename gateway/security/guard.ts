@@ -43,6 +43,8 @@ export interface SecurityGuard {
   authFailed(failure: AuthFailure, knownUser: boolean): void;
   /** Called with the source IP each time a source is banned (the transport closes its open connections). */
   onBan(listener: (ip: string) => void): void;
+  /** Called with each failed authentication, after it is logged (metrics). */
+  onAuthFailure?(listener: (failure: AuthFailure) => void): void;
   close(): void;
 }
 
@@ -67,6 +69,7 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
   const users = new FailureCounter(lockout);
   const scanners = s.dropUserAgents.map((ua) => ua.toLowerCase());
   const banListeners: Array<(ip: string) => void> = [];
+  const failureListeners: Array<(failure: AuthFailure) => void> = [];
 
   function sweep(): void {
     const t = now();
@@ -108,6 +111,7 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
     const t = now();
     const user = logSafe(f.user);
     o.logger.warn({ user: f.user, source: f.source, method: f.method, reason: f.reason }, `auth failed: user=${user} source=${f.source} method=${f.method} reason=${f.reason}`);
+    for (const listener of failureListeners) listener(f);
     if (f.reason === 'locked') return;
     const seconds = s.authFailures.lockoutSeconds;
     if (sources.record(f.source, t)) o.logger.warn({ source: f.source }, `auth locked: source=${f.source} failures=${s.authFailures.max} seconds=${seconds}`);
@@ -121,6 +125,7 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
     authLocked: (source, user) => sources.isLocked(source, now()) || (user !== undefined && users.isLocked(user, now())),
     authFailed,
     onBan: (listener) => void banListeners.push(listener),
+    onAuthFailure: (listener) => void failureListeners.push(listener),
     close: () => clearInterval(timer),
   };
 }

@@ -7,7 +7,7 @@ import type { TransactionLayer } from '../sip/transaction/types.js';
 import type { Flow } from '../sip/transport/types.js';
 import { passwordLookup, realmOf } from '../sip/ua/credentials.js';
 import { watchAuthentication } from './auth-watch.js';
-import { createSecurityGuard, sourceIp, type SecurityGuard } from './guard.js';
+import { createSecurityGuard, sourceIp, type AuthFailure, type SecurityGuard } from './guard.js';
 
 export { createSecurityGuard, logSafe, sourceIp } from './guard.js';
 export type { AuthFailure, GuardOptions, SecurityGuard } from './guard.js';
@@ -23,6 +23,8 @@ export interface Security {
   checkPassword(check: (user: string, password: string) => boolean): (user: string, password: string, source: string) => boolean;
   /** `listener(ip)` each time a source is banned: buildGateway closes its open TCP/TLS/WS connections. */
   onBan(listener: (ip: string) => void): void;
+  /** `listener(failure)` for each failed authentication, SIP or the page's sign-in (metrics). */
+  onAuthFailure(listener: (failure: AuthFailure) => void): void;
   /** The transaction layer with the authentication lockout in front of the TU. */
   watch(layer: TransactionLayer): TransactionLayer;
   close(): void;
@@ -62,6 +64,7 @@ export function startSecurity(o: SecurityOptions): Security {
     screenRaw: guard.screenRaw,
     screen: guard.screen,
     onBan: guard.onBan,
+    onAuthFailure: (listener) => guard.onAuthFailure?.(listener),
     watch: (layer) => watchAuthentication(layer, { guard, realm: realmOf(o.config), lookup }),
     close() {
       guard.close();
