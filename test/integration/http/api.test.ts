@@ -128,12 +128,14 @@ describe('with api.token configured', () => {
     expect(full.body).toMatchObject({ calls: 0, version: expect.any(String), trunks: [expect.objectContaining({ name: 'sipp' })], upstream: [expect.objectContaining({ user: 'bob' })] });
   });
 
-  it('click-to-call: 400 naming the field, 404 unknown user, 409 not registered — JSON errors', async () => {
+  it('click-to-call: 400 naming the field, 404 unknown user, 403 a dial rule (its reason), 409 not registered — JSON errors', async () => {
     const post = (body: string) => request(at('/api/calls'), { method: 'POST', token: TOKEN, from: FOREIGN_CLIENT, body });
     expect(await post('{"user": "alice", "number":')).toMatchObject({ status: 400, body: { error: 'body: not valid JSON' } });
     expect(await post('{"user":"alice"}')).toMatchObject({ status: 400, body: { error: 'number: required' } });
     expect(await post('{"user":"alice","number":"55x"}')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^number: /) } });
     expect(await post('{"user":"mallory","number":"5551234"}')).toMatchObject({ status: 404, body: { error: 'no user mallory' } });
+    // dialRules' default allow is local, national and mobile: an international number is refused (403, the rule's reason).
+    expect(await post('{"user":"alice","number":"0044201234567"}')).toMatchObject({ status: 403, body: { error: expect.stringMatching(/international/i) } });
     expect(await post('{"user":"alice","number":"5551234"}')).toMatchObject({ status: 409, body: { error: expect.stringMatching(/no registered phone/) } });
     expect((await request(at('/api/calls/no-such-call'), { method: 'DELETE', token: TOKEN, from: FOREIGN_CLIENT })).status).toBe(404);
   });
@@ -187,7 +189,7 @@ describe('a SIPp call listed and hung up through the API', () => {
       const listed = await until('the call to be listed answered', async () => ((await api('/api/calls')).body as Listed[]).find((c) => c.state === 'answered'), 15_000);
       expect(listed).toMatchObject({ direction: 'outbound', caller: { user: 'alice' }, callee: { number: '5551234' }, trunk: 'sipp', answeredAt: expect.any(String) });
       const detail = await api(`/api/calls/${listed.id}`);
-      expect(detail).toMatchObject({ status: 200, body: { id: listed.id, parties: { caller: { kind: 'user', user: 'alice' }, callee: { kind: 'trunk', trunk: 'sipp' } }, media: { key: expect.any(String) } } });
+      expect(detail).toMatchObject({ status: 200, body: { id: listed.id, parties: { caller: { kind: 'user', user: 'alice' }, callee: { kind: 'trunk', trunk: 'sipp' } }, media: { key: expect.any(String), packets: expect.any(Object), quality: expect.any(Object) } } });
       expect((await api(`/api/calls/${listed.id}`, 'DELETE')).status).toBe(204);
       const byeAt = (h: typeof trunk) => until('BYE at SIPp', () => h.messages().find((e) => e.direction === 'received' && e.message.kind === 'request' && e.message.method === 'BYE')?.message, 10_000);
       const [trunkBye, phoneBye] = (await Promise.all([byeAt(trunk), byeAt(phone)])) as SipMessage[];
