@@ -1,7 +1,11 @@
 // One self-signed ECDSA P-256 certificate per engine; its SHA-256 fingerprint goes into every SDP
 // (RFC 8122 §5: a=fingerprint:sha-256 <upper-case hex pairs separated by colons>).
-import { createHash, X509Certificate } from 'node:crypto';
-import { CipherContext, HashAlgorithm, NamedCurveAlgorithm, SignatureAlgorithm } from 'werift';
+// Built with node:crypto (x509.ts): the DTLS library (werift) is loaded only with the first browser call.
+import { createHash } from 'node:crypto';
+import { selfSignedEcdsaP256 } from './x509.js';
+
+/** RFC 5246 §7.4.1.4.1 SignatureAndHashAlgorithm: ecdsa(3) with sha256(4) — what the key signs with. */
+const ECDSA_SHA256 = { signature: 3, hash: 4 } as const;
 
 export interface DtlsCertificate {
   certPem: string;
@@ -12,12 +16,8 @@ export interface DtlsCertificate {
 }
 
 export async function createDtlsCertificate(): Promise<DtlsCertificate> {
-  const { certPem, keyPem, signatureHash } = await CipherContext.createSelfSignedCertificateWithKey(
-    { signature: SignatureAlgorithm.ecdsa_3, hash: HashAlgorithm.sha256_4 },
-    NamedCurveAlgorithm.secp256r1_23,
-  );
-  const der = new X509Certificate(certPem).raw;
-  return { certPem, keyPem, signatureHash, fingerprint: fingerprintOf(der) };
+  const { der, certPem, keyPem } = selfSignedEcdsaP256('webphone-gateway');
+  return { certPem, keyPem, signatureHash: { ...ECDSA_SHA256 }, fingerprint: fingerprintOf(der) };
 }
 
 /** RFC 8122 §5 fingerprint of a DER certificate: SHA-256, upper-case hex pairs joined by ':'. */

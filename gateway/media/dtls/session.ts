@@ -1,8 +1,10 @@
 // DTLS-SRTP handshake on a browser leg (RFC 5763 / RFC 5764), using only werift's DTLS classes:
 // no RTCPeerConnection, no ICE agent, nothing that gathers candidates or contacts a STUN server.
 // Records are fed in by the leg's socket demultiplexer and sent out through `send`.
+// werift is loaded on demand (the first session starts it; ≈ 30 MiB and ~0.5 s of start-up a gateway at
+// rest or with only SIP phones never pays); records that arrive before it is ready wait in the session.
 import type { Logger } from 'pino';
-import { DtlsClient, DtlsServer, ProtectionProfileAes128CmHmacSha1_80 } from 'werift';
+import type { DtlsClient, DtlsServer } from 'werift';
 import { fingerprintOf, sameFingerprint, type DtlsCertificate } from './certificate.js';
 
 export type DtlsRole = 'server' | 'client';
@@ -45,6 +47,20 @@ export interface DtlsSessionOptions {
   logger: Logger;
 }
 
+type Werift = typeof import('werift');
+let werift: Werift | undefined;
+let loading: Promise<Werift> | undefined;
+
+/** Loads the DTLS library once; later calls return the same promise. A leg may call it early (on the
+ *  offer) so that the library is ready by the time the peer's first record arrives. */
+export function loadDtls(): Promise<Werift> {
+  loading ??= import('werift').then((m) => (werift = m));
+  return loading;
+}
+
+/** Records held while the library loads (a ClientHello flight is 1–2 datagrams; retransmissions add a few). */
+const MAX_EARLY_RECORDS = 16;
+
 /** werift's Transport contract, backed by the leg's socket. */
 class LegTransport {
   readonly type = 'udp';
@@ -63,25 +79,55 @@ class LegTransport {
 export class DtlsSession {
   private stateValue: DtlsState = 'new';
   private readonly transport: LegTransport;
-  private readonly socket: DtlsServer | DtlsClient;
+  private socket: DtlsServer | DtlsClient | undefined;
+  /** Records that arrived before the library was loaded, replayed in order once it is. */
+  private early: Buffer[] = [];
 
   constructor(private readonly options: DtlsSessionOptions) {
     this.transport = new LegTransport(options.send);
+    if (werift) this.attach(werift);
+    else {
+      loadDtls().then(
+        (m) => this.attach(m),
+        (error: unknown) => {
+          this.early = [];
+          if (this.stateValue === 'new') this.move('connecting');
+          this.fail(`DTLS library failed to load: ${String(error)}`);
+        },
+      );
+    }
+  }
+
+  /** Creates werift's DTLS endpoint, then runs what waited for it: the client's connect, early records. */
+  private attach(m: Werift): void {
+    if (this.socket || this.stateValue === 'closed' || this.stateValue === 'failed') return;
+    const options = this.options;
     const common = {
       transport: this.transport,
       cert: options.certificate.certPem,
       key: options.certificate.keyPem,
       signatureHash: options.certificate.signatureHash,
-      srtpProfiles: [ProtectionProfileAes128CmHmacSha1_80],
+      srtpProfiles: [m.ProtectionProfileAes128CmHmacSha1_80],
       extendedMasterSecret: true,
     };
     // RFC 5763 §5: the DTLS server MUST request the client's certificate, to check its fingerprint.
-    this.socket =
+    const socket =
       options.role === 'server'
-        ? new DtlsServer({ ...common, certificateRequest: true } as ConstructorParameters<typeof DtlsServer>[0])
-        : new DtlsClient(common as ConstructorParameters<typeof DtlsClient>[0]);
-    this.socket.onConnect.subscribe(() => this.connected());
-    this.socket.onError.subscribe((error: unknown) => this.fail(`handshake error: ${String(error)}`));
+        ? new m.DtlsServer({ ...common, certificateRequest: true } as ConstructorParameters<typeof DtlsServer>[0])
+        : new m.DtlsClient(common as ConstructorParameters<typeof DtlsClient>[0]);
+    this.socket = socket;
+    socket.onConnect.subscribe(() => this.connected());
+    socket.onError.subscribe((error: unknown) => this.fail(`handshake error: ${String(error)}`));
+    if (this.stateValue === 'connecting') this.connect();
+    const early = this.early;
+    this.early = [];
+    for (const datagram of early) this.handle(datagram);
+  }
+
+  private connect(): void {
+    const socket = this.socket;
+    if (this.options.role !== 'client' || !socket) return;
+    (socket as DtlsClient).connect().catch((error: unknown) => this.fail(`connect failed: ${String(error)}`));
   }
 
   get state(): DtlsState {
@@ -100,15 +146,17 @@ export class DtlsSession {
   start(): void {
     if (this.stateValue !== 'new') return;
     this.move('connecting');
-    if (this.socket instanceof DtlsClient) {
-      this.socket.connect().catch((error: unknown) => this.fail(`connect failed: ${String(error)}`));
-    }
+    this.connect();
   }
 
   /** One DTLS record datagram from the peer (RFC 7983: first byte 20..63). */
   handle(datagram: Buffer): void {
     if (this.stateValue === 'closed' || this.stateValue === 'failed') return;
     if (this.stateValue === 'new') this.start();
+    if (!this.socket) {
+      if (this.early.length < MAX_EARLY_RECORDS) this.early.push(datagram);
+      return;
+    }
     try {
       this.transport.onData(datagram, undefined);
     } catch (error) {
@@ -118,14 +166,14 @@ export class DtlsSession {
 
   private connected(): void {
     if (this.stateValue !== 'connecting') return; // a renegotiation after connect keeps the first keys
-    const remote = this.socket.remoteCertificate;
+    const remote = this.socket!.remoteCertificate;
     if (!remote) return this.fail('peer sent no certificate');
     const actual = fingerprintOf(Buffer.from(remote));
     // RFC 8122 §5 / RFC 5763 §5: the certificate must match the a=fingerprint of the peer's SDP.
     if (!sameFingerprint(actual, this.options.remoteFingerprint)) {
       return this.fail(`certificate fingerprint ${actual} does not match SDP ${this.options.remoteFingerprint}`);
     }
-    const keyingMaterial = this.socket.exportKeyingMaterial('EXTRACTOR-dtls_srtp', SRTP_KEYING_MATERIAL_LENGTH);
+    const keyingMaterial = this.socket!.exportKeyingMaterial('EXTRACTOR-dtls_srtp', SRTP_KEYING_MATERIAL_LENGTH);
     this.move('connected');
     this.options.logger.info({ role: this.options.role }, 'DTLS-SRTP connected');
     this.options.onKeys({ keyingMaterial, role: this.options.role, profile: SRTP_PROFILE });
@@ -145,6 +193,7 @@ export class DtlsSession {
   close(): void {
     if (this.stateValue === 'closed') return;
     this.move('closed');
+    this.early = [];
     this.transport.closed = true;
   }
 }
