@@ -11,6 +11,7 @@ import { parseAudioSdp } from '../media/sdp/model.js';
 import type { CallPolicy } from '../policy/index.js';
 import type { Registrar } from '../registrar/index.js';
 import { routeFromUser, type RouteResult } from '../routing/index.js';
+import type { HeaderField } from '../sip/message/types.js';
 import type { Address } from '../sip/transport/types.js';
 import { Call, type CallContext, type CalleeSide } from './call.js';
 import { ApiOrigin, standInSdp } from './click-to-call-origin.js';
@@ -135,7 +136,7 @@ class ClickToCall {
     phases.set(call, 'dialling');
     const dial = new DialCallee(call);
     // Until joined, ending the call ends the user's leg (BYE) and the trunk's attempt (CANCEL / BYE).
-    const both: CalleeSide = { end: (h) => (target.end(h), dial.end(h)) };
+    const both: CalleeSide = { end: (h) => (target.end(h && h.length > 0 ? h : this.failure()), dial.end(h)) };
     call.attach(both);
     const stop = call.onChange(({ to }) => {
       if (to === 'answered') call.enqueue(() => this.join({ media: a.media, leg: userLeg }, dial), 'click-to-call: join failed');
@@ -167,6 +168,14 @@ class ClickToCall {
     this.watchUser();
     phases.set(call, 'connected');
     call.log.info({ number: this.r.number }, 'click-to-call: connected');
+  }
+
+  /** RFC 3326: the number's failure (busy, no answer, refused) on the BYE to the waiting user, so that
+   *  their phone can say why; nothing once the call was answered. */
+  private failure(): HeaderField[] | undefined {
+    const info = this.call.endInfo;
+    if (!info || info.answered) return undefined;
+    return [{ name: 'Reason', value: `SIP;cause=${info.final.status};text="${info.final.reason.replace(/["\\]/g, '')}"` }];
   }
 
   /** The answering phone's connection is the caller side's (a browser's WebSocket, connection.ts). */

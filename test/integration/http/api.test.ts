@@ -16,6 +16,8 @@ import { freePort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { sippWorkDir, startSipp } from '../../support/sipp.js';
 import { traceHeader } from '../../support/sipp-trace.js';
+import { WsSipClient } from '../../support/ws-sip-client.js';
+import { getHeader } from '../../../gateway/sip/message/index.js';
 
 const GW = '127.0.140.1';
 const TRUNK = '127.0.140.2';
@@ -200,6 +202,38 @@ describe('a SIPp call listed and hung up through the API', () => {
       await until('the call to leave the list', async () => (((await api('/api/calls')).body as unknown[]).length === 0 ? true : undefined), 5_000);
       expect((await api(`/api/calls/${listed.id}`)).status).toBe(404);
     } finally {
+      await rig.gw.stop();
+      await trunk.stop();
+    }
+  });
+});
+
+describe('click-to-call whose number is busy', () => {
+  it('the user\'s phone rings first ("Call to 5551234"); the trunk is dialled only after it answers; its 486 reaches the user as BYE with Reason cause=486', async () => {
+    const traceDir = sippWorkDir('api-busy');
+    const trunkPort = await freePort('udp');
+    const trunk = startSipp({ scenario: 'uas-busy', localIp: TRUNK, localPort: trunkPort, traceDir, timeoutS: 60 });
+    await trunk.ready;
+    const rig = await gatewayWith({ token: TOKEN, trunkPort, rtp: '44300-44399' });
+    const client = await WsSipClient.connect({ url: `ws://${GW}:${rig.port}/sip`, user: ALICE.name, password: ALICE.password });
+    try {
+      expect((await client.register(600)).status).toBe(200);
+      const api = (path: string, method = 'GET', body?: string) => request(`http://${FOREIGN_GW}:${rig.port}${path}`, { method, token: TOKEN, from: FOREIGN_CLIENT, body });
+      const regs = await api('/api/registrations');
+      expect(regs.body).toEqual([expect.objectContaining({ user: 'alice', transport: 'ws', expiresInSeconds: expect.any(Number) })]);
+      const started = await api('/api/calls', 'POST', JSON.stringify({ user: 'alice', number: '5551234' }));
+      expect(started).toMatchObject({ status: 202, body: { id: expect.any(String), href: expect.stringMatching(/^\/api\/calls\//) } });
+      expect(started.headers.location).toBe((started.body as { href: string }).href);
+      const incoming = await client.incoming();
+      expect(getHeader(incoming.invite, 'From')).toMatch(/^"Call to 5551234" <sip:5551234@/);
+      expect(trunk.messages()).toEqual([]); // nothing dialled while the user's phone rings
+      await incoming.accept();
+      const bye = await incoming.waitBye();
+      expect(getHeader(bye, 'Reason')).toBe('SIP;cause=486;text="Busy Here"');
+      expect((await trunk.exited).code).toBe(0); // INVITE, 486, ACK
+      await until('the call to leave the list', async () => (((await api('/api/calls')).body as unknown[]).length === 0 ? true : undefined), 5_000);
+    } finally {
+      await client.close().catch(() => undefined);
       await rig.gw.stop();
       await trunk.stop();
     }
