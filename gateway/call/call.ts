@@ -265,6 +265,8 @@ export class Call {
     this.established = session;
     if (party) this.parties[side] = party;
     else delete this.parties[side];
+    // DTMF between the two joined parties: worked out again (telephone-event on each, trunks[].dtmf).
+    this.dtmf.rejoin(session, side, party?.kind === 'trunk' ? party.trunk.dtmf : undefined);
     if (side === 'caller') this.caller.hangup();
     else this.callee?.end();
     this.log.info({ side }, 'party handed over (transfer)');

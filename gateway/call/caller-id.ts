@@ -44,11 +44,12 @@ export function presentIdentity(o: {
   trunk: Pick<TrunkConfig, 'trusted'>;
   /** The host of our identity URI (the trunk's). */
   host: string;
-  callerInvite: SipRequest;
+  /** The caller's INVITE (its Privacy header); absent: the caller asked nothing (a transfer for a trunk). */
+  callerInvite?: SipRequest;
 }): PresentedIdentity {
   const uri: SipUri = { scheme: 'sip', user: callerNumber(o.user, o.route), host: o.host, params: {}, headers: {} };
   const identity: NameAddr = { uri, params: {} };
-  const withheld = o.route?.privacy === true || o.user.privacy === true || callerAsksPrivacy(o.callerInvite);
+  const withheld = o.route?.privacy === true || o.user.privacy === true || (o.callerInvite !== undefined && callerAsksPrivacy(o.callerInvite));
   const headers: HeaderField[] = [];
   if (o.trunk.trusted) {
     headers.push({ name: 'P-Asserted-Identity', value: formatNameAddr(identity) });

@@ -7,12 +7,13 @@
 // INVITE carrying the route's number handling (rewrite, caller ID, privacy: caller-id.ts).
 import type { TrunkRouteConfig } from '../config/dial-plan.js';
 import type { TrunkConfig, UserConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
 import { rewriteNumber } from '../routing/rewrite.js';
 import { giveUpWithoutResponse } from '../sip/ua/no-response.js';
 import { answerFromOwnOffer, refusingAnswer } from '../media/sdp/late-offer.js';
 import type { SdpResult } from '../media/types.js';
 import { getTo, parseUri } from '../sip/message/index.js';
-import type { HeaderField, SipResponse } from '../sip/message/types.js';
+import type { HeaderField, SipRequest, SipResponse } from '../sip/message/types.js';
 import { hasOptionTag } from '../sip/message/extension-headers.js';
 import { InviteClient } from '../sip/ua/invite-client.js';
 import { RELIABLE_TAG } from '../sip/ua/reliable-provisional.js';
@@ -21,7 +22,7 @@ import { resolveTarget, TargetError } from '../sip/ua/target.js';
 import { TRUNK_CODECS, type Call, type CalleeSide } from './call.js';
 import type { MediaSession } from './media-session.js';
 import { offerCallerFromCallee } from './late-offer.js';
-import { callerFinalFor, callerFinalForMedia, type TrunkOutcome } from './responses.js';
+import { callerFinalFor, callerFinalForMedia, type CallerFinal, type TrunkOutcome } from './responses.js';
 import { answeredSession } from './session-legs.js';
 import { buildOutboundInvite, trunkRoute, type OutboundRoute } from './trunk-leg.js';
 import { callerNumber, presentIdentity } from './caller-id.js';
@@ -98,41 +99,22 @@ export class DialCallee implements CalleeSide {
     return this.nextTrunk();
   }
 
-  /** The next trunk the failover gives (an unreachable one counts as a transport error); none: the caller
-   *  gets the failover's final response. */
+  /** The next trunk the failover gives (walkTrunks); none left: the caller gets the failover's final. */
   private async nextTrunk(): Promise<void> {
-    const { call, plan, failover } = { call: this.call, plan: this.plan!, failover: this.failover! };
-    for (let trunk = failover.next(); trunk; trunk = failover.next()) {
-      const offer = await this.inviteSdp(trunk.lateOffer);
-      if (offer === undefined || !this.live()) return;
-      const route = await this.routeTo(trunk, plan);
-      if (!this.live()) return;
-      // RFC 3261 §21.4.22 484 Address Incomplete: the rewrite left nothing to dial.
-      const number = rewriteNumber(rewriteNumber(plan.number, plan.route?.rewrite), trunk.rewrite);
-      if (number === '') return call.end({ status: 484, reason: 'Address Incomplete' });
-      if (route) {
+    const call = this.call;
+    const final = await walkTrunks(this.failover!, this.plan!, {
+      log: call.log,
+      callerInvite: call.caller.invite,
+      live: () => this.live(),
+      offer: (trunk) => this.inviteSdp(trunk.lateOffer),
+      send: ({ trunk, route, number }, offer) => {
         call.log.info({ trunk: trunk.name, number }, 'calling trunk');
         call.dtmf.modes.callee = trunk.dtmf;
         call.parties.callee = { kind: 'trunk', trunk };
-        if (this.dial(route, number, offer, trunk.responseTimeout)) return;
-      }
-      if (!failover.failed({ kind: 'transport-error' }, false)) break;
-    }
-    call.end(failover.final());
-  }
-
-  /** The trunk's target and our identity toward it (caller-id.ts); undefined when unresolvable. */
-  private async routeTo(trunk: TrunkConfig, plan: TrunkPlan): Promise<OutboundRoute | undefined> {
-    let target;
-    try {
-      target = await resolveTarget(parseUri(trunk.uri));
-    } catch (err) {
-      this.call.log.warn({ err: (err as Error).message, trunk: trunk.name, unreachable: err instanceof TargetError }, 'trunk unresolvable');
-      return undefined;
-    }
-    const route = trunkRoute(trunk, callerNumber(plan.user, plan.route), target);
-    const id = presentIdentity({ user: plan.user, route: plan.route, trunk, host: route.base.host, callerInvite: this.call.caller.invite });
-    return { ...route, from: id.from.uri, fromDisplay: id.from.displayName, headers: id.headers };
+        return this.dial(route, number, offer, trunk.responseTimeout);
+      },
+    });
+    if (final) call.end(final);
   }
 
   /** Out through the user's own PBX: its account's identity and credentials (upstream.outboundFor). */
@@ -310,4 +292,62 @@ export class DialCallee implements CalleeSide {
     if (this.live() && this.failover.failed(outcome, this.earlyMedia)) return this.nextTrunk();
     this.call.end(this.failover.final());
   }
+}
+
+/** One attempt of a trunk plan: the trunk, our identity toward it and the number after the rewrites. */
+export interface TrunkAttempt {
+  trunk: TrunkConfig;
+  route: OutboundRoute;
+  number: string;
+}
+
+/** The number toward `trunk`: the route's rewrite, then the trunk's (routing/rewrite.ts). */
+export function attemptNumber(plan: Pick<TrunkPlan, 'number' | 'route'>, trunk: TrunkConfig): string {
+  return rewriteNumber(rewriteNumber(plan.number, plan.route?.rewrite), trunk.rewrite);
+}
+
+/** The trunk's target and our identity toward it (caller-id.ts: the route's or the user's caller ID,
+ *  privacy, P-Asserted-Identity toward a trusted trunk); undefined when unresolvable. `callerInvite`: the
+ *  INVITE whose Privacy header the caller may have set (absent: none asked). */
+export async function attemptRoute(trunk: TrunkConfig, plan: Pick<TrunkPlan, 'user' | 'route'>, callerInvite: SipRequest | undefined, log: Logger): Promise<OutboundRoute | undefined> {
+  let target;
+  try {
+    target = await resolveTarget(parseUri(trunk.uri));
+  } catch (err) {
+    log.warn({ err: (err as Error).message, trunk: trunk.name, unreachable: err instanceof TargetError }, 'trunk unresolvable');
+    return undefined;
+  }
+  const route = trunkRoute(trunk, callerNumber(plan.user, plan.route), target);
+  const id = presentIdentity({ user: plan.user, route: plan.route, trunk, host: route.base.host, callerInvite });
+  return { ...route, from: id.from.uri, fromDisplay: id.from.displayName, headers: id.headers };
+}
+
+/** How a trunk walk sends its attempts (a call's callee side here, a transfer's target: transfer-target.ts). */
+export interface TrunkWalker<O> {
+  log: Logger;
+  callerInvite?: SipRequest;
+  /** Whether the walk may still go on (not answered, not ended …). */
+  live(): boolean;
+  /** The SDP (or null: a late offer) of `trunk`'s INVITE; undefined stops the walk (the media refused). */
+  offer(trunk: TrunkConfig): Promise<O | undefined>;
+  /** Sends the INVITE; false when there is no transport toward the trunk (the next one is tried). */
+  send(attempt: TrunkAttempt, offer: O): boolean;
+}
+
+/** Tries the failover's next trunks (an unreachable one counts as a transport error) until an INVITE is
+ *  sent or the walk stops (undefined), or none is left: the final response for the caller — the
+ *  failover's, or 484 when the rewrite left nothing to dial. */
+export async function walkTrunks<O>(failover: TrunkFailover, plan: TrunkPlan, w: TrunkWalker<O>): Promise<CallerFinal | undefined> {
+  for (let trunk = failover.next(); trunk; trunk = failover.next()) {
+    const offer = await w.offer(trunk);
+    if (offer === undefined || !w.live()) return undefined;
+    const route = await attemptRoute(trunk, plan, w.callerInvite, w.log);
+    if (!w.live()) return undefined;
+    const number = attemptNumber(plan, trunk);
+    // RFC 3261 §21.4.22 484 Address Incomplete: the rewrite left nothing to dial.
+    if (number === '') return { status: 484, reason: 'Address Incomplete' };
+    if (route && w.send({ trunk, route, number }, offer)) return undefined;
+    if (!failover.failed({ kind: 'transport-error' }, false)) break;
+  }
+  return failover.final();
 }

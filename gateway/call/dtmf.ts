@@ -98,6 +98,17 @@ export class CallDtmf {
     }
   }
 
+  /** A transfer put a new party on `side` (Call.handOver): its mode is the new party's (a trunk's
+   *  trunks[].dtmf, else rfc4733), and the RFC 4733 → INFO conversions are worked out again for the joined
+   *  legs — the engine's splice made a new relay, the old taps are gone. */
+  rejoin(session: CallSession, side: CallSide, mode: DtmfMode | undefined): void {
+    if (this.closed) return;
+    if (mode) this.modes[side] = mode;
+    else delete this.modes[side];
+    for (const stop of this.unwatch.splice(0)) stop();
+    this.attach(session);
+  }
+
   private fromEvents(to: CallSide, d: ReceivedDtmf): void {
     this.sendInfo(to, { signal: d.signal, durationMs: d.durationMs });
   }

@@ -17,6 +17,7 @@ import { createUpstream, type Upstream } from '../upstream/index.js';
 import { Call, type Party } from './call.js';
 import { DialCallee, type TrunkPlan } from './dial.js';
 import { TrunkBoard } from './failover-board.js';
+import type { TakeTrunk } from './failover.js';
 import { LoadShare } from '../routing/load-share.js';
 import { TransferService } from './transfer.js';
 import { transferRoute } from './transfer-route.js';
@@ -84,6 +85,8 @@ function fromUser(tx: ServerTransaction): string {
   }
 }
 
+type TrunkRoute = Extract<RouteResult, { kind: 'trunk' }>;
+
 /** upstream.outboundFor → where the user's call goes through their own PBX. */
 function pbxRoute(upstream: Upstream, user: UserConfig): OutboundRoute | undefined {
   const out = upstream.outboundFor(user);
@@ -114,13 +117,19 @@ export function startSipService(deps: SipServiceDeps): SipService {
   /** Dial rules, call limits, maximum duration, spend alarm (gateway/policy). */
   const policy = createCallPolicy(config, logger.child({ component: 'policy' }));
   // Transfer (REFER, Replaces; transfer*.ts): targets go through the dial plan under the user's rights.
-  const transferDial = { config, policy, pbxRoute: (u: UserConfig) => pbxRoute(upstream, u) };
+  const transferDial = { config, policy, pbxRoute: (u: UserConfig) => pbxRoute(upstream, u), trunkPlan: (r: TrunkRoute, u: UserConfig, take: TakeTrunk) => trunkPlan(r, u, take) };
   // A user as a blind transfer's target: rung like any call to them, unless busy (waiting.ts).
   const ringTargets = (u: UserConfig) => {
     const busy = waitingDecision(u, lines.count(u.name));
     return busy.ring ? { contacts: registrar.lookup(u.name) } : busy.final;
   };
-  const transfers = new TransferService({ registry, media: deps.media, logger, calls: () => calls.all() as Call[], domain: config.sip.domain, route: (u, n) => transferRoute(transferDial, u, n), ringTargets });
+  // A transfer put another party in a call: the users it counts for (call waiting, maxCalls) follow —
+  // the transferor is free, a user transferred to is in it.
+  const handedOver = (c: Call): void => {
+    lines.release(c);
+    lines.hold(c, Object.values(c.parties).flatMap((p) => (p?.kind === 'user' ? [p.user.name] : [])));
+  };
+  const transfers = new TransferService({ registry, media: deps.media, logger, calls: () => calls.all() as Call[], domain: config.sip.domain, route: (u, n) => transferRoute(transferDial, u, n), ringTargets, handedOver });
   Object.assign(callCtx, { transfers });
   let closed = false;
   const observers = deps.observers ?? [];
@@ -164,15 +173,15 @@ export function startSipService(deps: SipServiceDeps): SipService {
     }
     // The route's trunks in this call's order (load sharing); each attempt takes the trunk's slot from the
     // policy (its concurrent/hourly limit) and a trunk at its limit is skipped (failover.ts).
-    if (r.kind === 'trunk') return callee.startTrunks(trunkPlan(r, user, call));
+    if (r.kind === 'trunk') return callee.startTrunks(trunkPlan(r, user, (t) => policy.takeTrunk(call, t)));
     return Promise.resolve(call.end({ status: 404, reason: 'No Route' }, undefined, 'gateway'));
   }
 
   /** The trunks of a matched route in the order this call tries them (routing/load-share.ts). */
-  function trunkPlan(r: Extract<RouteResult, { kind: 'trunk' }>, user: UserConfig, call: Call): TrunkPlan {
+  function trunkPlan(r: TrunkRoute, user: UserConfig, take: TakeTrunk): TrunkPlan {
     const names = r.route.trunks ? loadShare.order(r.route, r.route.trunks) : [r.trunk.name];
     const candidates = names.flatMap((n) => config.trunks.filter((t) => t.name === n));
-    return { candidates, route: r.route, number: r.number, user, board, take: (t) => policy.takeTrunk(call, t) };
+    return { candidates, route: r.route, number: r.number, user, board, take };
   }
 
   function ringUser(tx: ServerTransaction, callee: UserConfig, caller: InboundCaller, ticket?: Ticket): void {

@@ -39,11 +39,13 @@ export interface TransferDeps {
   /** The calls in progress (to find the one a Replaces names). */
   calls(): readonly Call[];
   /** The target's route under `user`'s rights (transfer-route.ts). */
-  route(user: UserConfig, dialled: string): Promise<TransferRoute>;
+  route(user: UserConfig, dialled: string): TransferRoute | Promise<TransferRoute>;
   /** Our SIP domain (Referred-By of a user's transfer). */
   domain?: string;
   /** A user as a transfer target: their contacts to ring, or why not (busy: users[].callWaiting, maxCalls). */
   ringTargets?(user: UserConfig): { contacts: readonly ContactRoute[] } | { status: number; reason: string };
+  /** A transfer put another party on a side of `call` (call.parties): the calls each user is in follow. */
+  handedOver?(call: Call): void;
 }
 
 /** Whose rights a REFER from `side` is dialled under, or why it is refused (RFC 3515 §2.4.2: 403). */
@@ -109,17 +111,30 @@ export class TransferService implements ReferHandler {
       call.log.info({ number, status: route.status }, 'transfer target refused by the dial plan');
       return notifier.done(route.status, route.reason);
     }
+    const slots = route.kind === 'user' ? undefined : route.slots;
+    let joined = false;
+    try {
+      joined = await this.blindTo(call, side, route, referral, notifier, dialog);
+    } finally {
+      // The outside leg's policy slots (transfer-route.ts) are held while the transferred call runs.
+      if (joined) releaseWhenEnded(call, slots);
+      else slots?.release();
+    }
+  }
+
+  /** The target rung and, once it answered, joined to the party that stays; true when joined. */
+  private async blindTo(call: Call, side: CallSide, route: Exclude<TransferRoute, { kind: 'refuse' }>, referral: Referral, notifier: ReferNotifier, dialog: Dialog): Promise<boolean> {
     const session = call.session;
-    if (!session || !call.is('answered')) return notifier.done(487, 'Request Terminated');
+    if (!session || !call.is('answered')) return notifier.done(487, 'Request Terminated').then(() => false);
     const headers: HeaderField[] = [{ name: 'Referred-By', value: this.referredBy(call, side, referral, dialog) }];
     const joined = { ready: false };
     const placed = this.place(call, side, route, headers, notifier, joined);
-    if ('status' in placed) return notifier.done(placed.status, placed.reason);
+    if ('status' in placed) return notifier.done(placed.status, placed.reason).then(() => false);
     const { target } = placed;
     const outcome = await placed.settled;
-    if ('status' in outcome) return notifier.done(outcome.status, outcome.reason);
+    if ('status' in outcome) return notifier.done(outcome.status, outcome.reason).then(() => false);
     const current = call.session;
-    if (!current || call.ended) return void target.end();
+    if (!current || call.ended) return (target.end(), false);
     const incoming = sessionLeg({
       usage: outcome.usage,
       tag: outcome.tag,
@@ -134,20 +149,22 @@ export class TransferService implements ReferHandler {
     } catch (err) {
       call.log.info({ err: (err as Error).message }, 'transfer: the target cannot be joined');
       target.end();
-      return notifier.done(488, 'Not Acceptable Here');
+      return notifier.done(488, 'Not Acceptable Here').then(() => false);
     }
     // RFC 3515 §2.4.5: the final NOTIFY goes out before the transferor's dialog ends.
     await notifier.done(200, 'OK');
     joined.ready = true;
-    const party: Party | undefined = route.kind === 'user' ? { kind: 'user', user: route.user } : route.trunk ? { kind: 'trunk', trunk: route.trunk } : undefined;
+    const party: Party | undefined = route.kind === 'user' ? { kind: 'user', user: route.user } : outcome.trunk ? { kind: 'trunk', trunk: outcome.trunk } : undefined;
     const joinedNow = joinedSession(outcome.media, side, incoming, current[other(side)]);
     call.handOver(side, target, joinedNow, party);
+    this.d.handedOver?.(call);
     // A user's browser answered: its connection is the side's to watch now (connection.ts).
     const winner = target instanceof UserTarget ? target.winnerFlow : undefined;
     if (winner) call.watchConnection(side, winner.flow, winner.moveTo);
-    call.log.info({ number }, 'blind transfer completed');
+    call.log.info({ number: route.number }, 'blind transfer completed');
     // A party the transferor held before its REFER is taken off hold toward the target (transfer-resume.ts).
     await this.resume([[joinedNow, other(side)]], call);
+    return true;
   }
 
   /** Starts the triggered INVITE (RFC 3515 §2.4.3): a trunk/PBX target or a user's phones; `settled` gives
@@ -173,6 +190,7 @@ export class TransferService implements ReferHandler {
     void settled.finally(stop);
     if (target instanceof UserTarget) void target.ring(ringing!.contacts, headers, callerIdOf(call, other(side)));
     else if (route.kind === 'out') void target.dial(route.route, route.number, headers);
+    else if (route.kind === 'trunks') void target.dialTrunks(route.plan, headers, privacyOf(call, route.plan.user));
     return { target, settled };
   }
 
@@ -203,6 +221,8 @@ export class TransferService implements ReferHandler {
     const partyB = peer.parties[other(peerSide)];
     call.handOver(side, { end: () => peer.end() }, joinedA, partyB);
     peer.handOver(peerSide, { end: () => call.end() }, joinedB, partyA);
+    this.d.handedOver?.(call);
+    this.d.handedOver?.(peer);
     call.log.info({ with: peer.id }, 'attended transfer completed');
     // The party of the call that waited on hold during the consultation hears the other now.
     await this.resume([[joinedA, other(side)], [joinedB, other(peerSide)]], call);
@@ -246,6 +266,20 @@ function callerIdOf(call: Call, stays: CallSide): CallerId {
   return { display: who.displayName, user: who.uri.user ?? 'anonymous' };
 }
 
+/** The slots are given back when `call` ends (at once if it has). */
+function releaseWhenEnded(call: Call, slots: { release(): void } | undefined): void {
+  if (!slots) return;
+  if (call.ended) return slots.release();
+  const stop = call.onChange(({ to }) => to === 'ended' && (stop(), slots.release()));
+}
+
+/** The transferring user's own INVITE, whose Privacy header (RFC 3323) the target's caller ID honours —
+ *  when that user placed the call (an INVITE from a trunk is not theirs). */
+function privacyOf(call: Call, user: UserConfig): SipRequest | undefined {
+  const caller = call.parties.caller;
+  return caller?.kind === 'user' && caller.user.name === user.name ? call.caller.invite : undefined;
+}
+
 /** The Refer-To URI without its headers (?Replaces= …), as a Request-URI string. */
 function formatUriOnly(r: Referral): string {
   const u = r.target.uri;
@@ -261,5 +295,7 @@ function gated(hooks: SessionHooks, gate: { ready: boolean }): SessionHooks {
     onUpdate: (req, respond, tx, dialog) => (gate.ready ? hooks.onUpdate(req, respond, tx, dialog) : respond(500, 'Server Internal Error', wait)),
     onAck: (ack, dialog) => gate.ready && hooks.onAck?.(ack, dialog),
     onRefer: (req, tx, dialog) => (gate.ready && hooks.onRefer ? hooks.onRefer(req, tx, dialog) : reply(tx, 491, 'Request Pending')),
+    // A DTMF INFO (answered 200 by the dialog layer) goes to the other party once joined (call/dtmf.ts).
+    onDtmfInfo: (digit, req) => gate.ready && hooks.onDtmfInfo?.(digit, req),
   };
 }
