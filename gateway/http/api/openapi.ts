@@ -123,63 +123,68 @@ export interface OpenApiOptions {
   cdrs: boolean;
 }
 
-function paths(o: OpenApiOptions): Record<string, object> {
-  const authed = { security: [{ bearer: [] }] };
-  const p: Record<string, object> = {
-    '/api/status': {
-      get: {
-        summary: 'Gateway status',
-        description: 'Anyone gets the public figures; with the bearer token (or, with no api.token configured, from loopback) the full status.',
-        security: [{}, { bearer: [] }],
-        responses: { '200': { description: 'Status', content: json({ oneOf: [ref('Status'), ref('PublicStatus')] }) } },
-      },
+const authed = { security: [{ bearer: [] }] };
+
+/** Every path the router always serves. */
+const PATHS: Record<string, object> = {
+  '/api/status': {
+    get: {
+      summary: 'Gateway status',
+      description: 'Anyone gets the public figures; with the bearer token (or, with no api.token configured, from loopback) the full status.',
+      security: [{}, { bearer: [] }],
+      responses: { '200': { description: 'Status', content: json({ oneOf: [ref('Status'), ref('PublicStatus')] }) } },
     },
-    '/api/openapi.json': { get: { summary: 'This document', security: [{}], responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
-    '/api/calls': {
-      get: { summary: 'Calls in progress', ...authed, responses: { '200': { description: 'Oldest first', content: json({ type: 'array', items: ref('CallSummary') }) }, ...AUTH } },
-      post: {
-        summary: 'Click-to-call',
-        description: 'Rings the user\'s registered browsers and phones (caller ID "Call to <number>"); when one answers, dials the number through the dial plan under the user\'s rights (dial rules, failover) and joins the two.',
-        ...authed,
-        requestBody: { required: true, content: json(ref('ClickToCall')) },
-        responses: {
-          '202': { description: 'The user\'s phones are ringing; follow the call at href', headers: { Location: { schema: { type: 'string' } } }, content: json(ref('ClickToCallAccepted')) },
-          '400': error('Bad JSON or a bad field (named)'),
-          ...AUTH,
-          '403': {
-            description: 'Loopback only without api.token; or a dial rule refused the number (error: its reason, rule: its name)',
-            content: json({ allOf: [ref('Error'), { type: 'object', properties: { rule: { type: 'string' } } }] }),
-          },
-          '404': error('No such user, or no route for the number'),
-          '409': error('The user has no registered phone, or is busy'),
-          '422': error('The number is the echo line or a local user'),
+  },
+  '/api/openapi.json': { get: { summary: 'This document', security: [{}], responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
+  '/api/calls': {
+    get: { summary: 'Calls in progress', ...authed, responses: { '200': { description: 'Oldest first', content: json({ type: 'array', items: ref('CallSummary') }) }, ...AUTH } },
+    post: {
+      summary: 'Click-to-call',
+      description: 'Rings the user\'s registered browsers and phones (caller ID "Call to <number>"); when one answers, dials the number through the dial plan under the user\'s rights (dial rules, failover) and joins the two.',
+      ...authed,
+      requestBody: { required: true, content: json(ref('ClickToCall')) },
+      responses: {
+        '202': { description: 'The user\'s phones are ringing; follow the call at href', headers: { Location: { schema: { type: 'string' } } }, content: json(ref('ClickToCallAccepted')) },
+        '400': error('Bad JSON or a bad field (named)'),
+        ...AUTH,
+        '403': {
+          description: 'Loopback only without api.token; or a dial rule refused the number (error: its reason, rule: its name)',
+          content: json({ allOf: [ref('Error'), { type: 'object', properties: { rule: { type: 'string' } } }] }),
         },
+        '404': error('No such user, or no route for the number'),
+        '409': error('The user has no registered phone, or is busy'),
+        '422': error('The number is the echo line or a local user'),
       },
     },
-    '/api/calls/{id}': {
-      get: { summary: 'One call, with live media figures', ...authed, parameters: [CALL_ID], responses: { '200': { description: 'The call', content: json(ref('CallDetail')) }, '404': error('No such call in progress'), ...AUTH } },
-      delete: {
-        summary: 'Hang up',
-        description: 'Ends the call: BYE (or CANCEL while ringing) on both legs with Reason: Q.850;cause=16;text="Ended by operator".',
-        ...authed,
-        parameters: [CALL_ID],
-        responses: { '204': { description: 'Ended' }, '404': error('No such call in progress'), ...AUTH },
-      },
+  },
+  '/api/calls/{id}': {
+    get: { summary: 'One call, with live media figures', ...authed, parameters: [CALL_ID], responses: { '200': { description: 'The call', content: json(ref('CallDetail')) }, '404': error('No such call in progress'), ...AUTH } },
+    delete: {
+      summary: 'Hang up',
+      description: 'Ends the call: BYE (or CANCEL while ringing) on both legs with Reason: Q.850;cause=16;text="Ended by operator".',
+      ...authed,
+      parameters: [CALL_ID],
+      responses: { '204': { description: 'Ended' }, '404': error('No such call in progress'), ...AUTH },
     },
-    '/api/registrations': { get: { summary: 'Registered contacts', ...authed, responses: { '200': { description: 'Every contact of every user', content: json({ type: 'array', items: ref('Registration') }) }, ...AUTH } } },
-    '/api/trunks': { get: { summary: 'Trunk states', ...authed, responses: { '200': { description: 'Registration, keep-alive, health and counters per trunk', content: json({ type: 'array', items: ref('Trunk') }) }, ...AUTH } } },
-  };
-  if (o.cdrs) {
-    p['/api/cdrs'] = {
-      get: {
-        summary: 'Call detail records',
-        ...authed,
-        parameters: ['from', 'to', 'user', 'number', 'limit', 'format'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
-        responses: { '200': { description: 'JSON array, or CSV with format=csv', content: { ...json({ type: 'array', items: { type: 'object' } }), 'text/csv': { schema: { type: 'string' } } } }, '400': error('A bad query parameter'), ...AUTH },
-      },
-    };
-  }
-  return p;
+  },
+  '/api/registrations': { get: { summary: 'Registered contacts', ...authed, responses: { '200': { description: 'Every contact of every user', content: json({ type: 'array', items: ref('Registration') }) }, ...AUTH } } },
+  '/api/trunks': { get: { summary: 'Trunk states', ...authed, responses: { '200': { description: 'Registration, keep-alive, health and counters per trunk', content: json({ type: 'array', items: ref('Trunk') }) }, ...AUTH } } },
+};
+
+/** GET /api/cdrs, when gateway/cdr gives its handler. */
+const CDRS = {
+  '/api/cdrs': {
+    get: {
+      summary: 'Call detail records',
+      ...authed,
+      parameters: ['from', 'to', 'user', 'number', 'limit', 'format'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      responses: { '200': { description: 'JSON array, or CSV with format=csv', content: { ...json({ type: 'array', items: { type: 'object' } }), 'text/csv': { schema: { type: 'string' } } } }, '400': error('A bad query parameter'), ...AUTH },
+    },
+  },
+};
+
+function paths(o: OpenApiOptions): Record<string, object> {
+  return { ...PATHS, ...(o.cdrs ? CDRS : {}) };
 }
 
 export function openApiDocument(o: OpenApiOptions): object {
