@@ -63,7 +63,7 @@ export class MemoryCdrStore implements CdrStore {
   async close(): Promise<void> {}
 }
 
-/** The fields that are set (an undefined trunk or codec keeps what the row has). */
+/** The fields that are set: a null (or absent) trunk or codec keeps what the row has, as in SQL's COALESCE. */
 function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && !(v === null && (k === 'trunk' || k === 'codec')))) as Partial<T>;
 }
