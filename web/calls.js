@@ -14,6 +14,7 @@ export const MAX_LINES = 4;
 export const BUSY_HERE = Object.freeze({ statusCode: 486, reasonPhrase: 'Busy Here' });
 
 /** @typedef {{ id: number, peer: string, direction: 'in' | 'out', call: { state: string, reason: string }, control: any }} LineLike */
+/** @typedef {{ id: number, peer: string, direction: 'in' | 'out', state: string, hold: string, current: boolean, waiting: boolean, label: string }} CallView */
 
 /** A call that is not over. @param {LineLike} l */
 export const isLive = (l) => l.call.state !== 'ended' && l.call.state !== 'idle';

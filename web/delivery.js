@@ -11,7 +11,7 @@ import { Store, historyKey, missedSeenKey } from './storage.js';
 import { DEVICE_KEY, deviceToken, issueDeviceToken, revokeDeviceToken } from './storage-device.js';
 
 /**
- * @typedef {{ phone: import('./phone.js').Phone, ui: Record<string, any>,
+ * @typedef {{ phone: import('./phone.js').Phone, ui: any,
  *             act: (errorEl: HTMLElement, fn: () => Promise<unknown>) => void, pressKey: (key: string) => void }} DeliveryDeps
  */
 

@@ -358,7 +358,8 @@ export class Phone extends EventTarget {
       if (line === keep || !isActive(line) || !line.control) continue;
       if (line.control.hold.state !== 'active') continue;
       await line.control.setHold(true);
-      if (line.control && line.control.hold.state !== 'held' && !line.ended) throw new Error(`Cannot hold the call with ${line.peer}: ${line.control.message}`);
+      const after = /** @type {string | undefined} */ (line.control?.hold.state); // setHold changed it
+      if (line.control && after !== 'held' && !line.ended) throw new Error(`Cannot hold the call with ${line.peer}: ${line.control.message}`);
     }
   }
 

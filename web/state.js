@@ -72,7 +72,7 @@ export const LINK_EDGES = Object.freeze({
 });
 
 /** End states of INCOMING_EDGES. */
-export const INCOMING_ENDS = Object.freeze(['declined', 'missed', 'answered-elsewhere', 'ended']);
+export const INCOMING_ENDS = Object.freeze(/** @type {Array<IncomingState>} */ (['declined', 'missed', 'answered-elsewhere', 'ended']));
 
 export class IllegalTransition extends Error {
   /** @param {string} machine @param {string} from @param {string} to */
@@ -115,17 +115,17 @@ export function createMachine(name, edges, initial, onChange) {
   };
 }
 
-export const createRegistrationMachine = (/** @type {any} */ onChange) =>
+export const createRegistrationMachine = (/** @type {((change: any) => void) | undefined} */ onChange = undefined) =>
   createMachine('registration', REGISTRATION_EDGES, /** @type {RegistrationState} */ ('signed-out'), onChange);
 
-export const createCallMachine = (/** @type {any} */ onChange) =>
+export const createCallMachine = (/** @type {((change: any) => void) | undefined} */ onChange = undefined) =>
   createMachine('call', CALL_EDGES, /** @type {CallState} */ ('idle'), onChange);
 
-export const createIncomingMachine = (/** @type {any} */ onChange) =>
+export const createIncomingMachine = (/** @type {((change: any) => void) | undefined} */ onChange = undefined) =>
   createMachine('incoming', INCOMING_EDGES, /** @type {IncomingState} */ ('none'), onChange);
 
-export const createHoldMachine = (/** @type {any} */ onChange) =>
+export const createHoldMachine = (/** @type {((change: any) => void) | undefined} */ onChange = undefined) =>
   createMachine('hold', HOLD_EDGES, /** @type {HoldState} */ ('active'), onChange);
 
-export const createLinkMachine = (/** @type {any} */ onChange) =>
+export const createLinkMachine = (/** @type {((change: any) => void) | undefined} */ onChange = undefined) =>
   createMachine('link', LINK_EDGES, /** @type {LinkState} */ ('up'), onChange);

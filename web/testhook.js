@@ -41,12 +41,6 @@ import { rtpCounts } from './media.js';
 import { callLabel } from './reasons.js';
 import { INCOMING_ENDS } from './state.js';
 
-/**
- * @param {import('./phone.js').Phone} phone
- * @param {import('./media.js').ToneMeter} meter
- * @param {import('./ringtone.js').Ringer} ringer
- * @param {import('./ringtone.js').Ringer} waitingTone
- */
 /** An INFO with `Signal=…\r\nDuration=…` in `session`'s dialog; the final status of its response.
  * @param {any} session an sip.js Session @param {string} signal @param {number} durationMs @returns {Promise<number>} */
 function infoDtmf(session, signal, durationMs) {
@@ -58,6 +52,12 @@ function infoDtmf(session, signal, durationMs) {
   });
 }
 
+/**
+ * @param {import('./phone.js').Phone} phone
+ * @param {import('./media.js').ToneMeter} meter
+ * @param {import('./ringtone.js').Ringer} ringer
+ * @param {import('./ringtone.js').Ringer} waitingTone
+ */
 export function installTestHook(phone, meter, ringer, waitingTone) {
   /** Last counts seen on `lastPc`, so a finished (closed) call still reports what it carried. */
   let last = { packetsReceived: 0, packetsSent: 0 };
