@@ -17,6 +17,7 @@ import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/process.js';
 import { SCENARIO_DIR, startSipp, type SippHandle } from '../../support/sipp.js';
 import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
+import { WsSipClient } from '../../support/ws-sip-client.js';
 import { until } from '../media/peers.js';
 import { byEvent, End, expectEvent, phoneInfo } from './dtmf-rig.js';
 import { startGatewayWith, TRUNK_CREDENTIALS, USER, type TestGateway } from './harness.js';
@@ -53,11 +54,11 @@ async function exitedCleanly(sipp: SippHandle): Promise<void> {
 }
 
 /** Trunk `sipp` (the far party) and the trunks the transfer targets go to; `user` overrides alice's keys. */
-async function gateway(o: { far: number; refer?: 'honour' | 'refuse'; trunks: Array<Record<string, unknown>>; routes: unknown[]; user?: Record<string, unknown> }): Promise<TestGateway> {
+async function gateway(o: { far: number; refer?: 'honour' | 'refuse'; trunks: Array<Record<string, unknown>>; routes: unknown[]; user?: Record<string, unknown>; others?: unknown[] }): Promise<TestGateway> {
   const config = configSchema.parse({
     sip: { listen: ['udp:127.0.0.1:0'] },
     media: { rtpPorts: '45000-45999', address: '127.0.0.1' },
-    users: [{ ...USER, ...o.user }],
+    users: [{ ...USER, ...o.user }, ...(o.others ?? [])],
     trunks: [{ name: 'sipp', uri: `sip:127.0.0.1:${o.far}`, ...TRUNK_CREDENTIALS, keepalive: false, refer: o.refer ?? 'refuse' }, ...o.trunks],
     routes: [...o.routes, { match: '^\\+?\\d{4,15}$', trunk: 'sipp' }],
     // Every number is allowed: the class rules are not what this file is about (the limits are).
@@ -166,6 +167,41 @@ describe('a blind transfer through the dial plan', () => {
     expect((await call.bye()).status).toBe(200);
     await exitedCleanly(far.sipp);
     expect(policyOf(gw).active.users).toEqual({});
+  });
+});
+
+describe('the calls each user is in follow a transfer to a local user', () => {
+  it('alice passes her trunk call to bob (maxCalls: 1): bob is busy for the next call (486), alice (callWaiting: false) is free and rung', async () => {
+    const BOB = { name: 'bob', password: 'bob-secret', extension: '202', maxCalls: 1 };
+    const CAROL = { name: 'carol', password: 'carol-secret' };
+    const far = await party('uas-answer-rtp', 100_000);
+    const gw = await gateway({ far: far.port, trunks: [], routes: [], user: { extension: '201', callWaiting: false }, others: [BOB, CAROL] });
+    const phone = await phoneOf(gw);
+    expect((await phone.client.register()).status).toBe(200);
+    const bob = await WsSipClient.connect({ url: gw.wsUrl, user: BOB.name, password: BOB.password });
+    cleanups.push(() => bob.close());
+    expect((await bob.register()).status).toBe(200);
+    const carol = await WsSipClient.connect({ url: gw.wsUrl, user: CAROL.name, password: CAROL.password });
+    cleanups.push(() => carol.close());
+    const mic = await rtpEnd(0);
+    const { call, ok } = await phone.call('5551234', mic);
+    await flowing(mic, text(ok), far.rtp, text(await inviteTo(far.sipp)), 'phone ⇄ far party');
+    expect((await phone.refer(call, ok, '<sip:202@127.0.0.1>')).status).toBe(202);
+    const atBob = await bob.incoming();
+    await atBob.accept();
+    await phone.waitSipfrag(call.callId, 'SIP/2.0 200 OK');
+    await until(() => phone.byes(call.callId).length === 1, 5000, 'BYE to alice\'s phone');
+    // bob is in the transferred call: his one call (users[].maxCalls) is taken — 486 without ringing him
+    const toBob = carol.invite('202');
+    expect((await toBob.final).status).toBe(486);
+    expect(bob.invitesReceived).toHaveLength(1);
+    // alice left it: with call waiting off she is rung again (she would get 486 while still counted in it)
+    const toAlice = carol.invite('201');
+    const atAlice = await phone.client.incoming();
+    atAlice.reject(603, 'Decline');
+    expect((await toAlice.final).status).toBe(603);
+    await gw.service.close();
+    await exitedCleanly(far.sipp);
   });
 });
 
