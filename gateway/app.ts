@@ -4,6 +4,8 @@
 import { networkInterfaces } from 'node:os';
 import { startSipService, type SipService } from './call/index.js';
 import { createTrunkAcl } from './call/trunk-acl.js';
+import type { Call } from './call/call.js';
+import { recordQualityNow } from './call/quality.js';
 import type { InterfaceList } from './config/addresses.js';
 import { allowedOrigins, connectionLimits } from './config/hygiene.js';
 import { parsePortRange, sipListenText, splitHostPort } from './config/load.js';
@@ -118,7 +120,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     security.onAuthFailure((f) => metrics.authFailed(f.method, f.reason));
     security.onBan(() => metrics.banned());
     // CDRs: the rows a crash left open are closed as "gateway restarted" before any new call.
-    const cdrs = await openCdrs(config, logger.child({ component: 'cdr' })).catch((err: unknown) => {
+    // Each call's final quality per side goes into its record (call/quality.ts; embedded engine).
+    const cdrQuality = (call: Call) => (running?.media ? recordQualityNow(call, running.media) : undefined);
+    const cdrs = await openCdrs(config, logger.child({ component: 'cdr' }), Date.now, cdrQuality).catch((err: unknown) => {
       security.close();
       acl.close();
       throw err;
@@ -254,6 +258,7 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
     strictSource: config.media.strictSource,
     iceTcp: config.media.iceTcp ?? true,
     inactivityTimeoutMs,
+    rtcp: config.media.rtcp,
     logger,
   });
 }

@@ -66,6 +66,8 @@ export interface EmbeddedMediaEngineOptions {
 export interface EmbeddedMediaEngine extends Required<DtmfEngine>, SpliceableMediaEngine {
   openSockets(): SocketCounts;
   quality(callId: string): Promise<CallQuality | undefined>;
+  /** The same, synchronously (the call record is written in the call's 'ended' event). */
+  qualityNow(callId: string): CallQuality | undefined;
 }
 
 export async function createEmbeddedMediaEngine(options: EmbeddedMediaEngineOptions): Promise<EmbeddedMediaEngine> {
@@ -365,6 +367,10 @@ class Engine implements EmbeddedMediaEngine {
 
   /** Live figures, or the final ones of a call deleted lately (quality-reports.ts). */
   async quality(callId: string): Promise<CallQuality | undefined> {
+    return this.qualityNow(callId);
+  }
+
+  qualityNow(callId: string): CallQuality | undefined {
     const call = this.calls.get(callId);
     return call ? this.reports.snapshot(call) : this.reports.finishedCall(callId);
   }

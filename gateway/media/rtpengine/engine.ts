@@ -53,6 +53,8 @@ class RtpengineMediaEngine implements ModifiableMediaEngine, DtmfEngine {
   private polling = false;
   /** Final figures of calls deleted lately (read by the call layer after the call ended). */
   private readonly finished = new Map<string, CallQuality>();
+  /** The figures of the liveness poll's last query per call (qualityNow). */
+  private readonly latest = new Map<string, CallQuality>();
 
   constructor(
     private readonly ng: NgClient,
@@ -156,7 +158,9 @@ class RtpengineMediaEngine implements ModifiableMediaEngine, DtmfEngine {
       if (!call?.committed) continue;
       const tags = [call.committed.offer.fromTag, call.committed.answer.toTag];
       try {
-        legs.push(...legsFromQuery(callId, await this.ng.request({ command: 'query', 'call-id': callId }), tags));
+        const reply = await this.ng.request({ command: 'query', 'call-id': callId });
+        legs.push(...legsFromQuery(callId, reply, tags));
+        this.latest.set(callId, qualityFromQuery(reply, tags)); // qualityNow (the call record)
       } catch (err) {
         this.logger.debug({ err, callId }, 'rtpengine query failed');
       }
@@ -177,8 +181,9 @@ class RtpengineMediaEngine implements ModifiableMediaEngine, DtmfEngine {
   async delete(callId: string): Promise<void> {
     // rtpengine's delete reply carries no statistics (10.5): the last query before it is the call's final figures
     const known = this.book.get(callId)?.committed !== undefined;
-    const final = known ? await this.quality(callId).catch(() => undefined) : undefined;
+    const final = known ? await this.quality(callId).catch(() => this.latest.get(callId)) : undefined;
     this.book.delete(callId);
+    this.latest.delete(callId);
     if (final) {
       this.finished.set(callId, final);
       if (this.finished.size > 256) this.finished.delete(this.finished.keys().next().value!);
@@ -198,6 +203,12 @@ class RtpengineMediaEngine implements ModifiableMediaEngine, DtmfEngine {
     if (!call?.committed) return this.finished.get(callId);
     const tags = [call.committed.offer.fromTag, call.committed.answer.toTag];
     return qualityFromQuery(await this.ng.request({ command: 'query', 'call-id': callId }), tags);
+  }
+
+  /** Without a round trip: the figures of the last liveness poll (every second or so with
+   *  media.inactivityTimeout on), or the final ones of a deleted call. */
+  qualityNow(callId: string): CallQuality | undefined {
+    return this.latest.get(callId) ?? this.finished.get(callId);
   }
 
   /** rtpengine keeps its counters; reading them takes an ng `query` round trip, which this

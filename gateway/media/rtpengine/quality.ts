@@ -1,10 +1,12 @@
 // Quality figures of a call carried by rtpengine, from an ng `query` reply (pure). rtpengine counts what
 // each tag's endpoint sent it (per stream: RTP and RTCP packets, the stream's ingress SSRC) and, from the
-// RTCP receiver reports it relays, keeps per SSRC a MOS with the loss, jitter and round trip it was
-// computed from (the reply's "SSRC" dictionary: "average MOS" { MOS ×10, "packet loss" %, jitter ms,
-// "round-trip time" µs }, "cumulative loss"). Those figures describe a tag's stream as its receiver — the
-// other party — reported it; rtpengine does not count sequence-number gaps itself, so without RTCP from
-// the far end a leg's loss, jitter and MOS stay null. Shape as rtpengine 10.5 answers.
+// RTCP receiver reports it relays (matched to the SRs they answer), keeps per reporting SSRC a MOS with
+// the loss, jitter and round trip it was computed from (the reply's "SSRC" dictionary: "average MOS"
+// { MOS ×10, "packet loss" %, jitter ms, "round-trip time" µs }, "cumulative loss"). The entry of a tag's
+// own SSRC is what that party reported about the media it received: the leg's `out` figures here.
+// rtpengine does not count sequence-number gaps itself, so `in` has packets only, and without SRs and RRs
+// from the peers `out` stays null. Shape as rtpengine 10.5 answers (checked against a real one:
+// test/integration/media/quality-rtpengine.test.ts).
 import { round2, type CallQuality, type DirectionQuality, type LegQuality } from '../quality.js';
 import type { NgDict } from './ng-client.js';
 
@@ -64,26 +66,25 @@ export function qualityFromQuery(reply: NgDict, tags: readonly string[]): CallQu
   const legs: LegQuality[] = present.map((tag, i) => {
     const c = counted[i]!;
     const other = counted[present.length === 2 ? 1 - i : -1];
-    const inbound = emptyDirection(c.rtp);
+    const outbound = emptyDirection(c.out ?? other?.rtp ?? 0);
     let rttMs: number | null = null;
     const entry = c.ssrc !== null ? ssrcs[String(c.ssrc)] : undefined;
     const avg = entry?.['average MOS'];
     if (avg) {
       const mos = num(avg.MOS);
-      inbound.mos = mos === null ? null : round2(mos / 10);
-      inbound.lossPercent = num(avg['packet loss']);
-      inbound.jitterMs = num(avg.jitter);
-      inbound.lost = num(entry['cumulative loss']);
+      outbound.mos = mos === null ? null : round2(mos / 10);
+      outbound.lossPercent = num(avg['packet loss']);
+      outbound.jitterMs = num(avg.jitter);
+      outbound.lost = num(entry['cumulative loss']);
       const rtt = num(avg['round-trip time']);
       rttMs = rtt === null ? null : round2(rtt / 1000);
     }
-    const outPackets = c.out ?? other?.rtp ?? 0;
     return {
       tag,
       profile: c.profile,
       ...(c.codec ? { codec: c.codec } : {}),
-      in: inbound,
-      out: emptyDirection(outPackets),
+      in: emptyDirection(c.rtp),
+      out: outbound,
       rttMs,
       rtcpIn: c.rtcp,
       rtcpOut: other?.rtcp ?? 0,

@@ -1,7 +1,7 @@
 // Quality figures from an rtpengine ng `query` reply (gateway/media/rtpengine/quality.ts). The shape: per
 // tag, medias with streams (flags RTP/RTCP, the stream's ingress SSRC, stats); the top-level "SSRC"
-// dictionary as rtpengine fills it from the RTCP receiver reports it relays (MOS ×10, loss %, jitter ms,
-// round trip µs).
+// dictionary as rtpengine fills it from the RTCP receiver reports it relays, per reporting SSRC (MOS ×10,
+// loss %, jitter ms, round trip µs).
 import { describe, expect, it } from 'vitest';
 import type { NgDict } from '../../../../gateway/media/rtpengine/ng-client.js';
 import { qualityFromQuery } from '../../../../gateway/media/rtpengine/quality.js';
@@ -25,7 +25,7 @@ function tag(ssrc: number, rtp: number, rtcp: number, protocol = 'RTP/AVP'): NgD
 }
 
 describe('qualityFromQuery (rtpengine)', () => {
-  it('per tag: packets and RTCP in, the other tag\'s packets as out; MOS, loss, jitter, round trip from the SSRC dictionary', () => {
+  it('per tag: packets and RTCP in, the other tag\'s packets as out; the MOS, loss, jitter and round trip its own SSRC reported as out', () => {
     const reply: NgDict = {
       result: 'ok',
       SSRC: {
@@ -43,10 +43,11 @@ describe('qualityFromQuery (rtpengine)', () => {
     expect(q.legs.map((l) => l.tag)).toEqual(['browser', 'trunk']);
     const [browser, trunk] = q.legs;
     expect(trunk).toMatchObject({ profile: 'rtp', codec: 'PCMU', rttMs: 297.33, rtcpIn: 3, rtcpOut: 2 });
-    expect(trunk!.in).toEqual({ packets: 380, expected: null, lost: 12, lossPercent: 5, intervalLossPercent: null, jitterMs: 3, mos: 4.1 });
-    expect(trunk!.out.packets).toBe(400);
+    expect(trunk!.out).toEqual({ packets: 400, expected: null, lost: 12, lossPercent: 5, intervalLossPercent: null, jitterMs: 3, mos: 4.1 });
+    expect(trunk!.in).toMatchObject({ packets: 380, lost: null, mos: null });
     expect(browser).toMatchObject({ profile: 'webrtc', rttMs: null });
     expect(browser!.in).toMatchObject({ packets: 400, lossPercent: null, mos: null });
+    expect(browser!.out).toMatchObject({ packets: 380, lossPercent: null, mos: null });
   });
 
   it('a reply without tags, medias or stats gives empty figures, never a throw', () => {
