@@ -108,7 +108,7 @@ describe('e2e: click-to-call (POST /api/calls) rings the page, then dials the tr
         const d = (await api(`/api/calls/${id}`)).body;
         return d?.clickToCall === 'connected' && d.state === 'answered' ? d : undefined;
       }, 10_000);
-      expect(connected).toMatchObject({ trunk: 'carrier', parties: { caller: { kind: 'user', user: 'alice' }, callee: { kind: 'trunk', trunk: 'carrier' } }, media: { quality: expect.anything() } });
+      expect(connected).toMatchObject({ trunk: 'carrier', parties: { caller: { kind: 'user', user: 'alice' }, callee: { kind: 'trunk', trunk: 'carrier' } }, media: { quality: { caller: expect.any(Object), callee: expect.any(Object) } } });
 
       // trunk → page (the page's inbound RTP) and page → trunk (frames at the trunk's socket)
       const stats = await waitForPackets(page, 100);

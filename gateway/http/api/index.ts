@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Call, SipService } from '../../call/index.js';
+import { callQuality } from '../../call/quality.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { packageRoot } from '../../lib/root.js';
 import type { Logger } from '../../log.js';
@@ -120,8 +121,8 @@ async function callDetail(deps: OperatorApiDeps, book: CallBook, id: string, at:
   const key = call.session?.media.key ?? call.id;
   const engine = deps.media();
   const packets = engine?.stats(key)?.legs;
-  // Live quality from RTCP where the engine reports it (media/quality.ts); left out otherwise.
-  const quality = engine?.quality ? await engine.quality(key).catch(() => undefined) : undefined;
+  // Live quality per side from RTCP where the engine reports it (call/quality.ts); left out otherwise.
+  const quality = engine ? await callQuality(call, engine).catch(() => undefined) : undefined;
   res.json({
     ...callSummary(entry, at),
     parties: partiesOf(call),

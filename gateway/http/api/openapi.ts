@@ -70,7 +70,7 @@ const schemas = {
             type: 'object',
             properties: {
               packets: { type: 'object', description: 'Per leg (media tag): packetsIn, packetsOut, bytesIn, bytesOut, packetsRejected' },
-              quality: { type: 'object', description: 'Live per-leg quality from RTCP (loss, jitter, round trip, MOS) where the media engine reports it' },
+              quality: { type: 'object', description: 'Live quality per side from RTCP where the media engine reports it: {source, caller, callee}, each leg with in/out packets, loss, jitter, round trip and MOS' },
             },
           },
         },

@@ -191,7 +191,7 @@ describe('a SIPp call listed and hung up through the API', () => {
       const listed = await until('the call to be listed answered', async () => ((await api('/api/calls')).body as Listed[]).find((c) => c.state === 'answered'), 15_000);
       expect(listed).toMatchObject({ direction: 'outbound', caller: { user: 'alice' }, callee: { number: '5551234' }, trunk: 'sipp', answeredAt: expect.any(String) });
       const detail = await api(`/api/calls/${listed.id}`);
-      expect(detail).toMatchObject({ status: 200, body: { id: listed.id, parties: { caller: { kind: 'user', user: 'alice' }, callee: { kind: 'trunk', trunk: 'sipp' } }, media: { key: expect.any(String), packets: expect.any(Object), quality: expect.any(Object) } } });
+      expect(detail).toMatchObject({ status: 200, body: { id: listed.id, parties: { caller: { kind: 'user', user: 'alice' }, callee: { kind: 'trunk', trunk: 'sipp' } }, media: { key: expect.any(String), packets: expect.any(Object), quality: { caller: expect.any(Object), callee: expect.any(Object) } } } });
       expect((await api(`/api/calls/${listed.id}`, 'DELETE')).status).toBe(204);
       const byeAt = (h: typeof trunk) => until('BYE at SIPp', () => h.messages().find((e) => e.direction === 'received' && e.message.kind === 'request' && e.message.method === 'BYE')?.message, 10_000);
       const [trunkBye, phoneBye] = (await Promise.all([byeAt(trunk), byeAt(phone)])) as SipMessage[];
