@@ -40,7 +40,8 @@ export async function openCdrs(config: GatewayConfig, logger: Logger, now: () =>
   }
   const recovered = await store.recover();
   if (recovered > 0) logger.warn({ rows: recovered }, `cdr: ${recovered} call(s) left open by the previous run closed as "gateway restarted"`);
-  logger.info({ store: store.kind, ...(path && { path }), retentionDays: config.cdr.retentionDays }, 'cdr: recording call detail records');
+  const where = path ? `in ${path}` : 'in memory only (cdr.path not set): lost at restart';
+  logger.info({ store: store.kind, ...(path && { path }), retentionDays: config.cdr.retentionDays }, `cdr: call detail records kept ${where}`);
   const prune = (): void => {
     const days = config.cdr.retentionDays;
     if (days <= 0) return;
