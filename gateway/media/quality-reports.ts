@@ -50,9 +50,12 @@ export class CallQualityBook {
     this.timer = undefined;
   }
 
-  /** One round: every leg whose report is due gets it (generate) or closes its interval (relay). */
+  /** One round: every leg whose report is due gets it (generate) or closes its interval (relay). Only
+   *  sessions that were answered (or echo): an offer not answered yet may be one of several forks, and the
+   *  offerer would get reports from each. */
   tick(now: number): void {
     for (const call of this.calls()) {
+      if (call.state === 'offered' && !call.pending) continue;
       for (const side of sidesOf(call)) {
         const monitor = side.open.leg.rtcp;
         if (!monitor) continue;

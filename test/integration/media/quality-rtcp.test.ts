@@ -172,6 +172,9 @@ describe('per-leg quality and the gateway\'s own RTCP (embedded engine, media.rt
     expect(q.out.mos).not.toBeNull();
     expect(q.rtcpIn).toBe(1);
     expect((await leg('phone')).rttMs).toBeNull(); // the phone never answered an SR
+    // media.rtcp generate: the trunk's RTCP stops at the gateway; the phone gets only the gateway's own
+    await until(() => phone.rtcpIn.length > 0, 8000, 'a report from the gateway at the phone');
+    expect(phone.rtcpIn.flat().filter((p) => p.type !== 'other' && p.ssrc === 0x7a7a0009)).toEqual([]);
   });
 
   it('jitter: a sender whose every other packet leaves 30 ms late shows the jitter its departures had (~30 ms); a steady one next to nothing', async () => {
@@ -204,3 +207,30 @@ async function untilAsync(cond: () => Promise<boolean>, ms: number, what: string
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('media.rtcp relay', () => {
+  it('RTCP passes between the legs unchanged and the gateway still counts the figures', async () => {
+    const from = 44000 + 4 * Math.floor(Math.random() * 1000);
+    const engine = await createEmbeddedMediaEngine({ bindAddress: GATEWAY, portRange: { from, to: from + 3 }, logger: createLogger('silent'), rtcp: 'relay', rtcpMinIntervalMs: 1000 });
+    const [trunk, phone] = [await peer(TRUNK), await peer(PHONE)];
+    try {
+      const offer = await engine.offer({ callId: 'r', fromTag: 'trunk', sdp: sdp(trunk, TRUNK), toProfile: 'rtp', peerAddress: TRUNK });
+      const toPhoneSide = sdpTransform.parse(offer.sdp).media[0]!.port;
+      const toTrunkSide = sdpTransform.parse((await engine.answer({ callId: 'r', fromTag: 'trunk', toTag: 'phone', sdp: sdp(phone, PHONE), peerAddress: PHONE })).sdp).media[0]!.port;
+      await send(trunk.rtp, toTrunkSide, 100, (i) => (i % 10 === 5 ? undefined : rtp(0x7a7a0030, i, i * 160)), (i) => i * 5);
+      await send(phone.rtp, toPhoneSide, 1, () => rtp(0x50500030, 0, 0), () => 0); // latches the phone's side
+      const report: RtcpPacket = { type: 'rr', ssrc: 0x50500030, reports: [{ ssrc: 0x7a7a0030, fractionLost: 25, cumulativeLost: 10, highestSeq: 99, jitter: 3, lsr: 0, dlsr: 0 }] };
+      phone.rtcp.send(serialiseRtcp([report]), toPhoneSide + 1, GATEWAY);
+      await until(() => trunk.rtcpIn.length > 0, 3000, 'the phone\'s RR relayed to the trunk');
+      expect(trunk.rtcpIn).toEqual([[report]]);
+      await new Promise((r) => setTimeout(r, 2000)); // two report intervals: nothing of the gateway's own
+      expect(trunk.rtcpIn).toHaveLength(1);
+      expect(phone.rtcpIn).toHaveLength(0);
+      const q = (await engine.quality('r'))!.legs.find((l) => l.tag === 'trunk')!;
+      expect(q.in).toMatchObject({ packets: 90, lost: 10 });
+    } finally {
+      await Promise.all([trunk.close(), phone.close()]);
+      await engine.close();
+    }
+  });
+});
