@@ -16,6 +16,7 @@ import type { Gateway } from '../../gateway/app.js';
 import { startRtpengine, type Rtpengine } from '../integration/media/rtpengine-launch.js';
 import { freePort, startBaresip, type BaresipHandle } from '../support/baresip.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
+import { startCoturn, type CoturnHandle } from '../support/coturn.js';
 import { startCapture, type Capture } from '../support/netbed/capture.js';
 import { pcmuSamples, rtpPackets } from '../support/netbed/rtp.js';
 import { until } from '../support/netbed/wait.js';
@@ -27,6 +28,8 @@ import { FLOWING, counts, growth, requestsToFar, waitFlowing } from './midcall-r
 const RTPENGINE_ADDR = '127.0.130.1';
 const FAR_ADDR = '127.0.130.2';
 const SIP_ADDR = '127.0.130.3';
+const TURN_ADDR = '127.0.130.4';
+const TURN_SECRET = 'e2e-rtpengine-turn';
 const FAR_RTP = '31000-31999';
 /** baresip's account (the number the page dials) and alice's DID (what baresip calls). */
 const NUMBER = '5551234';
@@ -58,9 +61,18 @@ const RECORD_PEER_CONNECTIONS = `(() => {
   };
 })();`;
 
-/** The page's current call as the browser sees it: the SDP it was given, the selected pair's remote
- *  end, the codec it receives, and the DTLS/SRTP state of the transport. */
-async function transportView(page: Page): Promise<{ remoteSdp: string; remote: string; codec: string; dtls: string; srtp: string }> {
+/** A page whose peer connections may use TURN relays only (RTCConfiguration iceTransportPolicy "relay"), as a
+ *  browser behind a firewall that lets out nothing but TCP to the page and to TURN would end up. */
+const FORCE_RELAY = `(() => {
+  const Original = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Original {
+    constructor(config, ...rest) { super({ ...(config || {}), iceTransportPolicy: 'relay' }, ...rest); }
+  };
+})();`;
+
+/** The page's current call as the browser sees it: the SDP it was given, the selected pair's ends, the
+ *  codec it receives, and the DTLS/SRTP state of the transport. */
+async function transportView(page: Page): Promise<{ remoteSdp: string; remote: string; local: string; codec: string; dtls: string; srtp: string }> {
   const view = await page.evaluate(async () => {
     const pc = [...window.rtpePcs].reverse().find((p) => p.connectionState !== 'closed');
     if (!pc) return null;
@@ -69,11 +81,13 @@ async function transportView(page: Page): Promise<{ remoteSdp: string; remote: s
     const transport = [...byId.values()].find((s) => s.type === 'transport');
     const pair = byId.get(String(transport?.selectedCandidatePairId));
     const remote = byId.get(String(pair?.remoteCandidateId));
+    const local = byId.get(String(pair?.localCandidateId));
     const inbound = [...byId.values()].find((s) => s.type === 'inbound-rtp' && s.kind === 'audio');
     const codec = byId.get(String(inbound?.codecId));
     return {
       remoteSdp: pc.remoteDescription?.sdp ?? '',
       remote: remote ? `${String(remote.address ?? remote.ip)}:${String(remote.port)}` : '',
+      local: local ? `${String(local.candidateType)} ${String(local.relayProtocol ?? local.protocol)}` : '',
       codec: String(codec?.mimeType ?? ''),
       dtls: String(transport?.dtlsState ?? ''),
       srtp: String(transport?.srtpCipher ?? ''),
@@ -91,6 +105,7 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
   let browser: BrowserHandle;
   let page: Page;
   let capture: Capture;
+  let coturn: CoturnHandle;
   let sipPort: number;
   const gatewayLog: string[] = [];
   const diagnostics = (): string =>
@@ -143,6 +158,8 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
     const micTone = writeSineWav({ freqHz: MIC_HZ, seconds: 60, sampleRate: 48000, amplitude: 0.5 }, dir);
     rtpengine = await startRtpengine({ address: RTPENGINE_ADDR });
     baresip = await startBaresip({ sourceWav: farTone, user: NUMBER, displayName: 'Far Phone', address: FAR_ADDR, rtpPorts: [31000, 31999] });
+    // The example configuration denies loopback peers: rtpengine is one here.
+    coturn = await startCoturn({ secret: TURN_SECRET, address: TURN_ADDR, relayPorts: '46200-46299', extraLines: ['allow-loopback-peers'] });
     sipPort = await freePort();
     const base = await e2eConfig();
     const config = await e2eConfig({
@@ -151,6 +168,8 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
       users: defaultUsers({ alice: [DID] }),
       trunks: [{ name: 'far', uri: `${baresip.trunkUri};transport=udp`, keepalive: false }],
       routes: [{ match: '^(\\*43|echo)$', echo: true }, { match: '^[0-9]{3,15}$', trunk: 'far' }],
+      // TCP only: the relayed page of the last case reaches coturn as through a UDP-blocking firewall.
+      turn: { urls: [`turn:${TURN_ADDR}:${coturn.port}?transport=tcp`], secret: TURN_SECRET, ttl: 600 },
     });
     gateway = await startGateway(config, gatewayLog);
     capture = await startCapture('', join(dir, 'far.pcap'), `udp and dst portrange ${FAR_RTP}`);
@@ -166,7 +185,7 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
   });
 
   afterAll(async () => {
-    const steps: Array<() => unknown> = [() => capture?.stop(), () => browser?.close(), () => gateway?.stop(), () => baresip?.stop(), () => rtpengine?.stop()];
+    const steps: Array<() => unknown> = [() => capture?.stop(), () => browser?.close(), () => gateway?.stop(), () => baresip?.stop(), () => rtpengine?.stop(), () => coturn?.stop()];
     for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -286,6 +305,33 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
         await vi.waitFor(() => expect(gateway.status().calls).toBe(0), { timeout: 10_000, interval: 100 });
       } finally {
         await bob.close();
+      }
+    });
+  });
+
+  it('a page limited to TURN relays over TCP (no ICE-TCP with rtpengine) reaches rtpengine through coturn: audio both ways', async () => {
+    await withDiagnostics(diagnostics, async () => {
+      const relayed = await browser.newPage();
+      try {
+        await relayed.addInitScript(FORCE_RELAY);
+        await openPage(relayed, gateway.httpUrl);
+        await signIn(relayed, 'bob', 'bob');
+        const from = baresip.events.length;
+        expect(await dial(relayed, NUMBER)).toBe('in-call');
+        await baresip.waitForEvent('CALL_ESTABLISHED', { from, timeoutMs: STEP_TIMEOUT });
+        await waitFlowing(relayed, baresip);
+        await waitForTone(relayed, FAR_HZ, 3300);
+        const heard = await waitFarTone();
+        expect(heard.packets).toBe(heard.fromRtpengine);
+        // The browser's end of the selected pair is its TCP relay on coturn; the far end is still rtpengine.
+        expect((await transportView(relayed)).local).toBe('relay tcp');
+        await expectThroughRtpengine(relayed);
+        expect(coturn.log()).toMatch(/tcp or tls connected to: /);
+        expect(await hangUp(relayed)).toBe('Hung up');
+        await baresip.waitForEvent('CALL_CLOSED', { from });
+        await vi.waitFor(() => expect(gateway.status().calls).toBe(0), { timeout: 10_000, interval: 100 });
+      } finally {
+        await relayed.close();
       }
     });
   });

@@ -23,6 +23,9 @@ export interface CoturnOptions {
   startTimeoutMs?: number;
   /** Run inside this network namespace (a test-bed host, test/support/netbed); `address` is then one of its addresses. */
   netns?: string;
+  /** More configuration lines after the test's own, e.g. `allow-loopback-peers` when the peer the relays
+   *  send to is on 127.x (the example configuration denies loopback peers). */
+  extraLines?: string[];
 }
 
 export interface CoturnHandle {
@@ -42,7 +45,7 @@ export interface CoturnHandle {
 const OVERRIDDEN = ['listening-port', 'listening-ip', 'relay-ip', 'external-ip', 'min-port', 'max-port', 'static-auth-secret', 'realm', 'log-file', 'userdb', 'pidfile'];
 
 /** The example configuration with the test's values. */
-export function coturnConfig(example: string, o: Required<Omit<CoturnOptions, 'startTimeoutMs' | 'netns'>>, dir: string): string {
+export function coturnConfig(example: string, o: Required<Omit<CoturnOptions, 'startTimeoutMs' | 'netns' | 'extraLines'>> & Pick<CoturnOptions, 'extraLines'>, dir: string): string {
   const [min, max] = o.relayPorts.split('-');
   const kept = example.split('\n').filter((line) => !OVERRIDDEN.includes(line.split('=')[0]!.trim()));
   return [
@@ -61,6 +64,7 @@ export function coturnConfig(example: string, o: Required<Omit<CoturnOptions, 's
     'simple-log',
     // Verbose: coturn then logs each listener it opens (the readiness signal below) and each session.
     'verbose',
+    ...(o.extraLines ?? []),
     '',
   ].join('\n');
 }
@@ -81,7 +85,7 @@ async function waitListening(proc: ProcessHandle, logFile: string, timeoutMs: nu
 }
 
 export async function startCoturn(o: CoturnOptions): Promise<CoturnHandle> {
-  const opts = { secret: o.secret, realm: o.realm ?? 'turn.test', address: o.address ?? '127.0.0.1', port: o.port ?? (await freeSipPort()), relayPorts: o.relayPorts ?? '46000-46099' };
+  const opts = { secret: o.secret, realm: o.realm ?? 'turn.test', address: o.address ?? '127.0.0.1', port: o.port ?? (await freeSipPort()), relayPorts: o.relayPorts ?? '46000-46099', extraLines: o.extraLines ?? [] };
   const dir = mkdtempSync(join(tmpdir(), 'coturn-'));
   const logFile = join(dir, 'turnserver.log');
   const config = coturnConfig(readFileSync(EXAMPLE_CONF, 'utf8'), opts, dir);
