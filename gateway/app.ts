@@ -176,6 +176,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         transport: observed,
         timers: options.timers,
         maxServerTransactions: config.sip.maxServerTransactions,
+        overload: config.sip.overload,
         logger: logger.child({ layer: 'transaction' }),
       })));
       parts.media = await createMediaEngine(config, addresses.media, logger.child({ layer: 'media' }));

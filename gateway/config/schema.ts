@@ -232,6 +232,13 @@ export const configSchema = z
         /** SO_RCVBUF of each UDP socket, bytes (a flood's burst queues here instead of being dropped by the
          *  kernel); Linux caps it at net.core.rmem_max (a warning says so). 0: the OS default. */
         udpReceiveBuffer: z.number().int().min(0).max(1 << 30).default(4 * 1024 * 1024),
+        /** Overload control (RFC 3261 §21.5.4): while the event loop lags more than lagMs ms (sustained over
+         *  two 0.5 s windows), new out-of-dialog INVITEs and REGISTERs get 503 with Retry-After: retryAfter
+         *  seconds; calls already up keep their signalling. lagMs 0: off. */
+        overload: z
+          .object({ lagMs: z.number().int().min(0).max(60_000).default(200), retryAfter: z.number().int().min(1).max(3600).default(5) })
+          .strict()
+          .default({}),
         limits: sipLimitsSchema.default({}),
       })
       .strict()

@@ -8,9 +8,10 @@ import { InviteClientTransaction } from './invite-client.js';
 import { InviteServerTransaction } from './invite-server.js';
 import { ackKeyOfRequest, clientKeyOfRequest, clientKeyOfResponse, serverKey } from './keys.js';
 import { createResponse, newTag } from '../message/index.js';
-import { TransactionInputError } from './msg.js';
+import { tagOf, TransactionInputError } from './msg.js';
 import { NonInviteClientTransaction } from './non-invite-client.js';
 import { NonInviteServerTransaction } from './non-invite-server.js';
+import { OverloadGate, type LagSource } from './overload.js';
 import { resolveTimers } from './timers.js';
 import type {
   ClientTransaction,
@@ -28,6 +29,9 @@ export interface TransactionLayerOptions {
    *  503 with Retry-After, statelessly, without reaching the TU. Default 10,000 (config
    *  sip.maxServerTransactions). Stateless answers (respondStatelessly: challenges) never count. */
   maxServerTransactions?: number;
+  /** Overload control (overload.ts, config sip.overload): new out-of-dialog INVITEs and REGISTERs get 503
+   *  with Retry-After while the event loop lags more than lagMs (0: off). Default off. */
+  overload?: { lagMs: number; retryAfter: number; source?: LagSource };
 }
 
 export const DEFAULT_MAX_SERVER_TRANSACTIONS = 10_000;
@@ -57,6 +61,7 @@ class Layer implements TransactionLayer {
   private readonly held = { invite: 0, other: 0 };
   private readonly maxServers: number;
   private overloaded = false;
+  private readonly gate: OverloadGate | undefined;
   /** Accepted INVITE server transactions by the key their 2xx's ACK carries (keys.ts ackKey). */
   private readonly accepted = new Map<string, InviteServerTransaction>();
   private readonly requestHandlers: RequestHandler[] = [];
@@ -71,6 +76,9 @@ class Layer implements TransactionLayer {
   constructor(options: TransactionLayerOptions) {
     this.env = { transport: options.transport, timers: resolveTimers(options.timers), logger: options.logger };
     this.maxServers = options.maxServerTransactions ?? DEFAULT_MAX_SERVER_TRANSACTIONS;
+    if (options.overload && options.overload.lagMs > 0) {
+      this.gate = new OverloadGate({ ...options.overload, logger: options.logger });
+    }
     options.transport.onMessage((message, flow) => this.receive(message, flow));
   }
 
@@ -151,6 +159,7 @@ class Layer implements TransactionLayer {
 
   close(): void {
     this.closed = true;
+    this.gate?.close();
     for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.terminate();
     this.clients.clear();
     this.servers.clear();
@@ -208,7 +217,8 @@ class Layer implements TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
-    if (this.full(request)) return this.rejectOverload(request, flow);
+    if (this.full(request)) return this.rejectOverload(request, flow, OVERLOAD_RETRY_AFTER_S);
+    if (this.gate && this.sheddable(request) && this.gate.refuse()) return this.rejectOverload(request, flow, this.gate.retryAfter);
     const tx = this.createServer(key, request, flow);
     this.servers.set(key, tx);
     this.held[kindOf(request)] += 1;
@@ -240,11 +250,17 @@ class Layer implements TransactionLayer {
     return full;
   }
 
+  /** What overload control may refuse: work that would start (a new call, a registration), never what
+   *  keeps or ends one already up (in-dialog requests carry a To tag; BYE, ACK, CANCEL pass). */
+  private sheddable(request: SipRequest): boolean {
+    return (request.method === 'INVITE' || request.method === 'REGISTER') && tagOf(request, 'To') === undefined;
+  }
+
   /** RFC 3261 §21.5.4: "The server is temporarily unable to process the request due to a temporary
    *  overloading ... The server MAY indicate when the client should retry the request in a Retry-After
    *  header field." Sent statelessly: an overload answer must not take a table entry itself. */
-  private rejectOverload(request: SipRequest, flow: Flow): void {
-    const headers = [{ name: 'Retry-After', value: String(OVERLOAD_RETRY_AFTER_S) }];
+  private rejectOverload(request: SipRequest, flow: Flow, retryAfter: number): void {
+    const headers = [{ name: 'Retry-After', value: String(retryAfter) }];
     const response = createResponse(request, 503, 'Service Unavailable', { toTag: newTag(), headers });
     sendResponseSafely(this.env.transport, response, flow, (err) => {
       this.env.logger.debug({ flow: flow.id, err: err.message }, 'overload 503 not sent');
