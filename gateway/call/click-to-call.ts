@@ -8,6 +8,7 @@
 import type { GatewayConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { parseAudioSdp } from '../media/sdp/model.js';
+import { canSplice } from '../media/types.js';
 import type { CallPolicy } from '../policy/index.js';
 import type { Registrar } from '../registrar/index.js';
 import { routeFromUser, type RouteResult } from '../routing/index.js';
@@ -33,8 +34,9 @@ export type ClickToCallPhase = 'ringing-user' | 'dialling' | 'connected';
 export type ClickToCallResult =
   | { ok: true; id: string }
   /** `status` is the HTTP status the API answers (404 unknown user or no route, 403 a dial rule, 409
-   *  not registered or busy, 422 a number that is not dialled out). */
-  | { ok: false; status: 403 | 404 | 409 | 422; error: string; rule?: string };
+   *  not registered or busy, 422 a number that is not dialled out, 501 a media engine that cannot join
+   *  two legs). */
+  | { ok: false; status: 403 | 404 | 409 | 422 | 501; error: string; rule?: string };
 
 export interface ClickToCallDeps {
   config: GatewayConfig;
@@ -60,6 +62,7 @@ export function clickToCallPhase(call: Call): ClickToCallPhase | undefined {
 
 /** Validates and starts one click-to-call; the outcome of the ringing and dialling is the call's own. */
 export function clickToCall(d: ClickToCallDeps, userName: string, dialled: string): ClickToCallResult {
+  if (!canSplice(d.callCtx.media)) return { ok: false, status: 501, error: 'click-to-call joins two legs in the media engine: media.engine embedded only' };
   const user = d.config.users.find((u) => u.name === userName);
   if (!user) return { ok: false, status: 404, error: `no user ${userName}` };
   const r = d.policy.route(routeFromUser(dialled, d.config));

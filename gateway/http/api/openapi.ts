@@ -154,6 +154,7 @@ const PATHS: Record<string, object> = {
         '404': error('No such user, or no route for the number'),
         '409': error('The user has no registered phone, or is busy'),
         '422': error('The number is the echo line or a local user'),
+        '501': error('The media engine cannot join two legs (media.engine: rtpengine)'),
       },
     },
   },
