@@ -175,6 +175,7 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
   it('?call= dials after sign-in; the background tab rings with a notification (Accept / Decline) and focus on Accept', async () => {
     const { page } = browser;
     bob = await browser.newPage();
+    await bob.setViewportSize({ width: 360, height: 740 });
     await openPage(bob, gateway.httpUrl);
     await signIn(bob, 'bob', 'bob');
     await realFocus(browser, bob);
@@ -190,6 +191,11 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
 
     const ring = await waitForIncoming(bob);
     expect(ring).toMatchObject({ from: '1001', displayName: 'alice' });
+    // At 360 px, neither the ringing page nor the calling one scrolls sideways.
+    for (const p of [bob, page]) {
+      const width = await noHorizontalScroll(p);
+      expect(width.scroll).toBeLessThanOrEqual(width.client);
+    }
     await bob.waitForFunction(() => window.__notes.length > 0, null, { timeout: STEP_TIMEOUT });
     const notes = await bob.evaluate(() => window.__notes);
     expect(notes).toEqual([{ via: 'sw', title: 'Incoming call from alice (1001)', tag: 'incoming-call', actions: ['accept', 'decline'] }]);
