@@ -7,7 +7,7 @@
 // (media.rtcp: generate). Pure but for the clock passed in.
 import { randomBytes, randomInt } from 'node:crypto';
 import { directionMos, round2, type DirectionQuality, type LegQuality } from '../quality.js';
-import { SourceStats } from './receiver.js';
+import { IN_ORDER, SourceStats } from './receiver.js';
 import { parseRtcp, RtcpParseError, sdesCname, serialiseRtcp, type ReportBlock, type RtcpPacket } from './packet.js';
 
 /** RFC 3551 §6 static payload types' clock rates (audio). */
@@ -103,7 +103,7 @@ export class RtcpMonitor {
     let source = this.current?.ssrc === ssrc ? this.current : this.sources.get(ssrc);
     if (!source) source = this.addSource(ssrc, seq);
     this.current = source;
-    const { inOrder } = source.update(seq);
+    const inOrder = source.update(seq) === IN_ORDER;
     const pt = packet[1]! & 0x7f;
     const rate = this.rateOf(pt);
     if (inOrder && rate !== undefined && this.audio.has(pt)) {

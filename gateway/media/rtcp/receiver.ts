@@ -8,6 +8,13 @@ const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
 const MIN_SEQUENTIAL = 2;
 
+/** What update() made of a packet: not counted (probation, a jump being checked), counted and the new
+ *  highest, or counted behind the highest (a duplicate or a late one). */
+export const NOT_COUNTED = 0;
+export const IN_ORDER = 1;
+export const LATE = 2;
+export type SeqVerdict = typeof NOT_COUNTED | typeof IN_ORDER | typeof LATE;
+
 /** One report interval's figures (A.3), as an RR block carries them. */
 export interface IntervalLoss {
   expected: number;
@@ -51,9 +58,9 @@ export class SourceStats {
     this.expectedPrior = 0;
   }
 
-  /** A.1 update_seq: true when the packet counts (it may be used for jitter: `inOrder` says whether it
-   *  advanced the highest sequence number). */
-  update(seq: number): { valid: boolean; inOrder: boolean } {
+  /** A.1 update_seq: whether the packet counts, and whether it advanced the highest sequence number (only
+   *  those are jitter samples). */
+  update(seq: number): SeqVerdict {
     this.packets++;
     const udelta = (seq - this.maxSeq) & 0xffff;
     if (this.probation) {
@@ -64,38 +71,38 @@ export class SourceStats {
         if (this.probation === 0) {
           this.initSeq(seq);
           this.received++;
-          return { valid: true, inOrder: true };
+          return IN_ORDER;
         }
       } else {
         this.probation = MIN_SEQUENTIAL - 1;
         this.maxSeq = seq;
       }
-      return { valid: false, inOrder: false };
+      return NOT_COUNTED;
     }
     if (udelta < MAX_DROPOUT) {
       if (udelta === 0) {
         this.received++; // A.1: a duplicate is counted ("lost" may go negative)
-        return { valid: true, inOrder: false };
+        return LATE;
       }
       // in order, with permissible gap; A.1: "Sequence number wrapped - count another 64K cycle."
       if (seq < this.maxSeq) this.cycles += RTP_SEQ_MOD;
       this.maxSeq = seq;
       this.received++;
-      return { valid: true, inOrder: true };
+      return IN_ORDER;
     }
     if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
       // A.1: "the sequence number made a very large jump": two sequential packets restart the count
       if (seq === this.badSeq) {
         this.initSeq(seq);
         this.received++;
-        return { valid: true, inOrder: true };
+        return IN_ORDER;
       }
       this.badSeq = (seq + 1) & (RTP_SEQ_MOD - 1);
-      return { valid: false, inOrder: false };
+      return NOT_COUNTED;
     }
     // A.1: "duplicate or reordered packet"
     this.received++;
-    return { valid: true, inOrder: false };
+    return LATE;
   }
 
   /** A.8: one packet's contribution to the jitter estimate. `arrival` and `timestamp` in the same

@@ -1,6 +1,6 @@
 // RFC 3550 appendix A.1 / A.3 / A.8 receive statistics (gateway/media/rtcp/receiver.ts).
 import { describe, expect, it } from 'vitest';
-import { SourceStats } from '../../../gateway/media/rtcp/receiver.js';
+import { IN_ORDER, LATE, NOT_COUNTED, SourceStats } from '../../../gateway/media/rtcp/receiver.js';
 
 function feed(seqs: number[], first = seqs[0]!): SourceStats {
   const s = new SourceStats(1234, first);
@@ -13,9 +13,9 @@ const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => f
 describe('RTP receive statistics (RFC 3550 A.1, A.3)', () => {
   it('probation: the first packet only starts the count; base is the second (A.1 init_seq)', () => {
     const s = new SourceStats(1, 100);
-    expect(s.update(100)).toEqual({ valid: false, inOrder: false });
+    expect(s.update(100)).toBe(NOT_COUNTED);
     expect(s.expected).toBe(0);
-    expect(s.update(101).valid).toBe(true);
+    expect(s.update(101)).toBe(IN_ORDER);
     expect([s.expected, s.received, s.lost]).toEqual([1, 1, 0]);
   });
 
@@ -32,7 +32,9 @@ describe('RTP receive statistics (RFC 3550 A.1, A.3)', () => {
   });
 
   it('reorder: a late packet is received, not lost, and does not move the highest', () => {
-    const s = feed([1, 2, 3, 5, 6, 4, 7]);
+    const s = feed([1, 2, 3, 5, 6]);
+    expect(s.update(4)).toBe(LATE);
+    expect(s.update(7)).toBe(IN_ORDER);
     expect([s.extendedMax, s.expected, s.lost]).toEqual([7, 6, 0]);
     // reordered across the wrap: 65535 arriving after 0
     const w = feed([65533, 65534, 0, 65535, 1]);
