@@ -5,6 +5,7 @@
 // with the call; the "call ended" log line has its fixed format; api.token guards /metrics.
 // Run:
 //   unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/cdr/cdr-metrics.test.ts'
+import dgram from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/log.js';
+import sdpTransform from 'sdp-transform';
 import { startSipp, type SippHandle } from '../../support/sipp.js';
 import { parsePrometheusText, sampleSum, sampleValue, type Family } from '../../support/metrics-text.js';
 
@@ -57,10 +59,39 @@ async function startGateway(extra: Record<string, unknown> = {}): Promise<Rig> {
   return { gw, sipPort: gw.sipAddress('udp')!.port, db, logs };
 }
 
-function trunk(scenario: 'uas-answer' | 'uas-busy'): SippHandle {
-  const sipp = startSipp({ scenario, localPort: TRUNK_PORT, traceDir: traceDir(), args: ['-i', CARRIER], timeoutS: 30 });
+function trunk(scenario: 'uas-answer' | 'uas-busy' | 'uas-answer-rtp', set: Record<string, number> = {}): SippHandle {
+  const file = scenario === 'uas-answer-rtp' ? { scenarioFile: join(import.meta.dirname, '..', '..', 'support', 'sipp', 'uas-answer-rtp.xml') } : { scenario };
+  const sipp = startSipp({ ...file, localPort: TRUNK_PORT, traceDir: traceDir(), args: ['-i', CARRIER], set, timeoutS: 30 });
   cleanups.push(() => sipp.stop());
   return sipp;
+}
+
+/** The trunk's media: a UDP socket on the trunk's address (its SDP names it: strict source holds). */
+async function trunkMedia(): Promise<dgram.Socket> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, CARRIER, r));
+  cleanups.push(() => new Promise<void>((r) => sock.close(() => r())));
+  return sock;
+}
+
+/** The media address the gateway's INVITE to the trunk offered (SIPp's trace of it). */
+function offeredTo(sipp: SippHandle): { address: string; port: number } | undefined {
+  const invite = sipp.messages().find((e) => e.direction === 'received' && e.message.kind === 'request' && e.message.method === 'INVITE');
+  if (!invite) return undefined;
+  const sdp = sdpTransform.parse(invite.message.body.toString('utf8'));
+  const audio = sdp.media.find((m) => m.type === 'audio');
+  return audio && { address: (audio.connection ?? sdp.connection)!.ip, port: audio.port };
+}
+
+/** RTP, PCMU, 20 ms of silence. */
+const rtpPacket = (seq: number): Buffer => {
+  const b = Buffer.alloc(172, 0xff);
+  b.writeUInt8(0x80, 0);
+  b.writeUInt8(0, 1);
+  b.writeUInt16BE(seq, 2);
+  b.writeUInt32BE(seq * 160, 4);
+  b.writeUInt32BE(0x0c0ffee0, 8);
+  return b;
 }
 
 /** alice's phone calls `number`, hangs up after holdMs (answered calls); resolves with SIPp's exit code. */
@@ -95,23 +126,30 @@ describe('CDRs, metrics and the call-ended line', () => {
   it('an answered call: one CDR with the right fields, counters that moved, the fixed log line', async () => {
     const rig = await startGateway();
     const before = await scrape(rig);
-    const carrier = trunk('uas-answer');
+    const media = await trunkMedia();
+    const carrier = trunk('uas-answer-rtp', { trunk_rtp: media.address().port });
+    await carrier.ready;
     const t0 = Date.now();
-    expect(await phone(rig, '5551234')).toBe(0);
+    const called = phone(rig, '5551234', 'uac-auth', 1500);
+    // Once answered, the trunk sends 30 RTP packets to the gateway's trunk leg.
+    await expect.poll(() => rows(rig.db)[0]?.answer_time ?? null, { timeout: 10_000, interval: 20 }).not.toBeNull();
+    const to = offeredTo(carrier)!;
+    for (let i = 0; i < 30; i++) media.send(rtpPacket(i), to.port, to.address);
+    await expect.poll(async () => sampleSum(await scrape(rig), 'webphone_media_packets_total', { direction: 'in' }) - sampleSum(before, 'webphone_media_packets_total', { direction: 'in' }), { timeout: 5_000, interval: 50 }).toBeGreaterThanOrEqual(30);
+    expect(await called).toBe(0);
     await expect.poll(() => rows(rig.db).filter((r) => r.closed === 1).length, { timeout: 5_000, interval: 50 }).toBe(1);
     const [row] = rows(rig.db);
     expect(row).toMatchObject({
       direction: 'outbound', caller_user: 'alice', caller_number: 'caller', callee_user: null, callee_number: '5551234', trunk: 'carrier',
       status: 200, reason: 'normal clearing', ended_by: 'caller', codec: 'PCMU', media_engine: 'embedded', closed: 1,
-      caller_mos: null, callee_mos: null,
     });
     const r = row as { start_time: number; answer_time: number; end_time: number; duration: number };
     expect(r.start_time).toBeGreaterThanOrEqual(t0 - 1000);
     expect(r.answer_time).toBeGreaterThanOrEqual(r.start_time);
     expect(r.end_time).toBeGreaterThanOrEqual(r.answer_time);
-    // SIPp held the call 400 ms after its ACK; the gateway's answer-to-BYE time is that, give or take.
-    expect(r.duration).toBeGreaterThanOrEqual(0.3);
-    expect(r.duration).toBeLessThan(3);
+    // SIPp held the call 1.5 s after its ACK; the gateway's answer-to-BYE time is that, give or take.
+    expect(r.duration).toBeGreaterThanOrEqual(1.3);
+    expect(r.duration).toBeLessThan(5);
     expect(r.duration).toBeCloseTo((r.end_time - r.answer_time) / 1000, 1);
     expect((await carrier.exited).code, carrier.errors()).toBe(0);
 
@@ -143,6 +181,10 @@ describe('CDRs, metrics and the call-ended line', () => {
     expect(delta('webphone_sip_requests_total', { direction: 'in', method: 'BYE' })).toBe(1);
     expect(delta('webphone_sip_requests_total', { direction: 'out', method: 'BYE' })).toBe(1);
     expect(sampleValue(after, 'webphone_calls_active', { state: 'answered', direction: 'outbound' })).toBe(0);
+    // The 30 packets (172 bytes each) came in from the trunk and went on toward the phone.
+    expect(delta('webphone_media_packets_total', { direction: 'in' })).toBeGreaterThanOrEqual(30);
+    expect(delta('webphone_media_bytes_total', { direction: 'in' })).toBeGreaterThanOrEqual(30 * 172);
+    expect(delta('webphone_media_packets_total', { direction: 'out' })).toBeGreaterThanOrEqual(30);
     expect(sampleValue(after, 'process_resident_memory_bytes')).toBeGreaterThan(10_000_000);
     expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
     for (const f of after.values()) for (const s of f.samples) expect(Object.values(s.labels)).not.toContain('alice');
