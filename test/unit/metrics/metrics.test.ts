@@ -128,3 +128,40 @@ describe('the strict Prometheus text parser', () => {
     for (const text of bad) expect(() => parsePrometheusText(text), JSON.stringify(text)).toThrow(PromParseError);
   });
 });
+
+describe('metrics read from the status at scrape time', () => {
+  it('registrations by transport, trunk state and counters, policy counters; unknown trunks left out; counters only grow', async () => {
+    const metrics = createMetrics(parseConfig({ trunks: [{ name: 'carrier', uri: 'sip:192.0.2.1' }, { name: 'backup', uri: 'sip:192.0.2.2' }] }, 'test'));
+    const calls = { current: 2, attempts: 10, answered: 7, failovers: 1, failed: 2, skippedDown: 3, skippedLimit: 0 };
+    const status = {
+      trunks: [
+        { name: 'carrier', keepalive: { state: 'up' }, calls },
+        { name: 'backup', state: 'registered', keepalive: { state: 'down' }, calls: { ...calls, current: 0, attempts: 1 } },
+        { name: 'made-up', keepalive: { state: 'up' }, calls },
+      ],
+      policy: { refused: { classes: 2, 'trunks.maxCalls': 1 }, emergencyCalls: 1, maxDurationEnded: 0, spendAlarms: { user: 1, total: 0 } },
+    };
+    const regs: Record<string, number> = { ws: 3, udp: 1 };
+    metrics.attach({ service: { status: () => status, registrationsByTransport: () => regs } });
+    const m = parsePrometheusText(await metrics.registry.metrics());
+    expect(sampleValue(m, 'webphone_registrations', { transport: 'ws' })).toBe(3);
+    expect(sampleValue(m, 'webphone_registrations', { transport: 'udp' })).toBe(1);
+    expect(sampleValue(m, 'webphone_trunk_up', { trunk: 'carrier', state: 'up' })).toBe(1);
+    expect(sampleValue(m, 'webphone_trunk_up', { trunk: 'carrier', state: 'down' })).toBe(0);
+    expect(sampleValue(m, 'webphone_trunk_up', { trunk: 'backup', state: 'down' })).toBe(1);
+    expect(sampleValue(m, 'webphone_trunk_registered', { trunk: 'backup' })).toBe(1);
+    expect(sampleValue(m, 'webphone_trunk_calls_active', { trunk: 'carrier' })).toBe(2);
+    expect(sampleValue(m, 'webphone_trunk_attempts_total', { trunk: 'carrier', outcome: 'skipped_down' })).toBe(3);
+    expect(sampleValue(m, 'webphone_policy_refusals_total', { rule: 'trunks_max_calls' })).toBe(1);
+    expect(sampleValue(m, 'webphone_policy_spend_alarms_total', { scope: 'user' })).toBe(1);
+    expect(sampleValue(m, 'webphone_policy_emergency_calls_total')).toBe(1);
+    for (const f of m.values()) for (const s of f.samples) expect(s.labels.trunk).not.toBe('made-up');
+
+    // Two more attempts and one user gone: the counter grows by 2, the gauge follows.
+    calls.attempts = 12;
+    regs.ws = 2;
+    const n = parsePrometheusText(await metrics.registry.metrics());
+    expect(sampleValue(n, 'webphone_trunk_attempts_total', { trunk: 'carrier', outcome: 'attempts' })).toBe(12);
+    expect(sampleValue(n, 'webphone_registrations', { transport: 'ws' })).toBe(2);
+  });
+});
