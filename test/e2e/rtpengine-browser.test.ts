@@ -152,6 +152,45 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
     expect(view.codec).toBe(codec);
   }
 
+  /** Hold from the page: a re-offer through rtpengine; baresip answers recvonly and stops sending, the
+   *  page's sendonly stream still arrives; Resume brings audio back both ways. */
+  async function holdAndResume(): Promise<void> {
+    await page.getByRole('button', { name: 'Hold', exact: true }).click();
+    await page.waitForFunction(() => window.softphone.holdState() === 'held', null, { timeout: STEP_TIMEOUT });
+    await vi.waitFor(async () => expect((await baresip.liveAudio()).dir).toBe('recvonly'), { timeout: STEP_TIMEOUT, interval: 200 });
+    const held0 = await counts(page, baresip);
+    await new Promise((resolve) => setTimeout(resolve, HELD_WINDOW_MS)); // the measurement window itself
+    const held = growth(await counts(page, baresip), held0);
+    expect(held.pageReceived, `held: ${JSON.stringify(held)}`).toBeLessThanOrEqual(HELD_SLACK);
+    expect(held.farSent, `held: ${JSON.stringify(held)}`).toBeLessThanOrEqual(HELD_SLACK);
+    // sendonly from the page: its (muted) stream still reaches baresip through rtpengine.
+    expect(held.farReceived, `held: ${JSON.stringify(held)}`).toBeGreaterThanOrEqual(HELD_WINDOW_MS / 20 / 2);
+    const beforeResume = await counts(page, baresip);
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.waitForFunction(() => window.softphone.holdState() === 'active', null, { timeout: STEP_TIMEOUT });
+    await vi.waitFor(async () => expect((await baresip.liveAudio()).dir).toBe('sendrecv'), { timeout: STEP_TIMEOUT, interval: 200 });
+    await waitFlowing(page, baresip, beforeResume, FLOWING);
+    await waitForTone(page, FAR_HZ, 3300);
+    await waitFarTone();
+  }
+
+  /** An ICE restart from the page (what it does after a network change): answered by the gateway alone
+   *  through rtpengine (a re-offer, the trunk's last SDP replayed), with new ICE credentials from rtpengine. */
+  async function restartIce(): Promise<void> {
+    const ufrag = (sdp: string): string => String(sdpTransform.parse(sdp).media[0]?.iceUfrag ?? '');
+    const before = ufrag((await transportView(page)).remoteSdp);
+    const beforeRestart = await counts(page, baresip);
+    const farOutput = baresip.output().length;
+    expect(await page.evaluate(() => window.softphone.restartIce())).toBe(true);
+    const after = ufrag((await transportView(page)).remoteSdp);
+    expect(after).not.toBe('');
+    expect(after, 'rtpengine answered the restart with new ICE credentials').not.toBe(before);
+    await waitFlowing(page, baresip, beforeRestart, FLOWING);
+    await expectThroughRtpengine();
+    await waitFarTone();
+    expect(requestsToFar(baresip, farOutput), 'the trunk leg got no request').toEqual([]);
+  }
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'e2e-rtpengine-'));
     const farTone = writeSineWav({ freqHz: FAR_HZ, seconds: 120, sampleRate: 8000, amplitude: 0.5 }, dir);
@@ -212,39 +251,8 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
       // Everything baresip received came out of rtpengine (nothing straight from the page or gateway).
       expect(heard.packets).toBe(heard.fromRtpengine);
 
-      // Hold from the page: a re-offer through rtpengine; baresip answers recvonly and stops sending.
-      await page.getByRole('button', { name: 'Hold', exact: true }).click();
-      await page.waitForFunction(() => window.softphone.holdState() === 'held', null, { timeout: STEP_TIMEOUT });
-      await vi.waitFor(async () => expect((await baresip.liveAudio()).dir).toBe('recvonly'), { timeout: STEP_TIMEOUT, interval: 200 });
-      const held0 = await counts(page, baresip);
-      await new Promise((resolve) => setTimeout(resolve, HELD_WINDOW_MS)); // the measurement window itself
-      const held = growth(await counts(page, baresip), held0);
-      expect(held.pageReceived, `held: ${JSON.stringify(held)}`).toBeLessThanOrEqual(HELD_SLACK);
-      expect(held.farSent, `held: ${JSON.stringify(held)}`).toBeLessThanOrEqual(HELD_SLACK);
-      // sendonly from the page: its (muted) stream still reaches baresip through rtpengine.
-      expect(held.farReceived, `held: ${JSON.stringify(held)}`).toBeGreaterThanOrEqual(HELD_WINDOW_MS / 20 / 2);
-      const beforeResume = await counts(page, baresip);
-      await page.getByRole('button', { name: 'Resume', exact: true }).click();
-      await page.waitForFunction(() => window.softphone.holdState() === 'active', null, { timeout: STEP_TIMEOUT });
-      await vi.waitFor(async () => expect((await baresip.liveAudio()).dir).toBe('sendrecv'), { timeout: STEP_TIMEOUT, interval: 200 });
-      await waitFlowing(page, baresip, beforeResume, FLOWING);
-      await waitForTone(page, FAR_HZ, 3300);
-      await waitFarTone();
-
-      // An ICE restart from the page (what it does after a network change): answered by the gateway alone
-      // through rtpengine (a re-offer, the trunk's last SDP replayed), with new ICE credentials from rtpengine.
-      const ufrag = (sdp: string): string => String(sdpTransform.parse(sdp).media[0]?.iceUfrag ?? '');
-      const before = ufrag((await transportView(page)).remoteSdp);
-      const beforeRestart = await counts(page, baresip);
-      const farOutput = baresip.output().length;
-      expect(await page.evaluate(() => window.softphone.restartIce())).toBe(true);
-      const after = ufrag((await transportView(page)).remoteSdp);
-      expect(after).not.toBe('');
-      expect(after, 'rtpengine answered the restart with new ICE credentials').not.toBe(before);
-      await waitFlowing(page, baresip, beforeRestart, FLOWING);
-      await expectThroughRtpengine();
-      await waitFarTone();
-      expect(requestsToFar(baresip, farOutput), 'the trunk leg got no request').toEqual([]);
+      await holdAndResume();
+      await restartIce();
 
       expect(await hangUp(page)).toBe('Hung up');
       await baresip.waitForEvent('CALL_CLOSED', { from });
