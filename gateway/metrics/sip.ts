@@ -22,13 +22,19 @@ function cseqMethod(m: SipMessage): string | undefined {
   return getHeader(m, 'CSeq')?.trim().split(/\s+/)[1];
 }
 
-/** Delegates everything to `target` but the keys of `overrides` (methods bound to the target). */
+/** Delegates everything to `target` but the keys of `overrides` (methods bound to the target once). */
 function delegate<T extends object>(target: T, overrides: Partial<T>): T {
+  const bound = new Map<PropertyKey, { fn: unknown; bound: unknown }>();
   return new Proxy(target, {
     get(t, key) {
       if (Object.prototype.hasOwnProperty.call(overrides, key)) return (overrides as Record<PropertyKey, unknown>)[key];
       const v = Reflect.get(t, key, t) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      if (typeof v !== 'function') return v;
+      const cached = bound.get(key);
+      if (cached?.fn === v) return cached.bound;
+      const b = (v as (...a: unknown[]) => unknown).bind(t);
+      bound.set(key, { fn: v, bound: b });
+      return b;
     },
   });
 }
