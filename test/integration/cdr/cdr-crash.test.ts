@@ -1,5 +1,6 @@
 // Issue 11 item 1: CDRs survive `kill -9`. The gateway runs as its own process (`node --import tsx
-// gateway/main.ts --config FILE`, as `npm start` does) with cdr.path set. Twenty times: one call through
+// gateway/main.ts --config FILE`, as `npm run dev` does: the same code `npm start` runs bundled) with
+// cdr.path set. Twenty times: one call through
 // it completes (SIPp phone → gateway → SIPp trunk, BYE from the phone), another is answered and held, and
 // the gateway is killed with SIGKILL mid-call; on the next start the held call's row is there, closed as
 // "gateway restarted" (ended by the gateway, end time unknown), and every other row is exactly as it
