@@ -229,7 +229,7 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('page → baresip: DTLS-SRTP to the page and RTP/AVP to baresip, both in rtpengine; tones each way; hold, resume, ICE restart', async () => {
+  it('page → baresip: DTLS-SRTP to the page and RTP/AVP to baresip, both in rtpengine; tones each way; keypad digit; hold, resume, ICE restart', async () => {
     await withDiagnostics(diagnostics, async () => {
       const from = baresip.events.length;
       const outputAt = baresip.output().length;
@@ -250,6 +250,11 @@ describe('e2e: a browser call through rtpengine (media.engine: rtpengine, usersp
       expect(heard.ratio).toBeGreaterThan(0.2);
       // Everything baresip received came out of rtpengine (nothing straight from the page or gateway).
       expect(heard.packets).toBe(heard.fromRtpengine);
+
+      // The keypad's RFC 4733 events pass through rtpengine to baresip (payload type as negotiated).
+      await page.getByRole('button', { name: 'Keypad', exact: true }).click();
+      await page.click('#keypad button[data-key="5"]');
+      await baresip.waitForOutput(/received event: '5'/, STEP_TIMEOUT);
 
       await holdAndResume();
       await restartIce();
