@@ -7,6 +7,7 @@ import { accountOf, challengeOrder, credentialsFor, passwordLookup } from '../si
 import type { SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import { challengeStatelessly } from '../sip/ua/challenge.js';
+import { userNamed } from '../config/user-index.js';
 
 /** The authenticated user, or undefined after answering 407 (wrong password and unknown user alike). */
 export function authenticateInvite(
@@ -17,8 +18,11 @@ export function authenticateInvite(
   const credentials = credentialsFor(req, deps.digest.realm, 'Proxy-Authorization');
   const result = deps.digest.verify(req.method, req.uri, credentials, passwordLookup(deps.config));
   // A device token's digest user name (http/device-tokens.ts) calls as the account it was issued to.
-  if (result.ok) return deps.config.users.find((u) => u.name === accountOf(deps.config, result.username));
-  deps.logger.info({ reason: result.reason }, 'INVITE challenged');
+  if (result.ok) {
+    const account = accountOf(deps.config, result.username);
+    return account === undefined ? undefined : userNamed(deps.config, account);
+  }
+  deps.logger.debug({ reason: result.reason }, 'INVITE challenged');
   // §22.3: "the proxy … MUST respond with 407 (Proxy Authentication Required) … including a
   // Proxy-Authenticate header field value applicable to the proxy for the requested resource."
   // Stateless and once (sip/ua/challenge.ts): an unauthenticated INVITE keeps no server transaction.

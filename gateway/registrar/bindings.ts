@@ -25,6 +25,94 @@ function reachable(b: Binding): boolean {
 /** setTimeout's limit (2^31-1 ms): a later expiry is re-armed when the timer fires. */
 const MAX_DELAY = 0x7fffffff;
 
+/** The earliest expiry of a list of bindings (Infinity when empty). */
+function earliestOf(list: readonly Binding[]): number {
+  let at = Infinity;
+  for (const b of list) if (b.expiresAt < at) at = b.expiresAt;
+  return at;
+}
+
+/** A binary min-heap of (time, user) with lazy deletion: an entry is current only while `due` still maps
+ *  its user to its time. A REGISTER costs O(log n) instead of a scan of every binding; stale entries are
+ *  dropped when they surface, and the heap is rebuilt from `due` when they outnumber the live ones. */
+class ExpiryQueue {
+  private heap: { at: number; user: string }[] = [];
+  readonly due = new Map<string, number>();
+
+  set(user: string, at: number): void {
+    if (this.due.get(user) === at) return;
+    if (at === Infinity) {
+      this.due.delete(user);
+      return;
+    }
+    this.due.set(user, at);
+    this.push({ at, user });
+    if (this.heap.length > 2 * this.due.size + 1024) this.rebuild();
+  }
+
+  /** The earliest current time (Infinity when none), dropping stale entries on the way. */
+  peek(): number {
+    for (;;) {
+      const top = this.heap[0];
+      if (!top) return Infinity;
+      if (this.due.get(top.user) === top.at) return top.at;
+      this.pop();
+    }
+  }
+
+  /** Users whose earliest binding expires at or before `now` (their entries leave the queue). */
+  takeDue(now: number): string[] {
+    const users: string[] = [];
+    while (this.peek() <= now) {
+      const { user } = this.pop()!;
+      this.due.delete(user);
+      users.push(user);
+    }
+    return users;
+  }
+
+  clear(): void {
+    this.heap = [];
+    this.due.clear();
+  }
+
+  private rebuild(): void {
+    this.heap = [];
+    for (const [user, at] of this.due) this.push({ at, user });
+  }
+
+  private push(e: { at: number; user: string }): void {
+    const h = this.heap;
+    h.push(e);
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.at <= h[i]!.at) break;
+      [h[parent], h[i]] = [h[i]!, h[parent]!];
+      i = parent;
+    }
+  }
+
+  private pop(): { at: number; user: string } | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l]!.at < h[m]!.at) m = l;
+        if (r < h.length && h[r]!.at < h[m]!.at) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i]!, h[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 export interface BindingStoreOptions {
   now?: () => number;
   logger?: Logger;
@@ -35,6 +123,9 @@ export interface BindingStoreOptions {
 export class BindingStore {
   private readonly byUser = new Map<string, Binding[]>();
   private readonly flowWatch = new Map<string, () => void>();
+  /** Users with a WebSocket binding on each watched flow (a closing flow touches only them). */
+  private readonly flowUsers = new Map<string, Set<string>>();
+  private readonly expiries = new ExpiryQueue();
   private readonly listeners = new Set<ChangeListener>();
   private readonly now: () => number;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -75,7 +166,7 @@ export class BindingStore {
     const kept = bindings.filter((b) => b.user === user && b.expiresAt > now && reachable(b));
     if (kept.length > 0) this.byUser.set(user, kept);
     else this.byUser.delete(user);
-    for (const b of kept) if (b.flow && isWebSocket(b.transport)) this.watch(b.flow);
+    for (const b of kept) if (b.flow && isWebSocket(b.transport)) this.watch(b.flow, user);
     this.changed([[user, before]]);
   }
 
@@ -91,6 +182,8 @@ export class BindingStore {
     this.closed = true;
     for (const off of this.flowWatch.values()) off();
     this.flowWatch.clear();
+    this.flowUsers.clear();
+    this.expiries.clear();
     this.byUser.clear();
     this.listeners.clear();
     this.arm(Infinity);
@@ -101,18 +194,24 @@ export class BindingStore {
     for (const user of [...this.byUser.keys()]) this.sweep(user);
   }
 
-  private sweep(user: string): void {
+  private sweep(user: string, requeue = false): void {
     const list = this.byUser.get(user);
     if (!list) return;
     const now = this.now();
     const kept = list.filter((b) => b.expiresAt > now && reachable(b));
-    if (kept.length === list.length) return;
+    if (kept.length === list.length) {
+      if (requeue) this.expiries.set(user, earliestOf(list));
+      return;
+    }
     if (kept.length > 0) this.byUser.set(user, kept);
     else this.byUser.delete(user);
     this.changed([[user, list.length]]);
   }
 
-  private watch(flow: Flow): void {
+  private watch(flow: Flow, user: string): void {
+    let users = this.flowUsers.get(flow.id);
+    if (!users) this.flowUsers.set(flow.id, (users = new Set()));
+    users.add(user);
     if (this.flowWatch.has(flow.id)) return;
     this.flowWatch.set(flow.id, flow.onClose(() => this.dropFlow(flow.id)));
   }
@@ -121,9 +220,13 @@ export class BindingStore {
   private dropFlow(flowId: string): void {
     this.flowWatch.get(flowId)?.();
     this.flowWatch.delete(flowId);
+    const users = this.flowUsers.get(flowId) ?? new Set<string>();
+    this.flowUsers.delete(flowId);
     if (this.closed) return;
     const touched: [string, number][] = [];
-    for (const [user, list] of this.byUser) {
+    for (const user of users) {
+      const list = this.byUser.get(user);
+      if (!list) continue;
       const kept = list.filter((b) => !(isWebSocket(b.transport) && b.flow?.id === flowId));
       if (kept.length === list.length) continue;
       touched.push([user, list.length]);
@@ -136,7 +239,8 @@ export class BindingStore {
   /** After a mutation: persist, re-arm the expiry timer, emit count changes. */
   private changed(touched: [user: string, before: number][]): void {
     this.opts.onMutate?.();
-    this.arm(this.earliest());
+    for (const [user] of touched) this.expiries.set(user, earliestOf(this.byUser.get(user) ?? []));
+    this.arm(this.expiries.peek());
     for (const [user, before] of touched) {
       const after = this.byUser.get(user)?.length ?? 0;
       if (after !== before) this.emit(user, after);
@@ -153,12 +257,6 @@ export class BindingStore {
     }
   }
 
-  private earliest(): number {
-    let at = Infinity;
-    for (const list of this.byUser.values()) for (const b of list) at = Math.min(at, b.expiresAt);
-    return at;
-  }
-
   /** One timer, set for the earliest expiry (expiry is not only lazy: listeners learn of it on time). */
   private arm(at: number): void {
     if (at === this.timerAt && this.timer !== undefined) return;
@@ -170,8 +268,9 @@ export class BindingStore {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      this.sweepAll();
-      this.arm(this.earliest());
+      // Only the users with a binding due: their sweep re-queues their next expiry.
+      for (const user of this.expiries.takeDue(this.now())) this.sweep(user, true);
+      this.arm(this.expiries.peek());
     }, delay);
     this.timer.unref?.();
   }

@@ -81,7 +81,8 @@ function apply(d: HandlerDeps, req: SipRequest, tx: ServerTransaction, user: str
   if (!result.ok) return reply(tx, result.status, result.reason, { headers: result.headers });
   d.store.replace(user, result.bindings);
   const current = d.store.list(user);
-  d.logger.info({ user, contacts: current.length, transport: tx.flow.transport, source: tx.flow.remote }, 'registration updated');
+  // debug, not info: one line per REGISTER costs more CPU than the registration itself at carrier rates.
+  d.logger.debug({ user, contacts: current.length, transport: tx.flow.transport, source: tx.flow.remote }, 'registration updated');
   // §10.3 step 8: the 200 lists every current binding; "The response SHOULD include a Date header field."
   const headers = [...contactList(current, now), { name: 'Date', value: new Date(now).toUTCString() }];
   reply(tx, 200, 'OK', { headers });

@@ -48,7 +48,11 @@ interface Entry {
  *  When full, the entry used least recently is evicted and every nonce issued at or before it counts as
  *  'forgotten' (answered stale=true so the client fetches a new nonce): a replay can never slip through. */
 export class NonceCountTracker {
+  /** In least-recently-used order (an accepted count moves its nonce to the end). */
   private readonly entries = new Map<string, Entry>();
+  /** The same entries in the order they were first seen: nonces live a fixed time from issue, so this
+   *  is (nearly) expiry order and expired ones are dropped from its front — no scan of every entry. */
+  private readonly firstSeen = new Map<string, Entry>();
   private floor = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly maxEntries: number) {}
@@ -70,16 +74,24 @@ export class NonceCountTracker {
     }
     if (issuedAt <= this.floor) return 'forgotten';
     this.makeRoom(now);
-    this.entries.set(nonce, { nc, issuedAt, expiresAt });
+    const fresh = { nc, issuedAt, expiresAt };
+    this.entries.set(nonce, fresh);
+    this.firstSeen.set(nonce, fresh);
     return 'ok';
   }
 
+  /** Drops expired entries from the front of first-seen order (amortised O(1) per new nonce), then, if
+   *  still full, evicts the least recently used and raises the floor over it. */
   private makeRoom(now: number): void {
-    if (this.entries.size < this.maxEntries) return;
-    for (const [key, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(key);
+    for (const [key, e] of this.firstSeen) {
+      if (e.expiresAt > now) break;
+      this.firstSeen.delete(key);
+      this.entries.delete(key);
+    }
     while (this.entries.size >= this.maxEntries) {
       const [key, e] = this.entries.entries().next().value as [string, Entry];
       this.entries.delete(key);
+      this.firstSeen.delete(key);
       this.floor = Math.max(this.floor, e.issuedAt);
     }
   }

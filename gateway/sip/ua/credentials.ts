@@ -1,6 +1,7 @@
 // Picking the credentials meant for us out of a request (RFC 3261 §22), for the registrar and the B2BUA.
 import type { GatewayConfig } from '../../config/schema.js';
 import { digestRealm } from '../../config/security.js';
+import { userNamed } from '../../config/user-index.js';
 import { parseAuthValue, parseChallenge, secretMatches, type UserSecret } from '../auth/index.js';
 import type { SipRequest } from '../message/types.js';
 import type { TransportKind } from '../transport/types.js';
@@ -40,13 +41,13 @@ export function addSecrets(config: GatewayConfig, source: ExtraSecrets): void {
 /** A configured user's secret (password, or stored HA1) by name — else an extra secret's (a configured
  *  user name is never shadowed); undefined for an unknown user. */
 export function passwordLookup(config: GatewayConfig): (username: string) => UserSecret | undefined {
-  return (username) => config.users.find((u) => u.name === username)?.password ?? extraSecrets.get(config)?.secretFor(username);
+  return (username) => userNamed(config, username)?.password ?? extraSecrets.get(config)?.secretFor(username);
 }
 
 /** The configured account an authenticated digest user name acts for: itself for a configured user, the
  *  owner for a device token's name; undefined for anything else. */
 export function accountOf(config: GatewayConfig, username: string): string | undefined {
-  if (config.users.some((u) => u.name === username)) return username;
+  if (userNamed(config, username)) return username;
   return extraSecrets.get(config)?.accountOf(username);
 }
 

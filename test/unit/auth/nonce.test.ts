@@ -1,7 +1,7 @@
 // Stateless nonces (sip/auth/nonce.ts): 28 characters (a challenge must fit in a small UDP request's size),
 // the issue time recovered to the millisecond, any change to any character refused.
 import { describe, expect, it } from 'vitest';
-import { issueNonce, nonceIssuedAt } from '../../../gateway/sip/auth/nonce.js';
+import { issueNonce, NonceCountTracker, nonceIssuedAt } from '../../../gateway/sip/auth/nonce.js';
 import { rng } from '../../support/rng.js';
 
 const SECRET = Buffer.alloc(32, 7);
@@ -31,5 +31,19 @@ describe('nonce', () => {
     }
     expect(nonceIssuedAt(SECRET, 'gateway', nonce.slice(1))).toBeUndefined();
     expect(nonceIssuedAt(SECRET, 'gateway', `${nonce}AAAA`)).toBeUndefined();
+  });
+});
+
+describe('NonceCountTracker: expired nonces leave from the front, no scan per new nonce', () => {
+  it('forgets expired entries as new nonces arrive, and never forgets a live one while there is room', () => {
+    const tracker = new NonceCountTracker(1000);
+    for (let i = 0; i < 5000; i++) {
+      // One new nonce per ms, each living 300 ms: at most ~300 are live at any time.
+      expect(tracker.accept(`n${i}`, 1, i, i + 300, i)).toBe('ok');
+      expect(tracker.size).toBeLessThanOrEqual(301);
+    }
+    // A live nonce's count is still tracked (replay caught), an expired one's is gone.
+    expect(tracker.accept('n4999', 1, 4999, 5299, 5000)).toBe('replay');
+    expect(tracker.accept('n4999', 2, 4999, 5299, 5000)).toBe('ok');
   });
 });
