@@ -60,12 +60,14 @@ export function telHandlerUrl(/** @type {string} */ origin) {
 export function keyAction(e) {
   if (e.ctrlKey || e.altKey || e.metaKey) return null;
   const tag = String(e.target?.tagName ?? '').toUpperCase();
-  // Typing in a field, choosing in a list, or pressing a focused button keeps its meaning.
-  if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || tag === 'BUTTON' || e.target?.isContentEditable) return null;
+  // Typing in a field or choosing in a list keeps its meaning.
+  if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || e.target?.isContentEditable) return null;
   // A disclosure (<summary>, e.g. "Audio settings") or a link opens with Enter: not a dial.
   if (tag === 'SUMMARY' || tag === 'A') return null;
   if (/^[0-9*#+]$/.test(e.key)) return { type: 'append', char: e.key };
   if (e.key === 'Backspace') return { type: 'backspace' };
-  if (e.key === 'Enter') return { type: 'dial' };
+  // Enter on a focused button presses that button (the keypad key just clicked, Hang up …), not Call;
+  // digits typed with the focus on a button still go to the number.
+  if (e.key === 'Enter' && tag !== 'BUTTON') return { type: 'dial' };
   return null;
 }

@@ -52,8 +52,11 @@ describe('web/dial-link: keyboard dialling', () => {
     expect(keyAction({ key: 'a', target: body })).toBeNull();
   });
 
-  it('keys in a field, on a button, or with a modifier keep their meaning', () => {
-    for (const tagName of ['INPUT', 'textarea', 'SELECT', 'BUTTON']) expect(keyAction({ key: '5', target: { tagName } }), tagName).toBeNull();
+  it('keys in a field, Enter on a button, or with a modifier keep their meaning', () => {
+    for (const tagName of ['INPUT', 'textarea', 'SELECT']) expect(keyAction({ key: '5', target: { tagName } }), tagName).toBeNull();
+    // A focused button (a keypad key just clicked, Call): digits still dial, Enter presses the button.
+    expect(keyAction({ key: '5', target: { tagName: 'BUTTON' } })).toEqual({ type: 'append', char: '5' });
+    expect(keyAction({ key: 'Enter', target: { tagName: 'BUTTON' } })).toBeNull();
     expect(keyAction({ key: '5', target: { tagName: 'DIV', isContentEditable: true } })).toBeNull();
     expect(keyAction({ key: '5', ctrlKey: true, target: body })).toBeNull();
     expect(keyAction({ key: '5', altKey: true, target: body })).toBeNull();
