@@ -133,7 +133,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       app.get('/api/cdrs', operator, cdrs.handler);
     };
     // The HTTP API (http/api): its call book follows every call the SIP service starts.
-    const api = createOperatorApi({ config, cdrs: cdrs.handler, logger: logger.child({ component: 'api' }), status, service: () => running?.service, media: () => running?.media });
+    const api = createOperatorApi({ config, cdrs: cdrs.handler, checkPassword: iceServers.checkPassword, logger: logger.child({ component: 'api' }), status, service: () => running?.service, media: () => running?.media });
     const server = createWebServer(createHttpApp({ logger, status, iceServers, deviceTokens, api: api.router, webBundleDir: options.webBundleDir, mount }), credentials, limits.firstMessageMs, {
       maxPerAddress: config.http.maxConnectionsPerAddress,
       onRefused: httpRefusalLog(logger, config.http.maxConnectionsPerAddress),

@@ -1,7 +1,7 @@
 // What the session layer (modify.ts) knows of an answered call: each side's dialog usage (to send our
 // re-INVITE / UPDATE), its media tag, and the last SDP each way — kept current by every modification.
 // The callee side (DialCallee, RingCallee) fills it in when the call is answered.
-import { getHeaderValues, getTo } from '../sip/message/index.js';
+import { getCallId, getHeaderValues, getTo } from '../sip/message/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message/types.js';
 import type { ClientTransactionHandlers } from '../sip/transaction/types.js';
 import type { DialogRequestOptions } from '../sip/ua/dialog-request.js';
@@ -36,6 +36,9 @@ export interface SessionLeg {
   localSdp: string;
   /** The dialog usage itself, unwrapped (transfer: which call and side a dialog belongs to). */
   dialogUsage?: InDialogSender;
+  /** The SIP Call-ID of this side's dialog (a signed-in user's page finds its own call by it: GET
+   *  /api/me/calls, http/api/me.ts); absent for a leg a transfer joined. */
+  callId?: string;
 }
 
 /** The answered call's two sides and the media session between them. */
@@ -108,6 +111,7 @@ export function answeredSession(call: Call, a: CalleeAnswer): CallSession {
       tag: call.caller.remoteTag,
       peerAddress: call.callerAddress,
       ownsCallId: false,
+      callId: getCallId(invite),
       allows: allowedMethods(invite),
       remoteSdp: call.callerSdp, // with a late offer: the caller's answer in its ACK (Call.callerSdp)
       localSdp: a.answerSent,
@@ -117,6 +121,7 @@ export function answeredSession(call: Call, a: CalleeAnswer): CallSession {
       tag: getTo(a.res).params.tag ?? '',
       peerAddress: a.peerAddress,
       ownsCallId: true,
+      callId: getCallId(a.res),
       allows: allowedMethods(a.res),
       remoteSdp: a.answer,
       localSdp: a.offerSent,

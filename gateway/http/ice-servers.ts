@@ -1,6 +1,6 @@
 // GET /api/ice-servers: the page asks at sign-in which ICE servers to use, authenticating with the gateway
 // user's own name and password (HTTP Basic, RFC 7617); it gets short-lived TURN credentials (turn-credentials.ts).
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { TurnConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { iceServersFor } from './turn-credentials.js';
@@ -30,19 +30,30 @@ function sourceOf(req: Request): string {
   return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 }
 
+/** The page's sign-in to an HTTP endpoint as the user (this one and GET /api/me/calls, api/me.ts): Basic
+ *  credentials checked by `checkPassword` (the user's password or stored HA1, or a device token's secret;
+ *  a failure counts toward the lockout). `user` is the name as sent, also when the check failed. */
+export function basicSignIn(req: Request, checkPassword: IceServersDeps['checkPassword']): { ok: boolean; user?: string } {
+  const basic = parseBasicAuth(req.get('authorization'));
+  if (!basic) return { ok: false };
+  return { ok: checkPassword(basic.user, basic.password, req.socket.remoteAddress ?? ''), user: basic.user };
+}
+
+/** The answer to a failed sign-in: 401 with a JSON error, logged at info with the source (never the password). */
+export function refuseSignIn(req: Request, res: Response, logger: Logger, what: string, user: string | undefined): void {
+  // No WWW-Authenticate: Basic (RFC 7235 §3.1 asks for one, but it makes browsers pop up their own
+  // password dialog over the page); the page shows its own sign-in error instead.
+  logger.info({ source: sourceOf(req), user }, `${what}: authentication failed`);
+  res.status(401).json({ error: 'wrong user or password' });
+}
+
 export function iceServersHandler(deps: IceServersDeps): RequestHandler {
   const now = deps.now ?? Date.now;
   return (req, res) => {
     // Credentials (and whatever the response is) must not be kept by any cache (RFC 9111 §5.2.2.5).
     res.set('Cache-Control', 'no-store');
-    const basic = parseBasicAuth(req.get('authorization'));
-    if (!basic || !deps.checkPassword(basic.user, basic.password, req.socket.remoteAddress ?? '')) {
-      // No WWW-Authenticate: Basic (RFC 7235 §3.1 asks for one, but it makes browsers pop up their own
-      // password dialog over the page); the page shows its own sign-in error instead.
-      deps.logger.info({ source: sourceOf(req), user: basic?.user }, 'ice-servers: authentication failed');
-      res.status(401).json({ error: 'wrong user or password' });
-      return;
-    }
-    res.json(iceServersFor(deps.turn, basic.user, now()));
+    const who = basicSignIn(req, deps.checkPassword);
+    if (!who.ok || who.user === undefined) return refuseSignIn(req, res, deps.logger, 'ice-servers', who.user);
+    res.json(iceServersFor(deps.turn, who.user, now()));
   };
 }

@@ -15,6 +15,7 @@ import type { MediaEngine } from '../../media/types.js';
 import { operatorAccess } from '../access.js';
 import { CallBook } from './book.js';
 import { openApiDocument } from './openapi.js';
+import { myCallsHandler } from './me.js';
 import { clickToCallBody, describeIssue } from './schemas.js';
 import { callSummary, publicStatus, registrationView, trunkView } from './views.js';
 
@@ -35,6 +36,8 @@ export interface OperatorApiDeps {
   version?: string;
   /** GET /api/cdrs (gateway/cdr): served here behind the same check, and documented. */
   cdrs?: RequestHandler;
+  /** GET /api/me/calls signs users in with this (the lockout-wrapped check of GET /api/ice-servers, me.ts). */
+  checkPassword?: (user: string, password: string, source: string) => boolean;
   now?: () => number;
 }
 
@@ -94,6 +97,8 @@ export function createOperatorApi(deps: OperatorApiDeps): OperatorApi {
     res.json(trunks.map((t) => trunkView(t, deps.config.trunks.find((c) => c.name === t.name)?.uri)));
   });
   if (deps.cdrs) router.get('/cdrs', guard, deps.cdrs);
+  // The signed-in user's own calls with the gateway's figures (me.ts): the user's credentials, not the token.
+  router.get('/me/calls', myCallsHandler({ ...deps, calls: () => book.list(), now }));
   router.use(apiErrors(deps.logger));
   return { router, book };
 }

@@ -117,6 +117,64 @@ const schemas = {
   },
 };
 
+const direction = {
+  type: 'object',
+  required: ['packets', 'lost', 'lossPercent', 'intervalLossPercent', 'jitterMs', 'mos'],
+  properties: {
+    packets: { type: 'integer', description: 'RTP packets received (in) or sent (out)' },
+    lost: { type: ['integer', 'null'], description: 'RFC 3550 cumulative packets lost (out: from the party\'s receiver reports; null before one)' },
+    lossPercent: { type: ['number', 'null'], description: 'Lost / expected × 100 over the call so far' },
+    intervalLossPercent: { type: ['number', 'null'], description: 'Loss in the latest RTCP report interval (fraction lost × 100)' },
+    jitterMs: { type: ['number', 'null'], description: 'RFC 3550 A.8 interarrival jitter' },
+    mos: { type: ['number', 'null'], description: 'Estimated MOS (ITU-T G.107 simplified) of this direction' },
+  },
+};
+
+/** GET /api/me/calls (me.ts). */
+const userSchemas = {
+  SideFigures: {
+    type: 'object',
+    description: 'One side of a call as the gateway measures it: in = what the gateway received from that party, out = what that party reported (RTCP) receiving from the gateway',
+    required: ['in', 'out', 'rttMs'],
+    properties: { in: direction, out: direction, rttMs: { type: ['number', 'null'], description: 'Round trip gateway ⇄ that party (RTCP LSR/DLSR)' }, codec: { type: 'string' } },
+  },
+  MyCall: {
+    type: 'object',
+    description: 'One of the signed-in user\'s calls in progress (the side they are on)',
+    required: ['side', 'state', 'direction', 'peer', 'durationSeconds'],
+    properties: {
+      callId: { type: 'string', description: 'The SIP Call-ID of the user\'s own leg (their sip.js session\'s); absent until known (an incoming call still ringing)' },
+      side: { type: 'string', enum: ['caller', 'callee'] },
+      state: { type: 'string', enum: ['routing', 'calling', 'ringing', 'early', 'connecting', 'answered'] },
+      direction: { type: 'string', enum: ['outbound', 'inbound', 'internal'] },
+      peer: { type: 'string', description: 'The other party\'s number or user name' },
+      answeredAt: { type: 'string', format: 'date-time' },
+      durationSeconds: { type: 'integer' },
+      quality: {
+        type: 'object',
+        description: 'Once answered, where the media engine reports it: you = the user\'s own leg, far = the other party\'s',
+        required: ['source'],
+        properties: { source: { type: 'string', enum: ['embedded', 'rtpengine'] }, you: ref('SideFigures'), far: ref('SideFigures') },
+      },
+    },
+  },
+};
+
+/** Endpoints for the signed-in page (Basic with the user's own credentials), not the operator. */
+const USER_PATHS: Record<string, object> = {
+  '/api/me/calls': {
+    get: {
+      summary: 'The signed-in user\'s calls, with the gateway\'s figures for both sides',
+      description: 'HTTP Basic with the user\'s own name and password (or a device token from POST /api/device-tokens), as GET /api/ice-servers; a failure counts toward the authentication lockout (security.authFailures). Only calls the user is a party of; only their own leg\'s Call-ID.',
+      security: [{ basic: [] }],
+      responses: {
+        '200': { description: 'Oldest first; [] without calls', content: json({ type: 'array', items: ref('MyCall') }) },
+        '401': error('No, wrong or locked-out credentials (no WWW-Authenticate: the page shows its own sign-in error)'),
+      },
+    },
+  },
+};
+
 export interface OpenApiOptions {
   version: string;
   /** GET /api/cdrs is served (by gateway/cdr) through this router. */
@@ -185,17 +243,20 @@ const CDRS = {
 };
 
 function paths(o: OpenApiOptions): Record<string, object> {
-  return { ...PATHS, ...(o.cdrs ? CDRS : {}) };
+  return { ...PATHS, ...(o.cdrs ? CDRS : {}), ...USER_PATHS };
 }
 
 export function openApiDocument(o: OpenApiOptions): object {
   return {
     openapi: '3.1.0',
-    info: { title: 'webphone-gateway HTTP API', version: o.version, description: 'Operator API (README "HTTP API"). Errors are JSON {error}.' },
+    info: { title: 'webphone-gateway HTTP API', version: o.version, description: 'Operator API (README "HTTP API"), and /api/me/* for the signed-in page. Errors are JSON {error}.' },
     paths: paths(o),
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'api.token from the config. Without one, only loopback clients are served.' } },
-      schemas,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'api.token from the config. Without one, only loopback clients are served.' },
+        basic: { type: 'http', scheme: 'basic', description: 'A gateway user\'s own name and password (or device token): the page\'s sign-in, /api/me/* only.' },
+      },
+      schemas: { ...schemas, ...userSchemas },
     },
   };
 }

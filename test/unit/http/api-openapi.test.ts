@@ -40,9 +40,16 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.version).toBe('1.2.3');
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.components.securitySchemes.basic).toMatchObject({ type: 'http', scheme: 'basic' });
     for (const [p, ops] of Object.entries(doc.paths)) {
       for (const [m, op] of Object.entries(ops)) {
         if (p === '/api/status' || p === '/api/openapi.json') continue;
+        // The signed-in page's own endpoints take the user's credentials (Basic), never the operator token.
+        if (p.startsWith('/api/me/')) {
+          expect(op.security, `${m} ${p}`).toEqual([{ basic: [] }]);
+          expect(Object.keys(op.responses), `${m} ${p}`).toContain('401');
+          continue;
+        }
         expect(op.security, `${m} ${p}`).toEqual([{ bearer: [] }]);
         expect(Object.keys(op.responses), `${m} ${p}`).toEqual(expect.arrayContaining(['401', '403']));
       }
