@@ -84,10 +84,9 @@ describe('e2e: the page delivered — bundle, first load, accessibility, reach, 
       ...config,
       sip: { ...config.sip, listen: [`udp:${HOST}:${sipPort}`, `tcp:${HOST}:${sipPort}`] },
       media: { ...config.media, address: HOST },
-      // Both tabs reach the gateway from 127.0.0.1, and each reload / Sign out of a page is counted as one
-      // failed authentication today (sip.js's un-REGISTER is answered 401 "bad nonce" without stale=true;
-      // reported, not this lane's): this test signs in and out 10 times from that one source.
-      security: { ...config.security, authFailures: { ...config.security.authFailures, max: 50 } },
+      // The default lockout (5 failures per source): this test signs in and out 10 times from one source,
+      // so a reload or Sign out counted as a failed authentication would lock it out (a replayed nonce count
+      // with a matching digest is answered stale, sip/auth/server.ts).
     };
     gateway = buildGateway(patched, { logger: createLogger(patched.log.level), webBundleDir: path.join(bundleDir, 'web') });
     await gateway.start();

@@ -120,7 +120,11 @@ export function createDigestServer(opts: DigestServerOptions): DigestServer {
     // RFC 7616 §3.3 stale: "the nonce value was stale" while the digest was valid → retry without reprompting.
     if (t - issuedAt > ttl) return fail('nonce expired', true);
     const verdict = tracker.accept(c.nonce, pre.nc, issuedAt, issuedAt + ttl, t);
-    if (verdict === 'replay') return fail('nonce count replayed');
+    // A replayed nonce count with a digest that matches the password is no guess: the client knows the
+    // password (sip.js re-sends a nonce count after a page reload or at sign-out) or is replaying a captured
+    // request, which cannot compute an answer to a new nonce. Answer stale=true (RFC 7616 §3.3: retry with a
+    // new nonce "without re-prompting the user"), so it is not counted as a failed authentication.
+    if (verdict === 'replay') return fail('nonce count replayed', true);
     if (verdict === 'forgotten') return fail('nonce state no longer tracked', true);
     return { ok: true, username: c.username, algorithm: pre.algorithm };
   }

@@ -112,12 +112,12 @@ describe('createDigestServer verify()', () => {
     expect(server.verify('INVITE', URI, answer(ch), lookup).ok).toBe(true);
   });
 
-  it('nonce counts must strictly increase per nonce (replay rejected)', () => {
+  it('nonce counts must strictly increase per nonce (replay rejected, answered stale: the digest matched)', () => {
     const { server } = setup();
     const ch = server.challenge()[0]!;
     const first = answer(ch, { nc: 1 });
     expect(server.verify('INVITE', URI, first, lookup).ok).toBe(true);
-    expect(server.verify('INVITE', URI, first, lookup)).toEqual({ ok: false, stale: false, reason: 'nonce count replayed' });
+    expect(server.verify('INVITE', URI, first, lookup)).toEqual({ ok: false, stale: true, reason: 'nonce count replayed' });
     expect(server.verify('INVITE', URI, answer(ch, { nc: 3 }), lookup).ok).toBe(true);
     expect(server.verify('INVITE', URI, answer(ch, { nc: 2 }), lookup).ok).toBe(false);
     expect(server.verify('INVITE', URI, answer(ch, { nc: 4 }), lookup).ok).toBe(true);
