@@ -6,6 +6,7 @@
 // the sender then sends silence, W3C mediacapture-main §4.3.1.1) and stays on over hold / resume.
 import { QualityMonitor, WARNING_TEXT } from './quality.js';
 import { QualityView } from './quality-view.js';
+import { GatewayQuality } from './quality-gateway.js';
 import { mosGrade } from './mos.js';
 import { LevelMeter } from './devices.js';
 import { isUserPeer, personName } from './words.js';
@@ -57,6 +58,15 @@ export class CallControls {
     /** The call whose view is shown (its Keypad / Add call start closed). @type {number | undefined} */
     this.shownLine = undefined;
     this.quality = new QualityView({ button: el('quality-btn'), panel: el('quality-panel'), warning: el('quality-warning') });
+    // The gateway's own figures for both legs beside the browser's (quality-gateway.js): while the panel is
+    // open, signed in as the phone signs in to /api/ice-servers; the call found by our own leg's Call-ID.
+    this.gatewayQuality = new GatewayQuality({
+      credentials: () => phone.iceRefresh?.o,
+      callId: () => (this.#line?.call.state === 'in-call' ? String(this.#line.session?.request?.callId ?? '') : ''),
+      active: () => !this.quality.el.panel.hidden,
+      show: (f) => this.quality.setGatewayFigures(f),
+    });
+    el('quality-btn').addEventListener('click', () => void this.gatewayQuality.poll());
     this.meter = new LevelMeter(this.ui.micLevel);
     this.#wire();
     this.render();

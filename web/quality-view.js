@@ -1,7 +1,7 @@
 // Draws a call's quality (quality.js samples): the small indicator (a button that opens the panel),
 // the detail panel with the figures and a graph over the call (inline SVG: estimated MOS as a line,
-// packet loss as bars), and the network warning. DOM only. The gateway's own RTCP figures for both
-// legs (issue 11, not built yet) have their slot in the panel: setGatewayFigures().
+// packet loss as bars), and the network warning. DOM only. The gateway's own figures for both legs
+// (GET /api/me/calls, quality-gateway.js) go in the panel's slot through setGatewayFigures().
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 300;
@@ -10,6 +10,7 @@ const H = 80;
 const LOSS_TOP = 20;
 
 /** @typedef {import('./quality.js').Sample} Sample */
+/** @typedef {import('./quality-gateway.js').GatewayFigures} GatewayFigures */
 
 /** @param {number | null} v @param {string} unit @param {number} [digits] */
 function figure(v, unit, digits = 0) {
@@ -58,8 +59,8 @@ export class QualityView {
   /** @param {{ button: HTMLButtonElement, panel: HTMLElement, warning: HTMLElement }} el */
   constructor(el) {
     this.el = el;
-    /** Gateway RTCP figures (issue 11), shown in the panel once something reports them. @type {string} */
-    this.gatewayText = '';
+    /** The gateway's figures for both legs (quality-gateway.js), shown in the panel once known. @type {GatewayFigures | null} */
+    this.gateway = null;
     el.button.addEventListener('click', () => {
       const open = el.button.getAttribute('aria-expanded') !== 'true';
       el.button.setAttribute('aria-expanded', String(open));
@@ -92,9 +93,12 @@ export class QualityView {
     this.el.panel.replaceChildren(this.#figures(last), qualityGraph(samples), this.#gateway());
   }
 
-  /** The gateway's RTCP figures for both legs (issue 11, when it lands): shown in the panel. @param {string} text */
-  setGatewayFigures(text) {
-    this.gatewayText = text;
+  /** The gateway's figures for both legs (null: none): shown in the panel, at once when it is open.
+   *  @param {GatewayFigures | null} figures */
+  setGatewayFigures(figures) {
+    this.gateway = figures;
+    const slot = this.el.panel.querySelector('[data-slot="gateway-rtcp"]');
+    if (slot && !this.el.panel.hidden) slot.replaceWith(this.#gateway());
   }
 
   /** @param {Sample | null} s */
@@ -128,11 +132,32 @@ export class QualityView {
     return dl;
   }
 
+  /** The browser's estimate named as such, then what the gateway measured on each leg: a line per side
+   *  (data-gateway="you" / "far", data-loss its loss %) and where audio is lost, if anywhere. */
   #gateway() {
-    const p = document.createElement('p');
-    p.className = 'hint';
-    p.dataset.slot = 'gateway-rtcp';
-    p.textContent = this.gatewayText || 'Estimated from this browser’s own statistics (ITU-T G.107 E-model).';
-    return p;
+    const box = document.createElement('div');
+    box.dataset.slot = 'gateway-rtcp';
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = 'Above: estimated from this browser’s own statistics (ITU-T G.107 E-model).';
+    box.append(hint);
+    const g = this.gateway;
+    if (!g) return box;
+    for (const side of /** @type {const} */ (['you', 'far'])) {
+      const p = document.createElement('p');
+      p.className = 'gateway-figures';
+      p.dataset.gateway = side;
+      p.dataset.loss = g[side]?.lossPercent == null ? '' : String(g[side]?.lossPercent);
+      p.textContent = g.lines[side];
+      box.append(p);
+    }
+    if (g.verdict) {
+      const v = document.createElement('p');
+      v.className = 'gateway-verdict';
+      v.dataset.gateway = 'verdict';
+      v.textContent = g.verdict;
+      box.append(v);
+    }
+    return box;
   }
 }
