@@ -44,7 +44,7 @@ async function startGateway(extra: Record<string, unknown> = {}): Promise<Rig> {
   const config = parseConfig({
     http: { listen: `${GW}:0` },
     sip: { listen: [`udp:${GW}:0`] },
-    media: { rtpPorts: '49000-49099', address: GW },
+    media: { rtpPorts: '20000-20099', address: GW },
     users: [USER],
     trunks: [{ name: 'carrier', uri: `sip:${CARRIER}:${TRUNK_PORT};transport=udp`, keepalive: false }],
     routes: [{ match: '^\\d{4,15}$', trunk: 'carrier' }],
