@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startEmbedded, startRtpengine, type BenchEngine } from './engines.js';
 import { idleMemoryPerCallKiB, runRelay, type RelayResult } from './relay.js';
 import { measureRest, restReport } from './rest.js';
+import { measureSignalling, signallingReport } from './signalling.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 100);
 const IDLE_CALLS = Number(process.env.BENCH_IDLE_CALLS ?? 1000);
@@ -42,5 +43,8 @@ process.stdout.write(srtp);
 // Resident memory at rest: the built gateway (npm start) and the old tsx start against Kamailio (rest.ts).
 const rest = await measureRest();
 process.stdout.write(`\n${restReport(rest)}`);
+// Signalling at carrier rates: SIPp both ends, the gateway against Kamailio + rtpengine (signalling.ts).
+const signalling = process.env.BENCH_SKIP_SIGNALLING ? [] : await measureSignalling();
+if (signalling.length > 0) process.stdout.write(`\n${signallingReport(signalling)}`);
 mkdirSync(path.join(here, 'results'), { recursive: true });
-writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify({ calls: CALLS, seconds: SECONDS, anchor, ours, ratio, srtp, rest }, null, 2));
+writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify({ calls: CALLS, seconds: SECONDS, anchor, ours, ratio, srtp, rest, signalling }, null, 2));
