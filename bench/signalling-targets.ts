@@ -109,7 +109,9 @@ export async function startGateway(o: { sipPort: number; httpPort: number; trunk
     log: { level: process.env.BENCH_GATEWAY_LOG ?? 'info', format: 'json' },
   }));
   const log = path.join(dir, 'gateway.log');
-  const child = startLogged(process.execPath, ['build/gateway/main.js', '--config', file], log);
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags for a look inside (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = startLogged(process.execPath, [...extra, 'build/gateway/main.js', '--config', file], log);
   await waitFor('gateway', () => /Gateway page:/.test(readFileSync(log, 'utf8')), child, log);
   return { name: 'gateway', sipPort: o.sipPort, pids: () => tree(child.pid!), stop: () => stopChild(child) };
 }

@@ -6,7 +6,8 @@
 // pairs with the ratio's range. CPU per call is the system's own processes' CPU (/proc) over the step.
 // `npm run bench:signalling` (also part of `npm run bench`). Knobs: BENCH_SIG_PAIRS (3), BENCH_SIG_RATES
 // (calls/s steps, "100,200,300,400,600"), BENCH_SIG_SECONDS (10), BENCH_SIG_REG_RATES
-// ("500,1000,2000,4000,8000"), BENCH_SIG_REG_SECONDS (5), BENCH_SIG_HANGUP_MS (500).
+// ("500,1000,2000,4000,8000"), BENCH_SIG_REG_SECONDS (5), BENCH_SIG_HANGUP_MS (500), BENCH_SIG_ONLY,
+// BENCH_GATEWAY_NODE_ARGS (signalling-targets.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,8 @@ const SECONDS = Number(process.env.BENCH_SIG_SECONDS ?? 10);
 const REG_RATES = list(process.env.BENCH_SIG_REG_RATES, '500,1000,2000,4000,8000');
 const REG_SECONDS = Number(process.env.BENCH_SIG_REG_SECONDS ?? 5);
 const HANGUP_MS = Number(process.env.BENCH_SIG_HANGUP_MS ?? 500);
+/** BENCH_SIG_ONLY=gateway (or kamailio+rtpengine): one system alone, e.g. to profile it. */
+const ONLY = process.env.BENCH_SIG_ONLY;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type System = 'gateway' | 'kamailio+rtpengine';
@@ -129,7 +132,7 @@ export async function measureSignalling(): Promise<Step[]> {
   const steps: Step[] = [];
   for (let pair = 1; pair <= PAIRS; pair++) {
     const order: System[] = pair % 2 ? ['gateway', 'kamailio+rtpengine'] : ['kamailio+rtpengine', 'gateway'];
-    for (const system of order) steps.push(...(await runSystem(system, pair)));
+    for (const system of order.filter((s) => ONLY === undefined || s === ONLY)) steps.push(...(await runSystem(system, pair)));
   }
   return steps;
 }

@@ -30,6 +30,11 @@ export function isReliable(dest: Flow | Target): boolean {
   return 'reliable' in dest ? dest.reliable : dest.transport !== 'udp';
 }
 
+/** What a client transaction in its final wait state (Completed: Timer D/K) keeps for its TU: nothing.
+ *  §17.1.1.2 / §17.1.2.2: in Completed no response is passed up any more, so the TU's handlers (and the
+ *  call state their closures hold) are let go at once rather than 5–32 s later. */
+export const RELEASED_TU: ClientTransactionHandlers = { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} };
+
 /** A client transaction's calls up to its TU, each run `safely`. */
 export class ClientTu {
   constructor(

@@ -1,7 +1,7 @@
 // INVITE client transaction: RFC 3261 §17.1.1 (Figure 5) as updated by RFC 6026 §7.2 (Accepted state).
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, Target } from '../transport/types.js';
-import { ClientSender, ClientTu, type TxEnv } from './env.js';
+import { ClientSender, ClientTu, RELEASED_TU, type TxEnv } from './env.js';
 import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { buildNon2xxAck } from './msg.js';
 import { nextInterval, TimerSet, TIMER_D_UNRELIABLE_MS } from './timers.js';
@@ -26,7 +26,7 @@ export class InviteClientTransaction implements ClientTransaction {
   private readonly fsm = new StateMachine(INVITE_CLIENT, 'calling');
   private readonly timers = new TimerSet<TimerName>();
   private readonly sender: ClientSender;
-  private readonly tu: ClientTu;
+  private tu: ClientTu;
   private ack: SipRequest | undefined;
 
   constructor(
@@ -136,6 +136,7 @@ export class InviteClientTransaction implements ClientTransaction {
     this.ack = buildNon2xxAck(this.request, response);
     this.sender.send(this.ack);
     this.tu.response(response);
+    this.tu = new ClientTu(this.env.logger, RELEASED_TU); // Timer D: only the ACK to resend remains
     if (this.sender.reliable) this.terminate();
     else this.timers.start('D', TIMER_D_UNRELIABLE_MS, () => this.terminate());
   }

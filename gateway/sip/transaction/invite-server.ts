@@ -35,7 +35,7 @@ type TimerName = 'trying' | 'G' | 'H' | 'I' | 'L' | 'retransmit2xx';
 export class InviteServerTransaction implements ServerTransaction {
   private readonly fsm = new StateMachine(INVITE_SERVER, 'proceeding');
   private readonly timers = new TimerSet<TimerName>();
-  private readonly ackTimeoutListeners: Array<() => void> = [];
+  private ackTimeoutListeners: Array<() => void> = [];
   private lastResponse: SipResponse | undefined;
   private acked = false;
 
@@ -67,7 +67,7 @@ export class InviteServerTransaction implements ServerTransaction {
 
   /** Has any response (a 100 Trying included) gone out? */
   get answered(): boolean {
-    return this.lastResponse !== undefined;
+    return this.lastResponse !== undefined || this.fsm.state !== 'proceeding';
   }
 
   /** ServerTransaction.respondStatelessly (env.ts sendStateless). */
@@ -119,6 +119,9 @@ export class InviteServerTransaction implements ServerTransaction {
         // directly to the TU and not absorbed." RFC 3261 §13.3.1.4: they end the 2xx retransmissions.
         this.acked = true;
         this.timers.stop('retransmit2xx');
+        // Waiting out Timer L now keeps no TU closure: the ACK came, onAckTimeout can no longer fire.
+        this.ackTimeoutListeners = [];
+        this.lastResponse = undefined; // nor the 2xx: the ACK ended its retransmissions
         return true;
       default:
         // Confirmed: "absorb any additional ACK messages"; Proceeding: no final sent yet, nothing to ACK.
@@ -201,6 +204,8 @@ export class InviteServerTransaction implements ServerTransaction {
   private enterConfirmed(): void {
     this.fsm.to('confirmed');
     this.timers.stopAll();
+    // Confirmed absorbs ACKs and retransmits nothing: Timer I waits with no response kept.
+    this.lastResponse = undefined;
     if (this.flow.reliable) this.terminate();
     else this.timers.start('I', this.env.timers.t4, () => this.terminate());
   }

@@ -1,7 +1,7 @@
 // Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6).
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, Target } from '../transport/types.js';
-import { ClientSender, ClientTu, type TxEnv } from './env.js';
+import { ClientSender, ClientTu, RELEASED_TU, type TxEnv } from './env.js';
 import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { nextInterval, TimerSet } from './timers.js';
 import type { ClientTransaction, ClientTransactionHandlers } from './types.js';
@@ -24,7 +24,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
   private readonly fsm = new StateMachine(NON_INVITE_CLIENT, 'trying');
   private readonly timers = new TimerSet<TimerName>();
   private readonly sender: ClientSender;
-  private readonly tu: ClientTu;
+  private tu: ClientTu;
 
   constructor(
     readonly id: string,
@@ -96,6 +96,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.fsm.to('completed');
     this.timers.stopAll();
     this.tu.response(response);
+    this.tu = new ClientTu(this.env.logger, RELEASED_TU); // Timer K: only the key and the timer remain
     if (this.sender.reliable) this.terminate();
     else this.timers.start('K', this.env.timers.t4, () => this.terminate());
   }
