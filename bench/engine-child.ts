@@ -1,5 +1,6 @@
 // Runs the embedded media engine alone in its own process, so the benchmark can read its CPU time
 // and memory from /proc just as it does rtpengine's. Controlled over IPC with offer/answer/delete.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLogger } from '../gateway/log.js';
 import { createEmbeddedMediaEngine } from '../gateway/media/index.js';
 
@@ -7,7 +8,8 @@ type Command =
   | { id: number; op: 'offer'; callId: string; fromTag: string; sdp: string }
   | { id: number; op: 'answer'; callId: string; fromTag: string; toTag: string; sdp: string }
   | { id: number; op: 'delete'; callId: string }
-  | { id: number; op: 'gc' };
+  | { id: number; op: 'gc' }
+  | { id: number; op: 'lag' };
 
 const from = Number(process.env.BENCH_PORT_MIN ?? 31000);
 const engine = await createEmbeddedMediaEngine({
@@ -16,7 +18,18 @@ const engine = await createEmbeddedMediaEngine({
   logger: createLogger('silent'),
 });
 
+// Event-loop delay, read (and reset) by the bench around a measured run.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 process.on('message', (cmd: Command) => {
+  if (cmd.op === 'lag') {
+    // The histogram holds the sampling timer's whole interval: its lateness is what is above the resolution.
+    const ms = (ns: number): number => Math.max(0, ns / 1e6 - 10);
+    process.send?.({ id: cmd.id, data: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) } });
+    loopDelay.reset();
+    return;
+  }
   const run = async (): Promise<string | undefined> => {
     if (cmd.op === 'offer') return (await engine.offer({ callId: cmd.callId, fromTag: cmd.fromTag, sdp: cmd.sdp, toProfile: 'rtp' })).sdp;
     if (cmd.op === 'answer') return (await engine.answer({ callId: cmd.callId, fromTag: cmd.fromTag, toTag: cmd.toTag, sdp: cmd.sdp })).sdp;

@@ -11,6 +11,8 @@ export interface BenchEngine {
   delete(callId: string): Promise<void>;
   /** Settle the heap before a memory reading (a garbage-collected engine only). */
   settle(): Promise<void>;
+  /** Event-loop delay since the previous call (ms), for an engine with an event loop (the embedded one). */
+  lag?(): Promise<{ p50: number; p99: number; max: number }>;
   stop(): Promise<void>;
 }
 
@@ -28,16 +30,23 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Extra ng keys merged into every offer / answer (e.g. the gateway's own flags, bench/srtp-relay.ts). */
+export interface NgFlags {
+  offer?: Record<string, unknown>;
+  answer?: Record<string, unknown>;
+}
+
 /** rtpengine in userspace (--table=-1: no kernel forwarding), one ng port, loopback only. */
-export async function startRtpengine(ngPort: number, portMin: number): Promise<BenchEngine> {
+export async function startRtpengine(ngPort: number, portMin: number, flags: NgFlags = {}): Promise<BenchEngine> {
   const child = spawn(
     '/usr/bin/rtpengine',
     ['--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`, `--port-min=${portMin}`,
-      `--port-max=${portMin + 4999}`, '--foreground', '--log-stderr', '--log-level=3'],
+      `--port-max=${portMin + 4999}`, '--foreground', '--log-stderr', `--log-level=${process.env.BENCH_RTPENGINE_LOG ?? 3}`],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  if (process.env.BENCH_RTPENGINE_LOG) child.stderr!.pipe(process.stderr);
   const ng = new NgClient({ host: '127.0.0.1', port: ngPort });
   for (let i = 0; ; i++) {
     try {
@@ -51,9 +60,9 @@ export async function startRtpengine(ngPort: number, portMin: number): Promise<B
   return {
     name: 'rtpengine (userspace)',
     pid: child.pid!,
-    offer: async (callId, fromTag, sdp) => sdpOf(await ng.request({ command: 'offer', 'call-id': callId, 'from-tag': fromTag, sdp })),
+    offer: async (callId, fromTag, sdp) => sdpOf(await ng.request({ ...flags.offer, command: 'offer', 'call-id': callId, 'from-tag': fromTag, sdp } as never)),
     answer: async (callId, fromTag, toTag, sdp) =>
-      sdpOf(await ng.request({ command: 'answer', 'call-id': callId, 'from-tag': fromTag, 'to-tag': toTag, sdp })),
+      sdpOf(await ng.request({ ...flags.answer, command: 'answer', 'call-id': callId, 'from-tag': fromTag, 'to-tag': toTag, sdp } as never)),
     delete: async (callId) => {
       await ng.request({ command: 'delete', 'call-id': callId });
     },
@@ -69,28 +78,29 @@ export async function startRtpengine(ngPort: number, portMin: number): Promise<B
 export async function startEmbedded(portMin: number): Promise<BenchEngine> {
   const here = path.dirname(new URL(import.meta.url).pathname);
   const child = fork(path.join(here, 'engine-child.ts'), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_ENGINE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ENGINE_PROF}`] : [])],
     env: { ...process.env, BENCH_PORT_MIN: String(portMin) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   let nextId = 0;
-  const pending = new Map<number, { resolve: (sdp: string) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (reply: { sdp?: string; data?: unknown }) => void; reject: (e: Error) => void }>();
   await new Promise<void>((resolve, reject) => {
     child.once('error', reject);
-    child.on('message', (m: { ready?: boolean; id?: number; sdp?: string; error?: string }) => {
+    child.on('message', (m: { ready?: boolean; id?: number; sdp?: string; data?: unknown; error?: string }) => {
       if (m.ready) return resolve();
       const p = pending.get(m.id!);
       pending.delete(m.id!);
       if (m.error) p?.reject(new Error(m.error));
-      else p?.resolve(m.sdp ?? '');
+      else p?.resolve(m);
     });
   });
-  const call = (cmd: Record<string, unknown>): Promise<string> =>
+  const request = (cmd: Record<string, unknown>): Promise<{ sdp?: string; data?: unknown }> =>
     new Promise((resolve, reject) => {
       const id = ++nextId;
       pending.set(id, { resolve, reject });
       child.send({ ...cmd, id });
     });
+  const call = async (cmd: Record<string, unknown>): Promise<string> => (await request(cmd)).sdp ?? '';
   return {
     name: 'embedded (this gateway)',
     pid: child.pid!,
@@ -102,6 +112,7 @@ export async function startEmbedded(portMin: number): Promise<BenchEngine> {
     settle: async () => {
       await call({ op: 'gc' });
     },
+    lag: async () => (await request({ op: 'lag' })).data as { p50: number; p99: number; max: number },
     stop: async () => {
       child.disconnect();
       await stopChild(child);
