@@ -2,15 +2,7 @@
 // trunk routes with failover / load sharing, caller ID presentation and inbound DID normalisation. Every
 // key is documented in sip-config/gateway.yaml; the routing code reads them (gateway/routing, gateway/call).
 import { z } from 'zod';
-
-const regex = z.string().refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
+import { regexString as regex } from './fields.js';
 
 /** What a rewrite step may produce or add: dialable characters only (no URI escaping games). */
 const DIALABLE = /^[0-9A-Za-z+*#]*$/;

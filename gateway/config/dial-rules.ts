@@ -2,20 +2,12 @@
 // patterns (Asterisk contexts in spirit), which classes each user or group may dial, per-user and per-trunk
 // call limits, emergency routing and the spend alarm. The call-level decisions are in gateway/policy/.
 import { z } from 'zod';
+import { regexString as regex } from './fields.js';
 
 /** The class of a number no class pattern matches: refused unless a user's (group's) classes list it. */
 export const OTHER_CLASS = 'other';
 /** The class always allowed, whatever a user's classes say, and never refused by a limit. */
 export const EMERGENCY_CLASS = 'emergency';
-
-const regex = z.string().refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
 
 const className = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'class names are 1-32 of a-z 0-9 _ - (starting with a letter)');
 

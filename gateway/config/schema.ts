@@ -6,6 +6,7 @@ import { passwordSchema, securityIssues, securitySchema } from './security.js';
 import { dialRulesIssues, dialRulesSchema, maxDurationField, trunkPolicyFields, userPolicyFields } from './dial-rules.js';
 import { callerIdSchema, inboundSchema, rewriteSchema, trunkRouteSchema } from './dial-plan.js';
 import { apiSchema, cdrSchema, logSchema } from './ops.js';
+import { regexString as regex } from './fields.js';
 
 /** Only the range: a malformed value (no numeric port) is reported once, by the regex. */
 const portInRange = (s: string): boolean => !(Number(s.slice(s.lastIndexOf(':') + 1)) > 65535);
@@ -41,15 +42,6 @@ const portRange = z
     const [from, to] = s.split('-').map(Number) as [number, number];
     return from >= 1024 && to <= 65535 && to - from >= 3;
   }, 'range must lie within 1024-65535 and hold at least 4 ports');
-
-const regex = z.string().refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
 
 /** A user's own PBX account: while the user is registered here, the gateway keeps a registration for
  *  it there; calls to that account ring the user; the user's calls go out through that PBX. */
