@@ -8,17 +8,14 @@
 // users[].callWaiting: false (bob) in a call gets 486 from the gateway itself, their page never rung.
 // Addresses: 127.0.0.1 throughout (baresip's RTP leaves from it whatever its SIP address), which the
 // private network namespace of the run keeps to this file.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../../gateway/app.js';
-import { startBaresip, type BaresipHandle } from '../support/baresip.js';
-import { launchBrowser, type BrowserHandle } from '../support/browser.js';
-import { writeSineWav } from '../support/tone.js';
-import { STEP_TIMEOUT, defaultUsers, dial, e2eConfig, openPage, signIn, sipUdpPort, startGateway, waitForTone, withDiagnostics } from './helpers.js';
+import type { BaresipHandle } from '../support/baresip.js';
+import type { BrowserHandle } from '../support/browser.js';
+import { STEP_TIMEOUT, defaultUsers, dial, openPage, signIn, sipUdpPort, waitForTone, withDiagnostics } from './helpers.js';
 import { FLOWING, counts, growth, waitFlowing } from './midcall-rig.js';
+import { startTwoFarRig, waitDir as waitFarDir, type TwoFarRig } from './two-far-rig.js';
 
 const FAR_NUMBER = '5551234';
 const DID = '5550001';
@@ -51,10 +48,6 @@ async function waitPage(page: Page, what: string, test: (arg: string) => boolean
   });
 }
 
-async function waitFarDir(far: BaresipHandle, dir: string): Promise<void> {
-  await vi.waitFor(async () => expect((await far.liveAudio()).dir).toBe(dir), { timeout: STEP_TIMEOUT, interval: 200 });
-}
-
 /** Over HELD_WINDOW_MS: what the held far end sent, and what the page received on that call. */
 async function heldWindow(page: Page, far: BaresipHandle, line: number): Promise<{ farSent: number; farReceived: number; pageReceived: number }> {
   const stats = () => page.evaluate((id) => window.softphone.lineStats(id), line);
@@ -65,7 +58,7 @@ async function heldWindow(page: Page, far: BaresipHandle, line: number): Promise
 }
 
 describe('e2e: call waiting and swapping between two calls', () => {
-  let dir: string;
+  let rig: TwoFarRig;
   let far: BaresipHandle;
   let carrier: BaresipHandle;
   let gateway: Gateway;
@@ -73,40 +66,30 @@ describe('e2e: call waiting and swapping between two calls', () => {
   let page: Page;
   let didUri: string;
   let bobDidUri: string;
-  const gatewayLog: string[] = [];
-  const diagnostics = (): string =>
-    ['--- gateway log (tail) ---', ...gatewayLog.slice(-60), '--- far ---', far?.output().slice(-3000), '--- carrier ---', carrier?.output().slice(-3000),
-      '--- page console ---', ...(browser?.consoleLines.slice(-40) ?? [])].join('\n');
+  let gatewayLog: string[];
+  const diagnostics = (): string => rig?.diagnostics() ?? '';
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-lines-'));
-    const farTone = writeSineWav({ freqHz: 440, seconds: 120, sampleRate: 8000, amplitude: 0.5 }, dir);
-    const carrierTone = writeSineWav({ freqHz: 660, seconds: 120, sampleRate: 8000, amplitude: 0.5 }, dir);
-    const micTone = writeSineWav({ freqHz: 1000, seconds: 60, sampleRate: 48000, amplitude: 0.5 }, dir);
-    far = await startBaresip({ sourceWav: farTone, user: FAR_NUMBER, rtpPorts: [31000, 31499] });
-    carrier = await startBaresip({ sourceWav: carrierTone, user: CALLER, displayName: 'Carrier Caller', rtpPorts: [31500, 31999] });
-    const config = await e2eConfig({
-      users: defaultUsers({ alice: [DID], bob: [BOB_DID] }).map((u) => (u.name === 'bob' ? { ...u, callWaiting: false } : u)),
-      trunks: [
-        { name: 'far', uri: `${far.trunkUri};transport=udp`, keepalive: false },
-        { name: 'carrier', uri: `${carrier.trunkUri};transport=udp`, keepalive: false },
-      ],
-      routes: [{ match: `^${FAR_NUMBER}$`, trunk: 'far' }],
+    rig = await startTwoFarRig({
+      tmpPrefix: 'e2e-lines-',
+      far: { user: FAR_NUMBER },
+      second: { user: CALLER, label: 'carrier', displayName: 'Carrier Caller' },
+      patch: (f, c) => ({
+        users: defaultUsers({ alice: [DID], bob: [BOB_DID] }).map((u) => (u.name === 'bob' ? { ...u, callWaiting: false } : u)),
+        trunks: [
+          { name: 'far', uri: `${f.trunkUri};transport=udp`, keepalive: false },
+          { name: 'carrier', uri: `${c.trunkUri};transport=udp`, keepalive: false },
+        ],
+        routes: [{ match: `^${FAR_NUMBER}$`, trunk: 'far' }],
+      }),
     });
-    didUri = `sip:${DID}@127.0.0.1:${sipUdpPort(config)}`;
-    bobDidUri = `sip:${BOB_DID}@127.0.0.1:${sipUdpPort(config)}`;
-    gateway = await startGateway(config, gatewayLog);
-    browser = await launchBrowser({ fakeAudioWav: micTone });
-    page = browser.page;
-    await openPage(page, gateway.httpUrl);
-    await signIn(page, 'alice', 'alice');
+    ({ far, second: carrier, gateway, browser, page, gatewayLog } = rig);
+    didUri = `sip:${DID}@127.0.0.1:${sipUdpPort(rig.config)}`;
+    bobDidUri = `sip:${BOB_DID}@127.0.0.1:${sipUdpPort(rig.config)}`;
   });
 
   afterAll(async () => {
-    for (const step of [() => browser?.close(), () => gateway?.stop(), () => far?.stop(), () => carrier?.stop()]) {
-      await Promise.resolve().then(step).catch(() => undefined);
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('a second call rings as waiting; Accept holds the first; Swap goes back; each far end has audio only while current', async () => {

@@ -6,23 +6,21 @@
 //    dials it, joins far's leg to it, NOTIFYs 200 and hangs up the page; far is taken off hold by the
 //    gateway (re-INVITE sendrecv, call/transfer-resume.ts) and far ⇄ target carry audio both ways,
 //    counted at both baresips (their own RTP counters); the page says "Transferred";
-//  - a failed blind transfer (no route, sipfrag 404): "Transfer failed: No route (404)", the call is
+//  - a failed blind transfer (no route, sipfrag 404): "Transfer failed: Number not in service" (details
+//    line "SIP 404 No route"), the call is
 //    taken off hold again and far ⇄ page audio flows again;
 //  - attended: alice calls far, then target (far held by the page), and joins them — REFER in the
 //    consultation call with Replaces naming the first (sip.js builds it); both page calls end, far is
 //    taken off hold, far ⇄ target audio both ways.
-// Addresses: 127.0.0.1 throughout (baresip's RTP leaves from it), private network namespace per run.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Addresses: 127.0.0.1 throughout (two-far-rig.ts), private network namespace per run.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../../gateway/app.js';
-import { startBaresip, type BaresipHandle, type LiveAudio } from '../support/baresip.js';
-import { launchBrowser, type BrowserHandle } from '../support/browser.js';
-import { writeSineWav } from '../support/tone.js';
-import { STEP_TIMEOUT, dial, e2eConfig, openPage, signIn, startGateway, waitForIncoming, waitForTone, withDiagnostics } from './helpers.js';
+import type { BaresipHandle, LiveAudio } from '../support/baresip.js';
+import type { BrowserHandle } from '../support/browser.js';
+import { STEP_TIMEOUT, dial, openPage, signIn, waitForIncoming, waitForTone, withDiagnostics } from './helpers.js';
 import { FLOWING, counts, waitFlowing } from './midcall-rig.js';
+import { startTwoFarRig, waitDir, type TwoFarRig } from './two-far-rig.js';
 
 const FAR = '5551234';
 const TARGET = '5552222';
@@ -34,10 +32,6 @@ declare const window: {
     incoming(): { from: string; displayName: string } | null; remoteStats(): Promise<{ packetsReceived: number; packetsSent: number }>;
   };
 };
-
-async function waitDir(b: BaresipHandle, dir: string): Promise<void> {
-  await vi.waitFor(async () => expect((await b.liveAudio()).dir).toBe(dir), { timeout: STEP_TIMEOUT, interval: 200 });
-}
 
 /** Waits until both baresips sent and received FLOWING more packets than at `a0` / `b0`: far ⇄ target. */
 async function waitBetween(a: BaresipHandle, a0: LiveAudio, b: BaresipHandle, b0: LiveAudio): Promise<void> {
@@ -74,46 +68,35 @@ async function waitNoCalls(page: Page, gateway: Gateway): Promise<void> {
 }
 
 describe('e2e: transfer from the page', () => {
-  let dir: string;
+  let rig: TwoFarRig;
   let far: BaresipHandle;
   let target: BaresipHandle;
   let gateway: Gateway;
   let browser: BrowserHandle;
   let page: Page;
-  const gatewayLog: string[] = [];
-  const diagnostics = (): string =>
-    ['--- gateway log (tail) ---', ...gatewayLog.slice(-80), '--- far ---', far?.output().slice(-3000), '--- target ---', target?.output().slice(-3000),
-      '--- page console ---', ...(browser?.consoleLines.slice(-40) ?? [])].join('\n');
+  const diagnostics = (): string => rig?.diagnostics() ?? '';
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-transfer-'));
-    const farTone = writeSineWav({ freqHz: 440, seconds: 120, sampleRate: 8000, amplitude: 0.5 }, dir);
-    const targetTone = writeSineWav({ freqHz: 660, seconds: 120, sampleRate: 8000, amplitude: 0.5 }, dir);
-    const micTone = writeSineWav({ freqHz: 1000, seconds: 60, sampleRate: 48000, amplitude: 0.5 }, dir);
-    far = await startBaresip({ sourceWav: farTone, user: FAR, rtpPorts: [31000, 31499] });
-    target = await startBaresip({ sourceWav: targetTone, user: TARGET, rtpPorts: [31500, 31999] });
-    const config = await e2eConfig({
-      trunks: [
-        { name: 'far', uri: `${far.trunkUri};transport=udp`, keepalive: false },
-        { name: 'target', uri: `${target.trunkUri};transport=udp`, keepalive: false },
-      ],
-      routes: [
-        { match: `^${FAR}$`, trunk: 'far' },
-        { match: `^${TARGET}$`, trunk: 'target' },
-      ],
+    rig = await startTwoFarRig({
+      tmpPrefix: 'e2e-transfer-',
+      far: { user: FAR },
+      second: { user: TARGET, label: 'target' },
+      patch: (f, t) => ({
+        trunks: [
+          { name: 'far', uri: `${f.trunkUri};transport=udp`, keepalive: false },
+          { name: 'target', uri: `${t.trunkUri};transport=udp`, keepalive: false },
+        ],
+        routes: [
+          { match: `^${FAR}$`, trunk: 'far' },
+          { match: `^${TARGET}$`, trunk: 'target' },
+        ],
+      }),
     });
-    gateway = await startGateway(config, gatewayLog);
-    browser = await launchBrowser({ fakeAudioWav: micTone });
-    page = browser.page;
-    await openPage(page, gateway.httpUrl);
-    await signIn(page, 'alice', 'alice');
+    ({ far, second: target, gateway, browser, page } = rig);
   });
 
   afterAll(async () => {
-    for (const step of [() => browser?.close(), () => gateway?.stop(), () => far?.stop(), () => target?.stop()]) {
-      await Promise.resolve().then(step).catch(() => undefined);
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('blind: a failed target leaves the call on (taken off hold); then the far party lands on the target with audio both ways', async () => {
@@ -125,7 +108,9 @@ describe('e2e: transfer from the page', () => {
 
       // No route for 5559999: the gateway's NOTIFY says 404; the page had held the call and resumes it.
       await transferTo(page, '5559999');
-      await transferStatus(page, 'Transfer failed: No route (404)');
+      // People's words; the SIP code only in the details line under it.
+      await transferStatus(page, 'Transfer failed: Number not in service');
+      expect(await page.textContent('#transfer-detail')).toBe('SIP 404 No route');
       await page.waitForFunction(() => window.softphone.holdState() === 'active', null, { timeout: STEP_TIMEOUT });
       await waitDir(far, 'sendrecv');
       await waitFlowing(page, far, await counts(page, far));
