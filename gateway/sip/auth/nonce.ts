@@ -1,5 +1,6 @@
 // Stateless nonces and bounded nonce-count replay tracking (RFC 7616 §3.3, §5.5; RFC 2617 §4.5).
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomInto } from '../../lib/random-pool.js';
 
 /** 48-bit milliseconds since 1970 (good until the year 10889). */
 const TS_BYTES = 6;
@@ -22,7 +23,7 @@ function mac(secret: Buffer, head: Buffer, realm: string): Buffer {
 export function issueNonce(secret: Buffer, realm: string, nowMs: number): string {
   const head = Buffer.alloc(TS_BYTES + SALT_BYTES);
   head.writeUIntBE(Math.max(0, Math.floor(nowMs)), 0, TS_BYTES);
-  randomBytes(SALT_BYTES).copy(head, TS_BYTES);
+  randomInto(head, TS_BYTES, SALT_BYTES);
   return Buffer.concat([head, mac(secret, head, realm)]).toString('base64url');
 }
 

@@ -1,5 +1,5 @@
 // Building responses and fresh identifiers, used by every upper layer.
-import { randomFillSync } from 'node:crypto';
+import { randomToken } from '../../lib/random-pool.js';
 import { nameKey } from './header-names.js';
 import { splitList } from './headers.js';
 import { parseNameAddr } from './name-addr.js';
@@ -131,19 +131,9 @@ function sanitizeReason(reason: string): string {
   return reason.replace(/[\r\n]+/g, ' ').slice(0, 200);
 }
 
-/** Tags, branches and Call-IDs come from a pool refilled 4 KiB at a time from the CSPRNG: one
- *  randomBytes() per value cost 3–4 µs, a slice of the pool 0.1–0.3 µs (several per call). */
-const POOL = Buffer.allocUnsafe(4096);
-let poolAt = POOL.length;
-
+/** Tags, branches and Call-IDs: from the CSPRNG through lib/random-pool.ts (several per call). */
 function random(bytes: number): string {
-  if (poolAt + bytes > POOL.length) {
-    randomFillSync(POOL);
-    poolAt = 0;
-  }
-  const text = POOL.toString('base64url', poolAt, poolAt + bytes); // [A-Za-z0-9_-]: all token characters
-  poolAt += bytes;
-  return text;
+  return randomToken(bytes); // [A-Za-z0-9_-]: all token characters
 }
 
 /** RFC 3261 §8.1.1.7: the branch "MUST always begin with the characters z9hG4bK" and be unique. */
