@@ -1,9 +1,11 @@
 // The page's Transfer control (transfer.js does the SIP): a "Transfer…" button among the in-call buttons
 // opens a panel with a number field and a "Transfer" button (blind) and, for each other established call,
-// "Transfer to <party>" (attended). The transfer's progress and result show under it
-// ("Transferring… (ringing)", "Transfer failed: Busy (486)").
+// "Transfer to <party>" (attended). The transfer's progress and result show under it in people's words
+// ("Transferring… (ringing)", "Transfer failed: 5559999 is busy"), the SIP code in a details line under
+// that ("SIP 486 Busy"; words.js transferWords).
 import { UserAgent } from 'sip.js';
 import { Transferor } from './transfer.js';
+import { transferWords } from './words.js';
 
 /** @param {string} id */
 function el(id) {
@@ -20,6 +22,15 @@ function toggleButton() {
   return b;
 }
 
+/** The details line under the transfer's status (the SIP code); a page without it gets one. */
+function detailLine() {
+  const p = document.createElement('p');
+  p.id = 'transfer-detail';
+  p.className = 'detail';
+  el('transfer-status')?.after(p);
+  return p;
+}
+
 /**
  * Wires the transfer control of the page to `phone` (a Phone: lines, domain, events).
  * @param {any} phone
@@ -28,8 +39,10 @@ function toggleButton() {
 export function installTransfer(phone) {
   const ui = {
     toggle: el('transfer-btn') ?? toggleButton(), panel: el('transfer'), number: el('transfer-number'), go: el('transfer-go'),
-    calls: el('transfer-calls'), status: el('transfer-status'),
+    calls: el('transfer-calls'), status: el('transfer-status'), detail: el('transfer-detail') ?? detailLine(),
   };
+  /** Who each call's last transfer went to (line id → number or party): what its outcome names. */
+  const targets = new Map();
   if (!ui.toggle || !ui.panel) throw new Error('softphone: the transfer control is missing from the page');
   const transfers = new Transferor(phone, { onChange: () => render(), makeUri: (t) => UserAgent.makeURI(t) });
 
@@ -54,14 +67,21 @@ export function installTransfer(phone) {
         b.type = 'button';
         b.textContent = `Transfer to ${other.peer}`; // textContent: caller IDs come from the network
         b.disabled = busy;
-        b.addEventListener('click', () => run(() => transfers.attended(other.id)));
+        b.addEventListener('click', () => run(() => {
+          targets.set(line?.id, String(other.peer ?? ''));
+          return transfers.attended(other.id);
+        }));
         li.append(b);
         return li;
       }),
     );
     // the last transfer's outcome stays visible (a failed one while the call goes on, a done one after)
-    const last = status ?? [...transfers.status.values()].at(-1);
-    if (last) ui.status.textContent = last.text;
+    const [lastId, last] = status && line ? [line.id, status] : [...transfers.status.entries()].at(-1) ?? [undefined, undefined];
+    if (last) {
+      const words = transferWords(last, targets.get(lastId) ?? '');
+      ui.status.textContent = words.text; // textContent: the target's name may come from the network
+      ui.detail.textContent = words.detail;
+    }
     ui.status.dataset.state = last?.state ?? '';
   }
 
@@ -76,7 +96,10 @@ export function installTransfer(phone) {
     setOpen(ui.panel.hidden);
     if (!ui.panel.hidden) ui.number.focus();
   });
-  const blind = () => run(() => transfers.blind(ui.number.value));
+  const blind = () => run(() => {
+    targets.set(phone.lines.current?.id, String(ui.number.value ?? '').trim());
+    return transfers.blind(ui.number.value);
+  });
   ui.go.addEventListener('click', blind);
   ui.number.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
     if (e.key === 'Enter') blind();

@@ -88,6 +88,25 @@ export function endWords(reason, peer, status) {
   return { text: say ? say(who) : r || 'Call ended', detail: '' };
 }
 
+/** Codes a refused REFER itself answers with (RFC 3515 §2.4.2; RFC 3261 §21.4.6 405, §21.4.15 420, §21.5.2 501): the
+ *  transfer was not taken at all, whoever the target. */
+const REFER_REFUSED = new Set([405, 420, 501]);
+
+/**
+ * A transfer's progress and outcome in people's words ("Transfer failed: Number not in service"), the
+ * SIP code only in a details line ("SIP 404 No route"). `status` is transfer.js's TransferStatus (its
+ * `text` "Transfer failed: No route (404)" carries the short reason); `target` who the call was to go to.
+ * @param {{ state: string, code: number, text: string }} status @param {string} target
+ * @returns {{ text: string, detail: string }}
+ */
+export function transferWords(status, target) {
+  if (status.state !== 'failed' || !(status.code >= 300 && status.code <= 699)) return { text: status.text, detail: '' };
+  const label = /: (.*) \(\d{3}\)$/.exec(status.text)?.[1] ?? '';
+  const detail = `SIP ${status.code}${label ? ` ${label}` : ''}`;
+  if (REFER_REFUSED.has(status.code)) return { text: 'Transfer failed: This call cannot be transferred', detail };
+  return { text: `Transfer failed: ${endWords('', target, { code: status.code }).text}`, detail };
+}
+
 /** A few words for a list of calls ("Busy", "Offline"), by status code. @type {Record<number, (user: boolean) => string>} */
 const SHORT_BY_CODE = {
   403: () => 'Not allowed', 404: (user) => (user ? 'Unknown user' : 'Not in service'), 408: () => 'No answer',
