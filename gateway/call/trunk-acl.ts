@@ -60,11 +60,17 @@ export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
   const resolved = new Map<string, string[]>();
   let closed = false;
   let trunks = o.trunks;
+  /** Source IP → the first trunk with that address: built on first use after any change (a new trunk
+   *  list, a name resolved anew), so a request costs one Map lookup, not a URI parse per trunk. */
+  let bySource: Map<string, TrunkConfig> | undefined;
 
   async function resolveName(name: string): Promise<void> {
     try {
       const ips = (await lookup(name)).map(normalizeIp);
-      if (!closed) resolved.set(name, ips);
+      if (!closed) {
+        resolved.set(name, ips);
+        bySource = undefined;
+      }
     } catch (err) {
       // A failed refresh keeps the previous addresses (a DNS hiccup must not cut a trunk off).
       o.logger.warn({ host: name, err: (err as Error).message }, 'trunk address lookup failed');
@@ -89,16 +95,23 @@ export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
     return trunkHosts(trunk).flatMap((h) => (isIP(h) !== 0 ? [h] : (resolved.get(h) ?? [])));
   }
 
+  function index(): Map<string, TrunkConfig> {
+    if (bySource) return bySource;
+    const built = new Map<string, TrunkConfig>();
+    for (const t of trunks) for (const ip of addressesOf(t)) if (!built.has(ip)) built.set(ip, t);
+    return (bySource = built);
+  }
+
   return {
     trunkFor(flow) {
       if (flow.transport === 'ws' || flow.transport === 'wss') return undefined;
-      const source = normalizeIp(flow.remote.address);
-      return trunks.find((t) => addressesOf(t).includes(source));
+      return index().get(normalizeIp(flow.remote.address));
     },
     refresh,
     update(next) {
       if (closed) return;
       trunks = next;
+      bySource = undefined;
       names = namesOf(next);
       schedule();
       void refresh();

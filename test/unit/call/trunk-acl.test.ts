@@ -63,3 +63,22 @@ describe('trunk ACL', () => {
     expect(lookup).toHaveBeenCalledTimes(3);
   });
 });
+
+describe('trunk ACL index', () => {
+  it('answers from an index rebuilt when the trunk list changes or a name resolves anew', async () => {
+    let answer = ['192.0.2.10'];
+    const t = (name: string, uri: string, addresses: string[] = []) => ({ name, uri, addresses }) as never;
+    const acl = createTrunkAcl({ trunks: [t('a', 'sip:192.0.2.1'), t('b', 'sip:pbx.test', ['192.0.2.2'])], logger: createLogger('silent'), lookup: async () => answer });
+    const from = (address: string) => ({ transport: 'udp', remote: { address, port: 5060 } }) as never;
+    await acl.refresh();
+    expect([acl.trunkFor(from('192.0.2.1')), acl.trunkFor(from('192.0.2.2')), acl.trunkFor(from('192.0.2.10'))].map((x) => (x as { name?: string } | undefined)?.name)).toEqual(['a', 'b', 'b']);
+    answer = ['192.0.2.11'];
+    await acl.refresh();
+    expect(acl.trunkFor(from('192.0.2.10'))).toBeUndefined();
+    expect((acl.trunkFor(from('192.0.2.11')) as { name: string }).name).toBe('b');
+    acl.update([t('c', 'sip:192.0.2.1')]);
+    expect((acl.trunkFor(from('192.0.2.1')) as { name: string }).name).toBe('c');
+    expect(acl.trunkFor(from('192.0.2.2'))).toBeUndefined();
+    acl.close();
+  });
+});
