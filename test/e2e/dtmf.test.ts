@@ -4,17 +4,11 @@
 // and turns into RFC 4733 events in its RTP stream toward baresip (call/dtmf.ts). baresip reports every
 // RFC 4733 event it receives ("received event: '7' (end=0)" at the start, "(end=1)" at the end) and every
 // INFO digit ("call: received DTMF: …"): the INFO must reach it as events, never as an INFO.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../gateway/app.js';
-import { startBaresip, type BaresipHandle } from '../support/baresip.js';
-import { launchBrowser, type BrowserHandle } from '../support/browser.js';
-import { writeSineWav } from '../support/tone.js';
-import { STEP_TIMEOUT, dial, e2eConfig, hangUp, openPage, signIn, startGateway, waitForPackets } from './helpers.js';
-
-const NUMBER = '5557070';
+import type { BaresipHandle } from '../support/baresip.js';
+import type { BrowserHandle } from '../support/browser.js';
+import { STEP_TIMEOUT, dial, hangUp, waitForPackets } from './helpers.js';
+import { NUMBER, startRig, type MidcallRig } from './midcall-rig.js';
 
 /** The RFC 4733 events baresip printed, as "digit:end" in order. */
 function eventsAt(baresip: BaresipHandle, from: number): string[] {
@@ -22,31 +16,17 @@ function eventsAt(baresip: BaresipHandle, from: number): string[] {
 }
 
 describe('e2e: DTMF from the page to baresip', () => {
-  let dir: string;
+  let rig: MidcallRig;
   let baresip: BaresipHandle;
-  let gateway: Gateway;
   let browser: BrowserHandle;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-dtmf-'));
-    const farTone = writeSineWav({ freqHz: 440, seconds: 60, sampleRate: 8000, amplitude: 0.5 }, dir);
-    const micTone = writeSineWav({ freqHz: 1000, seconds: 30, sampleRate: 48000, amplitude: 0.5 }, dir);
-    baresip = await startBaresip({ sourceWav: farTone, user: NUMBER, rtpPorts: [31000, 31999] });
-    const config = await e2eConfig({
-      trunks: [{ name: 'far', uri: `${baresip.trunkUri};transport=udp` }],
-      routes: [{ match: '^[0-9]{3,15}$', trunk: 'far' }],
-    });
-    gateway = await startGateway(config);
-    browser = await launchBrowser({ fakeAudioWav: micTone });
-    await openPage(browser.page, gateway.httpUrl);
-    await signIn(browser.page, 'alice', 'alice');
+    rig = await startRig(); // baresip (NUMBER) behind the trunk, alice signed in (midcall-rig.ts)
+    ({ baresip, browser } = rig);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await gateway?.stop();
-    await baresip?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('keypad 1, #, 9 and an INFO "7" each reach baresip as one RFC 4733 event with its end; the INFO never reaches it as INFO', async () => {

@@ -1,4 +1,4 @@
-// The test bed of the mid-call end-to-end tests (midcall*.test.ts): baresip as the trunk's far end
+// The test bed of the end-to-end tests with one far phone (midcall*, phone, dtmf, page-controls ...): baresip as the trunk's far end
 // (account NUMBER, auto-answer, 440 Hz), a gateway routing numbers to it with its debug log kept for
 // diagnostics, and Chromium (1000 Hz microphone) signed in as alice. Media is counted at both ends while
 // the call is up: the page's getStats (remoteStats) and baresip's own RTP counters (ctrl_tcp audio_debug).

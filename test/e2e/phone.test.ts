@@ -1,45 +1,27 @@
 // End to end (b): real Chromium → gateway → SIP trunk → baresip, a real SIP phone that answers at
 // once and plays a 440 Hz tone. RTP is counted on both far ends: the browser's getStats and
 // baresip's own rtp_stats; hang-up is tried from each side.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../../gateway/app.js';
-import { startBaresip, type BaresipHandle } from '../support/baresip.js';
-import { launchBrowser, type BrowserHandle } from '../support/browser.js';
-import { writeSineWav } from '../support/tone.js';
-import { STEP_TIMEOUT, dial, e2eConfig, hangUp, openPage, signIn, startGateway, waitForEnded, waitForPackets, waitForTone } from './helpers.js';
-
-const NUMBER = '5551234';
+import type { BaresipHandle } from '../support/baresip.js';
+import type { BrowserHandle } from '../support/browser.js';
+import { STEP_TIMEOUT, dial, hangUp, waitForEnded, waitForPackets, waitForTone } from './helpers.js';
+import { NUMBER, startRig, type MidcallRig } from './midcall-rig.js';
 
 describe('e2e: browser calls a real SIP phone through the trunk', () => {
-  let dir: string;
+  let rig: MidcallRig;
   let baresip: BaresipHandle;
   let gateway: Gateway;
   let browser: BrowserHandle;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-phone-'));
-    const farTone = writeSineWav({ freqHz: 440, seconds: 60, sampleRate: 8000, amplitude: 0.5 }, dir);
-    const micTone = writeSineWav({ freqHz: 1000, seconds: 20, sampleRate: 48000, amplitude: 0.5 }, dir);
-    // baresip answers INVITEs whose Request-URI user is its account user: the dialled number.
-    baresip = await startBaresip({ sourceWav: farTone, user: NUMBER, rtpPorts: [31000, 31999] });
-    const config = await e2eConfig({
-      trunks: [{ name: 'far', uri: `${baresip.trunkUri};transport=udp` }],
-      routes: [{ match: '^[0-9]{3,15}$', trunk: 'far' }],
-    });
-    gateway = await startGateway(config);
-    browser = await launchBrowser({ fakeAudioWav: micTone });
-    await openPage(browser.page, gateway.httpUrl);
-    await signIn(browser.page, 'alice', 'alice');
+    // baresip answers INVITEs whose Request-URI user is its account user, NUMBER (midcall-rig.ts).
+    rig = await startRig();
+    ({ baresip, gateway, browser } = rig);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await gateway?.stop();
-    await baresip?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('connects, carries ≥ 100 packets each way and the far 440 Hz tone; browser hang-up ends both legs', async () => {
