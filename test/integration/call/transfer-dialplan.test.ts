@@ -5,16 +5,13 @@
 // rejoin): an INFO becomes RFC 4733 toward a new party with telephone-event, RFC 4733 becomes INFO toward
 // a new trunks[].dtmf: info party — checked on the wire at SIPp and at UDP sockets playing the RTP ends.
 // Run: unshare -n sh -c 'ip link set lo up && npx vitest run test/integration/call/transfer-dialplan.test.ts'
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../gateway/config/schema.js';
 import { eventPacket } from '../../../gateway/media/dtmf/rfc4733.js';
 import { getFrom, getHeader } from '../../../gateway/sip/message/index.js';
 import type { SipRequest } from '../../../gateway/sip/message/types.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
-import { stopAllProcesses } from '../../support/process.js';
 import { SCENARIO_DIR, startSipp, type SippHandle } from '../../support/sipp.js';
 import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
 import { WsSipClient } from '../../support/ws-sip-client.js';
@@ -22,20 +19,9 @@ import { until } from '../media/peers.js';
 import { byEvent, End, expectEvent, phoneInfo } from './dtmf-rig.js';
 import { startGatewayWith, TRUNK_CREDENTIALS, USER, type TestGateway } from './harness.js';
 import { RtpEnd } from './rtp-end.js';
-import { flowing, inviteTo, Phone, received, startParty, text, type Party } from './transfer-rig.js';
+import { exitedCleanly, flowing, inviteTo, partyBed, Phone, received, text } from './transfer-rig.js';
 
-const traceDir = mkdtempSync(join(tmpdir(), 'transfer-dialplan-it-'));
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(stopAllProcesses);
-
-async function party(scenario: string, base: number, set: Record<string, string | number> = {}): Promise<Party> {
-  const p = await startParty(traceDir, scenario, base, set);
-  cleanups.push(() => p.sipp.stop(), () => p.rtp.close());
-  return p;
-}
+const { traceDir, cleanups, party } = partyBed('transfer-dialplan-it-');
 
 /** A SIPp trunk whose SDP names `end`'s socket (the RTP end the test reads DTMF at). */
 async function dtmfParty(scenario: string, end: End, set: Record<string, number> = {}): Promise<{ sipp: SippHandle; port: number }> {
@@ -45,12 +31,6 @@ async function dtmfParty(scenario: string, end: End, set: Record<string, number>
   cleanups.push(() => sipp.stop());
   await sipp.ready;
   return { sipp, port };
-}
-
-async function exitedCleanly(sipp: SippHandle): Promise<void> {
-  const { code } = await sipp.exited;
-  if (code !== 0) process.stderr.write(`SIPp exited ${code}: ${sipp.errors().slice(-2000)}\n`);
-  expect(code).toBe(0);
 }
 
 /** Trunk `sipp` (the far party) and the trunks the transfer targets go to; `user` overrides alice's keys. */

@@ -7,36 +7,27 @@
 //  - refusals on the wire: no such dialog 481, early-only on a confirmed dialog 486, another user 403,
 //    two Replaces 400 — and the call goes on.
 // Run: unshare -n sh -c 'ip link set lo up && npx vitest run test/integration/call/transfer-replaces.test.ts'
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../gateway/config/schema.js';
 import { getHeader } from '../../../gateway/sip/message/index.js';
 import type { SipMessage } from '../../../gateway/sip/message/types.js';
 import { until } from '../media/peers.js';
-import { stopAllProcesses } from '../../support/process.js';
 import { freeSipPort } from '../../support/ports.js';
 import { SCENARIO_DIR, startSipp } from '../../support/sipp.js';
 import { WsSipClient } from '../../support/ws-sip-client.js';
 import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
 import { startGatewayWith, TRUNK_CREDENTIALS, USER } from './harness.js';
 import { RtpEnd } from './rtp-end.js';
-import { flowing, inviteTo, Phone, received, startParty, text, type Party } from './transfer-rig.js';
+import { flowing, inviteTo, partyBed, Phone, received, text, type Party } from './transfer-rig.js';
 
 const BOB = { name: 'bob', password: 'bob-secret', callerId: '+15550002' };
-const traceDir = mkdtempSync(join(tmpdir(), 'replaces-it-'));
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(stopAllProcesses);
+const { traceDir, cleanups, party } = partyBed('replaces-it-');
 
 const tagOf = (m: SipMessage, header: 'To' | 'From'): string => /tag=([^;>\s]+)/.exec(getHeader(m, header) ?? '')![1]!;
 
 async function bed() {
-  const far = await startParty(traceDir, 'uas-answer-rtp', 100_000);
-  cleanups.push(() => far.sipp.stop(), () => far.rtp.close());
+  const far = await party('uas-answer-rtp', 100_000);
   const config = configSchema.parse({
     sip: { listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'] },
     media: { rtpPorts: '44000-44999', address: '127.0.0.1' },

@@ -2,12 +2,15 @@
 // SIPp UAS) and 'target' (a second SIPp, where numbers 7xxx go) — a WebSocket phone (plain RTP) that
 // places calls, sends REFER in a call's dialog and answers the gateway's NOTIFYs, and a UDP socket at
 // each media end counting numbered frames (rtp-end.ts).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, expect } from 'vitest';
 import { createResponse, getCSeq, getHeader, newBranch } from '../../../gateway/sip/message/index.js';
 import type { HeaderField, SipMessage, SipRequest, SipResponse } from '../../../gateway/sip/message/types.js';
 import { until } from '../media/peers.js';
 import { freeSipPort, freeUdpPortPair } from '../../support/ports.js';
+import { stopAllProcesses } from '../../support/process.js';
 import { SCENARIO_DIR, startSipp, type SippHandle } from '../../support/sipp.js';
 import { WsSipClient, type OutgoingCall } from '../../support/ws-sip-client.js';
 import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
@@ -34,6 +37,39 @@ export async function startParty(traceDir: string, scenario: string, base: numbe
   const sipp = startSipp({ scenarioFile: file, localPort: port, mediaPort: media.rtp, traceDir, set: { ...own, ...set } });
   await sipp.ready;
   return { sipp, rtp, port };
+}
+
+export interface PartyBed {
+  /** The SIPp trace folder of the test file. */
+  traceDir: string;
+  /** Run after each test, last first; a failing one does not stop the others. */
+  cleanups: Array<() => Promise<unknown>>;
+  /** startParty in this bed, stopped after the test. */
+  party(scenario: string, base: number, set?: Record<string, string | number>): Promise<Party>;
+}
+
+/** A test file's bed (call at its top level): a trace folder named `prefix`, the cleanups run after each
+ *  test and every process stopped after the file. */
+export function partyBed(prefix: string): PartyBed {
+  const traceDir = mkdtempSync(join(tmpdir(), prefix));
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  });
+  afterAll(stopAllProcesses);
+  const party = async (scenario: string, base: number, set: Record<string, string | number> = {}): Promise<Party> => {
+    const p = await startParty(traceDir, scenario, base, set);
+    cleanups.push(() => p.sipp.stop(), () => p.rtp.close());
+    return p;
+  };
+  return { traceDir, cleanups, party };
+}
+
+/** SIPp ran its scenario to the end (exit 0); its error log goes to stderr otherwise. */
+export async function exitedCleanly(sipp: SippHandle): Promise<void> {
+  const { code } = await sipp.exited;
+  if (code !== 0) process.stderr.write(`SIPp exited ${code}: ${sipp.errors().slice(-2000)}\n`);
+  expect(code).toBe(0);
 }
 
 /** The gateway: 7xxx → the target trunk, other numbers → the far party's trunk (`refer` its REFER policy). */

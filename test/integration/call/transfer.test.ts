@@ -3,34 +3,13 @@
 // 'target'). Media is counted at UDP sockets at each end (numbered frames), so "the far party now talks to
 // the target" is measured at both, and "the original call resumes" too.
 // Run: unshare -n sh -c 'ip link set lo up && npx vitest run --project integration test/integration/call/transfer.test.ts'
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getHeader } from '../../../gateway/sip/message/index.js';
 import { until } from '../media/peers.js';
-import { stopAllProcesses } from '../../support/process.js';
 import { RtpEnd } from './rtp-end.js';
-import { flowing, inviteTo, Phone, received, startParty, startTransferGateway, text, type Party } from './transfer-rig.js';
+import { exitedCleanly, flowing, inviteTo, partyBed, Phone, received, startTransferGateway, text } from './transfer-rig.js';
 
-const traceDir = mkdtempSync(join(tmpdir(), 'transfer-it-'));
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(stopAllProcesses);
-
-async function party(scenario: string, base: number, set: Record<string, string | number> = {}): Promise<Party> {
-  const p = await startParty(traceDir, scenario, base, set);
-  cleanups.push(() => p.sipp.stop(), () => p.rtp.close());
-  return p;
-}
-
-async function exitedCleanly(p: Party): Promise<void> {
-  const { code } = await p.sipp.exited;
-  if (code !== 0) process.stderr.write(`SIPp exited ${code}: ${p.sipp.errors().slice(-2000)}\n`);
-  expect(code).toBe(0);
-}
+const { cleanups, party } = partyBed('transfer-it-');
 
 async function bed(farScenario: string, targetScenario: string, refer: 'honour' | 'refuse' = 'refuse', set: Record<string, string | number> = {}) {
   const far = await party(farScenario, 100_000, set);
@@ -71,8 +50,8 @@ describe('blind transfer from the phone (REFER without Replaces)', () => {
     expect(far.rtp.got(phoneAfter + 5, mic.next)).toBe(0);
     expect(target.rtp.got(0, mic.next)).toBe(0);
     await gw.service.close();
-    await exitedCleanly(far);
-    await exitedCleanly(target);
+    await exitedCleanly(far.sipp);
+    await exitedCleanly(target.sipp);
     expect(gw.engine.openSockets().udp).toBe(0);
   });
 
@@ -84,13 +63,13 @@ describe('blind transfer from the phone (REFER without Replaces)', () => {
     expect((await phone.refer(call, ok, '<sip:7002@127.0.0.1>')).status).toBe(202);
     await phone.waitSipfrag(call.callId, 'SIP/2.0 486 Busy Here');
     expect(phone.sipfrags(call.callId)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 486 Busy Here']);
-    await exitedCleanly(target);
+    await exitedCleanly(target.sipp);
     // the original call resumes: media both ways again, no BYE
     await far.rtp.waitFrames(mic, mic.next, 25, 'phone → far party after the failed transfer');
     await mic.waitFrames(far.rtp, far.rtp.next, 25, 'far party → phone after the failed transfer');
     expect(phone.byes(call.callId)).toHaveLength(0);
     expect((await call.bye()).status).toBe(200);
-    await exitedCleanly(far);
+    await exitedCleanly(far.sipp);
     await until(() => gw.engine.openSockets().udp === 0, 5000, 'ports freed');
   });
 
@@ -101,7 +80,7 @@ describe('blind transfer from the phone (REFER without Replaces)', () => {
     expect((await phone.client.transact(refer)).status).toBe(400);
     expect(phone.notifies).toHaveLength(0);
     expect((await call.bye()).status).toBe(200);
-    await exitedCleanly(far);
+    await exitedCleanly(far.sipp);
     void gw;
   });
 });
@@ -115,7 +94,7 @@ describe('REFER from the trunk', () => {
     await far.rtp.waitFrames(mic, mic.next, 25, 'phone → far party after the refusal');
     expect(received(target.sipp, 'INVITE')).toHaveLength(0);
     expect((await call.bye()).status).toBe(200);
-    await exitedCleanly(far);
+    await exitedCleanly(far.sipp);
   });
 
   it('honoured (trunks[].refer: honour): the gateway calls the target, the phone now talks to it, the trunk gets NOTIFY 100/200 and BYE', async () => {
@@ -124,14 +103,14 @@ describe('REFER from the trunk', () => {
     const farSdp = text(await inviteTo(far.sipp));
     const invite = await inviteTo(target.sipp);
     expect(getHeader(invite, 'Referred-By')).toBe('<sip:carrier@127.0.0.1>');
-    await exitedCleanly(far); // REFER 202, NOTIFY 100 + 200 answered, BYE from the gateway
+    await exitedCleanly(far.sipp); // REFER 202, NOTIFY 100 + 200 answered, BYE from the gateway
     const notified = received(far.sipp, 'NOTIFY').map((n) => text(n).trim());
     expect(notified).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 200 OK']);
     void farSdp;
     await flowing(mic, text(ok), target.rtp, text(invite), 'phone ⇄ target');
     expect(phone.byes(call.callId)).toHaveLength(0);
     expect((await call.bye()).status).toBe(200);
-    await exitedCleanly(target);
+    await exitedCleanly(target.sipp);
   });
 });
 
@@ -156,7 +135,7 @@ describe('attended transfer from the phone (REFER with Replaces)', () => {
     await far.rtp.waitFrames(target.rtp, marks.target, 25, 'target → far party');
     // neither SIPp got a re-INVITE (uas-answer-rtp fails on one): the gateway joined the legs as they were
     await gw.service.close();
-    await exitedCleanly(far);
-    await exitedCleanly(target);
+    await exitedCleanly(far.sipp);
+    await exitedCleanly(target.sipp);
   });
 });
