@@ -12,7 +12,7 @@ import { createLogger } from '../../../gateway/log.js';
 import { decodeEvent, decodeEventPacket, encodeEvent } from '../../../gateway/media/dtmf/rfc4733.js';
 import type { ReceivedDtmf } from '../../../gateway/media/dtmf/types.js';
 import { createEmbeddedMediaEngine, type EmbeddedMediaEngine } from '../../../gateway/media/index.js';
-import { frame, offerOf, rtpPacket, startStunRefuser, startTrunk, until, waitConnected, type Trunk } from './peers.js';
+import { frame, loopbackPeer, offerOf, rtpPacket, startStunRefuser, startTrunk, until, waitConnected, type Trunk } from './peers.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -28,24 +28,11 @@ async function rig(): Promise<{ engine: EmbeddedMediaEngine; trunk: Trunk; pc: R
   const trunk = await startTrunk();
   const from = 30000 + 2 * Math.floor(Math.random() * 10000);
   const engine = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: { from, to: from + 19 }, logger: createLogger('silent') });
-  const pc = new RTCPeerConnection({
-    codecs: {
-      audio: [
-        new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
-        new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1, payloadType: 101 }),
-      ],
-    },
-    iceServers: [{ urls: `stun:127.0.0.1:${stun.port}` }],
-    iceInterfaceAddresses: { udp4: '127.0.0.1' },
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceUseIpv6: false,
-    iceUseTcp: false,
-  });
+  const { pc, track, received } = loopbackPeer(stun.port, [
+    new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
+    new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1, payloadType: 101 }),
+  ]);
   closers.push(() => stun.close(), () => trunk.close(), () => engine.close(), () => pc.close());
-  const track = new MediaStreamTrack({ kind: 'audio' });
-  const received: RtpPacket[] = [];
-  pc.addTransceiver(track, { direction: 'sendrecv' });
-  pc.onTrack.subscribe((remote) => remote.onReceiveRtp.subscribe((rtp) => received.push(rtp)));
   const toTrunk = await engine.offer({ callId: 'd1', fromTag: 'browser', sdp: await offerOf(pc), toProfile: 'rtp', codecs: ['PCMU', 'telephone-event'] });
   const trunkPort = sdpTransform.parse(toTrunk.sdp).media[0]!.port;
   const toBrowser = await engine.answer({ callId: 'd1', fromTag: 'browser', toTag: 'trunk', sdp: trunkAnswer(trunk.port) });

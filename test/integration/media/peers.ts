@@ -19,20 +19,25 @@ export async function startStunRefuser(): Promise<{ port: number; close(): Promi
   return { port: socket.address().port, close: () => new Promise((resolve) => socket.close(() => resolve())) };
 }
 
+const PCMU = new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 });
+
 /** A browser stand-in that can reach nothing but 127.0.0.1: host candidates on loopback only, no
  *  IPv6, no TCP, and its STUN server on loopback (werift otherwise falls back to a public one). The
- *  test runs in a loopback-only network namespace as well. */
-export function loopbackPeer(stunPort: number): { pc: RTCPeerConnection; track: MediaStreamTrack; received: RtpPacket[] } {
-  const pc = new RTCPeerConnection({
-    codecs: {
-      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 })],
-    },
+ *  test runs in a loopback-only network namespace as well. Offers `audio` (PCMU/8000 at 0 unless told). */
+export function loopbackPc(stunPort: number, audio: RTCRtpCodecParameters[] = [PCMU]): RTCPeerConnection {
+  return new RTCPeerConnection({
+    codecs: { audio },
     iceServers: [{ urls: `stun:127.0.0.1:${stunPort}` }],
     iceInterfaceAddresses: { udp4: '127.0.0.1' },
     iceAdditionalHostAddresses: ['127.0.0.1'],
     iceUseIpv6: false,
     iceUseTcp: false,
   });
+}
+
+/** loopbackPc with one sendrecv audio track; what it receives is kept in `received`. */
+export function loopbackPeer(stunPort: number, audio?: RTCRtpCodecParameters[]): { pc: RTCPeerConnection; track: MediaStreamTrack; received: RtpPacket[] } {
+  const pc = loopbackPc(stunPort, audio);
   const track = new MediaStreamTrack({ kind: 'audio' });
   const received: RtpPacket[] = [];
   pc.addTransceiver(track, { direction: 'sendrecv' });

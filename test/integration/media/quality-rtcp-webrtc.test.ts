@@ -5,11 +5,11 @@
 // the browser's receiver reports, unprotected by the gateway, give the browser leg's round trip and out figures.
 import * as sdpTransform from 'sdp-transform';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RtpHeader, RtpPacket, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { RtpHeader, RtpPacket } from 'werift';
 import { createLogger } from '../../../gateway/log.js';
 import { createEmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import { rng } from '../../support/rng.js';
-import { frame, offerOf, rtpPacket, startStunRefuser, startTrunk, until, waitConnected } from './peers.js';
+import { frame, loopbackPc, offerOf, rtpPacket, startStunRefuser, startTrunk, until, waitConnected } from './peers.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -26,14 +26,7 @@ describe('per-leg quality with a browser leg (SRTP/SRTCP)', () => {
     const trunk = await startTrunk();
     const from = 42000 + 4 * Math.floor(Math.random() * 1000);
     const engine = await createEmbeddedMediaEngine({ bindAddress: '127.0.0.1', portRange: { from, to: from + 3 }, logger: createLogger('silent'), rtcp: 'generate', rtcpMinIntervalMs: 1000 });
-    const pc = new RTCPeerConnection({
-      codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 })] },
-      iceServers: [{ urls: `stun:127.0.0.1:${stun.port}` }],
-      iceInterfaceAddresses: { udp4: '127.0.0.1' },
-      iceAdditionalHostAddresses: ['127.0.0.1'],
-      iceUseIpv6: false,
-      iceUseTcp: false,
-    });
+    const pc = loopbackPc(stun.port);
     closers.push(() => stun.close(), () => trunk.close(), () => engine.close(), () => pc.close());
     const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
     const toTrunk = await engine.offer({ callId: 'w', fromTag: 'browser', sdp: await offerOf(pc), toProfile: 'rtp' });
