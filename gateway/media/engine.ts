@@ -210,7 +210,7 @@ class Engine implements EmbeddedMediaEngine {
       bridge: this.bridge(offererLeg, answererLeg),
     };
     this.calls.set(callId, call);
-    this.logger.info({ callId, from: desc.profile, to: answererLeg.profile }, 'media offer');
+    this.logger.debug({ callId, from: desc.profile, to: answererLeg.profile }, 'media offer');
     return { sdp: produced.sdp };
   }
 
@@ -249,7 +249,7 @@ class Engine implements EmbeddedMediaEngine {
     call.bridge?.setPayloadMap(call.offerer.open.leg, produced.match.answerToOffer);
     recordAnswered(call, desc, produced.sdp, produced.match.codecs);
     moveCall(call, 'answered');
-    this.logger.info({ callId: call.id, codecs: produced.match.codecs.map((c) => c.name), direction: desc.direction }, 'media answer');
+    this.logger.debug({ callId: call.id, codecs: produced.match.codecs.map((c) => c.name), direction: desc.direction }, 'media answer');
     return { sdp: produced.sdp };
   }
 
