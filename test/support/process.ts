@@ -33,6 +33,23 @@ export interface ProcessHandle {
   stop(opts?: { signal?: NodeJS.Signals; graceMs?: number }): Promise<ProcessExit>;
 }
 
+/** `proc`'s handle with `extra` added (running read live): for handles built on a process (SIPp, a
+ *  gateway process). */
+export function extendHandle<T extends object>(proc: ProcessHandle, extra: T): ProcessHandle & T {
+  return {
+    pid: proc.pid,
+    name: proc.name,
+    exited: proc.exited,
+    get running() {
+      return proc.running;
+    },
+    stdout: () => proc.stdout(),
+    stderr: () => proc.stderr(),
+    stop: (o) => proc.stop(o),
+    ...extra,
+  };
+}
+
 const live = new Set<ProcessHandle>();
 
 class Tail {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startProcess, type ProcessHandle } from './process.js';
+import { extendHandle, startProcess, type ProcessHandle } from './process.js';
 import { computeDigestResponse, normalizeAlgorithm, parseCredentials, type DigestCredentials } from '../../gateway/sip/auth/index.js';
 import type { SipMessage } from '../../gateway/sip/message/types.js';
 import { parseSippTrace, traceHeader, type SippTraceEntry } from './sipp-trace.js';
@@ -146,23 +146,14 @@ export function startSipp(o: SippOptions): SippHandle {
   );
   ready.catch(() => undefined); // observed by callers who await it; never an unhandled rejection
   const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
-  return {
-    pid: proc.pid,
-    name: proc.name,
-    exited: proc.exited,
-    get running() {
-      return proc.running;
-    },
-    stdout: () => proc.stdout(),
-    stderr: () => proc.stderr(),
-    stop: (so) => proc.stop(so),
+  return extendHandle(proc, {
     args,
     messageFile: files.messages,
     errorFile: files.errors,
     ready,
     messages: () => parseSippTrace(read(files.messages)),
     errors: () => read(files.errors),
-  };
+  });
 }
 
 /** The SIPp trace of a finished run, read asynchronously. */

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { startProcess, type ProcessHandle } from '../process.js';
+import { extendHandle, startProcess, type ProcessHandle } from '../process.js';
 import { SIPP_BIN, SCENARIO_DIR } from '../sipp.js';
 import { traceHeader, type SippTraceEntry } from '../sipp-trace.js';
 
@@ -55,23 +55,14 @@ export function startGatewayProcess(config: Record<string, unknown>, dir: string
   };
   const timer = setInterval(sample, 100);
   void proc.exited.then(() => clearInterval(timer));
-  return {
-    pid: proc.pid,
-    name: proc.name,
-    exited: proc.exited,
-    get running() {
-      return proc.running;
-    },
-    stdout: proc.stdout,
-    stderr: proc.stderr,
-    stop: proc.stop,
+  return extendHandle<Omit<GatewayProcess, keyof ProcessHandle>>(proc, {
     rss,
     peakRss() {
       sample();
       return peak;
     },
     cpuSeconds: () => procCpuSeconds(proc.pid),
-  };
+  });
 }
 
 /** Waits (bounded) until the gateway's web server answers GET /api/status. */
