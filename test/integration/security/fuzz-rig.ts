@@ -128,65 +128,73 @@ export async function driveUdp(r: Rng, seeds: readonly Buffer[], port: number, c
   return { sent, bytesBack };
 }
 
-/** TCP: connections of `perConnection` messages each (framing splits: random chunk boundaries), `parallel`
- *  at once, until `count` messages were written; each connection is half-closed, then destroyed once the
- *  gateway closed it or after 2 s. */
-export async function driveTcp(r: Rng, seeds: readonly Buffer[], port: number, count: number, perConnection = 5, parallel = 8): Promise<DriveResult> {
+/** `parallel` workers, each taking up to `perConnection` fresh messages at a time until `count` were taken
+ *  and handing them to `connect` (which draws any further randomness at once, then resolves when that
+ *  connection is over, counting what came back through `back`). */
+async function connections(
+  r: Rng,
+  seeds: readonly Buffer[],
+  count: number,
+  perConnection: number,
+  parallel: number,
+  connect: (messages: Buffer[], back: (bytes: number) => void) => Promise<void>,
+): Promise<DriveResult> {
   let sent = 0;
   let bytesBack = 0;
+  const back = (bytes: number): void => {
+    bytesBack += bytes;
+  };
   const worker = async (): Promise<void> => {
     while (sent < count) {
       const messages = Array.from({ length: Math.min(perConnection, count - sent) }, () => nextMessage(r, seeds));
       sent += messages.length;
-      const chunks = splitStream(r, messages);
-      await new Promise<void>((done) => {
-        const socket = net.connect({ host: GATEWAY_IP, port, localAddress: FROM.tcp });
-        const timer = setTimeout(() => socket.destroy(), 2000);
-        socket.on('data', (d) => (bytesBack += d.length));
-        socket.on('error', () => undefined);
-        socket.once('close', () => {
-          clearTimeout(timer);
-          done();
-        });
-        socket.once('connect', () => {
-          for (const c of chunks) if (!socket.destroyed) socket.write(c);
-          socket.end();
-        });
-      });
+      await connect(messages, back);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return { sent, bytesBack };
 }
 
+/** Resolves once `conn` closed; `kill` after `ms` if it has not; bytes it receives go to `back`. */
+function closed(conn: net.Socket | WebSocket, kill: () => void, ms: number, back: (bytes: number) => void): Promise<void> {
+  return new Promise<void>((done) => {
+    const timer = setTimeout(kill, ms);
+    conn.on(conn instanceof WebSocket ? 'message' : 'data', (d: Buffer) => back(d.length));
+    conn.on('error', () => undefined);
+    conn.once('close', () => {
+      clearTimeout(timer);
+      done();
+    });
+  });
+}
+
+/** TCP: connections of `perConnection` messages each (framing splits: random chunk boundaries), `parallel`
+ *  at once, until `count` messages were written; each connection is half-closed, then destroyed once the
+ *  gateway closed it or after 2 s. */
+export async function driveTcp(r: Rng, seeds: readonly Buffer[], port: number, count: number, perConnection = 5, parallel = 8): Promise<DriveResult> {
+  return connections(r, seeds, count, perConnection, parallel, (messages, back) => {
+    const chunks = splitStream(r, messages);
+    const socket = net.connect({ host: GATEWAY_IP, port, localAddress: FROM.tcp });
+    socket.once('connect', () => {
+      for (const c of chunks) if (!socket.destroyed) socket.write(c);
+      socket.end();
+    });
+    return closed(socket, () => socket.destroy(), 2000, back);
+  });
+}
+
 /** WebSocket: connections to /sip (subprotocol sip) of `perConnection` messages each, as text or binary
  *  frames at random, `parallel` at once, until `count` messages were sent; each then closed. */
 export async function driveWs(r: Rng, seeds: readonly Buffer[], httpPort: number, count: number, perConnection = 20, parallel = 8): Promise<DriveResult> {
-  let sent = 0;
-  let bytesBack = 0;
-  const worker = async (): Promise<void> => {
-    while (sent < count) {
-      const messages = Array.from({ length: Math.min(perConnection, count - sent) }, () => nextMessage(r, seeds));
-      sent += messages.length;
-      const binary = messages.map(() => r() < 0.5);
-      await new Promise<void>((done) => {
-        const ws = new WebSocket(`ws://${GATEWAY_IP}:${httpPort}/sip`, 'sip', { localAddress: FROM.ws });
-        const timer = setTimeout(() => ws.terminate(), 3000);
-        ws.on('message', (d: Buffer) => (bytesBack += d.length));
-        ws.on('error', () => undefined);
-        ws.once('close', () => {
-          clearTimeout(timer);
-          done();
-        });
-        ws.once('open', () => {
-          messages.forEach((m, i) => ws.send(binary[i] ? m : m.toString('latin1'), { binary: binary[i] }));
-          ws.close(1000);
-        });
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
-  return { sent, bytesBack };
+  return connections(r, seeds, count, perConnection, parallel, (messages, back) => {
+    const binary = messages.map(() => r() < 0.5);
+    const ws = new WebSocket(`ws://${GATEWAY_IP}:${httpPort}/sip`, 'sip', { localAddress: FROM.ws });
+    ws.once('open', () => {
+      messages.forEach((m, i) => ws.send(binary[i] ? m : m.toString('latin1'), { binary: binary[i] }));
+      ws.close(1000);
+    });
+    return closed(ws, () => ws.terminate(), 3000, back);
+  });
 }
 
 /** A well-formed OPTIONS over `transport` from FROM.check: the status of its answer (undefined: none in 10 s). */
