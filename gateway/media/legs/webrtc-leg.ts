@@ -10,7 +10,7 @@ import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { DtlsCertificate } from '../dtls/certificate.js';
-import type { DtlsKeys, DtlsRole } from '../dtls/session.js';
+import { loadDtls, type DtlsKeys, type DtlsRole } from '../dtls/session.js';
 import { RtcpMonitor } from '../rtcp/monitor.js';
 import { classify } from '../rtp/index.js';
 import { srtpContextsFromDtls, type SrtpContextPair } from '../srtp/index.js';
@@ -73,6 +73,9 @@ export class WebrtcLeg implements MediaLeg {
     iceTcp?: IceTcpOptions,
   ) {
     this.rebaser = new SourceRebaser(this.ssrc);
+    // The DTLS library loads with the first browser leg (dtls/session.ts): start now, while the call is
+    // offered and rings, rather than when the browser's first record arrives. A failure shows there.
+    loadDtls().catch(() => undefined);
     this.dtls = new DtlsLink({
       certificate,
       send: (datagram) => this.sendRaw(datagram),
