@@ -47,6 +47,8 @@ process.on('message', (cmd: Command) => {
   );
 });
 process.send?.({ ready: true });
-process.on('disconnect', () => {
-  void engine.close().then(() => process.exit(0));
-});
+const shutdown = (): void => {
+  void engine.close().then(() => process.exit(0)); // an orderly exit writes a --cpu-prof profile
+};
+process.on('disconnect', shutdown);
+process.on('SIGTERM', shutdown);

@@ -75,8 +75,9 @@ export async function startRtpengine(ngPort: number, portMin: number, flags: NgF
 }
 
 /** The embedded engine, alone in a child process (bench/engine-child.ts). */
-export async function startEmbedded(portMin: number): Promise<BenchEngine> {
-  const here = path.dirname(new URL(import.meta.url).pathname);
+export async function startEmbedded(portMin: number, benchDir?: string): Promise<BenchEngine> {
+  // benchDir: the bench/ folder of another copy of the tree (an A/B comparison against a baseline)
+  const here = benchDir ?? path.dirname(new URL(import.meta.url).pathname);
   const child = fork(path.join(here, 'engine-child.ts'), [], {
     execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_ENGINE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ENGINE_PROF}`] : [])],
     env: { ...process.env, BENCH_PORT_MIN: String(portMin) },

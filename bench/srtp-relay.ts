@@ -12,9 +12,10 @@ import { LoadGenerator } from './loadgen/index.js';
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
 const SETUP_CONCURRENCY = 16;
 
-function procCpuMs(pid: number | 'self'): number {
+/** utime + stime of a process (ms); `user`: utime only. */
+function procCpuMs(pid: number | 'self', user = false): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  return ((Number(fields[11]) + (user ? 0 : Number(fields[12]))) * 1000) / TICKS_PER_SECOND;
 }
 
 function procRssKiB(pid: number): number {
@@ -22,6 +23,7 @@ function procRssKiB(pid: number): number {
   return Number(line.split(/\s+/)[1]);
 }
 
+const fmtMs = (ms: number): string => ms.toFixed(2);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface SrtpRun {
@@ -38,6 +40,8 @@ export interface SrtpRun {
   cpuMs: number;
   measureMs: number;
   usPerPacket: number;
+  /** Of it, user space only (utime): the part a change to the relay's own code moves. */
+  userUsPerPacket: number;
   /** Share of one core the relay used while measured. */
   corePct: number;
   latencyMs: { p50: number; p99: number; p999: number; max: number };
@@ -50,10 +54,13 @@ export interface SrtpRun {
   generatorCorePct: number;
 }
 
-export type EngineKind = 'embedded' | 'rtpengine';
+/** 'baseline': the embedded engine of another copy of the tree (BENCH_SRTP_BASELINE=<its bench/ folder>),
+ *  to A/B a change of the per-packet path (BENCH_SRTP_ONLY=embedded,baseline). */
+export type EngineKind = 'embedded' | 'rtpengine' | 'baseline';
 
 export function startEngine(kind: EngineKind): Promise<BenchEngine> {
   if (kind === 'embedded') return startEmbedded(36000);
+  if (kind === 'baseline') return startEmbedded(36000, process.env.BENCH_SRTP_BASELINE);
   // The gateway's own flags toward a trunk (rtpengine/flags.ts: RTP/AVP, ICE removed, rtcp-mux demuxed,
   // ICE-lite toward the browser, strict source) and its answer (no DTLS flag: rtpengine answers a browser's
   // actpass with setup:active and is the DTLS client, where the embedded engine answers passive).
@@ -117,10 +124,12 @@ export async function runSrtpRelay(engine: BenchEngine, gen: LoadGenerator, call
   await sleep(warmupMs + 5);
   await engine.lag?.();
   const cpu0 = procCpuMs(engine.pid);
+  const user0 = procCpuMs(engine.pid, true);
   const gen0 = procCpuMs('self');
   const w0 = performance.now();
   await sleep(measureMs);
   const cpuMs = procCpuMs(engine.pid) - cpu0;
+  const userMs = procCpuMs(engine.pid, true) - user0;
   const genMs = procCpuMs('self') - gen0;
   const wallMs = performance.now() - w0;
   const lagMs = await engine.lag?.();
@@ -145,6 +154,7 @@ export async function runSrtpRelay(engine: BenchEngine, gen: LoadGenerator, call
     cpuMs,
     measureMs: wallMs,
     usPerPacket: (cpuMs * 1000) / Math.max(received, 1),
+    userUsPerPacket: (userMs * 1000) / Math.max(received, 1),
     corePct: (100 * cpuMs) / wallMs,
     latencyMs: { p50: latency.quantileMs(0.5), p99: latency.quantileMs(0.99), p999: latency.quantileMs(0.999), max: latency.max / 1000 },
     rssKiBPerCall: (rss1 - rss0) / calls,
@@ -189,8 +199,13 @@ export async function runSrtpBench(options: SrtpBenchOptions, log: (line: string
   const result: SrtpBenchResult = { options, loadAverage, pairs: [], steps: [] };
   try {
     for (let p = 0; p < options.pairs; p++) {
-      if (process.env.BENCH_SRTP_ONLY === 'rtpengine') {
-        await withEngine('rtpengine', (e) => runSrtpRelay(e, gen, options.calls, options.warmupMs, options.measureMs));
+      // Profiling or A/B runs: only these engines, logged per run (not in the table).
+      const only = process.env.BENCH_SRTP_ONLY?.split(',') as EngineKind[] | undefined;
+      if (only) {
+        for (const kind of only) {
+          const run = await withEngine(kind, (e) => runSrtpRelay(e, gen, options.calls, options.warmupMs, options.measureMs));
+          log(`  ${kind}: ${run.usPerPacket.toFixed(2)} µs/pkt (user ${run.userUsPerPacket.toFixed(2)}), p50 ${fmtMs(run.latencyMs.p50)} p99 ${fmtMs(run.latencyMs.p99)} ms, lag p99 ${fmtMs(run.lagMs?.p99 ?? NaN)} ms, loss ${run.lossPct.toFixed(3)} %`);
+        }
         continue;
       }
       const embedded = await withEngine('embedded', (e) => runSrtpRelay(e, gen, options.calls, options.warmupMs, options.measureMs));

@@ -15,6 +15,7 @@ type Figure = { label: string; of: (r: SrtpRun) => number; digits?: number; unit
 
 const FIGURES: Figure[] = [
   { label: 'CPU per relayed packet', of: (r) => r.usPerPacket, unit: 'µs' },
+  { label: '… of it in user space', of: (r) => r.userUsPerPacket, unit: 'µs' },
   { label: 'relay CPU (share of one core)', of: (r) => r.corePct, unit: '%', digits: 1 },
   { label: 'added latency p50', of: (r) => r.latencyMs.p50, unit: 'ms' },
   { label: 'added latency p99', of: (r) => r.latencyMs.p99, unit: 'ms' },
