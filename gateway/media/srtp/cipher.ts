@@ -15,6 +15,10 @@ const BLOCK = 16;
 export class AesCm {
   private readonly ecb: Cipher;
   private counters: Buffer = Buffer.alloc(BLOCK * 96);
+  /** Counter blocks 0..ready-1 hold the IV of the previous packet (bytes 0..13) and their counters. */
+  private ready = 0;
+  /** The counter blocks as one view per block count (no view made per packet). */
+  private views: Buffer[] = [];
 
   constructor(key: Buffer) {
     // ECB without padding: update() on whole blocks is stateless, so the cipher is reused forever.
@@ -23,19 +27,31 @@ export class AesCm {
   }
 
   /** Keystream of `blocks` blocks for the 16-byte `iv` (its last two bytes are the block counter and
-   *  must be zero). Returns a new Buffer of blocks·16 bytes. */
+   *  must be zero). Returns a new Buffer of blocks·16 bytes. Consecutive packets of a stream differ in an
+   *  IV byte or two (the index), so only the bytes that changed are written into the counter blocks. */
   keystream(iv: Buffer, blocks: number): Buffer {
     const bytes = blocks * BLOCK;
-    if (this.counters.length < bytes) this.counters = Buffer.alloc(bytes);
+    if (this.counters.length < bytes) {
+      this.counters = Buffer.alloc(bytes);
+      this.ready = 0;
+      this.views = [];
+    }
     const ctr = this.counters;
-    iv.copy(ctr, 0, 0, BLOCK);
-    for (let b = 1; b < blocks; b++) {
+    const ready = Math.min(this.ready, blocks);
+    for (let j = 0; j < BLOCK - 2; j++) {
+      const v = iv[j]!;
+      if (ctr[j] === v) continue;
+      for (let at = j; at < ready * BLOCK; at += BLOCK) ctr[at] = v;
+    }
+    for (let b = ready; b < blocks; b++) {
       const at = b * BLOCK;
-      ctr.copyWithin(at, 0, BLOCK - 2);
+      for (let j = 0; j < BLOCK - 2; j++) ctr[at + j] = iv[j]!;
       ctr[at + 14] = (b >>> 8) & 0xff;
       ctr[at + 15] = b & 0xff;
     }
-    return this.ecb.update(ctr.subarray(0, bytes));
+    if (blocks > this.ready) this.ready = blocks;
+    const view = (this.views[blocks] ??= ctr.subarray(0, bytes));
+    return this.ecb.update(view);
   }
 
   /** XOR the keystream for `iv` into buf[start, end) in place (encryption = decryption). */
