@@ -1,5 +1,6 @@
 // `npm run bench`: the media relay, ours beside rtpengine (the anchor), plus the SRTP micro-benchmark.
-// Everything stays on 127.0.0.1. Knobs: BENCH_CALLS (default 100), BENCH_SECONDS (default 10).
+// Everything stays on 127.0.0.1. Knobs: BENCH_CALLS (default 100), BENCH_SECONDS (default 10); the SRTP ⇄ RTP
+// scenario: BENCH_SRTP=0 skips it, BENCH_SRTP_* (bench/srtp-relay.ts optionsFromEnv).
 // Results are printed and written to bench/results/latest.json (not committed).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,6 +8,8 @@ import path from 'node:path';
 import { startEmbedded, startRtpengine, type BenchEngine } from './engines.js';
 import { idleMemoryPerCallKiB, runRelay, type RelayResult } from './relay.js';
 import { measureRest, restReport } from './rest.js';
+import { optionsFromEnv, runSrtpBench } from './srtp-relay.js';
+import { srtpReport } from './srtp-report.js';
 import { measureSignalling, signallingReport } from './signalling.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 100);
@@ -40,6 +43,9 @@ process.stdout.write(
 );
 const srtp = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'srtp.ts')], { encoding: 'utf8' });
 process.stdout.write(srtp);
+// SRTP ⇄ RTP relay against rtpengine with the STUN/DTLS/SRTP load generator (bench/srtp-relay.ts); BENCH_SRTP=0 skips it.
+const srtpRelay = process.env.BENCH_SRTP === '0' ? undefined : await runSrtpBench(optionsFromEnv(), (line) => process.stderr.write(`${line}\n`));
+if (srtpRelay) process.stdout.write(`\n${srtpReport(srtpRelay)}`);
 // Resident memory at rest: the built gateway (npm start) and the old tsx start against Kamailio (rest.ts).
 const rest = await measureRest();
 process.stdout.write(`\n${restReport(rest)}`);
@@ -47,4 +53,4 @@ process.stdout.write(`\n${restReport(rest)}`);
 const signalling = process.env.BENCH_SKIP_SIGNALLING ? [] : await measureSignalling();
 if (signalling.length > 0) process.stdout.write(`\n${signallingReport(signalling)}`);
 mkdirSync(path.join(here, 'results'), { recursive: true });
-writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify({ calls: CALLS, seconds: SECONDS, anchor, ours, ratio, srtp, rest, signalling }, null, 2));
+writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify({ calls: CALLS, seconds: SECONDS, anchor, ours, ratio, srtp, srtpRelay, rest, signalling }, null, 2));
