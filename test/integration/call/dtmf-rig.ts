@@ -55,7 +55,10 @@ export class End {
 export function byEvent(packets: DecodedEventPacket[]): DecodedEventPacket[][] {
   const groups = new Map<number, DecodedEventPacket[]>();
   for (const p of packets) groups.set(p.timestamp, [...(groups.get(p.timestamp) ?? []), p]);
-  return [...groups.values()];
+  // In the sender's order (SEQ, across a wrap), not arrival order: rtpengine's DTMF injection sometimes puts
+  // one event packet on the wire before the one it numbered earlier. Arrival order is checked on its own by
+  // expectGapFree where the test needs it.
+  return [...groups.values()].map((g) => g.map((p) => ({ p, k: (p.seq - g[0]!.seq + 0x8000) & 0xffff })).sort((a, b) => a.k - b.k).map((x) => x.p));
 }
 
 /** An event as the RFC asks: one timestamp, M on the first packet only, durations growing by one 20 ms
