@@ -73,6 +73,19 @@ interface Running {
   security: Security;
 }
 
+/** What the start, the status and the stop of one gateway share (buildGateway). */
+interface Core {
+  config: GatewayConfig;
+  live: ReturnType<typeof createLiveConfig>;
+  logger: Logger;
+  options: BuildOptions;
+  metrics: ReturnType<typeof createMetrics>;
+  listen: ReturnType<typeof splitHostPort>;
+  status(): GatewayStatus;
+  running?: Running;
+  httpUrl: string;
+}
+
 export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): Gateway {
   // Every module gets the live view: a reload (SIGHUP) replaces what its keys read (config/live.ts).
   const live = createLiveConfig(config);
@@ -81,145 +94,169 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const listen = splitHostPort(config.http.listen);
   // Prometheus metrics (gateway/metrics): GET /metrics, behind the operator check (http/access.ts).
   const metrics = createMetrics(config);
-  let running: Running | undefined;
   let starting: Promise<void> | undefined;
   // With http.tls the page and /sip are served over HTTPS/WSS only (no plain listener at all): pageUrl.
   const tlsListen = config.sip.listen.some((l) => sipListenText(l).startsWith('tls:'));
-  let httpUrl = pageUrl(config, { host: listen.host }, listen.port);
-
-  const status = (): GatewayStatus => {
-    const sip: GatewayStatus['sip'] = {};
-    for (const kind of ['udp', 'tcp', ...(tlsListen ? (['tls'] as const) : []), 'ws', 'wss'] as const) {
-      const a = running?.transport.localAddress(kind);
-      if (a) sip[kind] = a;
-    }
-    // The SIP service reports calls, registrations and whatever else it tracks (trunk registrations …).
-    const s = running?.service.status() ?? { calls: 0, registrations: 0 };
-    return { ...s, sip };
-  };
-
-  async function doStart(): Promise<void> {
-    // What goes on the wire is decided before anything listens: an ambiguous wildcard stops start-up here.
-    const addresses = advertisedAddresses(config, options.interfaces ?? networkInterfaces());
-    // Unreadable/invalid PEM files fail here, before anything listens; the error names the config key.
-    const credentials = config.http.tls ? loadServerCredentials(config.http.tls) : undefined;
-    const tlsClient = { peers: trunkTlsPeers(config.trunks) };
-    // One trunk ACL for the call layer and the transport (trunk addresses skip the connection caps).
-    const acl = createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
-    live.onChange((c) => acl.update(c.trunks));
-    const isTrunk = (ip: string): boolean => acl.trunkFor({ transport: 'tcp', remote: { address: ip, port: 0 } } as Flow) !== undefined;
-    // Per-source limits, bans, scanner drop and the authentication lockout (README "Security"); trunks exempt.
-    // The page's sign-in (GET /api/ice-servers, HTTP Basic) counts toward the same lockout.
-    const security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl });
-    const iceServers = { turn: config.turn, checkPassword: security.checkPassword(passwordCheck(config)) };
-    // "Keep me signed in": per-device tokens the registrar and the INVITE check accept (http/device-tokens.ts).
-    const tokens = new DeviceTokens({ realm: realmOf(config), isAccount: (name) => config.users.some((u) => u.name === name) });
-    addSecrets(config, tokens);
-    const deviceTokens = { tokens, checkPassword: iceServers.checkPassword };
-    const limits = connectionLimits(config);
-    security.onAuthFailure((f) => metrics.authFailed(f.method, f.reason));
-    security.onBan(() => metrics.banned());
-    // CDRs: the rows a crash left open are closed as "gateway restarted" before any new call.
-    // Each call's final quality per side goes into its record (call/quality.ts; embedded engine).
-    const cdrQuality = (call: Call) => (running?.media ? recordQualityNow(call, running.media) : undefined);
-    const cdrs = await openCdrs(config, logger.child({ component: 'cdr' }), Date.now, cdrQuality).catch((err: unknown) => {
-      security.close();
-      acl.close();
-      throw err;
-    });
-    const operator = requireOperator(() => config.api.token);
-    const mount = (app: Express): void => {
-      app.get('/metrics', operator, metrics.handler);
-      app.get('/api/cdrs', operator, cdrs.handler);
-    };
-    // The HTTP API (http/api): its call book follows every call the SIP service starts.
-    const api = createOperatorApi({ config, cdrs: cdrs.handler, checkPassword: iceServers.checkPassword, logger: logger.child({ component: 'api' }), status, service: () => running?.service, media: () => running?.media });
-    const server = createWebServer(createHttpApp({ logger, status, iceServers, deviceTokens, api: api.router, webBundleDir: options.webBundleDir, mount }), credentials, limits.firstMessageMs, {
-      maxPerAddress: config.http.maxConnectionsPerAddress,
-      onRefused: httpRefusalLog(logger, config.http.maxConnectionsPerAddress),
-    });
-    const port = await listenHttp(server, listen.host, listen.port).catch((err: unknown) => {
-      security.close();
-      acl.close();
-      void cdrs.close();
-      throw err;
-    });
-    httpUrl = pageUrl(config, addresses.http, port);
-    const parts: Partial<Running> = { server, security, cdrs };
-    try {
-      parts.transport = await createTransport({
-        listen: addresses.sip,
-        ws: {
-          server,
-          path: '/sip',
-          secure: credentials !== undefined,
-          advertise: { address: addresses.http.host, port: addresses.http.port },
-          allowedOrigins: allowedOrigins(config, httpUrl, listen.host, port),
-        },
-        limits,
-        exempt: isTrunk,
-        tlsServer: credentials,
-        tlsClient,
-        admit: security.admit,
-        screenRaw: security.screenRaw,
-        screen: security.screen,
-        udpReceiveBuffer: config.sip.udpReceiveBuffer,
-        responseRouting: config.sip.responseRouting,
-        logger: logger.child({ layer: 'transport' }),
-      });
-      // A source just banned keeps none of its open TCP/TLS/WS connections.
-      const transport = parts.transport;
-      security.onBan((ip) => transport.closeConnectionsFrom?.(ip));
-      // The SIP layers' messages and transactions counted from outside them (metrics/sip.ts).
-      const observed = metrics.observeTransport(parts.transport);
-      parts.transactions = metrics.observeTransactions(security.watch(createTransactionLayer({
-        transport: observed,
-        timers: options.timers,
-        maxServerTransactions: config.sip.maxServerTransactions,
-        overload: config.sip.overload,
-        logger: logger.child({ layer: 'transaction' }),
-      })));
-      parts.media = await createMediaEngine(config, addresses.media, logger.child({ layer: 'media' }));
-      parts.service = startSipService({
-        config,
-        transport: observed,
-        transactions: parts.transactions,
-        media: parts.media,
-        acl,
-        logger: logger.child({ layer: 'call' }),
-        observers: [api.book, cdrs.recorder, metrics.calls],
-      });
-      metrics.attach({ media: parts.media, service: parts.service });
-      running = parts as Running;
-      logger.info({ url: httpUrl, sip: status().sip }, 'gateway started');
-    } catch (err) {
-      if (!parts.service) acl.close();
-      await closeParts(parts);
-      throw err;
-    }
-  }
+  const core: Core = { config, live, logger, options, metrics, listen, httpUrl: pageUrl(config, { host: listen.host }, listen.port), status: () => gatewayStatus(core, tlsListen) };
 
   return {
     start() {
-      starting ??= doStart();
+      starting ??= doStart(core);
       return starting;
     },
     async stop() {
       if (starting) await starting.catch(() => undefined);
-      const r = running;
-      running = undefined;
+      const r = core.running;
+      core.running = undefined;
       starting = undefined;
       if (r) await closeParts(r);
     },
     get httpUrl() {
-      return httpUrl;
+      return core.httpUrl;
     },
     sipAddress(kind) {
-      return running?.transport.localAddress(kind);
+      return core.running?.transport.localAddress(kind);
     },
-    status,
-    reload: (next) => reloadGateway({ live, logger, server: running?.server, transport: running?.transport }, next),
+    status: core.status,
+    reload: (next) => reloadGateway({ live, logger, server: core.running?.server, transport: core.running?.transport }, next),
   };
+}
+
+function gatewayStatus(core: Core, tlsListen: boolean): GatewayStatus {
+  const sip: GatewayStatus['sip'] = {};
+  for (const kind of ['udp', 'tcp', ...(tlsListen ? (['tls'] as const) : []), 'ws', 'wss'] as const) {
+    const a = core.running?.transport.localAddress(kind);
+    if (a) sip[kind] = a;
+  }
+  // The SIP service reports calls, registrations and whatever else it tracks (trunk registrations …).
+  const s = core.running?.service.status() ?? { calls: 0, registrations: 0 };
+  return { ...s, sip };
+}
+
+async function doStart(core: Core): Promise<void> {
+  const pre = prepareStart(core);
+  const front = await openFront(core, pre);
+  const parts: Partial<Running> = { server: front.server, security: pre.security, cdrs: front.cdrs };
+  try {
+    await startSip(core, pre, front, parts);
+    core.running = parts as Running;
+    core.logger.info({ url: core.httpUrl, sip: core.status().sip }, 'gateway started');
+  } catch (err) {
+    if (!parts.service) pre.acl.close();
+    await closeParts(parts);
+    throw err;
+  }
+}
+
+/** Addresses, TLS files, the trunk ACL, security and the page's sign-in: decided before anything listens. */
+function prepareStart(core: Core) {
+  const { config, logger, metrics, options, live } = core;
+  // What goes on the wire is decided before anything listens: an ambiguous wildcard stops start-up here.
+  const addresses = advertisedAddresses(config, options.interfaces ?? networkInterfaces());
+  // Unreadable/invalid PEM files fail here, before anything listens; the error names the config key.
+  const credentials = config.http.tls ? loadServerCredentials(config.http.tls) : undefined;
+  const tlsClient = { peers: trunkTlsPeers(config.trunks) };
+  // One trunk ACL for the call layer and the transport (trunk addresses skip the connection caps).
+  const acl = createTrunkAcl({ trunks: config.trunks, logger: logger.child({ component: 'acl' }) });
+  live.onChange((c) => acl.update(c.trunks));
+  const isTrunk = (ip: string): boolean => acl.trunkFor({ transport: 'tcp', remote: { address: ip, port: 0 } } as Flow) !== undefined;
+  // Per-source limits, bans, scanner drop and the authentication lockout (README "Security"); trunks exempt.
+  // The page's sign-in (GET /api/ice-servers, HTTP Basic) counts toward the same lockout.
+  const security = startSecurity({ config, logger: logger.child({ layer: 'security' }), trunks: acl });
+  const iceServers = { turn: config.turn, checkPassword: security.checkPassword(passwordCheck(config)) };
+  // "Keep me signed in": per-device tokens the registrar and the INVITE check accept (http/device-tokens.ts).
+  const tokens = new DeviceTokens({ realm: realmOf(config), isAccount: (name) => config.users.some((u) => u.name === name) });
+  addSecrets(config, tokens);
+  const deviceTokens = { tokens, checkPassword: iceServers.checkPassword };
+  const limits = connectionLimits(config);
+  security.onAuthFailure((f) => metrics.authFailed(f.method, f.reason));
+  security.onBan(() => metrics.banned());
+  return { addresses, credentials, tlsClient, acl, isTrunk, security, iceServers, deviceTokens, limits };
+}
+
+type Prepared = ReturnType<typeof prepareStart>;
+
+/** CDRs, the HTTP API and the web server, listening (core.httpUrl set); on a failure what was opened closes. */
+async function openFront(core: Core, pre: Prepared) {
+  const { config, logger, metrics, options, listen, status } = core;
+  const { security, acl, iceServers, deviceTokens, limits, credentials } = pre;
+  // CDRs: the rows a crash left open are closed as "gateway restarted" before any new call.
+  // Each call's final quality per side goes into its record (call/quality.ts; embedded engine).
+  const cdrQuality = (call: Call) => (core.running?.media ? recordQualityNow(call, core.running.media) : undefined);
+  const cdrs = await openCdrs(config, logger.child({ component: 'cdr' }), Date.now, cdrQuality).catch((err: unknown) => {
+    security.close();
+    acl.close();
+    throw err;
+  });
+  const operator = requireOperator(() => config.api.token);
+  const mount = (app: Express): void => {
+    app.get('/metrics', operator, metrics.handler);
+    app.get('/api/cdrs', operator, cdrs.handler);
+  };
+  // The HTTP API (http/api): its call book follows every call the SIP service starts.
+  const api = createOperatorApi({ config, cdrs: cdrs.handler, checkPassword: iceServers.checkPassword, logger: logger.child({ component: 'api' }), status, service: () => core.running?.service, media: () => core.running?.media });
+  const server = createWebServer(createHttpApp({ logger, status, iceServers, deviceTokens, api: api.router, webBundleDir: options.webBundleDir, mount }), credentials, limits.firstMessageMs, {
+    maxPerAddress: config.http.maxConnectionsPerAddress,
+    onRefused: httpRefusalLog(logger, config.http.maxConnectionsPerAddress),
+  });
+  const port = await listenHttp(server, listen.host, listen.port).catch((err: unknown) => {
+    security.close();
+    acl.close();
+    void cdrs.close();
+    throw err;
+  });
+  core.httpUrl = pageUrl(config, pre.addresses.http, port);
+  return { cdrs, api, server, port };
+}
+
+/** The SIP transport, the transaction layer, the media engine and the SIP service, into `parts`. */
+async function startSip(core: Core, pre: Prepared, front: Awaited<ReturnType<typeof openFront>>, parts: Partial<Running>): Promise<void> {
+  const { config, logger, metrics, options, listen } = core;
+  const { addresses, credentials, limits, security, acl } = pre;
+  const { server, port, api, cdrs } = front;
+  parts.transport = await createTransport({
+    listen: addresses.sip,
+    ws: {
+      server,
+      path: '/sip',
+      secure: credentials !== undefined,
+      advertise: { address: addresses.http.host, port: addresses.http.port },
+      allowedOrigins: allowedOrigins(config, core.httpUrl, listen.host, port),
+    },
+    limits,
+    exempt: pre.isTrunk,
+    tlsServer: credentials,
+    tlsClient: pre.tlsClient,
+    admit: security.admit,
+    screenRaw: security.screenRaw,
+    screen: security.screen,
+    udpReceiveBuffer: config.sip.udpReceiveBuffer,
+    responseRouting: config.sip.responseRouting,
+    logger: logger.child({ layer: 'transport' }),
+  });
+  // A source just banned keeps none of its open TCP/TLS/WS connections.
+  const transport = parts.transport;
+  security.onBan((ip) => transport.closeConnectionsFrom?.(ip));
+  // The SIP layers' messages and transactions counted from outside them (metrics/sip.ts).
+  const observed = metrics.observeTransport(parts.transport);
+  parts.transactions = metrics.observeTransactions(security.watch(createTransactionLayer({
+    transport: observed,
+    timers: options.timers,
+    maxServerTransactions: config.sip.maxServerTransactions,
+    overload: config.sip.overload,
+    logger: logger.child({ layer: 'transaction' }),
+  })));
+  parts.media = await createMediaEngine(config, addresses.media, logger.child({ layer: 'media' }));
+  parts.service = startSipService({
+    config,
+    transport: observed,
+    transactions: parts.transactions,
+    media: parts.media,
+    acl,
+    logger: logger.child({ layer: 'call' }),
+    observers: [api.book, cdrs.recorder, metrics.calls],
+  });
+  metrics.attach({ media: parts.media, service: parts.service });
 }
 
 /** A warn line per source refused by http.maxConnectionsPerAddress, at most once a minute per source. */
