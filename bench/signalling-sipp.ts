@@ -19,6 +19,8 @@ export interface SippRun {
   retransmissions: number;
   /** Per-call setup (or REGISTER) times, ms, sorted. */
   times: number[];
+  /** Failure reasons from SIPp's error log, counted. */
+  why: Record<string, number>;
 }
 
 /** The trunk: answers every INVITE until stopped. */
@@ -70,6 +72,19 @@ function rtts(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
+/** What the failed calls met, counted: the status line SIPp did not expect ("SIP/2.0 503 …") or its
+ *  timeout, from its error log. */
+function reasons(dir: string): Record<string, number> {
+  const file = readdirSync(dir).find((f) => f.endsWith('_errors.log'));
+  const out: Record<string, number> = {};
+  if (!file) return out;
+  for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(/(SIP\/2\.0 \d{3}[^\r\n]*|[Tt]imeout[^\r\n]{0,40})/g)) {
+    const key = m[1]!.slice(0, 48);
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** Runs a UAC at `rate` per second for `count` calls (or registrations) toward the target; resolves
  *  when SIPp exits (every call ended, or its timeout). */
 export function runPhone(o: { kind: 'call' | 'register'; target: number; localPort: number; rate: number; count: number; hangupMs?: number }): Promise<SippRun> {
@@ -83,7 +98,8 @@ export function runPhone(o: { kind: 'call' | 'register'; target: number; localPo
   // -auth_uri: the digest uri is the Request-URI (RFC 3261 §22.4), which the gateway checks.
   if (o.kind === 'call') args.push('-auth_uri', `5551234@${SYSTEM_IP}:${o.target}`, '-s', '5551234', '-set', 'hangup_ms', String(o.hangupMs ?? 500), '-mi', PHONE_IP, '-mp', String(o.localPort + 2));
   else args.push('-s', ACCOUNT.name, '-set', 'expires', '3600');
-  if (process.env.BENCH_SIG_TRACE) args.push('-trace_msg', '-trace_err');
+  args.push('-trace_err'); // unexpected messages (a 503, a timeout): the step's first failure reasons
+  if (process.env.BENCH_SIG_TRACE) args.push('-trace_msg');
   args.push(`${SYSTEM_IP}:${o.target}`);
   const child = spawn('/usr/bin/sipp', args, { cwd: dir, detached: true, stdio: 'ignore' });
   return new Promise((resolve) => {
@@ -91,7 +107,7 @@ export function runPhone(o: { kind: 'call' | 'register'; target: number; localPo
       const stat = lastStat(dir);
       const succeeded = stat['SuccessfulCall(C)'] ?? 0;
       const failed = stat['FailedCall(C)'] ?? 0;
-      resolve({ attempted: o.count, succeeded, failed: o.count - succeeded, retransmissions: stat['Retransmissions(C)'] ?? 0, times: rtts(dir) });
+      resolve({ attempted: o.count, succeeded, failed: o.count - succeeded, retransmissions: stat['Retransmissions(C)'] ?? 0, times: rtts(dir), why: reasons(dir) });
       void failed;
     });
   });
