@@ -235,12 +235,12 @@ export async function runSrtpBench(options: SrtpBenchOptions, log: (line: string
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): SrtpBenchOptions {
   const num = (key: string, dflt: number): number => (env[key] ? Number(env[key]) : dflt);
-  const steps = env.BENCH_SRTP_STEPS ?? '200,300,400';
+  const steps = env.BENCH_SRTP_STEPS ?? '300,600';
   return {
     calls: num('BENCH_SRTP_CALLS', 100),
     pairs: num('BENCH_SRTP_PAIRS', 3),
     warmupMs: num('BENCH_SRTP_WARMUP_MS', 1000),
-    measureMs: num('BENCH_SRTP_SECONDS', 6) * 1000,
+    measureMs: num('BENCH_SRTP_SECONDS', 5) * 1000,
     steps: steps.split(',').filter((s) => s.trim() !== '').map(Number),
     stepMeasureMs: num('BENCH_SRTP_STEP_SECONDS', 4) * 1000,
     maxLossPct: num('BENCH_SRTP_MAX_LOSS_PCT', 0.1),

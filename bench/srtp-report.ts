@@ -36,6 +36,9 @@ function pairRow(f: Figure, pairs: SrtpBenchResult['pairs']): string {
   return `| ${f.label} | ${fmt(ours, d)} ${f.unit} | ${fmt(theirs, d)} ${f.unit} | ${ratio} |`;
 }
 
+/** The generator fell behind its own schedule by more than this (p99): a step's loss may be its own. */
+const GENERATOR_LATE_MS = 20;
+
 /** The largest step whose loss stayed under the limit (0 when none did). */
 function capacity(result: SrtpBenchResult, kind: 'embedded' | 'rtpengine'): string {
   let best = 0;
@@ -69,7 +72,10 @@ export function srtpReport(result: SrtpBenchResult): string {
     lines.push('', `  capacity (loss < ${o.maxLossPct} %, ${o.stepMeasureMs / 1000} s per step): embedded ${capacity(result, 'embedded')} calls, rtpengine ${capacity(result, 'rtpengine')} calls`);
     for (const step of result.steps) {
       const cell = (r?: SrtpRun): string =>
-        r ? `loss ${fmt(r.lossPct, 3)} %, ${fmt(r.corePct, 0)} % core, ${fmt(r.usPerPacket)} µs/pkt, p99 ${fmt(r.latencyMs.p99)} ms` : 'not run';
+        r
+          ? `loss ${fmt(r.lossPct, 3)} %, ${fmt(r.corePct, 0)} % core, ${fmt(r.usPerPacket)} µs/pkt, p50/p99 ${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)} ms` +
+            (r.generatorLateP99Ms > GENERATOR_LATE_MS ? ` (generator ${fmt(r.generatorLateP99Ms, 0)} ms late: limited by it)` : '')
+          : 'not run';
       lines.push(`    ${String(step.calls).padStart(4)} calls: embedded ${cell(step.embedded)};  rtpengine ${cell(step.rtpengine)}`);
     }
   }
