@@ -33,37 +33,93 @@ export function installDelivery(d) {
   const announce = announcer();
   const dial = (/** @type {string} */ number) => d.act(ui.callError, () => phone.dial(number));
   const lists = () => renderLists(ui, phone.history, { redial: dial });
-  let user = '';
-  let pendingCall = callTarget(location.search);
-  let wasRegistered = false;
+  const s = { user: '', pendingCall: callTarget(location.search) };
 
   const lastUser = store.get('lastUser', '');
   if (typeof lastUser === 'string' && lastUser && !ui.user.value) ui.user.value = lastUser;
+  const notifier = incomingNotifier(d);
+  const badge = missedBadge(phone, store, s);
+  const device = installDeviceSignIn(d, store, notifier, () => onSignedIn());
+  device.resume();
 
-  const notifier = new IncomingNotifier({
+  function onSignedIn() {
+    s.user = ui.user.value.trim();
+    store.set('lastUser', s.user);
+    device.keepToken(s.user);
+    phone.history.restore(store.get(historyKey(s.user), []));
+    lists();
+    badge.show();
+    ui.number.focus();
+    announce(`Signed in as ${s.user}`);
+    afterSignIn(s, ui, dial);
+  }
+
+  phone.addEventListener('history', () => {
+    if (s.user) store.set(historyKey(s.user), phone.history.records);
+    lists();
+    badge.show();
+  });
+  installRingAnnouncements(d, notifier, announce);
+  installKeyboard(d, dial);
+  window.addEventListener('focus', badge.markSeen);
+  document.addEventListener('visibilitychange', badge.markSeen);
+}
+
+/** The incoming-call notification's buttons: Accept, Decline, or the page's Accept focused. @param {DeliveryDeps} d */
+function incomingNotifier(d) {
+  const { phone, ui } = d;
+  return new IncomingNotifier({
     onAction: (action) => {
       if (action === 'accept') d.act(ui.callError, () => phone.accept());
       else if (action === 'decline') d.act(ui.callError, () => phone.decline());
       else ui.acceptBtn.focus();
     },
   });
+}
 
-  const markMissedSeen = () => {
-    if (!user || document.hidden || !document.hasFocus()) return;
-    store.set(missedSeenKey(user), Date.now());
+/** The app badge: missed calls since the user last looked at the page.
+ *  @param {DeliveryDeps['phone']} phone @param {Store} store @param {{ user: string }} s */
+function missedBadge(phone, store, s) {
+  const markSeen = () => {
+    if (!s.user || document.hidden || !document.hasFocus()) return;
+    store.set(missedSeenKey(s.user), Date.now());
     void (/** @type {any} */ (navigator)).clearAppBadge?.().catch?.(() => undefined);
   };
-  const showMissedBadge = () => {
-    if (!user) return;
-    const seen = Number(store.get(missedSeenKey(user), 0)) || 0;
+  const show = () => {
+    if (!s.user) return;
+    const seen = Number(store.get(missedSeenKey(s.user), 0)) || 0;
     const fresh = phone.history.missedSince(seen);
     if (fresh > 0) void (/** @type {any} */ (navigator)).setAppBadge?.(fresh).catch?.(() => undefined);
   };
+  return { markSeen, show };
+}
 
-  // "Keep me signed in": a device token instead of the password (storage-device.js).
+/** After sign-in: this page as the tel: handler, and the number a `?call=` link asked for dialled once.
+ *  @param {{ pendingCall: string }} s @param {any} ui @param {(number: string) => void} dial */
+function afterSignIn(s, ui, dial) {
+  try {
+    /** @type {any} */ (navigator).registerProtocolHandler?.('tel', telHandlerUrl(location.origin));
+  } catch {
+    // not allowed here (e.g. not a secure context): tel: links stay with the system's handler
+  }
+  if (s.pendingCall) {
+    const number = s.pendingCall;
+    s.pendingCall = '';
+    history.replaceState(history.state, '', withoutCallParam(location.href)); // a reload must not dial again
+    ui.number.value = number;
+    dial(number);
+  }
+}
+
+/** "Keep me signed in": a device token instead of the password (storage-device.js). `onSignedIn` on each
+ *  new registration; resume() signs in with a kept token; keepToken(user) trades the password just sent.
+ *  @param {DeliveryDeps} d @param {Store} store @param {IncomingNotifier} notifier @param {() => void} onSignedIn */
+function installDeviceSignIn(d, store, notifier, onSignedIn) {
+  const { phone, ui } = d;
   const keep = /** @type {HTMLInputElement | null} */ (document.getElementById('keep-signed-in'));
   let device = deviceToken(store.get(DEVICE_KEY, null), Date.now());
   let usingDevice = false;
+  let wasRegistered = false;
   /** The Sign-in form just sent (the password only with "keep me signed in", held until it is traded for a
    *  device token); null for a sign-in with the kept token or a registration renewed. */
   let submitted = /** @type {{ password: string } | null} */ (null);
@@ -94,55 +150,36 @@ export function installDelivery(d) {
     }
   });
 
-  if (device) {
-    const t = device;
-    ui.user.value = t.user;
-    if (keep) keep.checked = true;
-    usingDevice = true;
-    d.act(ui.signinError, () => phone.signIn({ user: t.user, password: t.token, authUser: t.username }));
-  }
-
-  function onSignedIn() {
-    user = ui.user.value.trim();
-    store.set('lastUser', user);
-    if (submitted) {
+  return {
+    resume() {
+      if (!device) return;
+      const t = device;
+      ui.user.value = t.user;
+      if (keep) keep.checked = true;
+      usingDevice = true;
+      d.act(ui.signinError, () => phone.signIn({ user: t.user, password: t.token, authUser: t.username }));
+    },
+    /** @param {string} user */
+    keepToken(user) {
+      if (!submitted) return;
       const { password } = submitted;
       submitted = null;
       if (device) forgetDevice(); // a sign-in with the password replaces any token kept before
-      if (password) {
-        void issueDeviceToken(user, password).then((t) => {
-          if (t && phone.registration.state === 'registered') {
-            device = t;
-            store.set(DEVICE_KEY, t);
-          }
-        });
-      }
-    }
-    phone.history.restore(store.get(historyKey(user), []));
-    lists();
-    showMissedBadge();
-    ui.number.focus();
-    announce(`Signed in as ${user}`);
-    try {
-      /** @type {any} */ (navigator).registerProtocolHandler?.('tel', telHandlerUrl(location.origin));
-    } catch {
-      // not allowed here (e.g. not a secure context): tel: links stay with the system's handler
-    }
-    if (pendingCall) {
-      const number = pendingCall;
-      pendingCall = '';
-      history.replaceState(history.state, '', withoutCallParam(location.href)); // a reload must not dial again
-      ui.number.value = number;
-      dial(number);
-    }
-  }
+      if (!password) return;
+      void issueDeviceToken(user, password).then((t) => {
+        if (t && phone.registration.state === 'registered') {
+          device = t;
+          store.set(DEVICE_KEY, t);
+        }
+      });
+    },
+  };
+}
 
-  phone.addEventListener('history', () => {
-    if (user) store.set(historyKey(user), phone.history.records);
-    lists();
-    showMissedBadge();
-  });
-
+/** Focus on Accept when a call rings, the screen reader told of ringing and call states, the notification.
+ *  @param {DeliveryDeps} d @param {IncomingNotifier} notifier @param {(text: string) => void} announce */
+function installRingAnnouncements(d, notifier, announce) {
+  const { phone, ui } = d;
   /** The ringing call whose Accept got the focus (once per call: the user may move on from it). */
   let focusedRing = /** @type {unknown} */ (null);
   const focusAccept = () => {
@@ -169,7 +206,12 @@ export function installDelivery(d) {
     if (state === 'in-call') announce(`In call with ${phone.peer}`);
     else if (state === 'ended') announce(`Call ended${reason ? `: ${reason}` : ''}`);
   });
+}
 
+/** Keyboard dialling (dial-link.js keyAction): digits, Backspace, Enter; DTMF while in a call.
+ *  @param {DeliveryDeps} d @param {(number: string) => void} dial */
+function installKeyboard(d, dial) {
+  const { phone, ui } = d;
   document.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
     if (ui.dialer.hidden || e.defaultPrevented) return;
     const action = keyAction({ key: e.key, ctrlKey: e.ctrlKey, altKey: e.altKey, metaKey: e.metaKey, target: /** @type {any} */ (e.target) });
@@ -184,7 +226,4 @@ export function installDelivery(d) {
       dial(ui.number.value);
     }
   });
-
-  window.addEventListener('focus', markMissedSeen);
-  document.addEventListener('visibilitychange', markMissedSeen);
 }
