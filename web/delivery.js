@@ -119,7 +119,6 @@ function installDeviceSignIn(d, store, notifier, onSignedIn) {
   const keep = /** @type {HTMLInputElement | null} */ (document.getElementById('keep-signed-in'));
   let device = deviceToken(store.get(DEVICE_KEY, null), Date.now());
   let usingDevice = false;
-  let wasRegistered = false;
   /** The Sign-in form just sent (the password only with "keep me signed in", held until it is traded for a
    *  device token); null for a sign-in with the kept token or a registration renewed. */
   let submitted = /** @type {{ password: string } | null} */ (null);
@@ -138,16 +137,11 @@ function installDeviceSignIn(d, store, notifier, onSignedIn) {
   });
   ui.signoutBtn.addEventListener('click', forgetDevice); // Sign out (not a closed tab) revokes the token
 
-  phone.addEventListener('registration', () => {
-    const registered = phone.registration.state === 'registered';
-    if (registered && !wasRegistered) onSignedIn();
-    wasRegistered = registered;
-    // The gateway no longer takes the token (revoked, expired, restarted): forget it, ask for the password.
-    const reason = String(phone.registration.reason ?? '');
-    if (phone.registration.state === 'failed' && usingDevice && /40[13]/.test(reason)) {
-      forgetDevice();
-      ui.signinError.textContent = 'Signed out on this device: sign in again';
-    }
+  // The gateway no longer takes the token (revoked, expired, restarted): forget it, ask for the password.
+  onRegistration(phone, onSignedIn, () => {
+    if (!usingDevice) return;
+    forgetDevice();
+    ui.signinError.textContent = 'Signed out on this device: sign in again';
   });
 
   return {
@@ -174,6 +168,19 @@ function installDeviceSignIn(d, store, notifier, onSignedIn) {
       });
     },
   };
+}
+
+/** `onSignedIn` when the phone becomes registered; `refused` when a registration fails with 401/403.
+ *  @param {DeliveryDeps['phone']} phone @param {() => void} onSignedIn @param {() => void} refused */
+function onRegistration(phone, onSignedIn, refused) {
+  let wasRegistered = false;
+  phone.addEventListener('registration', () => {
+    const registered = phone.registration.state === 'registered';
+    if (registered && !wasRegistered) onSignedIn();
+    wasRegistered = registered;
+    const reason = String(phone.registration.reason ?? '');
+    if (phone.registration.state === 'failed' && /40[13]/.test(reason)) refused();
+  });
 }
 
 /** Focus on Accept when a call rings, the screen reader told of ringing and call states, the notification.
