@@ -54,6 +54,17 @@ export function trunkHosts(trunk: TrunkConfig): string[] {
   return hosts.map(normalizeIp).filter((h) => h !== '');
 }
 
+/** The host names among the trunks' hosts (resolved with DNS; numeric IPs are fixed). */
+const namesOf = (list: readonly TrunkConfig[]): string[] => [...new Set(list.flatMap(trunkHosts).filter((h) => isIP(h) === 0))];
+
+/** Source IP → the first trunk with that address (names as last resolved). */
+function sourceIndex(trunks: readonly TrunkConfig[], resolved: ReadonlyMap<string, string[]>): Map<string, TrunkConfig> {
+  const addressesOf = (trunk: TrunkConfig): string[] => trunkHosts(trunk).flatMap((h) => (isIP(h) !== 0 ? [h] : (resolved.get(h) ?? [])));
+  const built = new Map<string, TrunkConfig>();
+  for (const t of trunks) for (const ip of addressesOf(t)) if (!built.has(ip)) built.set(ip, t);
+  return built;
+}
+
 export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
   const lookup = o.lookup ?? lookupAll;
   // Numeric hosts are fixed; names map to their last successful resolution.
@@ -77,7 +88,6 @@ export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
     }
   }
 
-  const namesOf = (list: readonly TrunkConfig[]): string[] => [...new Set(list.flatMap(trunkHosts).filter((h) => isIP(h) === 0))];
   let names = namesOf(trunks);
   const refresh = async (): Promise<void> => {
     await Promise.all(names.map(resolveName));
@@ -91,21 +101,11 @@ export function createTrunkAcl(o: TrunkAclOptions): TrunkAcl {
   schedule();
   void refresh();
 
-  function addressesOf(trunk: TrunkConfig): string[] {
-    return trunkHosts(trunk).flatMap((h) => (isIP(h) !== 0 ? [h] : (resolved.get(h) ?? [])));
-  }
-
-  function index(): Map<string, TrunkConfig> {
-    if (bySource) return bySource;
-    const built = new Map<string, TrunkConfig>();
-    for (const t of trunks) for (const ip of addressesOf(t)) if (!built.has(ip)) built.set(ip, t);
-    return (bySource = built);
-  }
-
   return {
     trunkFor(flow) {
       if (flow.transport === 'ws' || flow.transport === 'wss') return undefined;
-      return index().get(normalizeIp(flow.remote.address));
+      bySource ??= sourceIndex(trunks, resolved);
+      return bySource.get(normalizeIp(flow.remote.address));
     },
     refresh,
     update(next) {
