@@ -59,6 +59,22 @@ export function logSafe(text: string): string {
   return text.replace(/[^A-Za-z0-9._~+@-]/g, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')) || '-';
 }
 
+/** SecurityGuard.screenRaw: a scanner User-Agent (lower-case `scanners`) in the raw header section. */
+function screenRaw(logger: Logger, scanners: readonly string[], data: Buffer, flow: Flow): boolean {
+  if (!rawScannerUserAgent(data, scanners)) return true;
+  if (logger.isLevelEnabled('debug')) logger.debug({ source: sourceIp(flow.remote.address), bytes: data.length }, 'scanner dropped');
+  return false;
+}
+
+/** SecurityGuard.screen: a request whose User-Agent contains one of the lower-case `scanners`. */
+function screen(logger: Logger, scanners: readonly string[], message: SipMessage, flow: Flow): boolean {
+  if (message.kind !== 'request' || scanners.length === 0) return true;
+  const ua = getHeader(message, 'User-Agent')?.toLowerCase();
+  if (ua === undefined || !scanners.some((x) => ua.includes(x))) return true;
+  logger.debug({ source: sourceIp(flow.remote.address), userAgent: ua, method: message.method }, 'scanner dropped');
+  return false;
+}
+
 export function createSecurityGuard(o: GuardOptions): SecurityGuard {
   const now = o.now ?? Date.now;
   const s = o.security;
@@ -93,20 +109,6 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
     return false;
   }
 
-  function screenRaw(data: Buffer, flow: Flow): boolean {
-    if (!rawScannerUserAgent(data, scanners)) return true;
-    if (o.logger.isLevelEnabled('debug')) o.logger.debug({ source: sourceIp(flow.remote.address), bytes: data.length }, 'scanner dropped');
-    return false;
-  }
-
-  function screen(message: SipMessage, flow: Flow): boolean {
-    if (message.kind !== 'request' || scanners.length === 0) return true;
-    const ua = getHeader(message, 'User-Agent')?.toLowerCase();
-    if (ua === undefined || !scanners.some((x) => ua.includes(x))) return true;
-    o.logger.debug({ source: sourceIp(flow.remote.address), userAgent: ua, method: message.method }, 'scanner dropped');
-    return false;
-  }
-
   function authFailed(f: AuthFailure, knownUser: boolean): void {
     const t = now();
     const user = logSafe(f.user);
@@ -120,8 +122,8 @@ export function createSecurityGuard(o: GuardOptions): SecurityGuard {
 
   return {
     admit,
-    screenRaw,
-    screen,
+    screenRaw: (data, flow) => screenRaw(o.logger, scanners, data, flow),
+    screen: (message, flow) => screen(o.logger, scanners, message, flow),
     authLocked: (source, user) => sources.isLocked(source, now()) || (user !== undefined && users.isLocked(user, now())),
     authFailed,
     onBan: (listener) => void banListeners.push(listener),
