@@ -37,6 +37,9 @@ export interface SrtpRun {
   sent: number;
   received: number;
   lossPct: number;
+  /** Per direction: SRTP from the browser side to the trunk side, and RTP the other way. */
+  lossToTrunkPct: number;
+  lossToBrowserPct: number;
   cpuMs: number;
   measureMs: number;
   usPerPacket: number;
@@ -151,6 +154,8 @@ export async function runSrtpRelay(engine: BenchEngine, gen: LoadGenerator, call
     sent,
     received,
     lossPct: (100 * (sent - received)) / Math.max(sent, 1),
+    lossToTrunkPct: (100 * (browser.sent - trunk.received)) / Math.max(browser.sent, 1),
+    lossToBrowserPct: (100 * (trunk.sent - browser.received)) / Math.max(trunk.sent, 1),
     cpuMs,
     measureMs: wallMs,
     usPerPacket: (cpuMs * 1000) / Math.max(received, 1),
@@ -204,7 +209,7 @@ export async function runSrtpBench(options: SrtpBenchOptions, log: (line: string
       if (only) {
         for (const kind of only) {
           const run = await withEngine(kind, (e) => runSrtpRelay(e, gen, options.calls, options.warmupMs, options.measureMs));
-          log(`  ${kind}: ${run.usPerPacket.toFixed(2)} µs/pkt (user ${run.userUsPerPacket.toFixed(2)}), p50 ${fmtMs(run.latencyMs.p50)} p99 ${fmtMs(run.latencyMs.p99)} ms, lag p99 ${fmtMs(run.lagMs?.p99 ?? NaN)} ms, loss ${run.lossPct.toFixed(3)} %`);
+          log(`  ${kind}: ${run.usPerPacket.toFixed(2)} µs/pkt (user ${run.userUsPerPacket.toFixed(2)}), p50 ${fmtMs(run.latencyMs.p50)} p99 ${fmtMs(run.latencyMs.p99)} ms, lag p99 ${fmtMs(run.lagMs?.p99 ?? NaN)} ms, loss ${run.lossPct.toFixed(3)} % (to trunk ${run.lossToTrunkPct.toFixed(3)}, to browser ${run.lossToBrowserPct.toFixed(3)}), generator late p99 ${fmtMs(run.generatorLateP99Ms)} ms`);
         }
         continue;
       }
