@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { buildGateway, type Gateway } from './app.js';
 import { AddressError } from './config/addresses.js';
 import { ConfigError, loadConfigFile, splitHostPort } from './config/load.js';
+import type { GatewayConfig } from './config/schema.js';
 import { httpAdvertised, pageUrl } from './config/resolve.js';
 import { TlsConfigError } from './http/tls.js';
 import { packageRoot } from './lib/root.js';
@@ -60,6 +61,11 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(`gateway failed to start: ${(err as Error).message}`);
   }
+  handleSignals(gateway, config, file, logger);
+}
+
+/** SIGTERM/SIGINT: a graceful stop, exiting after at most shutdown.grace seconds; SIGHUP: a reload. */
+function handleSignals(gateway: Gateway, config: GatewayConfig, file: string, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
