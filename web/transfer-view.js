@@ -31,6 +31,31 @@ function detailLine() {
   return p;
 }
 
+/** "Transfer to <party>" for another established call (attended).
+ *  @param {any} other @param {boolean} busy @param {() => void} onClick */
+function attendedItem(other, busy, onClick) {
+  const li = document.createElement('li');
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = `Transfer to ${other.peer}`; // textContent: caller IDs come from the network
+  b.disabled = busy;
+  b.addEventListener('click', onClick);
+  li.append(b);
+  return li;
+}
+
+/** The last transfer's outcome stays visible (a failed one while the call goes on, a done one after).
+ *  @param {any} ui @param {Transferor} transfers @param {Map<unknown, string>} targets @param {any} line @param {any} status */
+function showOutcome(ui, transfers, targets, line, status) {
+  const [lastId, last] = status && line ? [line.id, status] : [...transfers.status.entries()].at(-1) ?? [undefined, undefined];
+  if (last) {
+    const words = transferWords(last, targets.get(lastId) ?? '');
+    ui.status.textContent = words.text; // textContent: the target's name may come from the network
+    ui.detail.textContent = words.detail;
+  }
+  ui.status.dataset.state = last?.state ?? '';
+}
+
 /**
  * Wires the transfer control of the page to `phone` (a Phone: lines, domain, events).
  * @param {any} phone
@@ -60,29 +85,11 @@ export function installTransfer(phone) {
     ui.toggle.disabled = !inCall || busy;
     if (!inCall) setOpen(false);
     ui.go.disabled = busy;
-    ui.calls.replaceChildren(
-      ...(inCall ? transfers.targets() : []).map((other) => {
-        const li = document.createElement('li');
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.textContent = `Transfer to ${other.peer}`; // textContent: caller IDs come from the network
-        b.disabled = busy;
-        b.addEventListener('click', () => run(() => {
-          targets.set(line?.id, String(other.peer ?? ''));
-          return transfers.attended(other.id);
-        }));
-        li.append(b);
-        return li;
-      }),
-    );
-    // the last transfer's outcome stays visible (a failed one while the call goes on, a done one after)
-    const [lastId, last] = status && line ? [line.id, status] : [...transfers.status.entries()].at(-1) ?? [undefined, undefined];
-    if (last) {
-      const words = transferWords(last, targets.get(lastId) ?? '');
-      ui.status.textContent = words.text; // textContent: the target's name may come from the network
-      ui.detail.textContent = words.detail;
-    }
-    ui.status.dataset.state = last?.state ?? '';
+    ui.calls.replaceChildren(...(inCall ? transfers.targets() : []).map((other) => attendedItem(other, busy, () => run(() => {
+      targets.set(line?.id, String(other.peer ?? ''));
+      return transfers.attended(other.id);
+    }))));
+    showOutcome(ui, transfers, targets, line, status);
   }
 
   /** @param {boolean} open */
