@@ -24,6 +24,10 @@ export interface OfferRequest {
   /** The IP the offerer's SIP came from. With media.strictSource a plain RTP leg takes its first
    *  packets only from this IP or the SDP's c= address (RTP Bleed protection). */
   peerAddress?: string;
+  /** Placement (media.workers > 0): affinity groups of this call key, in order of precedence — keys that may
+   *  be spliced together (a call's forks and transfer legs, a user's calls) name a common group so that they
+   *  live in one media worker (workers/placement.ts). Ignored by single-thread engines. */
+  groups?: string[];
 }
 
 export interface AnswerRequest {
@@ -48,6 +52,8 @@ export interface EchoRequest {
   codecs?: string[];
   /** The IP the offerer's SIP came from (see OfferRequest.peerAddress). */
   peerAddress?: string;
+  /** See OfferRequest.groups. */
+  groups?: string[];
 }
 
 export interface SdpResult {
@@ -166,4 +172,14 @@ export interface SocketCounts {
   udp: number;
   tcpListeners: number;
   tcpConnections: number;
+}
+
+/** One engine thread's load (the in-thread engine: worker 0; the sharded engine: one per worker): live
+ *  calls, event-loop utilization (0-1) and delay p99 over the latest window, and whether it takes new calls. */
+export interface EngineLoad {
+  worker: number;
+  calls: number;
+  utilization: number;
+  delayP99Ms: number;
+  admitting: boolean;
 }
