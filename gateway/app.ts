@@ -297,6 +297,7 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
     iceTcp: config.media.iceTcp ?? true,
     inactivityTimeoutMs,
     rtcp: config.media.rtcp,
+    admission: config.media.admission,
     logger,
   });
 }

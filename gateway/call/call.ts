@@ -286,7 +286,7 @@ export class Call {
       return await op();
     } catch (err) {
       this.log.info({ err: (err as Error).message }, 'media engine refused');
-      this.end(callerFinalForMedia(err));
+      this.end(callerFinalForMedia(err, this.ctx.config.media.admission.retryAfter));
       return undefined;
     }
   }
@@ -329,7 +329,7 @@ export class Call {
     this.timers.close();
     this.dtmf.close();
     const headers: HeaderField[] = reason === undefined ? [] : [{ name: 'Reason', value: reason }];
-    this.caller.hangup(final.status, final.reason, headers);
+    this.caller.hangup(final.status, final.reason, headers, final.headers);
     this.callee?.end(headers);
     for (const part of this.joined) part.end(headers);
     for (const session of this.media) session.close();

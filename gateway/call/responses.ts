@@ -8,11 +8,14 @@
 // - 6xx and other 4xx/5xx are relayed unchanged (§16.7 lets a proxy relay them too).
 // - Our own failures: Timer B/F → 408 (§8.1.3.1), transport error → 503 (§8.1.3.1).
 import type { MediaError } from '../media/types.js';
+import type { HeaderField } from '../sip/message/types.js';
 import type { InviteOutcome } from '../sip/ua/invite-client.js';
 
 export interface CallerFinal {
   status: number;
   reason: string;
+  /** Header fields of the final response (a 503's Retry-After). */
+  headers?: HeaderField[];
 }
 
 /** How the callee side's INVITE failed (the invite client's outcome). */
@@ -50,11 +53,13 @@ export function callerFinalFor(o: TrunkOutcome): CallerFinal {
 }
 
 /** MediaError → final response (media/types.ts): no-common-codec / bad-sdp → 488, no-ports → 503,
- *  unknown-call → 481; anything else → 500. */
-export function callerFinalForMedia(err: unknown): CallerFinal {
+ *  overloaded (the engine's admission control) → 503 with Retry-After: `retryAfter` seconds (RFC 3261
+ *  §21.5.4, media.admission.retryAfter), unknown-call → 481; anything else → 500. */
+export function callerFinalForMedia(err: unknown, retryAfter = 5): CallerFinal {
   const code = (err as Partial<MediaError> | undefined)?.code;
   if (code === 'no-common-codec' || code === 'bad-sdp') return { status: 488, reason: 'Not Acceptable Here' };
   if (code === 'no-ports') return { status: 503, reason: 'Service Unavailable' };
+  if (code === 'overloaded') return { status: 503, reason: 'Service Unavailable: Media Overloaded', headers: [{ name: 'Retry-After', value: String(retryAfter) }] };
   if (code === 'unknown-call') return { status: 481, reason: 'Call/Transaction Does Not Exist' };
   return { status: 500, reason: 'Server Internal Error' };
 }

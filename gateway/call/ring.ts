@@ -83,7 +83,7 @@ export class RingCallee implements CalleeSide {
       if (call.callerOffered) offer = await session.offer({ fromTag: call.caller.remoteTag, sdp: call.callerSdp, peerAddress: call.callerAddress, ...this.profileFor(contact) });
     } catch (err) {
       call.log.info({ err: (err as Error).message, fork: n }, 'media engine refused a fork');
-      return fork.skip(n, callerFinalForMedia(err));
+      return fork.skip(n, callerFinalForMedia(err, call.ctx.config.media.admission.retryAfter));
     }
     const domain = call.ctx.config.sip.domain ?? via.sentBy.address;
     const maxForwards = forwardedMaxForwards(call.caller.invite);

@@ -265,6 +265,18 @@ export const configSchema = z
          *  what it sent to and received from that peer (RFC 3550 §6.2 interval, randomised, 5 s minimum) and
          *  reads theirs; 'relay' — RTCP passes from leg to leg as it came. */
         rtcp: z.enum(['generate', 'relay']).default('generate'),
+        /** Admission control of the embedded engine (media/admission.ts): while an engine thread's event loop
+         *  is busy more than maxUtilization of the time or its delay p99 passes maxDelayMs (two 0.5 s windows
+         *  running), new calls get 503 with Retry-After: retryAfter seconds; calls already up go on. */
+        admission: z
+          .object({
+            enabled: z.boolean().default(true),
+            maxUtilization: z.number().gt(0).max(1).default(0.9),
+            maxDelayMs: z.number().int().min(1).max(10_000).default(50),
+            retryAfter: z.number().int().min(1).max(3600).default(5),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -2,6 +2,7 @@
 // browser leg (ICE-lite + DTLS-SRTP) and a trunk leg (plain RTP), or echoing a leg back to itself.
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Admission, type AdmissionOptions } from './admission.js';
 import { callStats, localTransport, moveCall, newSide, type MediaCall } from './call.js';
 import { createDtlsCertificate, type DtlsCertificate } from './dtls/certificate.js';
 import { EmbeddedDtmf, withOfferedTelephoneEvent } from './dtmf/embedded.js';
@@ -15,8 +16,9 @@ import { CallQualityBook, type RtcpMode } from './quality-reports.js';
 import { Bridge, loopBack } from './relay.js';
 import { matchAnswerCodecs } from './sdp/codecs.js';
 import { produceAnswer, produceOffer, produceSelfAnswer } from './sdp/convert.js';
+import { parseFor, requireText } from './sdp/request.js';
 import { effectiveDirection } from './sdp/direction.js';
-import { parseAudioSdp, requireWebrtcAttributes, type AudioDescription } from './sdp/model.js';
+import type { AudioDescription } from './sdp/model.js';
 import { answerLocally, answerSetup, applyRemote, commitReoffer, recordAnswered, reoffer, rollbackReoffer, type LocalEnd } from './session.js';
 import { SocketTracker } from './sockets.js';
 import { splice } from './splice.js';
@@ -24,6 +26,7 @@ import {
   MediaError,
   type AnswerRequest,
   type EchoRequest,
+  type EngineLoad,
   type InactiveListener,
   type LocalAnswerRequest,
   type MediaProfile,
@@ -59,6 +62,10 @@ export interface EmbeddedMediaEngineOptions {
   rtcp?: RtcpMode;
   /** RFC 3550 §6.2 minimum report interval (default 5000 ms); tests only. */
   rtcpMinIntervalMs?: number;
+  /** media.admission: no new call while this thread is too busy (admission.ts); `worker`: its index in load(). */
+  admission?: AdmissionOptions;
+  /** The DTLS certificate to use (media workers share main's, so one fingerprint); default: a new one. */
+  certificate?: DtlsCertificate;
 }
 
 /** The embedded engine also counts the sockets it holds (tests: every way a call ends frees them), and
@@ -68,23 +75,13 @@ export interface EmbeddedMediaEngine extends Required<DtmfEngine>, SpliceableMed
   quality(callId: string): Promise<CallQuality | undefined>;
   /** The same, synchronously (the call record is written in the call's 'ended' event). */
   qualityNow(callId: string): CallQuality | undefined;
+  /** Each engine thread's load and admission (one entry here; one per worker thread when sharded). */
+  load(): EngineLoad[];
 }
 
 export async function createEmbeddedMediaEngine(options: EmbeddedMediaEngineOptions): Promise<EmbeddedMediaEngine> {
-  const certificate = await createDtlsCertificate();
+  const certificate = options.certificate ?? (await createDtlsCertificate());
   return new Engine(options, certificate);
-}
-
-function requireText(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new MediaError('bad-sdp', `${what} must be a non-empty string`);
-  return value;
-}
-
-/** Parse an SDP and insist on what its profile needs. */
-function parseFor(sdp: unknown): AudioDescription {
-  const desc = parseAudioSdp(requireText(sdp, 'sdp'));
-  if (desc.profile === 'webrtc') requireWebrtcAttributes(desc);
-  return desc;
 }
 
 class Engine implements EmbeddedMediaEngine {
@@ -102,6 +99,7 @@ class Engine implements EmbeddedMediaEngine {
   private readonly dtmf: EmbeddedDtmf;
   /** RTCP per leg and the quality figures (quality-reports.ts). */
   private readonly reports: CallQualityBook;
+  private readonly admission: Admission;
   private closed = false;
 
   constructor(
@@ -123,6 +121,7 @@ class Engine implements EmbeddedMediaEngine {
     };
     this.reports = new CallQualityBook(options.rtcp ?? 'relay', () => this.calls.values(), Math.random, options.rtcpMinIntervalMs);
     this.reports.start();
+    this.admission = new Admission(options.admission ?? {}, options.logger);
     if (options.inactivityTimeoutMs) {
       const report: InactiveListener = (callId, leg, reason) => this.reportInactive(callId, leg, reason);
       this.liveness = new LivenessWatcher(options.inactivityTimeoutMs, () => this.watchedLegs(), report);
@@ -152,6 +151,7 @@ class Engine implements EmbeddedMediaEngine {
       this.logger.info({ callId, fromTag }, 'media re-offer');
       return produced;
     }
+    this.admission.check(callId, this.calls.has(callId)); // a new call key: MediaError 'overloaded' while too busy
     const ticket = this.claim(callId);
     await this.remove(callId); // any other offer for a known call starts its media afresh
     const logger = this.logger.child({ callId });
@@ -318,6 +318,7 @@ class Engine implements EmbeddedMediaEngine {
     if (existing?.state === 'echo' && existing.offerer.tag === fromTag && existing.offerer.open.profile === desc.profile) {
       return this.reecho(existing, desc, request);
     }
+    this.admission.check(callId, this.calls.has(callId));
     const ticket = this.claim(callId);
     await this.remove(callId);
     const open = await this.open(desc.profile, this.logger.child({ callId, echo: true }), [], callId, ticket);
@@ -375,6 +376,10 @@ class Engine implements EmbeddedMediaEngine {
     return call ? this.reports.snapshot(call) : this.reports.finishedCall(callId);
   }
 
+  load(): EngineLoad[] {
+    return [this.admission.engineLoad(this.calls.size)];
+  }
+
   stats(callId: string): MediaStats | undefined {
     const call = this.calls.get(callId);
     return call ? callStats(call) : undefined;
@@ -382,6 +387,7 @@ class Engine implements EmbeddedMediaEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.admission.close();
     this.liveness?.stop();
     this.reports.stop();
     this.pending.clear();

@@ -68,9 +68,11 @@ export interface MediaStats {
   legs: Record<string, { packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number; packetsRejected: number; packetsHeld?: number; rtcpIn?: number }>;
 }
 
-export type MediaErrorCode = 'no-common-codec' | 'bad-sdp' | 'no-ports' | 'unknown-call';
+/** overloaded: the embedded engine's thread is too busy to take a new call now (admission.ts). */
+export type MediaErrorCode = 'no-common-codec' | 'bad-sdp' | 'no-ports' | 'unknown-call' | 'overloaded';
 
-/** The call layer maps: no-common-codec / bad-sdp → 488, no-ports → 503, unknown-call → 481. */
+/** The call layer maps: no-common-codec / bad-sdp → 488, no-ports → 503, overloaded → 503 with
+ *  Retry-After (media.admission.retryAfter), unknown-call → 481. */
 export class MediaError extends Error {
   constructor(
     readonly code: MediaErrorCode,
@@ -182,4 +184,17 @@ export interface EngineLoad {
   utilization: number;
   delayP99Ms: number;
   admitting: boolean;
+}
+
+/** One engine thread's load (admission.ts): worker 0 for the engine in the gateway's own thread, else the
+ *  worker thread's index. utilization: share of the latest window its event loop was busy (0–1);
+ *  delayP99Ms: the loop's delay p99 over that window; admitting: false while it refuses new calls
+ *  (MediaError 'overloaded'); refused: new calls it refused since start. */
+export interface EngineLoad {
+  worker: number;
+  calls: number;
+  utilization: number;
+  delayP99Ms: number;
+  admitting: boolean;
+  refused?: number;
 }

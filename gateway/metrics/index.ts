@@ -10,6 +10,7 @@ import type { TransactionLayer } from '../sip/transaction/types.js';
 import type { SipTransport } from '../sip/transport/types.js';
 import { CallMetrics } from './calls.js';
 import { methodLabel } from './labels.js';
+import { mediaLoadMetrics } from './media-load.js';
 import { observeTransactions, observeTransport, type SipCounters } from './sip.js';
 import { statusMetrics, type StatusSource } from './status.js';
 
@@ -48,6 +49,7 @@ export function createMetrics(config: GatewayConfig): Metrics {
   const bans = new Counter({ name: 'webphone_bans_total', help: 'Sources banned for their request rate (security.rateLimit)', registers });
   const calls = new CallMetrics(registry, trunks, () => media);
   statusMetrics(registry, () => service, trunks);
+  mediaLoadMetrics(registry, config, () => media);
   return {
     registry,
     calls,

@@ -171,12 +171,13 @@ export class InviteServer implements DialogOwner {
     reply(this.tx, 200, 'OK', { toTag: this.localTag, headers, body: Buffer.from(sdp), contentType: SDP });
   }
 
-  /** A final non-2xx to the INVITE (§13.3.1.3); ignored once a final response was sent. */
-  reject(status: number, reason: string): void {
+  /** A final non-2xx to the INVITE (§13.3.1.3), with `headers` (e.g. a 503's Retry-After, §21.5.4);
+   *  ignored once a final response was sent. */
+  reject(status: number, reason: string, headers: HeaderField[] = []): void {
     if (!this.unanswered) return;
     this.reliable.finish();
     this.terminate(); // and the early dialog of a reliable 1xx (§12.3)
-    reply(this.tx, status, reason, { toTag: this.localTag });
+    reply(this.tx, status, reason, { toTag: this.localTag, headers });
   }
 
   /** §9.2: a CANCEL matching our INVITE. "If the UAS has already sent a final response for the original
@@ -188,10 +189,10 @@ export class InviteServer implements DialogOwner {
     this.events.onCancel();
   }
 
-  /** Ends this usage from our side: BYE when answered (after the ACK, §15), else the given final response.
-   *  `byeHeaders` go on the BYE (e.g. RFC 3326 Reason). */
-  hangup(status = 480, reason = 'Temporarily Unavailable', byeHeaders: HeaderField[] = []): void {
-    if (this.unanswered) return this.reject(status, reason);
+  /** Ends this usage from our side: BYE when answered (after the ACK, §15), else the given final response
+   *  (with `finalHeaders`). `byeHeaders` go on the BYE (e.g. RFC 3326 Reason). */
+  hangup(status = 480, reason = 'Temporarily Unavailable', byeHeaders: HeaderField[] = [], finalHeaders: HeaderField[] = []): void {
+    if (this.unanswered) return this.reject(status, reason, finalHeaders);
     this.byeHeaders = byeHeaders;
     if (this.fsm.state === 'accepted') {
       this.byePending = true;
