@@ -177,19 +177,9 @@ export interface SocketCounts {
 }
 
 /** One engine thread's load (the in-thread engine: worker 0; the sharded engine: one per worker): live
- *  calls, event-loop utilization (0-1) and delay p99 over the latest window, and whether it takes new calls. */
-export interface EngineLoad {
-  worker: number;
-  calls: number;
-  utilization: number;
-  delayP99Ms: number;
-  admitting: boolean;
-}
-
-/** One engine thread's load (admission.ts): worker 0 for the engine in the gateway's own thread, else the
- *  worker thread's index. utilization: share of the latest window its event loop was busy (0–1);
- *  delayP99Ms: the loop's delay p99 over that window; admitting: false while it refuses new calls
- *  (MediaError 'overloaded'); refused: new calls it refused since start. */
+ *  calls, event-loop utilization (0-1) and delay p99 over the latest window, and whether it takes new calls
+ *  (admission.ts: false while it refuses them with MediaError 'overloaded'); refused: new calls it refused
+ *  since it started. */
 export interface EngineLoad {
   worker: number;
   calls: number;
