@@ -1,6 +1,7 @@
 // `npm run bench`: the media relay, ours beside rtpengine (the anchor), plus the SRTP micro-benchmark.
 // Everything stays on 127.0.0.1. Knobs: BENCH_CALLS (default 100), BENCH_SECONDS (default 10); the SRTP ⇄ RTP
-// scenario: BENCH_SRTP=0 skips it, BENCH_SRTP_* (bench/srtp-relay.ts optionsFromEnv).
+// scenario: BENCH_SRTP=0 skips it, BENCH_SRTP_* (bench/srtp-relay.ts optionsFromEnv); the WebSocket registrar:
+// BENCH_SKIP_WS=1 skips it, BENCH_WS_* (bench/ws-register.ts).
 // Results are printed and written to bench/results/latest.json (not committed).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { measureRest, restReport } from './rest.js';
 import { optionsFromEnv, runSrtpBench } from './srtp-relay.js';
 import { srtpReport } from './srtp-report.js';
 import { measureSignalling, signallingReport } from './signalling.js';
+import { measureWsRegister, WS_RATES, wsRegisterReport } from './ws-register.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 100);
 const IDLE_CALLS = Number(process.env.BENCH_IDLE_CALLS ?? 1000);
@@ -52,5 +54,8 @@ process.stdout.write(`\n${restReport(rest)}`);
 // Signalling at carrier rates: SIPp both ends, the gateway against Kamailio + rtpengine (signalling.ts).
 const signalling = process.env.BENCH_SKIP_SIGNALLING ? [] : await measureSignalling();
 if (signalling.length > 0) process.stdout.write(`\n${signallingReport(signalling)}`);
+// The WebSocket registrar against Kamailio's: memory per idle registered client, REGISTER rate (ws-register.ts).
+const wsRegister = process.env.BENCH_SKIP_WS === '1' ? [] : await measureWsRegister();
+if (wsRegister.length > 0) process.stdout.write(`\n${wsRegisterReport(wsRegister, WS_RATES)}`);
 mkdirSync(path.join(here, 'results'), { recursive: true });
-writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify({ calls: CALLS, seconds: SECONDS, anchor, ours, ratio, srtp, srtpRelay, rest, signalling }, null, 2));
+writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify({ calls: CALLS, seconds: SECONDS, anchor, ours, ratio, srtp, srtpRelay, rest, signalling, wsRegister }, null, 2));
