@@ -1,13 +1,15 @@
 // SRTP⇄RTP relay benchmark: the path every browser call takes (browser SRTP ⇄ trunk RTP), ours beside
-// rtpengine userspace doing the same job, with the load generator of bench/loadgen (real STUN + DTLS +
-// SRTP per call, 50 pkt/s each way, a send time in every payload). Only the relay's CPU is measured
-// (/proc/<pid>/stat); the generator runs in this process's worker threads.
+// rtpengine userspace doing the same job, with a load generator doing real STUN + DTLS + SRTP per call,
+// 50 pkt/s each way, a send time in every payload: by default the C one of bench/loadgen-c (its own
+// process, one thread; BENCH_SRTP_GEN=js: the TypeScript one of bench/loadgen, two worker threads of
+// this process). Only the relay's CPU is measured (/proc/<pid>/stat); the generator's is reported apart.
 // Alone: npx tsx bench/srtp-relay.ts (knobs as in runSrtpBench's options, from BENCH_SRTP_* env).
 import { readFileSync } from 'node:fs';
 import { answerCommand, offerCommand } from '../gateway/media/rtpengine/flags.js';
 import { startEmbedded, startRtpengine, type BenchEngine } from './engines.js';
 import { Histogram } from './loadgen/common.js';
-import { LoadGenerator } from './loadgen/index.js';
+import { CLoadGenerator } from './loadgen-c/index.js';
+import { LoadGenerator, type SrtpLoadGenerator } from './loadgen/index.js';
 
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
 const SETUP_CONCURRENCY = 16;
@@ -33,6 +35,8 @@ export interface SrtpRun {
   setupMs: number;
   /** Set-ups whose STUN or DTLS failed and were made again. */
   setupFailures: number;
+  /** Set-ups the engine refused as too busy (admission control) and that were made again later. */
+  setupRefused: number;
   /** Measured phase: packets sent by both sides, received by both sides. */
   sent: number;
   received: number;
@@ -55,6 +59,8 @@ export interface SrtpRun {
   /** The generator's pacing lateness (p99 ms) and its own CPU share: a generator that fell behind shows here. */
   generatorLateP99Ms: number;
   generatorCorePct: number;
+  /** Datagrams the generator's own sockets dropped (its receive queues full), both sides. */
+  generatorDropped: number;
 }
 
 /** 'baseline': the embedded engine of another copy of the tree (BENCH_SRTP_BASELINE=<its bench/ folder>),
@@ -73,16 +79,21 @@ export function startEngine(kind: EngineKind): Promise<BenchEngine> {
 }
 
 const SETUP_TRIES = 3;
+/** A set-up the engine refused (admission control) is made again after this, for at most REFUSED_FOR_MS. */
+const REFUSED_RETRY_MS = 250;
+const REFUSED_FOR_MS = 60_000;
 /** Call-IDs are never reused: rtpengine keeps a deleted call for its delete delay (30 s by default). */
 let round = 0;
 
 /** Sets up `calls` calls; a call whose STUN or DTLS fails is deleted and set up afresh (a browser would
  *  retry too). Returns how many set-ups failed so. */
-async function setUp(engine: BenchEngine, gen: LoadGenerator, calls: number): Promise<{ failed: number; ids: string[] }> {
+async function setUp(engine: BenchEngine, gen: SrtpLoadGenerator, calls: number): Promise<{ failed: number; refused: number; ids: string[] }> {
   let next = 0;
   const prefix = `srtp-${++round}`;
   const ids = Array.from({ length: calls }, (_, i) => `${prefix}-${i}`);
   let failed = 0;
+  let refused = 0;
+  const refusedUntil = performance.now() + REFUSED_FOR_MS;
   const one = async (i: number): Promise<void> => {
     const callId = ids[i]!;
     for (let attempt = 1; ; attempt++) {
@@ -92,9 +103,17 @@ async function setUp(engine: BenchEngine, gen: LoadGenerator, calls: number): Pr
         await gen.connect(i, toBrowser);
         return;
       } catch (err) {
-        failed++;
         await engine.delete(callId);
         await gen.drop(i);
+        // Refused by the engine's admission control (too busy now, as a 503 with Retry-After would say):
+        // a caller tries again a little later; that is neither a failed set-up nor an attempt used up.
+        if (/overloaded/.test((err as Error).message) && performance.now() < refusedUntil) {
+          attempt--;
+          refused++;
+          await sleep(REFUSED_RETRY_MS);
+          continue;
+        }
+        failed++;
         if (attempt >= SETUP_TRIES) throw new Error(`call ${i}: ${(err as Error).message} (${attempt} tries)`);
       }
     }
@@ -103,37 +122,37 @@ async function setUp(engine: BenchEngine, gen: LoadGenerator, calls: number): Pr
     while (next < calls) await one(next++);
   };
   await Promise.all(Array.from({ length: Math.min(SETUP_CONCURRENCY, calls) }, lane));
-  return { failed, ids };
+  return { failed, refused, ids };
 }
 
 /** One call set up and torn down before anything is measured: both DTLS ends load their library (the
  *  embedded engine loads werift with its first browser call), so neither the set-up race nor the library's
  *  memory counts against the calls measured. */
-async function primeDtls(engine: BenchEngine, gen: LoadGenerator): Promise<void> {
+async function primeDtls(engine: BenchEngine, gen: SrtpLoadGenerator): Promise<void> {
   const { ids } = await setUp(engine, gen, 1);
   await engine.delete(ids[0]!);
   await gen.closeCalls();
 }
 
 /** One engine, `calls` calls: set up, warm-up, measured phase, tear-down. */
-export async function runSrtpRelay(engine: BenchEngine, gen: LoadGenerator, calls: number, warmupMs: number, measureMs: number): Promise<SrtpRun> {
+export async function runSrtpRelay(engine: BenchEngine, gen: SrtpLoadGenerator, calls: number, warmupMs: number, measureMs: number): Promise<SrtpRun> {
   await primeDtls(engine, gen);
   await engine.settle();
   const rss0 = procRssKiB(engine.pid);
   const t0 = performance.now();
-  const { failed: setupFailures, ids } = await setUp(engine, gen, calls);
+  const { failed: setupFailures, refused: setupRefused, ids } = await setUp(engine, gen, calls);
   const setupMs = performance.now() - t0;
   const running = gen.run(warmupMs, measureMs);
   await sleep(warmupMs + 5);
   await engine.lag?.();
   const cpu0 = procCpuMs(engine.pid);
   const user0 = procCpuMs(engine.pid, true);
-  const gen0 = procCpuMs('self');
+  const gen0 = gen.cpuMs();
   const w0 = performance.now();
   await sleep(measureMs);
   const cpuMs = procCpuMs(engine.pid) - cpu0;
   const userMs = procCpuMs(engine.pid, true) - user0;
-  const genMs = procCpuMs('self') - gen0;
+  const genMs = gen.cpuMs() - gen0;
   const wallMs = performance.now() - w0;
   const lagMs = await engine.lag?.();
   const { browser, trunk } = await running;
@@ -151,6 +170,7 @@ export async function runSrtpRelay(engine: BenchEngine, gen: LoadGenerator, call
     calls,
     setupMs,
     setupFailures,
+    setupRefused,
     sent,
     received,
     lossPct: (100 * (sent - received)) / Math.max(sent, 1),
@@ -167,6 +187,7 @@ export async function runSrtpRelay(engine: BenchEngine, gen: LoadGenerator, call
     lagMs,
     generatorLateP99Ms: Math.max(browser.lateP99Ms, trunk.lateP99Ms),
     generatorCorePct: (100 * genMs) / wallMs,
+    generatorDropped: (browser.dropped ?? 0) + (trunk.dropped ?? 0),
   };
 }
 
@@ -192,16 +213,18 @@ export interface SrtpBenchOptions {
 
 export interface SrtpBenchResult {
   options: SrtpBenchOptions;
+  /** Which load generator ran (its kind). */
+  generator: string;
   loadAverage: number[];
   pairs: Array<{ embedded: SrtpRun; rtpengine: SrtpRun }>;
   steps: Array<{ calls: number; embedded?: SrtpRun; rtpengine?: SrtpRun }>;
 }
 
 export async function runSrtpBench(options: SrtpBenchOptions, log: (line: string) => void = () => {}): Promise<SrtpBenchResult> {
-  const gen = new LoadGenerator();
+  const gen = createGenerator();
   await gen.ready();
   const loadAverage = (await import('node:os')).loadavg();
-  const result: SrtpBenchResult = { options, loadAverage, pairs: [], steps: [] };
+  const result: SrtpBenchResult = { options, generator: gen.kind, loadAverage, pairs: [], steps: [] };
   try {
     for (let p = 0; p < options.pairs; p++) {
       // Profiling or A/B runs: only these engines, logged per run (not in the table).
@@ -238,9 +261,16 @@ export async function runSrtpBench(options: SrtpBenchOptions, log: (line: string
   return result;
 }
 
+/** BENCH_SRTP_GEN: 'c' (default; a build failure throws) or 'js'. */
+function createGenerator(kind = process.env.BENCH_SRTP_GEN ?? 'c'): SrtpLoadGenerator {
+  if (kind === 'js') return new LoadGenerator();
+  if (kind === 'c') return new CLoadGenerator();
+  throw new Error(`BENCH_SRTP_GEN=${kind}: 'c' or 'js'`);
+}
+
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): SrtpBenchOptions {
   const num = (key: string, dflt: number): number => (env[key] ? Number(env[key]) : dflt);
-  const steps = env.BENCH_SRTP_STEPS ?? '300,600';
+  const steps = env.BENCH_SRTP_STEPS ?? '300,450,600';
   return {
     calls: num('BENCH_SRTP_CALLS', 100),
     pairs: num('BENCH_SRTP_PAIRS', 3),

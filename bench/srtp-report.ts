@@ -25,6 +25,7 @@ const FIGURES: Figure[] = [
   { label: 'loss', of: (r) => r.lossPct, unit: '%', digits: 3 },
   { label: 'set-up of all calls (STUN+DTLS)', of: (r) => r.setupMs / 1000, unit: 's' },
   { label: 'failed set-ups (made again)', of: (r) => r.setupFailures, unit: '', digits: 0 },
+  { label: 'set-ups refused as too busy (made again)', of: (r) => r.setupRefused, unit: '', digits: 0 },
 ];
 
 function pairRow(f: Figure, pairs: SrtpBenchResult['pairs']): string {
@@ -67,13 +68,22 @@ export function srtpReport(result: SrtpBenchResult): string {
   }
   const late = median(result.pairs.flatMap((p) => [p.embedded.generatorLateP99Ms, p.rtpengine.generatorLateP99Ms]));
   const genCore = median(result.pairs.flatMap((p) => [p.embedded.generatorCorePct, p.rtpengine.generatorCorePct]));
-  lines.push('', `  load generator: pacing late p99 ${fmt(late)} ms, ${fmt(genCore, 0)} % of a core (not counted in the relay's CPU)`);
+  const genDropped = result.pairs.reduce((n, p) => n + p.embedded.generatorDropped + p.rtpengine.generatorDropped, 0);
+  lines.push(
+    '',
+    `  load generator (${result.generator}): pacing late p99 ${fmt(late)} ms, ${fmt(genCore, 1)} % of a core ` +
+      `(not counted in the relay's CPU), ${genDropped} datagrams dropped by its own sockets`,
+  );
   if (result.steps.length) {
     lines.push('', `  capacity (loss < ${o.maxLossPct} %, ${o.stepMeasureMs / 1000} s per step): embedded ${capacity(result, 'embedded')} calls, rtpengine ${capacity(result, 'rtpengine')} calls`);
     for (const step of result.steps) {
       const cell = (r?: SrtpRun): string =>
         r
-          ? `loss ${fmt(r.lossPct, 3)} %, ${fmt(r.corePct, 0)} % core, ${fmt(r.usPerPacket)} µs/pkt, p50/p99 ${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)} ms` +
+          ? `loss ${fmt(r.lossPct, 3)} %, ${fmt(r.corePct, 0)} % core, ${fmt(r.usPerPacket)} µs/pkt, ` +
+            `p50/p99/p99.9 ${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)}/${fmt(r.latencyMs.p999)} ms, ${fmt(r.rssKiBPerCall, 0)} KiB/call, ` +
+            (r.lagMs ? `loop lag p99 ${fmt(r.lagMs.p99)} ms, ` : '') +
+            `generator ${fmt(r.generatorCorePct, 1)} % core` +
+            (r.generatorDropped ? `, ${r.generatorDropped} dropped by the generator` : '') +
             (r.generatorLateP99Ms > GENERATOR_LATE_MS ? ` (generator ${fmt(r.generatorLateP99Ms, 0)} ms late: limited by it)` : '')
           : 'not run';
       lines.push(`    ${String(step.calls).padStart(4)} calls: embedded ${cell(step.embedded)};  rtpengine ${cell(step.rtpengine)}`);

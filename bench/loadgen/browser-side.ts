@@ -6,7 +6,6 @@
 import dgram from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import * as sdpTransform from 'sdp-transform';
 import { createLogger } from '../../gateway/log.js';
 import { createDtlsCertificate } from '../../gateway/media/dtls/certificate.js';
 import { DtlsSession } from '../../gateway/media/dtls/session.js';
@@ -14,6 +13,7 @@ import { rtpHeaderLength } from '../../gateway/media/rtp/header.js';
 import { classify } from '../../gateway/media/rtp/index.js';
 import { srtpContextsFromDtls, type SrtpContextPair } from '../../gateway/media/srtp/index.js';
 import { buildBindingRequest, handleBindingRequest } from '../../gateway/media/stun/index.js';
+import { browserOffer, parseEngineAnswer } from './sdp.js';
 import { Histogram, pace, PAYLOAD_BYTES, PHASE_MEASURE, RTP_HEADER_BYTES, sinceStampUs, stamp, type WorkerReply, type WorkerRequest } from './common.js';
 
 const logger = createLogger((process.env.BENCH_LOADGEN_LOG ?? 'silent') as 'silent');
@@ -48,28 +48,14 @@ class BrowserCall {
 
   offer(call: number): string {
     const port = this.socket.address().port;
-    return [
-      'v=0', `o=- ${call + 1} 1 IN IP4 ${ADDRESS}`, 's=-', 't=0 0', 'a=group:BUNDLE 0', 'a=msid-semantic: WMS',
-      `m=audio ${port} UDP/TLS/RTP/SAVPF 0`, `c=IN IP4 ${ADDRESS}`, 'a=rtcp:9 IN IP4 0.0.0.0',
-      `a=candidate:1 1 udp 2130706431 ${ADDRESS} ${port} typ host`, 'a=end-of-candidates',
-      `a=ice-ufrag:${this.ufrag}`, `a=ice-pwd:${this.pwd}`, `a=fingerprint:sha-256 ${certificate.fingerprint}`,
-      'a=setup:actpass', 'a=mid:0', 'a=sendrecv', 'a=rtcp-mux', 'a=rtpmap:0 PCMU/8000', `a=ssrc:${this.ssrc} cname:loadgen${call}`, '',
-    ].join('\r\n');
+    return browserOffer({ call, address: ADDRESS, port, ufrag: this.ufrag, pwd: this.pwd, fingerprint: certificate.fingerprint, ssrc: this.ssrc });
   }
 
   /** ICE check with the answer's credentials to its candidate, then DTLS as the client. */
   async connect(answer: string): Promise<void> {
-    const session = sdpTransform.parse(answer);
-    const m = session.media[0]!;
-    const ufrag = String(m.iceUfrag ?? session.iceUfrag);
-    const pwd = String(m.icePwd ?? session.icePwd);
-    const fingerprint = (m.fingerprint ?? session.fingerprint)!.hash;
-    // RFC 5763 §5: the answerer's a=setup picks the roles; passive (the embedded engine) makes us the
-    // DTLS client, active (rtpengine's default answer) the server.
-    const role = (m.setup ?? session.setup) === 'active' ? 'server' : 'client';
-    const address = m.connection?.ip ?? session.connection?.ip ?? ADDRESS;
+    const { address, port, ufrag, pwd, fingerprint, role } = parseEngineAnswer(answer, ADDRESS);
     // Connected: the socket then takes datagrams from the engine's port only, and sends without a lookup.
-    await new Promise<void>((resolve) => this.socket.connect(m.port, address, resolve));
+    await new Promise<void>((resolve) => this.socket.connect(port, address, resolve));
     await this.iceCheck(ufrag, pwd);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`DTLS (${role}): no handshake in ${DTLS_TIMEOUT_MS} ms`)), DTLS_TIMEOUT_MS);

@@ -75,6 +75,8 @@ export interface SideResult {
   /** How late the pacer sent (ms): p99 and max, to tell a generator that fell behind. */
   lateP99Ms: number;
   lateMaxMs: number;
+  /** Datagrams this side's own socket dropped (receive queue full): loss the relay did not cause. */
+  dropped?: number;
 }
 
 export type Sender = { send(phase: number): void };

@@ -55,7 +55,28 @@ export interface RunResult {
   trunk: SideResult;
 }
 
-export class LoadGenerator {
+/** What bench/srtp-relay.ts drives: the generator here (two worker threads) or the C one (bench/loadgen-c). */
+export interface SrtpLoadGenerator {
+  readonly kind: string;
+  ready(): Promise<void>;
+  /** The browser's offer for call `call`. */
+  offer(call: number): Promise<string>;
+  /** The trunk's answer to the engine's offer. */
+  answer(call: number, sdp: string): Promise<string>;
+  /** STUN check + DTLS handshake against the engine's answer. */
+  connect(call: number, sdp: string): Promise<void>;
+  run(warmupMs: number, measureMs: number): Promise<RunResult>;
+  /** Close one call on both sides (a set-up to be tried again). */
+  drop(call: number): Promise<void>;
+  /** Close every call (the generator stays up for the next round). */
+  closeCalls(): Promise<void>;
+  stop(): Promise<void>;
+  /** CPU time (user + system, ms) the generator has used so far, read around a measured phase. */
+  cpuMs(): number;
+}
+
+export class LoadGenerator implements SrtpLoadGenerator {
+  readonly kind = 'TypeScript, two worker threads of the bench process (bench/loadgen)';
   readonly browser = startWorker('./browser-side.ts');
   readonly trunk = startWorker('./trunk-side.ts');
 
@@ -98,5 +119,11 @@ export class LoadGenerator {
 
   async stop(): Promise<void> {
     await Promise.all([this.browser.terminate(), this.trunk.terminate()]);
+  }
+
+  /** The whole bench process: the workers and the orchestrating main thread. */
+  cpuMs(): number {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
   }
 }

@@ -4,8 +4,8 @@
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import * as sdpTransform from 'sdp-transform';
 import { rtpHeaderLength } from '../../gateway/media/rtp/header.js';
+import { parseEngineOffer, trunkAnswer } from './sdp.js';
 import { Histogram, pace, PAYLOAD_BYTES, PHASE_MEASURE, RTP_HEADER_BYTES, sinceStampUs, stamp, type WorkerReply, type WorkerRequest } from './common.js';
 
 const ADDRESS = process.env.BENCH_ADDRESS ?? '127.0.0.1';
@@ -48,18 +48,12 @@ class TrunkCall {
 const calls = new Map<number, TrunkCall>();
 
 async function answer(call: number, offer: string): Promise<string> {
-  const session = sdpTransform.parse(offer);
-  const m = session.media[0]!;
-  const address = m.connection?.ip ?? session.connection?.ip ?? ADDRESS;
+  const to = parseEngineOffer(offer, ADDRESS);
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, ADDRESS, resolve));
-  await new Promise<void>((resolve) => socket.connect(m.port, address, resolve));
+  await new Promise<void>((resolve) => socket.connect(to.port, to.address, resolve));
   calls.set(call, new TrunkCall(socket));
-  const port = socket.address().port;
-  return [
-    'v=0', `o=trunk ${call + 1} 1 IN IP4 ${ADDRESS}`, 's=-', `c=IN IP4 ${ADDRESS}`, 't=0 0',
-    `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=ptime:20', 'a=sendrecv', '',
-  ].join('\r\n');
+  return trunkAnswer(call, ADDRESS, socket.address().port);
 }
 
 async function handle(req: WorkerRequest): Promise<Omit<WorkerReply, 'id'>> {

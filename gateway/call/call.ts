@@ -274,10 +274,17 @@ export class Call {
 
   /** A media handle of this call: the call's own session, or fork `branch`'s. Closed when the call ends. */
   openMedia(branch?: number): MediaSession {
-    const session = new MediaSession(this.ctx.media, branch === undefined ? this.id : `${this.id}:${branch}`, this.log);
+    const session = new MediaSession(this.ctx.media, branch === undefined ? this.id : `${this.id}:${branch}`, this.log, this.mediaGroups());
     this.media.add(session);
     if (this.ended) session.close();
     return session;
+  }
+
+  /** Media worker placement (media.workers): this call's sessions — forks, transfer and click-to-call legs,
+   *  which a splice joins — share a worker, and so do its users' calls (an attended transfer joins two). */
+  private mediaGroups(): string[] {
+    const users = Object.values(this.parties).flatMap((p) => (p?.kind === 'user' ? [`user:${p.user.name}`] : []));
+    return [`call:${this.id}`, ...users];
   }
 
   /** Runs a media engine request; on failure ends the call with the mapped final response. */

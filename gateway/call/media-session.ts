@@ -14,6 +14,8 @@ export class MediaSession {
     /** The engine's session key (gateway-internal, not a SIP Call-ID). */
     readonly key: string,
     private readonly log: Logger,
+    /** Placement groups of the session's first offer/echo (OfferRequest.groups). */
+    private readonly groups?: string[],
   ) {}
 
   get isClosed(): boolean {
@@ -21,7 +23,7 @@ export class MediaSession {
   }
 
   offer(req: WithoutKey<OfferRequest>): Promise<SdpResult> {
-    return this.run(() => this.engine.offer({ ...req, callId: this.key }));
+    return this.run(() => this.engine.offer({ groups: this.groups, ...req, callId: this.key }));
   }
 
   answer(req: WithoutKey<AnswerRequest>): Promise<SdpResult> {
@@ -29,7 +31,7 @@ export class MediaSession {
   }
 
   echo(req: WithoutKey<EchoRequest>): Promise<SdpResult> {
-    return this.run(() => this.engine.echo({ ...req, callId: this.key }));
+    return this.run(() => this.engine.echo({ groups: this.groups, ...req, callId: this.key }));
   }
 
   /** Frees the session; later calls do nothing. A failure is only logged (the call is over either way). */

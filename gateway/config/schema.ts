@@ -8,6 +8,18 @@ import { callerIdSchema, inboundSchema, rewriteSchema, trunkRouteSchema } from '
 import { apiSchema, cdrSchema, logSchema } from './ops.js';
 import { regexString as regex } from './fields.js';
 
+/** Fewest media.rtpPorts per media worker (gateway/media/workers/split.ts MIN_PORTS_PER_WORKER, same figure). */
+const MIN_PORTS_PER_MEDIA_WORKER = 50;
+
+/** An explicit media.workers whose share of media.rtpPorts would be too small (auto adapts instead). */
+function mediaWorkersIssue(media: { workers: 'auto' | number; rtpPorts: string }, ctx: z.RefinementCtx): void {
+  const [from, to] = media.rtpPorts.split('-').map(Number) as [number, number];
+  const each = Math.floor((to - from + 1) / (typeof media.workers === 'number' ? media.workers : 1));
+  if (typeof media.workers !== 'number' || media.workers < 2 || !(each < MIN_PORTS_PER_MEDIA_WORKER)) return;
+  const message = `${media.workers} workers would get ${each} ports each of media.rtpPorts ${media.rtpPorts}: at least ${MIN_PORTS_PER_MEDIA_WORKER} each (widen media.rtpPorts or lower media.workers)`;
+  ctx.addIssue({ code: 'custom', path: ['media', 'workers'], message });
+}
+
 /** Only the range: a malformed value (no numeric port) is reported once, by the regex. */
 const portInRange = (s: string): boolean => !(Number(s.slice(s.lastIndexOf(':') + 1)) > 65535);
 
@@ -265,6 +277,9 @@ export const configSchema = z
          *  what it sent to and received from that peer (RFC 3550 §6.2 interval, randomised, 5 s minimum) and
          *  reads theirs; 'relay' — RTCP passes from leg to leg as it came. */
         rtcp: z.enum(['generate', 'relay']).default('generate'),
+        /** Embedded engine threads: 'auto' = one per core (fewer when rtpPorts gives a worker under 50 ports),
+         *  0 = in the gateway's own thread, n = n worker threads; rtpPorts is split between them. */
+        workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
         /** Admission control of the embedded engine (media/admission.ts): while an engine thread's event loop
          *  is busy more than maxUtilization of the time or its delay p99 passes maxDelayMs (two 0.5 s windows
          *  running), new calls get 503 with Retry-After: retryAfter seconds; calls already up go on. */
@@ -340,6 +355,7 @@ export const configSchema = z
     if (cfg.media.engine === 'rtpengine' && !cfg.media.rtpengine) {
       ctx.addIssue({ code: 'custom', path: ['media', 'rtpengine'], message: 'required with media.engine: rtpengine (its ng socket, e.g. "127.0.0.1:2223")' });
     }
+    mediaWorkersIssue(cfg.media, ctx);
     if (cfg.media.engine === 'rtpengine' && cfg.media.iceTcp === true) {
       ctx.addIssue({ code: 'custom', path: ['media', 'iceTcp'], message: 'ICE-TCP is offered by the embedded media engine only: remove it (or set false) with media.engine: rtpengine' });
     }
