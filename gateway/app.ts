@@ -21,7 +21,7 @@ import { createMetrics } from './metrics/index.js';
 import { closeHttp, createHttpApp, createWebServer, listenHttp, type WebServer } from './http/server.js';
 import { loadServerCredentials, trunkTlsPeers } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
-import { coreCount, createEmbeddedMediaEngine, createShardedMediaEngine, resolveWorkerCount, type EmbeddedMediaEngineOptions, type WorkersSetting } from './media/index.js';
+import { createEmbeddedMediaEngineFor } from './media/index.js';
 import { createRtpengineMediaEngine } from './media/rtpengine/engine.js';
 import { startSecurity, type Security } from './security/index.js';
 import type { MediaEngine } from './media/types.js';
@@ -289,7 +289,8 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
   if (config.media.engine === 'rtpengine') {
     return createRtpengineMediaEngine({ address: splitHostPort(config.media.rtpengine!), strictSource: config.media.strictSource, injectDtmf: config.media.rtpengineInjectDtmf, inactivityTimeoutMs, logger });
   }
-  return createEmbedded(config.media.workers, {
+  // media.workers: the engine in this thread (0) or in worker threads (media/workers)
+  return createEmbeddedMediaEngineFor(config.media.workers, {
     bindAddress: config.media.address,
     advertiseAddress: advertise ?? config.media.advertiseAddress,
     portRange: parsePortRange(config.media.rtpPorts),
@@ -300,13 +301,6 @@ function createMediaEngine(config: GatewayConfig, advertise: string | undefined,
     admission: config.media.admission,
     logger,
   });
-}
-
-/** media.workers: 0 = the engine in this thread; otherwise that many worker threads ('auto': one per core,
- *  fewer when media.rtpPorts is narrow), media.rtpPorts split between them (media/workers). */
-function createEmbedded(setting: WorkersSetting, options: EmbeddedMediaEngineOptions): Promise<MediaEngine> {
-  const workers = resolveWorkerCount(setting, options.portRange, coreCount());
-  return workers === 0 ? createEmbeddedMediaEngine(options) : createShardedMediaEngine({ ...options, workers });
 }
 
 async function closeParts(p: Partial<Running>): Promise<void> {

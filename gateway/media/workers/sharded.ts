@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { createDtlsCertificate } from '../dtls/certificate.js';
 import type { DtmfSendRequest, DtmfSendResult, DtmfWatchRequest, ReceivedDtmf } from '../dtmf/types.js';
-import type { EmbeddedMediaEngine, EmbeddedMediaEngineOptions } from '../engine.js';
+import { createEmbeddedMediaEngine, type EmbeddedMediaEngine, type EmbeddedMediaEngineOptions } from '../engine.js';
 import type { CallQuality } from '../quality.js';
 import {
   MediaError,
@@ -29,7 +29,7 @@ import {
 import { MediaWorker } from './host.js';
 import { Placement } from './placement.js';
 import type { Snapshot, WorkerInit, WorkerOp } from './protocol.js';
-import { splitPortRange } from './split.js';
+import { resolveWorkerCount, splitPortRange, type WorkersSetting } from './split.js';
 
 export interface ShardedMediaEngineOptions extends EmbeddedMediaEngineOptions {
   /** How many worker threads (≥ 1); media.rtpPorts is split between them (split.ts). */
@@ -44,15 +44,23 @@ const FINISHED_KEPT = 256;
 export async function createShardedMediaEngine(options: ShardedMediaEngineOptions): Promise<ShardedMediaEngine> {
   const ranges = splitPortRange(options.portRange, options.workers);
   const certificate = options.certificate ?? (await createDtlsCertificate());
-  const { logger, workers: _workers, snapshotMs = 200, ...engine } = options;
+  const { logger, workers: _workers, snapshotMs = 200, ...shared } = options;
   const inits: WorkerInit[] = ranges.map((portRange, worker) => ({
     worker,
-    options: { ...engine, portRange },
+    options: { ...shared, portRange },
     certificate,
     logLevel: logger.level,
     snapshotMs,
   }));
-  return new ShardedMediaEngine(inits, logger);
+  const engine = new ShardedMediaEngine(inits, logger);
+  // The first worker starts with the engine (a script that cannot load fails the gateway's start), the others
+  // with the first call (a worker takes 0.2-0.5 s of CPU to start here: a gateway that relays no call — most
+  // test gateways — pays for one). A replacement after a crash starts on next use.
+  await engine.startFirst().catch(async (err: unknown) => {
+    await engine.close();
+    throw err;
+  });
+  return engine;
 }
 
 export class ShardedMediaEngine implements EmbeddedMediaEngine {
@@ -68,6 +76,7 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
   private readonly watches = new Map<number, (dtmf: ReceivedDtmf) => void>();
   private nextWatch = 1;
   private closing: Promise<void> | undefined;
+  private warm = false;
 
   constructor(
     inits: WorkerInit[],
@@ -94,6 +103,17 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
 
   callsOn(worker: number): number {
     return this.placement.calls(worker);
+  }
+
+  async startFirst(): Promise<void> {
+    await this.workers[0]!.start();
+  }
+
+  /** With the first call: the workers not started yet start in the background. */
+  private warmUp(): void {
+    if (this.warm) return;
+    this.warm = true;
+    for (const w of this.workers) void w.start().catch(() => undefined);
   }
 
   /** Tests: end worker `n`'s thread as a crash would. */
@@ -215,6 +235,7 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
     const callId = request?.callId;
     if (typeof callId !== 'string' || callId.length === 0) throw new MediaError('bad-sdp', 'callId must be a non-empty string');
     if (this.closing) throw new MediaError('no-ports', 'media engine is closed');
+    this.warmUp();
     const { worker, placed } = this.placement.place(callId, { groups: request.groups }, (w) => this.workers[w]!.admitting);
     const generation = placed ? this.nextGeneration++ : undefined;
     if (generation !== undefined) this.generation.set(callId, generation);
@@ -270,4 +291,11 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
 /** media.workers 'auto': the cores this process may use. */
 export function coreCount(): number {
   return availableParallelism();
+}
+
+/** The embedded engine for media.workers: 0 = in this thread; otherwise that many worker threads ('auto': one
+ *  per core, fewer when the port range is narrow: split.ts). */
+export function createEmbeddedMediaEngineFor(setting: WorkersSetting, options: EmbeddedMediaEngineOptions): Promise<EmbeddedMediaEngine> {
+  const workers = resolveWorkerCount(setting, options.portRange, coreCount());
+  return workers === 0 ? createEmbeddedMediaEngine(options) : createShardedMediaEngine({ ...options, workers });
 }

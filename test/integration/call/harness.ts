@@ -8,7 +8,7 @@ import { startSipService, type SipService } from '../../../gateway/call/index.js
 import { parsePortRange, parseSipListen } from '../../../gateway/config/load.js';
 import { configSchema, type GatewayConfig } from '../../../gateway/config/schema.js';
 import { createLogger } from '../../../gateway/log.js';
-import { createEmbeddedMediaEngine, type EmbeddedMediaEngine } from '../../../gateway/media/index.js';
+import { createEmbeddedMediaEngineFor, type EmbeddedMediaEngine } from '../../../gateway/media/index.js';
 import type { DtmfEngine } from '../../../gateway/media/dtmf/types.js';
 import type { AnswerRequest, OfferRequest, SpliceableMediaEngine } from '../../../gateway/media/types.js';
 import { createTransactionLayer } from '../../../gateway/sip/transaction/index.js';
@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   timers?: Partial<TimerValues>;
   ringTimeout?: number;
   rtpPorts?: string;
+  /** media.workers (default auto: one engine thread per core, as the gateway). */
+  workers?: 'auto' | number;
 }
 
 export interface TestGateway {
@@ -71,7 +73,7 @@ function recording(engine: EmbeddedMediaEngine): RecordingMedia {
 export function gatewayConfig(o: TestGatewayOptions): GatewayConfig {
   return configSchema.parse({
     sip: { listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'] },
-    media: { rtpPorts: o.rtpPorts ?? '41000-41999', address: '127.0.0.1' },
+    media: { rtpPorts: o.rtpPorts ?? '41000-41999', address: '127.0.0.1', workers: o.workers ?? 'auto' },
     users: [USER],
     trunks: [{ name: 'sipp', uri: o.trunkUri, ...TRUNK_CREDENTIALS }],
     routes: [
@@ -104,7 +106,7 @@ export async function startGatewayWith(config: GatewayConfig, timers?: Partial<T
       logger: logger.child({ layer: 'transport' }),
     });
     transactions = createTransactionLayer({ transport, timers, logger: logger.child({ layer: 'transaction' }) });
-    engine = await createEmbeddedMediaEngine({
+    engine = await createEmbeddedMediaEngineFor(config.media.workers, {
       bindAddress: '127.0.0.1',
       portRange: parsePortRange(config.media.rtpPorts),
       inactivityTimeoutMs: config.media.inactivityTimeout * 1000,
