@@ -1,6 +1,6 @@
 // Applying one REGISTER's contact plan to a user's current bindings (RFC 3261 §10.3 steps 6-7); pure.
 import { formatUri } from '../sip/message/index.js';
-import type { HeaderField } from '../sip/message/types.js';
+import type { HeaderField, SipUri } from '../sip/message/types.js';
 import type { Address, Flow } from '../sip/transport/types.js';
 import { contactKey } from './bindings.js';
 import { instanceOf, type ContactPlan } from './contacts.js';
@@ -21,6 +21,24 @@ export interface RegisterContext {
 export type ApplyResult =
   | { ok: true; bindings: Binding[] }
   | { ok: false; status: number; reason: string; headers?: HeaderField[] };
+
+/** A copy of `s` sharing no memory with the message it was cut from. V8 keeps a substring of 13 or more
+ *  characters as a slice of its parent (and a concatenation as its parts), so a binding holding the Call-ID,
+ *  the +sip.instance or the contact would keep the whole REGISTER text alive for the registration's life:
+ *  ≈ 1 KB of live heap per idle registered WebSocket client (bench/ws-register.ts, 10.3 → 9.3 KiB). */
+function own(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
+function ownUri(u: SipUri): SipUri {
+  const params: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(u.params)) params[k] = v === null ? null : own(v);
+  const copy: SipUri = { scheme: u.scheme, host: own(u.host), params, headers: { ...u.headers } };
+  if (u.user !== undefined) copy.user = own(u.user);
+  if (u.password !== undefined) copy.password = u.password;
+  if (u.port !== undefined) copy.port = u.port;
+  return copy;
+}
 
 const OUT_OF_ORDER: ApplyResult = { ok: false, status: 500, reason: 'Server Internal Error: out-of-order REGISTER' };
 
@@ -51,16 +69,17 @@ export function applyPlan(current: Binding[], plan: Exclude<ContactPlan, { kind:
       next.delete(key);
       continue;
     }
+    const instance = instanceOf(contact);
     next.set(key, {
-      user: ctx.user,
-      contact: contact.uri,
-      contactText: formatUri(contact.uri),
+      user: own(ctx.user),
+      contact: ownUri(contact.uri),
+      contactText: own(formatUri(contact.uri)),
       transport: ctx.flow.transport,
       source: { address: ctx.source.address, port: ctx.source.port },
       flow: ctx.flow,
-      instance: instanceOf(contact),
+      instance: instance === undefined ? undefined : own(instance),
       expiresAt: ctx.now + expires * 1000,
-      callId: ctx.callId,
+      callId: own(ctx.callId),
       cseq: ctx.cseq,
     });
   }
