@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig, TrunkConfig, UserConfig } from '../config/schema.js';
 import { StateMachine, type ChangeListener, type MachineDef } from '../lib/state-machine.js';
-import type { Logger } from '../log.js';
+import { lazyChild, type Logger } from '../log.js';
 import type { MediaEngine, SdpResult } from '../media/types.js';
 import type { HeaderField, SipRequest } from '../sip/message/types.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
@@ -135,7 +135,7 @@ export class Call {
       expire: (reason) => this.end(UNAVAILABLE, reason, 'gateway'),
     });
     this.caller = new InviteServer(tx, this.uaContext, {
-      answerHeaders: () => this.timers.answerHeaders(tx.request, options.network === true),
+      answerHeaders: () => this.timers.answerHeaders(this.caller.invite, options.network === true),
       onHangup: () => this.end(undefined, undefined, 'caller'),
       onAckTimeout: () => this.end(undefined, undefined, 'caller'),
       onCancel: () => this.end(CANCELLED, undefined, 'caller'),
@@ -160,7 +160,7 @@ export class Call {
       onClosedUnanswered: () => this.end(UNAVAILABLE, undefined, side),
       onGraceOver: () => this.end(UNAVAILABLE, REASON_CONNECTION_LOST, side),
       onMoved: moveTo,
-      log: this.log.child({ side }),
+      log: lazyChild(this.log, { side }), // rarely writes a line: a pino child only if it does
     });
   }
 

@@ -2,7 +2,7 @@
 // calling the TU) and by both server machines (checking and sending responses).
 import type { Logger } from '../../log.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
-import { TransportError, type Flow, type SipTransport, type Target } from '../transport/types.js';
+import { TransportError, type Flow, type OnWritten, type SipTransport, type Target, type WireCopy } from '../transport/types.js';
 import { TransactionInputError } from './msg.js';
 import type { ClientTransactionHandlers, TimerValues } from './types.js';
 
@@ -35,6 +35,62 @@ export function isReliable(dest: Flow | Target): boolean {
  *  call state their closures hold) are let go at once rather than 5–32 s later. */
 export const RELEASED_TU: ClientTransactionHandlers = { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} };
 
+/** A transaction's `request` once it let the parsed request go (a final sent or received: only the bytes to
+ *  retransmit and the key remain). Reading it then is the TU's mistake. */
+export function releasedRequest(id: string, state: string): never {
+  throw new TransactionInputError(`transaction ${id}: the request was released in state ${state}`);
+}
+
+/** The message a transaction may have to send again. RFC 3261 §17: a retransmission is the same message,
+ *  so once the transport has written it only its bytes and flow are kept (transport.resend writes them
+ *  again) and the parsed message, with everything it references, is let go. Over a transport without
+ *  resend(), or before the write, the message itself is kept and sent again. */
+export class LastSent<M extends SipMessage> {
+  private message: M | undefined;
+  private copy: WireCopy | undefined;
+  private generation = 0;
+
+  constructor(private readonly transport: SipTransport) {}
+
+  /** Anything to send again? */
+  get held(): boolean {
+    return this.message !== undefined || this.copy !== undefined;
+  }
+
+  /** `message` is now the one to send again; pass the returned callback to the transport's send. */
+  remember(message: M): OnWritten | undefined {
+    this.message = message;
+    this.copy = undefined;
+    if (this.transport.resend === undefined) return undefined;
+    const generation = ++this.generation;
+    return (copy) => {
+      if (generation !== this.generation) return; // a later message was remembered meanwhile
+      this.copy = copy;
+      this.message = undefined;
+    };
+  }
+
+  /** Sends it again: its bytes with transport.resend, else the message with `send`. Nothing when none. */
+  again(send: (message: M) => void, onError: (err: Error) => void): void {
+    const { copy, message } = this;
+    if (copy !== undefined && this.transport.resend) {
+      let sent: Promise<void>;
+      try {
+        sent = this.transport.resend(copy);
+      } catch (err) {
+        sent = Promise.reject(asError(err));
+      }
+      sent.catch((err: unknown) => onError(asError(err)));
+    } else if (message !== undefined) send(message);
+  }
+
+  clear(): void {
+    this.generation += 1;
+    this.message = undefined;
+    this.copy = undefined;
+  }
+}
+
 /** A client transaction's calls up to its TU, each run `safely`. */
 export class ClientTu {
   constructor(
@@ -57,11 +113,14 @@ export class ClientTu {
 
 /** Sends a client transaction's messages: the request first, then retransmissions and the ACK, on the flow
  *  the first send resolved (RFC 3261 §17.1.1.3: the ACK "MUST be sent to the same address, port, and
- *  transport to which the original request was sent"). Every failure goes to onError, never unhandled. */
+ *  transport to which the original request was sent"). A retransmission is the bytes first written
+ *  (LastSent). Every failure goes to onError, never unhandled. */
 export class ClientSender {
   readonly flow: Promise<Flow>;
   readonly reliable: boolean;
   private resolved: Flow | undefined;
+  /** The request, then (INVITE, a non-2xx) the ACK: what again() sends. */
+  private readonly last: LastSent<SipRequest>;
 
   constructor(
     private readonly transport: SipTransport,
@@ -70,7 +129,8 @@ export class ClientSender {
     private readonly onError: (err: Error) => void,
   ) {
     this.reliable = isReliable(dest);
-    this.flow = this.rawSend(request, dest);
+    this.last = new LastSent(transport);
+    this.flow = this.rawSend(request, dest, this.last.remember(request));
     this.flow.then(
       (flow) => {
         this.resolved = flow;
@@ -79,13 +139,24 @@ export class ClientSender {
     );
   }
 
-  send(message: SipMessage): void {
-    this.rawSend(message, this.resolved ?? this.dest).catch((err: unknown) => this.onError(asError(err)));
+  /** A new message (the ACK for a non-2xx): sent, and from now on what again() sends. */
+  send(message: SipRequest): void {
+    this.rawSend(message, this.resolved ?? this.dest, this.last.remember(message)).catch((err: unknown) => this.onError(asError(err)));
   }
 
-  private rawSend(message: SipMessage, dest: Flow | Target): Promise<Flow> {
+  /** The request (Timer A/E) or the ACK (a retransmitted final response) once more, as first written. */
+  again(): void {
+    this.last.again((message) => this.send(message), this.onError);
+  }
+
+  /** Nothing will be sent again: let the message (or its bytes) go. */
+  clear(): void {
+    this.last.clear();
+  }
+
+  private rawSend(message: SipMessage, dest: Flow | Target, onWritten: OnWritten | undefined): Promise<Flow> {
     try {
-      return this.transport.send(message, dest);
+      return this.transport.send(message, dest, onWritten);
     } catch (err) {
       return Promise.reject(asError(err));
     }
@@ -99,10 +170,11 @@ export function sendResponseSafely(
   response: SipResponse,
   flow: Flow,
   onError: (err: Error) => void,
+  onWritten?: OnWritten,
 ): void {
   let sent: Promise<void>;
   try {
-    sent = transport.sendResponse(response, flow);
+    sent = transport.sendResponse(response, flow, onWritten);
   } catch (err) {
     sent = Promise.reject(asError(err));
   }
@@ -130,12 +202,25 @@ export function admitResponse(env: TxEnv, tx: ServerMachine, machine: string, re
   return true;
 }
 
-/** Sends a server transaction's response; §17.2.4: a transport failure terminates the transaction (logged). */
-export function sendOrTerminate(env: TxEnv, tx: ServerMachine, machine: string, response: SipResponse): void {
-  sendResponseSafely(env.transport, response, tx.flow, (err) => {
-    env.logger.warn({ tx: tx.id, status: response.status, err: err.message }, `${machine}: send failed`);
-    tx.terminate();
-  });
+/** §17.2.4: a transport failure terminates the server transaction (logged). */
+function sendFailed(env: TxEnv, tx: ServerMachine, machine: string, status: number | undefined, err: Error): void {
+  env.logger.warn({ tx: tx.id, status, err: err.message }, `${machine}: send failed`);
+  tx.terminate();
+}
+
+/** Sends a server transaction's response, remembered in `last` for retransmission (its bytes once
+ *  written); §17.2.4: a transport failure terminates the transaction (logged). */
+export function sendOrTerminate(env: TxEnv, tx: ServerMachine, machine: string, response: SipResponse, last: LastSent<SipResponse>): void {
+  const { status } = response;
+  sendResponseSafely(env.transport, response, tx.flow, (err) => sendFailed(env, tx, machine, status, err), last.remember(response));
+}
+
+/** A server transaction's last response once more (a retransmitted request, Timer G, a 2xx's T1 timer). */
+export function sendAgain(env: TxEnv, tx: ServerMachine, machine: string, last: LastSent<SipResponse>): void {
+  last.again(
+    (response) => sendOrTerminate(env, tx, machine, response, last),
+    (err) => sendFailed(env, tx, machine, undefined, err),
+  );
 }
 
 /** respondStatelessly() for both server machines (Kamailio's sl_send_reply): only a first final response,

@@ -1,7 +1,7 @@
 // INVITE client transaction: RFC 3261 §17.1.1 (Figure 5) as updated by RFC 6026 §7.2 (Accepted state).
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, Target } from '../transport/types.js';
-import { ClientSender, ClientTu, RELEASED_TU, type TxEnv } from './env.js';
+import { ClientSender, ClientTu, RELEASED_TU, releasedRequest, type TxEnv } from './env.js';
 import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { buildNon2xxAck } from './msg.js';
 import { nextInterval, TimerSet, TIMER_D_UNRELIABLE_MS } from './timers.js';
@@ -27,16 +27,18 @@ export class InviteClientTransaction implements ClientTransaction {
   private readonly timers = new TimerSet<TimerName>();
   private readonly sender: ClientSender;
   private tu: ClientTu;
-  private ack: SipRequest | undefined;
+  /** The INVITE until a final response (Timer A resends its bytes; a non-2xx's ACK is built from it). */
+  private invite: SipRequest | undefined;
 
   constructor(
     readonly id: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     dest: Flow | Target,
     handlers: ClientTransactionHandlers,
     private readonly env: TxEnv,
     private readonly onTerminated: () => void,
   ) {
+    this.invite = request;
     this.tu = new ClientTu(env.logger, handlers);
     this.sender = new ClientSender(env.transport, request, dest, (err) => this.transportError(err));
     this.startCallingTimers();
@@ -44,6 +46,12 @@ export class InviteClientTransaction implements ClientTransaction {
 
   get state(): InviteClientState {
     return this.fsm.state;
+  }
+
+  /** The INVITE; released (reading it throws) once a final response came: Completed keeps only the ACK's
+   *  bytes, Accepted nothing to send. */
+  get request(): SipRequest {
+    return this.invite ?? releasedRequest(this.id, this.fsm.state);
   }
 
   get flow(): Promise<Flow> {
@@ -64,7 +72,7 @@ export class InviteClientTransaction implements ClientTransaction {
   private armTimerA(interval: number): void {
     this.timers.start('A', interval, () => {
       if (this.fsm.state !== 'calling') return;
-      this.sender.send(this.request);
+      this.sender.again();
       this.armTimerA(nextInterval(interval));
     });
   }
@@ -95,7 +103,7 @@ export class InviteClientTransaction implements ClientTransaction {
         // §17.1.1.2: "Any retransmissions of the final response that are received while in the
         // "Completed" state MUST cause the ACK to be re-passed to the transport layer for retransmission,
         // but the newly received response MUST NOT be passed up to the TU."
-        if (status >= 300 && this.ack) this.sender.send(this.ack);
+        if (status >= 300) this.sender.again();
         return;
       case 'terminated':
         return;
@@ -120,6 +128,8 @@ export class InviteClientTransaction implements ClientTransaction {
   private accepted(response: SipResponse): void {
     this.fsm.to('accepted');
     this.timers.stopAll();
+    this.invite = undefined; // the ACK for a 2xx is the TU's: nothing of the INVITE is sent again
+    this.sender.clear();
     this.timers.start('M', 64 * this.env.timers.t1, () => this.terminate());
     this.tu.response(response);
   }
@@ -133,8 +143,8 @@ export class InviteClientTransaction implements ClientTransaction {
   private completed(response: SipResponse): void {
     this.fsm.to('completed');
     this.timers.stopAll();
-    this.ack = buildNon2xxAck(this.request, response);
-    this.sender.send(this.ack);
+    this.sender.send(buildNon2xxAck(this.request, response));
+    this.invite = undefined; // Timer D: only the ACK's bytes remain, for a retransmitted final
     this.tu.response(response);
     this.tu = new ClientTu(this.env.logger, RELEASED_TU); // Timer D: only the ACK to resend remains
     if (this.sender.reliable) this.terminate();
@@ -157,6 +167,8 @@ export class InviteClientTransaction implements ClientTransaction {
     if (this.fsm.state === 'terminated') return;
     this.fsm.to('terminated');
     this.timers.stopAll();
+    this.invite = undefined;
+    this.sender.clear();
     this.onTerminated();
   }
 }

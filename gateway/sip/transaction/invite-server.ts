@@ -9,9 +9,19 @@
 // every flow.
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
-import { admitResponse, sendStateless, safely, sendOrTerminate, type ServerHooks, type TxEnv } from './env.js';
+import {
+  admitResponse,
+  LastSent,
+  releasedRequest,
+  safely,
+  sendAgain,
+  sendOrTerminate,
+  sendStateless,
+  type ServerHooks,
+  type TxEnv,
+} from './env.js';
 import { defineMachine, StateMachine } from '../../lib/state-machine.js';
-import { ackKeyOfResponse } from './keys.js';
+import { ackBaseOf, ackKeyFromBase, type AckBase } from './keys.js';
 import { createResponse } from '../message/index.js';
 import { TransactionInputError } from './msg.js';
 import { nextInterval, TimerSet, TRYING_DELAY_MS } from './timers.js';
@@ -36,29 +46,42 @@ export class InviteServerTransaction implements ServerTransaction {
   private readonly fsm = new StateMachine(INVITE_SERVER, 'proceeding');
   private readonly timers = new TimerSet<TimerName>();
   private ackTimeoutListeners: Array<() => void> = [];
-  private lastResponse: SipResponse | undefined;
+  /** The latest response, its bytes once written: what a retransmitted INVITE (Proceeding, Completed),
+   *  Timer G or the 2xx timer sends again. */
+  private readonly last: LastSent<SipResponse>;
+  private sentAny = false;
+  private finalStatus: number | undefined;
+  /** The INVITE until the final response (then only the key, the bytes to resend and `ackBase`). */
+  private invite: SipRequest | undefined;
+  /** What the INVITE gives a 2xx's ACK key: kept so that a 2xx passed again in Accepted is indexed too. */
+  private ackBase: AckBase | undefined;
   private acked = false;
 
   constructor(
     readonly id: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly flow: Flow,
     private readonly env: TxEnv,
     private readonly hooks: ServerHooks,
   ) {
+    this.invite = request;
+    this.last = new LastSent(env.transport);
     // §17.2.1: "the server transaction MUST generate a 100 (Trying) response unless it knows that the TU
     // will generate a provisional or final response within 200 ms". §8.2.6.1: it carries no To tag.
     this.timers.start('trying', TRYING_DELAY_MS, () => {
-      if (this.fsm.state === 'proceeding' && this.lastResponse === undefined) {
-        // Kept as the latest provisional so a retransmitted INVITE gets it again.
-        this.lastResponse = createResponse(this.request, 100, 'Trying');
-        this.send(this.lastResponse);
-      }
+      // Kept as the latest provisional so a retransmitted INVITE gets it again.
+      if (this.fsm.state === 'proceeding' && !this.sentAny) this.send(createResponse(this.request, 100, 'Trying'));
     });
   }
 
   get state(): InviteServerState {
     return this.fsm.state;
+  }
+
+  /** The INVITE; released (reading it throws) once the final response went: Completed and Accepted keep
+   *  only the key and the response's bytes. */
+  get request(): SipRequest {
+    return this.invite ?? releasedRequest(this.id, this.fsm.state);
   }
 
   onAckTimeout(listener: () => void): void {
@@ -67,7 +90,7 @@ export class InviteServerTransaction implements ServerTransaction {
 
   /** Has any response (a 100 Trying included) gone out? */
   get answered(): boolean {
-    return this.lastResponse !== undefined || this.fsm.state !== 'proceeding';
+    return this.sentAny || this.fsm.state !== 'proceeding';
   }
 
   /** ServerTransaction.respondStatelessly (env.ts sendStateless). */
@@ -91,7 +114,6 @@ export class InviteServerTransaction implements ServerTransaction {
     this.timers.stop('trying');
     if (status < 200) {
       // §17.2.1: "The TU passes any number of provisional responses to the server transaction."
-      this.lastResponse = response;
       this.send(response);
     } else if (status < 300) this.enterAccepted(response);
     else this.enterCompleted(response);
@@ -103,9 +125,7 @@ export class InviteServerTransaction implements ServerTransaction {
    *  server SHOULD pass the response to the transport for retransmission." RFC 6026 §7.1: retransmissions
    *  of the INVITE in "Accepted" "MUST be absorbed by the server transaction". */
   receiveRetransmission(): void {
-    if ((this.fsm.state === 'proceeding' || this.fsm.state === 'completed') && this.lastResponse) {
-      this.send(this.lastResponse);
-    }
+    if (this.fsm.state === 'proceeding' || this.fsm.state === 'completed') this.sendAgain();
   }
 
   /** An ACK matched this transaction. Returns true when it must go up to the TU (an ACK for the 2xx). */
@@ -121,7 +141,7 @@ export class InviteServerTransaction implements ServerTransaction {
         this.timers.stop('retransmit2xx');
         // Waiting out Timer L now keeps no TU closure: the ACK came, onAckTimeout can no longer fire.
         this.ackTimeoutListeners = [];
-        this.lastResponse = undefined; // nor the 2xx: the ACK ended its retransmissions
+        this.last.clear(); // nor the 2xx: the ACK ended its retransmissions
         return true;
       default:
         // Confirmed: "absorb any additional ACK messages"; Proceeding: no final sent yet, nothing to ACK.
@@ -135,6 +155,9 @@ export class InviteServerTransaction implements ServerTransaction {
    *  fire in 64*T1 for all transports". */
   private enterAccepted(response: SipResponse): void {
     this.fsm.to('accepted');
+    this.finalStatus = response.status;
+    this.ackBase = ackBaseOf(this.request);
+    this.invite = undefined;
     this.remember2xx(response);
     this.send(response);
     const { t1 } = this.env.timers;
@@ -143,15 +166,14 @@ export class InviteServerTransaction implements ServerTransaction {
   }
 
   private remember2xx(response: SipResponse): void {
-    this.lastResponse = response;
-    const key = ackKeyOfResponse(this.request, response);
+    const key = ackKeyFromBase(this.ackBase, response);
     if (key !== undefined) this.hooks.accepted?.(key);
   }
 
   /** RFC 3261 §13.3.1.4: T1, doubling up to T2, until the ACK arrives. */
   private arm2xxRetransmit(interval: number): void {
     this.timers.start('retransmit2xx', interval, () => {
-      if (this.lastResponse) this.send(this.lastResponse);
+      this.sendAgain();
       this.arm2xxRetransmit(nextInterval(interval, this.env.timers.t2));
     });
   }
@@ -173,7 +195,8 @@ export class InviteServerTransaction implements ServerTransaction {
    *  MUST be set to fire in 64*T1 seconds for all transports." */
   private enterCompleted(response: SipResponse): void {
     this.fsm.to('completed');
-    this.lastResponse = response;
+    this.finalStatus = response.status;
+    this.invite = undefined;
     this.send(response);
     const { t1 } = this.env.timers;
     if (!this.flow.reliable) this.armTimerG(t1);
@@ -184,7 +207,7 @@ export class InviteServerTransaction implements ServerTransaction {
    *  retransmission, and timer G is set to fire in MIN(2*T1, T2) seconds." */
   private armTimerG(interval: number): void {
     this.timers.start('G', interval, () => {
-      if (this.lastResponse) this.send(this.lastResponse);
+      this.sendAgain();
       this.armTimerG(nextInterval(interval, this.env.timers.t2));
     });
   }
@@ -193,7 +216,7 @@ export class InviteServerTransaction implements ServerTransaction {
    *  received. In this case, the server transaction MUST transition to the "Terminated" state, and MUST
    *  indicate to the TU that a transaction failure has occurred." (The TU is told through the log.) */
   private timerH(): void {
-    this.env.logger.warn({ tx: this.id, status: this.lastResponse?.status }, 'INVITE server: Timer H, no ACK');
+    this.env.logger.warn({ tx: this.id, status: this.finalStatus }, 'INVITE server: Timer H, no ACK');
     this.terminate();
   }
 
@@ -205,19 +228,26 @@ export class InviteServerTransaction implements ServerTransaction {
     this.fsm.to('confirmed');
     this.timers.stopAll();
     // Confirmed absorbs ACKs and retransmits nothing: Timer I waits with no response kept.
-    this.lastResponse = undefined;
+    this.last.clear();
     if (this.flow.reliable) this.terminate();
     else this.timers.start('I', this.env.timers.t4, () => this.terminate());
   }
 
   private send(response: SipResponse): void {
-    sendOrTerminate(this.env, this, 'INVITE server', response);
+    this.sentAny = true;
+    sendOrTerminate(this.env, this, 'INVITE server', response, this.last);
+  }
+
+  private sendAgain(): void {
+    sendAgain(this.env, this, 'INVITE server', this.last);
   }
 
   terminate(): void {
     if (this.fsm.state === 'terminated') return;
     this.fsm.to('terminated');
     this.timers.stopAll();
+    this.invite = undefined;
+    this.last.clear();
     this.hooks.terminated();
   }
 }

@@ -58,6 +58,32 @@ export function ackKeyOfResponse(invite: SipRequest, response: SipResponse): str
   return dialogAckKey(invite, invite, response);
 }
 
+/** What an INVITE contributes to the ackKey of its 2xx responses (Call-ID, CSeq number, From tag), taken
+ *  once so that a transaction can let the INVITE go and still index a later 2xx. */
+export interface AckBase {
+  readonly callId: string;
+  readonly seq: number;
+  readonly fromTag: string;
+}
+
+/** The INVITE's AckBase; undefined when it lacks a piece. */
+export function ackBaseOf(invite: SipRequest): AckBase | undefined {
+  const callId = getHeader(invite, 'Call-ID');
+  const fromTag = tagOf(invite, 'From');
+  if (callId === undefined || fromTag === undefined) return undefined;
+  try {
+    return { callId, seq: getCSeq(invite).seq, fromTag };
+  } catch {
+    return undefined;
+  }
+}
+
+/** ackKeyOfResponse from an AckBase: the To tag from the 2xx. */
+export function ackKeyFromBase(base: AckBase | undefined, response: SipResponse): string | undefined {
+  const toTag = base === undefined ? undefined : tagOf(response, 'To');
+  return base === undefined || toTag === undefined ? undefined : ackKey(base.callId, base.seq, base.fromTag, toTag);
+}
+
 /** Call-ID and CSeq from `base`, From tag from `from`, To tag from `to`; undefined when any is missing. */
 function dialogAckKey(base: SipRequest, from: SipMessage, to: SipMessage): string | undefined {
   const callId = getHeader(base, 'Call-ID');

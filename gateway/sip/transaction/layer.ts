@@ -292,10 +292,11 @@ class Layer implements TransactionLayer {
 
   private createServer(key: string, request: SipRequest, flow: Flow): ServerTx {
     const ackKeys: string[] = [];
+    const kind = kindOf(request); // not the request: the hooks outlive the transaction's hold on it
     let tx: ServerTx;
     const hooks: ServerHooks = {
       terminated: () => {
-        if (this.servers.get(key) === tx) this.held[kindOf(request)] -= 1;
+        if (this.servers.get(key) === tx) this.held[kind] -= 1;
         this.forget(this.servers, key, tx);
         for (const ackKey of ackKeys) this.forget(this.accepted, ackKey, tx as InviteServerTransaction);
       },

@@ -1,7 +1,7 @@
 // Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6).
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, Target } from '../transport/types.js';
-import { ClientSender, ClientTu, RELEASED_TU, type TxEnv } from './env.js';
+import { ClientSender, ClientTu, RELEASED_TU, releasedRequest, type TxEnv } from './env.js';
 import { defineMachine, StateMachine } from '../../lib/state-machine.js';
 import { nextInterval, TimerSet } from './timers.js';
 import type { ClientTransaction, ClientTransactionHandlers } from './types.js';
@@ -25,15 +25,18 @@ export class NonInviteClientTransaction implements ClientTransaction {
   private readonly timers = new TimerSet<TimerName>();
   private readonly sender: ClientSender;
   private tu: ClientTu;
+  /** The request until a final response (Timer E resends its bytes). */
+  private sent: SipRequest | undefined;
 
   constructor(
     readonly id: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     dest: Flow | Target,
     handlers: ClientTransactionHandlers,
     private readonly env: TxEnv,
     private readonly onTerminated: () => void,
   ) {
+    this.sent = request;
     this.tu = new ClientTu(env.logger, handlers);
     this.sender = new ClientSender(env.transport, request, dest, (err) => this.transportError(err));
     const { t1 } = env.timers;
@@ -49,6 +52,11 @@ export class NonInviteClientTransaction implements ClientTransaction {
     return this.fsm.state;
   }
 
+  /** The request; released (reading it throws) once a final response came (Timer K keeps only the key). */
+  get request(): SipRequest {
+    return this.sent ?? releasedRequest(this.id, this.fsm.state);
+  }
+
   get flow(): Promise<Flow> {
     return this.sender.flow;
   }
@@ -58,7 +66,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
    *  passed to the transport layer for retransmission, and Timer E MUST be reset with a value of T2". */
   private armTimerE(interval: number): void {
     this.timers.start('E', interval, () => {
-      this.sender.send(this.request);
+      this.sender.again();
       const { t2 } = this.env.timers;
       this.armTimerE(this.fsm.state === 'proceeding' ? t2 : nextInterval(interval, t2));
     });
@@ -97,6 +105,8 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.timers.stopAll();
     this.tu.response(response);
     this.tu = new ClientTu(this.env.logger, RELEASED_TU); // Timer K: only the key and the timer remain
+    this.sent = undefined;
+    this.sender.clear();
     if (this.sender.reliable) this.terminate();
     else this.timers.start('K', this.env.timers.t4, () => this.terminate());
   }
@@ -114,6 +124,8 @@ export class NonInviteClientTransaction implements ClientTransaction {
     if (this.fsm.state === 'terminated') return;
     this.fsm.to('terminated');
     this.timers.stopAll();
+    this.sent = undefined;
+    this.sender.clear();
     this.onTerminated();
   }
 }

@@ -5,5 +5,5 @@ export { DEFAULTS as TRANSPORT_DEFAULTS } from './options.js';
 export { selectResponseDestination, stampInboundVia, type ResponseDestination, type ResponseRouting } from './addressing.js';
 export { fitsWithin, limitResponseSize, receivedSize, responseBudget } from './budget.js';
 export { TransportError } from './types.js';
-export type { Address, Flow, SipTransport, Target, TransportKind } from './types.js';
+export type { Address, Flow, OnWritten, SipTransport, Target, TransportKind, WireCopy } from './types.js';
 export { tlsSettingsFor, type TlsPeer, type TlsClientOptions, type TlsServerCredentials } from './tls.js';

@@ -14,7 +14,16 @@ import { DEFAULTS, type ListenSpec, type TransportOptions } from './options.js';
 import { summarize } from './summary.js';
 import { StreamConnections, StreamListener, type StreamDeps } from './tcp.js';
 import { createTlsServer, tlsDialer, type TlsServerCredentials } from './tls.js';
-import { TransportError, type Address, type Flow, type SipTransport, type Target, type TransportKind } from './types.js';
+import {
+  TransportError,
+  type Address,
+  type Flow,
+  type OnWritten,
+  type SipTransport,
+  type Target,
+  type TransportKind,
+  type WireCopy,
+} from './types.js';
 import { UdpFlow, UdpListener } from './udp.js';
 import { WsEndpoint } from './ws.js';
 
@@ -145,17 +154,27 @@ class GatewayTransport implements SipTransport {
     }
   }
 
-  async send(message: SipMessage, dest: Flow | Target): Promise<Flow> {
+  async send(message: SipMessage, dest: Flow | Target, onWritten?: OnWritten): Promise<Flow> {
     if (this.closed) throw new TransportError('transport closed');
     const data = encode(() => serializeMessage(message));
     const flow = 'id' in dest ? this.ownFlow(dest) : await this.flowFor(dest);
-    return this.write(data, flow, message);
+    return this.write(data, flow, message, onWritten);
   }
 
-  private async write(data: Buffer, flow: BaseFlow, message: SipMessage): Promise<Flow> {
+  private async write(data: Buffer, flow: BaseFlow, message: SipMessage, onWritten?: OnWritten): Promise<Flow> {
+    onWritten?.({ data, flow });
     await flow.write(data);
-    this.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip out');
+    // The summary only when the line is written: at info it would cost two header scans per message.
+    if (this.logger.isLevelEnabled('debug')) this.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip out');
     return flow;
+  }
+
+  /** SipTransport.resend: the bytes as they went, on the flow they went on (no new serialization). */
+  async resend(copy: WireCopy): Promise<void> {
+    if (this.closed) throw new TransportError('transport closed');
+    const flow = this.ownFlow(copy.flow);
+    await flow.write(copy.data);
+    this.logger.debug({ flow: flow.id, remote: flow.remote, bytes: copy.data.length }, 'sip out again');
   }
 
   private ownFlow(flow: Flow): BaseFlow {
@@ -192,7 +211,7 @@ class GatewayTransport implements SipTransport {
     return this.udp.find((l) => l.family === family) ?? this.udp[0];
   }
 
-  async sendResponse(response: SipResponse, flow: Flow): Promise<void> {
+  async sendResponse(response: SipResponse, flow: Flow, onWritten?: OnWritten): Promise<void> {
     let via;
     try {
       via = getTopVia(response);
@@ -202,26 +221,26 @@ class GatewayTransport implements SipTransport {
     if (!via) throw new TransportError('response has no Via');
     const dest = selectResponseDestination(via, flow, this.options.responseRouting ?? 'strict');
     if (dest.kind === 'flow') {
-      await (flow instanceof UdpFlow ? this.sendUdpResponse(response, flow) : this.send(response, flow));
+      await (flow instanceof UdpFlow ? this.sendUdpResponse(response, flow, onWritten) : this.send(response, flow, onWritten));
     } else if (dest.kind === 'drop') {
       this.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(response), reason: dest.reason }, 'response dropped');
     } else if (dest.kind === 'none') {
       throw new TransportError(dest.reason);
     } else if (flow instanceof UdpFlow) {
       // Answer from the very socket the request reached (its address is our Via sent-by).
-      await this.sendUdpResponse(response, flow.listener.flowTo(dest));
+      await this.sendUdpResponse(response, flow.listener.flowTo(dest), onWritten);
     } else {
-      await this.send(response, { transport: dest.transport, address: dest.address, port: dest.port });
+      await this.send(response, { transport: dest.transport, address: dest.address, port: dest.port }, onWritten);
     }
   }
 
   /** Over UDP an answer is bounded by its request's size (./budget.ts; trunk addresses exempt). */
-  private async sendUdpResponse(response: SipResponse, flow: UdpFlow): Promise<void> {
+  private async sendUdpResponse(response: SipResponse, flow: UdpFlow, onWritten?: OnWritten): Promise<void> {
     if (this.closed) throw new TransportError('transport closed');
     const budget = this.options.exempt?.(flow.remote.address) ? undefined : responseBudget(response);
     const data = encode(() => encodeWithin(response, budget));
     if (data) {
-      await this.write(data, flow, response);
+      await this.write(data, flow, response, onWritten);
       return;
     }
     this.oversizeDropped += 1;

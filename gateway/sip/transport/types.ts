@@ -53,16 +53,30 @@ export class TransportError extends Error {
   }
 }
 
+/** Bytes a send()/sendResponse() wrote, and the flow it wrote them on: what a transaction keeps to
+ *  retransmit (RFC 3261 §17: a retransmission is the same message) instead of the parsed message. */
+export interface WireCopy {
+  readonly data: Buffer;
+  readonly flow: Flow;
+}
+
+/** Told the bytes and flow of a message as it is written (before the write completes). */
+export type OnWritten = (copy: WireCopy) => void;
+
 export interface SipTransport {
   /** Send a request (or an ACK/CANCEL) on an existing flow, or to a target (UDP socket, or a reused/new
    *  TCP/TLS connection). Resolves with the flow used; rejects with TransportError (a failed TLS handshake,
-   *  e.g. an untrusted server certificate, included). */
-  send(message: SipMessage, dest: Flow | Target): Promise<Flow>;
+   *  e.g. an untrusted server certificate, included). `onWritten` hears the bytes written (for resend()). */
+  send(message: SipMessage, dest: Flow | Target, onWritten?: OnWritten): Promise<Flow>;
   /** RFC 3261 §18.2.2: on the flow the request came in on when reliable and alive; over UDP to the top
    *  Via's received/rport (RFC 3581) or sent-by. With TransportOptions.responseRouting 'strict' (default)
    *  a closed TCP/TLS connection's response is dropped (resolves, logged at debug) and a Via maddr other
    *  than the source is ignored (addressing.ts selectResponseDestination). */
-  sendResponse(response: SipResponse, flow: Flow): Promise<void>;
+  sendResponse(response: SipResponse, flow: Flow, onWritten?: OnWritten): Promise<void>;
+  /** Write bytes an onWritten reported once more, as they are, on the same flow (a transaction's
+   *  retransmission). Optional: a transport without it gets the message again through send()/sendResponse()
+   *  (the transaction then keeps the message). Rejects with TransportError (transport or flow closed). */
+  resend?(copy: WireCopy): Promise<void>;
   /** Every well-formed inbound message. Requests already carry received/rport on the top Via. Malformed
    *  requests never reach here: the transport answers them 400 with a reason naming the fault (or drops
    *  them when no response can be built). */

@@ -76,12 +76,14 @@ export class InviteServer implements DialogOwner {
   private current: Flow;
   /** RFC 3262: our 1xx go reliably when the caller's INVITE asks for (Require) or allows (Supported) it. */
   private readonly reliable: ReliableSender;
+  private readonly request: SipRequest;
 
   constructor(
     readonly tx: ServerTransaction,
     private readonly ctx: UaContext,
     private readonly events: InviteServerEvents,
   ) {
+    this.request = tx.request;
     this.remoteTag = getFrom(tx.request).params.tag || '';
     this.current = tx.flow;
     this.reliable = new ReliableSender(tx.request, {
@@ -114,8 +116,9 @@ export class InviteServer implements DialogOwner {
     return this.fsm.onChange(listener);
   }
 
+  /** The caller's INVITE, held by this usage for the call's life (its transaction lets it go once answered). */
   get invite(): SipRequest {
-    return this.tx.request;
+    return this.request;
   }
 
   /** True until a final response went out. */
@@ -146,7 +149,7 @@ export class InviteServer implements DialogOwner {
     }
     const body = sdp === undefined ? undefined : Buffer.from(sdp);
     const o = { toTag: this.localTag, body, contentType: sdp === undefined ? undefined : SDP };
-    this.reliable.provisional(status, sdp !== undefined, (headers) => buildReply(this.tx.request, status, reason, { ...o, headers: [{ name: 'Contact', value: contact }, ...headers] }));
+    this.reliable.provisional(status, sdp !== undefined, (headers) => buildReply(this.request, status, reason, { ...o, headers: [{ name: 'Contact', value: contact }, ...headers] }));
   }
 
   /** §13.3.1.4: the 2xx with our answer; the dialog is confirmed and owned by this usage. RFC 3262 §3:

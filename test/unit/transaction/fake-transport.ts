@@ -1,19 +1,27 @@
 // A socket-free SipTransport for the transaction unit tests: records what goes out (with the fake-clock
 // time), lets the test inject inbound messages, and can be told to fail sends.
+import { parseMessage, serializeMessage } from '../../../gateway/sip/message/index.js';
 import type { SipMessage, SipResponse } from '../../../gateway/sip/message/types.js';
 import {
   TransportError,
   type Address,
   type Flow,
+  type OnWritten,
   type SipTransport,
   type Target,
   type TransportKind,
+  type WireCopy,
 } from '../../../gateway/sip/transport/types.js';
 
 export interface SentRecord {
+  /** What went out; for a resend(), the bytes parsed back. */
   message: SipMessage;
   dest: Flow | Target;
   at: number;
+  /** The bytes on the wire (serialized as the real transport does). */
+  data: Buffer;
+  /** True for a resend() of bytes written before. */
+  resent?: boolean;
 }
 
 export function fakeFlow(transport: TransportKind = 'udp', id = `flow-${transport}`): Flow {
@@ -35,14 +43,25 @@ export class FakeTransport implements SipTransport {
   failWith: string | undefined;
   private handler: ((message: SipMessage, flow: Flow) => void) | undefined;
 
-  send(message: SipMessage, dest: Flow | Target): Promise<Flow> {
-    this.sent.push({ message, dest, at: Date.now() });
+  send(message: SipMessage, dest: Flow | Target, onWritten?: OnWritten): Promise<Flow> {
+    const data = serializeMessage(message);
+    this.sent.push({ message, dest, at: Date.now(), data });
     if (this.failWith !== undefined) return Promise.reject(new TransportError(this.failWith));
-    return Promise.resolve('reliable' in dest ? dest : fakeFlow(dest.transport, 'resolved'));
+    const flow = 'reliable' in dest ? dest : fakeFlow(dest.transport, 'resolved');
+    onWritten?.({ data, flow });
+    return Promise.resolve(flow);
   }
 
-  sendResponse(response: SipResponse, flow: Flow): Promise<void> {
-    this.sent.push({ message: response, dest: flow, at: Date.now() });
+  sendResponse(response: SipResponse, flow: Flow, onWritten?: OnWritten): Promise<void> {
+    const data = serializeMessage(response);
+    this.sent.push({ message: response, dest: flow, at: Date.now(), data });
+    if (this.failWith !== undefined) return Promise.reject(new TransportError(this.failWith));
+    onWritten?.({ data, flow });
+    return Promise.resolve();
+  }
+
+  resend(copy: WireCopy): Promise<void> {
+    this.sent.push({ message: parseMessage(copy.data), dest: copy.flow, at: Date.now(), data: copy.data, resent: true });
     if (this.failWith !== undefined) return Promise.reject(new TransportError(this.failWith));
     return Promise.resolve();
   }
