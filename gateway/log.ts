@@ -44,3 +44,29 @@ export function createLogger(level: string = 'info', destination?: DestinationSt
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true) ? prettyStream() : undefined;
   return pretty ? pino({ ...LOG_OPTIONS, level }, pretty) : pino({ ...LOG_OPTIONS, level }, stdoutAsync());
 }
+
+const LEVEL_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+const noop = (): void => {};
+
+/** `parent.child(bindings)`, made only when a line is written (or the logger is otherwise used): a call
+ *  creates its loggers up front, yet at the usual level most never write a line, and a pino child costs
+ *  its bindings' serialization and a rebinding of every level method. A level method of a level the parent
+ *  does not write returns a no-op without making the child; `child()` of a lazy child is lazy too (the
+ *  bindings merged, as pino would write them). Lines are the same as the real child's. */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let real: Logger | undefined;
+  const made = (): Logger => (real ??= parent.child(bindings));
+  // The target is a stand-in: every read goes to the trap (a pino instance as target would bind the trap to
+  // its non-configurable properties).
+  return new Proxy({} as Logger, {
+    get(_target, prop) {
+      if (real === undefined) {
+        if (typeof prop === 'string' && LEVEL_METHODS.has(prop) && !parent.isLevelEnabled(prop)) return noop;
+        if (prop === 'child') return (more: Record<string, unknown>) => lazyChild(parent, { ...bindings, ...more });
+        if (prop === 'isLevelEnabled') return (level: string) => parent.isLevelEnabled(level);
+      }
+      const value = Reflect.get(made(), prop) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real) : value;
+    },
+  });
+}
