@@ -14,6 +14,7 @@
 // isolated stall — a full garbage collection, a burst of DTLS handshakes — does not refuse calls), admit again
 // after one whole window below RESUME_FRACTION of both (hysteresis: no flapping at the threshold).
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { MediaError, type EngineLoad } from './types.js';
 
@@ -91,6 +92,41 @@ export interface AdmissionOptions extends Partial<AdmissionLimits> {
   probe?: LoadProbe;
   /** The worker thread the engine runs in (EngineLoad.worker); 0, the default, for the gateway's own. */
   worker?: number;
+  /** Tests only: a BroadcastChannel name on which a TestLoad message makes this engine's thread really
+   *  overloaded (busy in slices, bounded in time), whichever thread it runs in (loadTestHook). */
+  loadTestChannel?: string;
+}
+
+/** Tests only: keep the thread busy `busyMs` out of every `busyMs + idleMs` for `forMs` (at most 60 s);
+ *  { stop: true } ends it. */
+export type TestLoad = { busyMs: number; idleMs: number; forMs: number } | { stop: true };
+
+/** Tests only (AdmissionOptions.loadTestChannel): burns this thread's CPU as TestLoad messages say, the
+ *  way a flood of packets or a garbage-collection storm would. Returns its close(). */
+export function loadTestHook(name: string): () => void {
+  const channel = new BroadcastChannel(name);
+  channel.unref();
+  let timer: NodeJS.Timeout | undefined;
+  let until = 0;
+  const run = (busyMs: number, idleMs: number): void => {
+    if (Date.now() >= until) return;
+    const end = Date.now() + busyMs;
+    while (Date.now() < end) {
+      // busy: nothing else runs on this thread meanwhile
+    }
+    timer = setTimeout(() => run(busyMs, idleMs), idleMs);
+  };
+  channel.onmessage = (event) => {
+    const load = (event as { data: TestLoad }).data;
+    clearTimeout(timer);
+    if ('stop' in load) return void (until = 0);
+    until = Date.now() + Math.min(load.forMs, 60_000);
+    run(load.busyMs, load.idleMs);
+  };
+  return () => {
+    clearTimeout(timer);
+    channel.close();
+  };
 }
 
 /** The latest window's figures and the decision. */
@@ -113,6 +149,7 @@ export class Admission {
   /** Refusals since this burst began (for the log line that ends it). */
   private burst = 0;
   private readonly worker: number;
+  private readonly closeTestHook: (() => void) | undefined;
 
   constructor(
     options: AdmissionOptions,
@@ -127,6 +164,7 @@ export class Admission {
     this.probe = options.probe ?? eventLoopProbe();
     this.timer = setInterval(() => this.tick(), options.windowMs ?? 500);
     this.timer.unref();
+    this.closeTestHook = options.loadTestChannel ? loadTestHook(options.loadTestChannel) : undefined;
   }
 
   private tick(): void {
@@ -170,6 +208,7 @@ export class Admission {
   close(): void {
     clearInterval(this.timer);
     this.probe.close();
+    this.closeTestHook?.();
   }
 }
 
