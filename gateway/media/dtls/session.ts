@@ -80,6 +80,8 @@ export class DtlsSession {
   private stateValue: DtlsState = 'new';
   private readonly transport: LegTransport;
   private socket: DtlsServer | DtlsClient | undefined;
+  /** werift's endpoint was let go after the handshake (release()). */
+  private released = false;
   /** Records that arrived before the library was loaded, replayed in order once it is. */
   private early: Buffer[] = [];
 
@@ -100,7 +102,7 @@ export class DtlsSession {
 
   /** Creates werift's DTLS endpoint, then runs what waited for it: the client's connect, early records. */
   private attach(m: Werift): void {
-    if (this.socket || this.stateValue === 'closed' || this.stateValue === 'failed') return;
+    if (this.socket || this.released || this.stateValue === 'closed' || this.stateValue === 'failed') return;
     const options = this.options;
     const common = {
       transport: this.transport,
@@ -151,7 +153,7 @@ export class DtlsSession {
 
   /** One DTLS record datagram from the peer (RFC 7983: first byte 20..63). */
   handle(datagram: Buffer): void {
-    if (this.stateValue === 'closed' || this.stateValue === 'failed') return;
+    if (this.stateValue === 'closed' || this.stateValue === 'failed' || this.released) return;
     if (this.stateValue === 'new') this.start();
     if (!this.socket) {
       if (this.early.length < MAX_EARLY_RECORDS) this.early.push(datagram);
@@ -188,6 +190,31 @@ export class DtlsSession {
     this.options.logger.warn({ reason }, 'DTLS-SRTP failed');
     this.transport.closed = true;
     this.options.onFailed?.(reason);
+  }
+
+  /** Whether werift's endpoint was let go (release()). */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /**
+   * The handshake is over and the peer uses its keys: let werift's endpoint go (its handshake messages,
+   * both certificates, cipher state and closures: ≈ 25 KiB a call, kept until the call ended otherwise).
+   * Call it once the peer's first SRTP or SRTCP packet authenticated with this association's keys: the
+   * peer exports them only after its side of the handshake finished, so the one duty left after the
+   * handshake — RFC 6347 §4.2.4: the node that sent the last flight "MUST respond to a retransmission of
+   * the peer's last flight with a retransmit of the last flight" — can no longer arise (the peer has our
+   * last flight). What is lost: records of this association after that point are dropped unread (alerts
+   * such as close_notify: the call's end is signalled in SIP; DTLS application data: none in DTLS-SRTP;
+   * renegotiation inside the association: not used by browsers). A new association — a new ClientHello,
+   * or an SDP with another fingerprint or role — is a new DtlsSession (legs/dtls-link.ts), as before.
+   */
+  release(): void {
+    if (this.stateValue !== 'connected' || this.released) return;
+    this.released = true;
+    this.transport.closed = true; // a flight timer of werift's still running sends nothing
+    this.transport.onData = () => {};
+    this.socket = undefined;
   }
 
   close(): void {

@@ -10,6 +10,9 @@
 //    running handshake ended (the browser restarted its DTLS transport, e.g. after an ICE restart).
 // The keys of the running association stay in use until the new one delivers its own, so media keeps
 // flowing during the new handshake and a stray ClientHello that never completes costs nothing.
+// Once the browser's media authenticates with an association's keys, that association's DTLS library
+// state is let go (DtlsSession.release(): the handshake can no longer need it); the link keeps what
+// recognises a new association (a ClientHello, the SDP's fingerprint and role).
 import type { Logger } from 'pino';
 import { sameFingerprint, type DtlsCertificate } from '../dtls/certificate.js';
 import { isInitialClientHello } from '../dtls/record.js';
@@ -37,6 +40,8 @@ export interface DtlsLinkOptions {
 
 export class DtlsLink {
   private session: DtlsSession | undefined;
+  /** The session whose keys were delivered last (the keys SRTP uses now). */
+  private keyed: DtlsSession | undefined;
   private params: DtlsParams | undefined;
   private early: Buffer[] = [];
   private pathUp = false;
@@ -92,6 +97,18 @@ export class DtlsLink {
     this.session.handle(datagram);
   }
 
+  /** The browser's SRTP or SRTCP authenticated with the keys delivered last: if they are the running
+   *  association's, its handshake is over on both ends and the DTLS library's state can go. */
+  keysInUse(): void {
+    const session = this.session;
+    if (session && session === this.keyed && session.state === 'connected') session.release();
+  }
+
+  /** The running association let its DTLS library state go (keysInUse()). */
+  get released(): boolean {
+    return this.session?.isReleased ?? false;
+  }
+
   private restart(reason: string): void {
     this.restarts++;
     this.options.logger.info({ reason, role: this.params!.role }, 'DTLS: new association');
@@ -109,7 +126,9 @@ export class DtlsLink {
         if (this.session === session) this.options.send(datagram);
       },
       onKeys: (keys) => {
-        if (this.session === session && !this.closed) this.options.onKeys(keys);
+        if (this.session !== session || this.closed) return;
+        this.keyed = session;
+        this.options.onKeys(keys);
       },
       logger: this.options.logger,
     });

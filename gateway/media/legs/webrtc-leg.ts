@@ -62,6 +62,8 @@ export class WebrtcLeg implements MediaLeg {
   private selected: Path | undefined;
   private readonly tcp: IceTcpListener | undefined;
   private srtp: SrtpContextPair | undefined;
+  /** New keys are in place and no packet from the browser has authenticated with them yet. */
+  private keysUnconfirmed = false;
   private closed = false;
 
   constructor(
@@ -157,6 +159,11 @@ export class WebrtcLeg implements MediaLeg {
     if (!this.srtp) return;
     const plain = rtcp ? this.srtp.remote.unprotectRtcp(msg) : this.srtp.remote.unprotectRtp(msg);
     if (!plain) return; // RFC 3711 §3.3: authentication failure or replay → discard
+    if (this.keysUnconfirmed) {
+      // the browser finished its handshake (it uses the keys): the DTLS library's state can go
+      this.keysUnconfirmed = false;
+      this.dtls.keysInUse();
+    }
     this.counters.packetsIn++;
     this.counters.bytesIn += msg.length;
     if (rtcp) this.counters.rtcpIn++;
@@ -213,6 +220,7 @@ export class WebrtcLeg implements MediaLeg {
   private startSrtp(keys: DtlsKeys): void {
     try {
       this.srtp = srtpContextsFromDtls(keys.keyingMaterial, keys.role, 'AES_CM_128_HMAC_SHA1_80');
+      this.keysUnconfirmed = true;
     } catch (err) {
       this.logger.error({ err }, 'SRTP keying failed');
     }
