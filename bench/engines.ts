@@ -74,12 +74,19 @@ export async function startRtpengine(ngPort: number, portMin: number, flags: NgF
   };
 }
 
+/** Node flags of the embedded engine's process: BENCH_ENGINE_NODE_FLAGS, or for a baseline tree
+ *  BENCH_SRTP_BASELINE_NODE_FLAGS (e.g. one young-generation size against another: --max-semi-space-size=1). */
+function nodeFlags(benchDir: string | undefined): string[] {
+  const flags = benchDir ? process.env.BENCH_SRTP_BASELINE_NODE_FLAGS : process.env.BENCH_ENGINE_NODE_FLAGS;
+  return flags?.split(' ').filter(Boolean) ?? [];
+}
+
 /** The embedded engine, alone in a child process (bench/engine-child.ts). */
 export async function startEmbedded(portMin: number, benchDir?: string): Promise<BenchEngine> {
   // benchDir: the bench/ folder of another copy of the tree (an A/B comparison against a baseline)
   const here = benchDir ?? path.dirname(new URL(import.meta.url).pathname);
   const child = fork(path.join(here, 'engine-child.ts'), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_ENGINE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ENGINE_PROF}`] : [])],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...nodeFlags(benchDir), ...(process.env.BENCH_ENGINE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ENGINE_PROF}`] : [])],
     env: { ...process.env, BENCH_PORT_MIN: String(portMin) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

@@ -232,7 +232,7 @@ export async function runSrtpBench(options: SrtpBenchOptions, log: (line: string
       if (only) {
         for (const kind of only) {
           const run = await withEngine(kind, (e) => runSrtpRelay(e, gen, options.calls, options.warmupMs, options.measureMs));
-          log(`  ${kind}: ${run.usPerPacket.toFixed(2)} µs/pkt (user ${run.userUsPerPacket.toFixed(2)}), p50 ${fmtMs(run.latencyMs.p50)} p99 ${fmtMs(run.latencyMs.p99)} ms, lag p99 ${fmtMs(run.lagMs?.p99 ?? NaN)} ms, loss ${run.lossPct.toFixed(3)} % (to trunk ${run.lossToTrunkPct.toFixed(3)}, to browser ${run.lossToBrowserPct.toFixed(3)}), generator late p99 ${fmtMs(run.generatorLateP99Ms)} ms`);
+          log(`  ${kind}: ${run.usPerPacket.toFixed(2)} µs/pkt (user ${run.userUsPerPacket.toFixed(2)}), p50 ${fmtMs(run.latencyMs.p50)} p99 ${fmtMs(run.latencyMs.p99)} ms, lag p99 ${fmtMs(run.lagMs?.p99 ?? NaN)} ms, loss ${run.lossPct.toFixed(3)} % (to trunk ${run.lossToTrunkPct.toFixed(3)}, to browser ${run.lossToBrowserPct.toFixed(3)}), generator late p99 ${fmtMs(run.generatorLateP99Ms)} ms, RSS ${run.rssKiBPerCall.toFixed(1)} KiB/call (${run.rssMiB.toFixed(1)} MiB), ${run.corePct.toFixed(0)} % of a core`);
         }
         continue;
       }
