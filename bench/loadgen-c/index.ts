@@ -48,6 +48,7 @@ interface Reply {
   pwd?: string;
   ssrc?: number;
   fingerprint?: string;
+  sched?: string;
   cpuMs?: number;
   wallMs?: number;
   lateP99Ms?: number;
@@ -64,7 +65,7 @@ function sideResult(s: CSide, reply: Reply): SideResult {
 }
 
 export class CLoadGenerator implements SrtpLoadGenerator {
-  readonly kind = 'C, one thread, one UDP socket per side (bench/loadgen-c)';
+  kind = 'C, one thread, one UDP socket per side (bench/loadgen-c)';
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private readonly started: Promise<void>;
@@ -81,6 +82,7 @@ export class CLoadGenerator implements SrtpLoadGenerator {
         const reply = JSON.parse(line) as Reply;
         if (reply.id === 0) {
           this.fingerprint = reply.fingerprint!;
+          this.kind = `C, one thread (${reply.sched}), one UDP socket per side (bench/loadgen-c)`;
           return resolve();
         }
         const p = this.pending.get(reply.id);
