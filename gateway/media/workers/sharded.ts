@@ -54,8 +54,9 @@ export async function createShardedMediaEngine(options: ShardedMediaEngineOption
   }));
   const engine = new ShardedMediaEngine(inits, logger);
   // The first worker starts with the engine (a script that cannot load fails the gateway's start), the others
-  // with the first call (a worker takes 0.2-0.5 s of CPU to start here: a gateway that relays no call — most
-  // test gateways — pays for one). A replacement after a crash starts on next use.
+  // when a call is first placed there (a worker takes 0.2-0.5 s of CPU to start here, and loads its DTLS
+  // library with its first browser call: a gateway that relays few calls — most test gateways — pays for one).
+  // A replacement after a crash starts on next use too.
   await engine.startFirst().catch(async (err: unknown) => {
     await engine.close();
     throw err;
@@ -76,7 +77,6 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
   private readonly watches = new Map<number, (dtmf: ReceivedDtmf) => void>();
   private nextWatch = 1;
   private closing: Promise<void> | undefined;
-  private warm = false;
 
   constructor(
     inits: WorkerInit[],
@@ -107,13 +107,6 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
 
   async startFirst(): Promise<void> {
     await this.workers[0]!.start();
-  }
-
-  /** With the first call: the workers not started yet start in the background. */
-  private warmUp(): void {
-    if (this.warm) return;
-    this.warm = true;
-    for (const w of this.workers) void w.start().catch(() => undefined);
   }
 
   /** Tests: end worker `n`'s thread as a crash would. */
@@ -235,7 +228,6 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
     const callId = request?.callId;
     if (typeof callId !== 'string' || callId.length === 0) throw new MediaError('bad-sdp', 'callId must be a non-empty string');
     if (this.closing) throw new MediaError('no-ports', 'media engine is closed');
-    this.warmUp();
     const { worker, placed } = this.placement.place(callId, { groups: request.groups }, (w) => this.workers[w]!.admitting);
     const generation = placed ? this.nextGeneration++ : undefined;
     if (generation !== undefined) this.generation.set(callId, generation);
