@@ -43,10 +43,20 @@ const CANONICAL = new Map<string, string>();
 for (const name of KNOWN) CANONICAL.set(name.toLowerCase(), name);
 for (const [short, long] of Object.entries(COMPACT)) CANONICAL.set(short, long);
 
+/** The canonical name and the key of every known name as it is usually written: canonical ("Call-ID"),
+ *  lower case, compact ("i", "I"). The parser stores canonical names, so nearly every look-up of a field
+ *  by name is one map hit with no lower-casing (which, per field per look-up, showed in the profile at
+ *  carrier rates); any other spelling takes the lower-casing path below. */
+const EXACT = new Map<string, { canonical: string; key: string }>();
+for (const [lower, canonical] of CANONICAL) {
+  const entry = { canonical, key: canonical.toLowerCase() };
+  for (const spelling of [lower, canonical, lower.toUpperCase()]) EXACT.set(spelling, entry);
+}
+
 /** Canonical long form of a header name: compact forms expanded, known headers capitalised as in
  *  their RFCs ("call-id" → "Call-ID", "v" → "Via"); unknown names are returned unchanged. */
 export function canonicalName(name: string): string {
-  return CANONICAL.get(name.toLowerCase()) ?? name;
+  return EXACT.get(name)?.canonical ?? CANONICAL.get(name.toLowerCase()) ?? name;
 }
 
 /** RFC 3261 §7.3.3's compact forms (long name, lower-cased → its letter): only these, which every
@@ -63,7 +73,7 @@ export function compactName(name: string): string {
 
 /** Lower-cased canonical name: the key for case-insensitive comparisons. */
 export function nameKey(name: string): string {
-  return canonicalName(name).toLowerCase();
+  return EXACT.get(name)?.key ?? canonicalName(name).toLowerCase();
 }
 
 /** Headers whose values are comma-separated lists (RFC 3261 §7.3.1: `header = name: value *(, value)`).
