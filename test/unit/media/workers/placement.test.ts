@@ -71,3 +71,21 @@ describe('media worker placement', () => {
     expect(() => new Placement(0)).toThrow();
   });
 });
+
+describe('media worker placement: soft groups', () => {
+  it('a user group attracts keys only while under its limit; the call group always binds', () => {
+    const p = new Placement(2, 3);
+    const placeCall = (n: number) => p.place(`c${n}`, { groups: [`call:${n}`, 'user:alice'] }).worker;
+    expect([placeCall(1), placeCall(2), placeCall(3)]).toEqual([0, 0, 0]); // alice's group: 3 keys
+    expect(placeCall(4)).toBe(1); // full: least loaded
+    expect(placeCall(5)).toBe(1);
+    // the forks / transfer legs of call 1 follow it, however full alice's group and however loaded worker 0
+    expect(p.place('c1:0', { groups: ['call:1', 'user:alice'] }).worker).toBe(0);
+    expect(p.place('c4:1001', { groups: ['call:4', 'user:alice'] }).worker).toBe(1);
+    // alice's group under its limit again: it attracts again
+    p.free('c2');
+    p.free('c3');
+    p.free('c1:0');
+    expect(placeCall(6)).toBe(0);
+  });
+});
