@@ -24,8 +24,8 @@ export function buildLoadgen(): string {
   } catch (err) {
     const e = err as { stderr?: Buffer; message: string };
     throw new Error(
-      `the C load generator did not build (bench/loadgen-c/build.sh; \`bash .ci/install-peers\` installs gcc, pkg-config, ` +
-        `libssl-dev, libsrtp2-dev): ${e.stderr?.toString().trim() || e.message}`,
+      `the C load generator did not build (bench/loadgen-c/build.sh; \`bash .ci/install-peers\` installs gcc, pkg-config and ` +
+        `libssl-dev): ${e.stderr?.toString().trim() || e.message}`,
     );
   }
   return binary;
