@@ -25,6 +25,8 @@ export interface OpResult {
   p99: number;
   max: number;
   ms: number;
+  /** REGISTERs answered 503 and sent again a second later (connect only). */
+  retries: number;
   /** The generator's own CPU (user + system) over the command, ms, and its event-loop delay p99, ms. */
   cpuMs: number;
   loopP99: number;
@@ -151,6 +153,7 @@ class Tally {
   attempted = 0;
   ok = 0;
   failed = 0;
+  retries = 0;
   readonly why: Record<string, number> = {};
   readonly times: number[] = [];
   private readonly cpu = process.cpuUsage();
@@ -180,7 +183,7 @@ class Tally {
     const cpu = process.cpuUsage(this.cpu);
     const sorted = this.times.sort((a, b) => a - b);
     return {
-      attempted: this.attempted, ok: this.ok, failed: this.failed, why: this.why,
+      attempted: this.attempted, ok: this.ok, failed: this.failed, why: this.why, retries: this.retries,
       p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN,
       ms: performance.now() - this.t0, cpuMs: (cpu.user + cpu.system) / 1000, loopP99: this.loop.percentile(99) / 1e6,
     };
@@ -215,7 +218,16 @@ async function connect(c: Extract<LoadCommand, { type: 'connect' }>): Promise<Op
         ws.on('error', () => undefined);
         const client = new Client(i, ws, c.domain);
         clients.set(i, client);
-        await new Promise<void>((r) => client.register((s, ms) => (t.record(s, ms), r())));
+        // A 503 (the registrar shedding load, RFC 3261 §21.5.4) is retried a second later, as a page would.
+        for (let attempt = 1; ; attempt++) {
+          const [status, ms] = await new Promise<[string, number]>((r) => client.register((s, ms) => r([s, ms])));
+          if (status !== '503' || attempt === 10) {
+            t.record(status, ms);
+            break;
+          }
+          t.retries++;
+          await sleep(1000);
+        }
       } catch (err) {
         t.record(`connect: ${(err as Error).message.slice(0, 40)}`, 0);
       }

@@ -144,14 +144,14 @@ async function runSystem(load: Load, system: System, pair: number): Promise<WsRu
   try {
     const url = target.url;
     const warm = await load.run({ type: 'connect', url, domain: 'bench.test', from: CLIENTS, to: CLIENTS + WARMUP, concurrency: 10 });
-    if (warm.ok !== WARMUP) throw new Error(`${system}: warm-up registrations failed: ${JSON.stringify(warm)}`);
+    if (warm.ok === 0) throw new Error(`${system}: no warm-up registration succeeded: ${JSON.stringify(warm)}`);
     await load.run({ type: 'step', from: CLIENTS, to: CLIENTS + WARMUP, rate: 100, seconds: 2 });
     await load.run({ type: 'close', from: CLIENTS, to: CLIENTS + WARMUP });
     const before = await settled(target);
     const connect = await load.run({ type: 'connect', url, domain: 'bench.test', from: 0, to: CLIENTS, concurrency: 32 });
     const after = await settled(target);
     const perClient = (after.rssKiB - before.rssKiB) / connect.ok;
-    process.stderr.write(`  ${system.padEnd(9)} pair ${pair}: ${connect.ok}/${CLIENTS} registered in ${(connect.ms / 1000).toFixed(1)} s${connect.failed ? ` (${JSON.stringify(connect.why)})` : ''};  RSS ${(before.rssKiB / 1024).toFixed(1)} → ${(after.rssKiB / 1024).toFixed(1)} MiB = ${perClient.toFixed(1)} KiB/client, PSS ${((after.pssKiB - before.pssKiB) / connect.ok).toFixed(1)} KiB/client${after.heapUsedKiB === undefined ? '' : `, V8 heap ${((after.heapUsedKiB - before.heapUsedKiB!) / connect.ok).toFixed(1)} KiB/client`} (load ${load1.toFixed(1)})\n`);
+    process.stderr.write(`  ${system.padEnd(9)} pair ${pair}: ${connect.ok}/${CLIENTS} registered in ${(connect.ms / 1000).toFixed(1)} s${connect.retries ? ` (${connect.retries} retried after 503)` : ''}${connect.failed ? ` (${JSON.stringify(connect.why)})` : ''};  RSS ${(before.rssKiB / 1024).toFixed(1)} → ${(after.rssKiB / 1024).toFixed(1)} MiB = ${perClient.toFixed(1)} KiB/client, PSS ${((after.pssKiB - before.pssKiB) / connect.ok).toFixed(1)} KiB/client${after.heapUsedKiB === undefined ? '' : `, V8 heap ${((after.heapUsedKiB - before.heapUsedKiB!) / connect.ok).toFixed(1)} KiB/client`} (load ${load1.toFixed(1)})\n`);
     const steps = await rateSteps(load, target);
     await load.run({ type: 'close', from: 0, to: CLIENTS });
     return { system, pair, clients: connect.ok, load1, connect, before, after, steps };
