@@ -38,6 +38,12 @@ export function mediaLoadMetrics(registry: Registry, config: Pick<GatewayConfig,
       perWorker(this, (l) => (l.admitting ? 1 : 0));
     },
   });
+  new Gauge({
+    name: 'webphone_media_engine_calls', help: 'Live call media sessions per media engine thread (media.workers: where calls were placed)', labelNames: ['worker'], registers,
+    collect() {
+      perWorker(this, (l) => l.calls);
+    },
+  });
   /** Each thread's count when last exported: the counter takes the growth (a replaced worker starts at 0). */
   const exported = new Map<number, number>();
   new Counter({

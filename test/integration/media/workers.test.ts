@@ -48,7 +48,7 @@ describe('embedded media engine in 2 worker threads', () => {
   }
 
   it('spreads calls over both workers, each on its own half of the ports; media flows through each; figures right after delete', async () => {
-    const calls = [];
+    const calls: Awaited<ReturnType<typeof call>>[] = [];
     for (let n = 0; n < 4; n++) calls.push(await call(`c${n}`, n * 100_000));
     const workers = calls.map((_, n) => engine.workerOf(`c${n}`));
     expect(workers.filter((w) => w === 0)).toHaveLength(2);
