@@ -79,7 +79,8 @@ export function srtpReport(result: SrtpBenchResult): string {
     for (const step of result.steps) {
       const cell = (r?: SrtpRun): string =>
         r
-          ? `loss ${fmt(r.lossPct, 3)} %, ${fmt(r.corePct, 0)} % core, ${fmt(r.usPerPacket)} µs/pkt, ` +
+          ? `loss ${fmt(r.lossPct, 3)} % (to trunk ${fmt(r.lossToTrunkPct, 3)}, to browser ${fmt(r.lossToBrowserPct, 3)}), ` +
+            `${fmt(r.corePct, 0)} % core, ${fmt(r.usPerPacket)} µs/pkt, ` +
             `p50/p99/p99.9 ${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)}/${fmt(r.latencyMs.p999)} ms, ${fmt(r.rssKiBPerCall, 0)} KiB/call, ` +
             (r.lagMs ? `loop lag p99 ${fmt(r.lagMs.p99)} ms, ` : '') +
             `generator ${fmt(r.generatorCorePct, 1)} % core` +
