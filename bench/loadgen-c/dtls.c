@@ -1,9 +1,9 @@
 // DTLS-SRTP for the browser side: an ECDSA P-256 self-signed certificate made at start (its SHA-256
 // fingerprint goes into the offer), DTLS 1.2 with use_srtp SRTP_AES128_CM_SHA1_80 (RFC 5764 §4.1.2) as
 // client or server (RFC 5763 §5: the answer's a=setup picks), the peer's certificate checked against the
-// answer's a=fingerprint (RFC 5763 §5), keys from the exporter (RFC 5764 §4.2) into two SRTP
-// contexts (srtp.c). OpenSSL reads from a memory BIO fed with the datagrams the epoll loop received, and writes
-// through a BIO whose every write is one datagram to the engine.
+// answer's a=fingerprint (RFC 5763 §5), keys from the exporter (RFC 5764 §4.2) into two SRTP contexts
+// (srtp.c). OpenSSL reads from a memory BIO fed with the datagrams read on each tick, and writes through a
+// BIO whose every write is one datagram to the engine.
 #include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
