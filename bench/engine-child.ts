@@ -1,8 +1,10 @@
 // Runs the embedded media engine alone in its own process, so the benchmark can read its CPU time
-// and memory from /proc just as it does rtpengine's. Controlled over IPC with offer/answer/delete.
+// and memory from /proc just as it does rtpengine's (its worker threads included). Controlled over IPC with
+// offer/answer/delete. BENCH_MEDIA_WORKERS: media.workers for it (default auto: one worker per core; 0: the
+// engine in the process's own thread, as before media workers).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLogger } from '../gateway/log.js';
-import { createEmbeddedMediaEngine } from '../gateway/media/index.js';
+import { createEmbeddedMediaEngineFor, type WorkersSetting } from '../gateway/media/index.js';
 
 type Command =
   | { id: number; op: 'offer'; callId: string; fromTag: string; sdp: string }
@@ -12,7 +14,8 @@ type Command =
   | { id: number; op: 'lag' };
 
 const from = Number(process.env.BENCH_PORT_MIN ?? 31000);
-const engine = await createEmbeddedMediaEngine({
+const workers: WorkersSetting = (process.env.BENCH_MEDIA_WORKERS ?? 'auto') === 'auto' ? 'auto' : Number(process.env.BENCH_MEDIA_WORKERS);
+const engine = await createEmbeddedMediaEngineFor(workers, {
   bindAddress: '127.0.0.1',
   portRange: { from, to: from + 4999 },
   logger: createLogger('silent'),
@@ -26,7 +29,9 @@ process.on('message', (cmd: Command) => {
   if (cmd.op === 'lag') {
     // The histogram holds the sampling timer's whole interval: its lateness is what is above the resolution.
     const ms = (ns: number): number => Math.max(0, ns / 1e6 - 10);
-    process.send?.({ id: cmd.id, data: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) } });
+    // with media workers: each worker's own loop (delay p99 and utilization over its latest 0.5 s window)
+    const perWorker = engine.load().map((l) => ({ worker: l.worker, delayP99Ms: l.delayP99Ms, utilization: l.utilization, calls: l.calls }));
+    process.send?.({ id: cmd.id, data: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), workers: perWorker } });
     loopDelay.reset();
     return;
   }
