@@ -2,7 +2,6 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
-import type { Logger } from 'pino';
 
 type Lookup = (address: string, family: number, callback: (err: Error | null, address: string, family: number) => void) => void;
 
@@ -55,7 +54,7 @@ export async function bindUdpPair(address: string, port: number): Promise<[dgram
 }
 
 /** Errors after bind (e.g. ICMP-induced send failures) are logged, never thrown. */
-export function watchErrors(socket: dgram.Socket, logger: Logger): void {
+export function watchErrors(socket: dgram.Socket, logger: { warn(obj: object, msg?: string): void }): void {
   socket.on('error', (err) => logger.warn({ err }, 'media socket error'));
 }
 

@@ -3,7 +3,6 @@
 // Records are fed in by the leg's socket demultiplexer and sent out through `send`.
 // werift is loaded on demand (the first session starts it; ≈ 30 MiB and ~0.5 s of start-up a gateway at
 // rest or with only SIP phones never pays); records that arrive before it is ready wait in the session.
-import type { Logger } from 'pino';
 import type { DtlsClient, DtlsServer } from 'werift';
 import { fingerprintOf, sameFingerprint, type DtlsCertificate } from './certificate.js';
 
@@ -35,6 +34,13 @@ export interface DtlsKeys {
   profile: typeof SRTP_PROFILE;
 }
 
+/** What a session logs with: a pino Logger, or a leg's (legs/leg-log.ts). */
+export interface DtlsLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
 export interface DtlsSessionOptions {
   role: DtlsRole;
   certificate: DtlsCertificate;
@@ -44,7 +50,7 @@ export interface DtlsSessionOptions {
   send: (datagram: Buffer) => void;
   onKeys: (keys: DtlsKeys) => void;
   onFailed?: (reason: string) => void;
-  logger: Logger;
+  logger: DtlsLog;
 }
 
 type Werift = typeof import('werift');

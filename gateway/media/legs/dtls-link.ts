@@ -13,10 +13,10 @@
 // Once the browser's media authenticates with an association's keys, that association's DTLS library
 // state is let go (DtlsSession.release(): the handshake can no longer need it); the link keeps what
 // recognises a new association (a ClientHello, the SDP's fingerprint and role).
-import type { Logger } from 'pino';
 import { sameFingerprint, type DtlsCertificate } from '../dtls/certificate.js';
 import { isInitialClientHello } from '../dtls/record.js';
 import { DtlsSession, type DtlsKeys, type DtlsRole, type DtlsState } from '../dtls/session.js';
+import type { LegLog } from './leg-log.js';
 
 /** DTLS records that arrive before the SDP fixed our role (the browser answered our offer and started
  *  its handshake before the SIP answer reached the engine) wait here, a handful at most. */
@@ -35,7 +35,7 @@ export interface DtlsLinkOptions {
   send: (datagram: Buffer) => void;
   /** Keys of each association that completes: the first one, then those of every restart. */
   onKeys: (keys: DtlsKeys) => void;
-  logger: Logger;
+  logger: LegLog;
 }
 
 export class DtlsLink {

@@ -10,6 +10,7 @@ import { listenTcp } from '../tcp/server.js';
 import { bindUdp, bindUdpPair, closeUdp } from '../udp.js';
 import { createIceLiteAgent, type IceLiteAgent } from './ice-lite.js';
 import type { IceTcpLimits } from './ice-tcp.js';
+import { legLog } from './leg-log.js';
 import { RtpLeg } from './rtp-leg.js';
 import { WebrtcLeg } from './webrtc-leg.js';
 
@@ -35,7 +36,7 @@ export async function openLeg(profile: MediaProfile, deps: LegDeps, logger: Logg
   if (profile === 'rtp') {
     const { port, value } = await deps.ports.allocate('even-pair', (p) => bindUdpPair(deps.bindAddress, p));
     for (const socket of value) deps.sockets?.trackUdp(socket);
-    const leg = new RtpLeg(port, value[0], value[1], logger.child({ leg: 'rtp', port }), deps.strictSource);
+    const leg = new RtpLeg(port, value[0], value[1], legLog(logger, { leg: 'rtp', port }), deps.strictSource);
     return { profile, leg, release: releaser(leg, () => deps.ports.free(port, 'even-pair')) };
   }
   const { port, value } = await deps.ports.allocate('single', (p) => bindBrowserPort(deps.bindAddress, p, deps.iceTcp));
@@ -43,7 +44,7 @@ export async function openLeg(profile: MediaProfile, deps: LegDeps, logger: Logg
   if (value.tcp) deps.sockets?.trackTcp(value.tcp);
   const ice = createIceLiteAgent();
   const iceTcp = value.tcp ? { server: value.tcp, limits: deps.iceTcpLimits } : undefined;
-  const leg = new WebrtcLeg(port, value.udp, ice, deps.certificate, logger.child({ leg: 'webrtc', port }), iceTcp);
+  const leg = new WebrtcLeg(port, value.udp, ice, deps.certificate, legLog(logger, { leg: 'webrtc', port }), iceTcp);
   return { profile, leg, ice, release: releaser(leg, () => deps.ports.free(port, 'single')) };
 }
 

@@ -10,10 +10,10 @@
 //  - sending never queues more than `maxQueuedBytes`: media beyond that is dropped, as a full UDP
 //    socket buffer would drop it.
 import type net from 'node:net';
-import type { Logger } from 'pino';
 import { classify } from '../rtp/index.js';
 import { Deframer, FramingError, frame } from '../tcp/framing.js';
 import { closeTcpServer } from '../tcp/server.js';
+import type { LegLog } from './leg-log.js';
 
 export interface IceTcpLimits {
   maxConnections: number;
@@ -46,7 +46,7 @@ export class IceTcpConnection {
     private readonly limits: IceTcpLimits,
     onFrame: (packet: Buffer, conn: IceTcpConnection) => void,
     onClose: (conn: IceTcpConnection) => void,
-    private readonly logger: Logger,
+    private readonly logger: LegLog,
   ) {
     this.address = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
@@ -117,7 +117,7 @@ export class IceTcpListener {
     private readonly limits: IceTcpLimits,
     private readonly onFrame: (packet: Buffer, conn: IceTcpConnection) => void,
     private readonly onClosed: (conn: IceTcpConnection) => void,
-    private readonly logger: Logger,
+    private readonly logger: LegLog,
   ) {
     server.on('connection', (socket) => this.accept(socket));
     server.on('error', (err) => logger.warn({ err }, 'ICE-TCP listener error'));

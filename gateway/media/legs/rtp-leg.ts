@@ -1,11 +1,11 @@
 // Trunk side: plain RTP on an even port, RTCP on port+1 (RFC 3550 §11), each with its own source latch
 // (latch.ts): symmetric RTP, and with strictSource only the peer's expected address is taken.
 import type dgram from 'node:dgram';
-import type { Logger } from 'pino';
 import { RtcpMonitor } from '../rtcp/monitor.js';
 import { classify } from '../rtp/index.js';
 import { closeUdp, watchErrors } from '../udp.js';
 import { SourceLatch } from './latch.js';
+import type { LegLog } from './leg-log.js';
 import { dropPacket, mediaClock, newCounters, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
 
 export interface RtpRemote {
@@ -33,7 +33,7 @@ export class RtpLeg implements MediaLeg {
     readonly port: number,
     private readonly rtpSocket: dgram.Socket,
     private readonly rtcpSocket: dgram.Socket,
-    private readonly logger: Logger,
+    private readonly logger: LegLog,
     strictSource: boolean,
   ) {
     this.rtpLatch = new SourceLatch(strictSource);

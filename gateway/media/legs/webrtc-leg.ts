@@ -8,7 +8,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
-import type { Logger } from 'pino';
 import type { DtlsCertificate } from '../dtls/certificate.js';
 import { loadDtls, type DtlsKeys, type DtlsRole } from '../dtls/session.js';
 import { RtcpMonitor } from '../rtcp/monitor.js';
@@ -18,6 +17,7 @@ import { closeUdp, watchErrors } from '../udp.js';
 import { DtlsLink } from './dtls-link.js';
 import type { IceLiteAgent } from './ice-lite.js';
 import { IceTcpListener, type IceTcpConnection, type IceTcpLimits } from './ice-tcp.js';
+import type { LegLog } from './leg-log.js';
 import { dropPacket, mediaClock, newCounters, type Endpoint, type LegCounters, type MediaLeg, type PacketSink } from './leg.js';
 import { SourceRebaser } from './rebase.js';
 
@@ -71,7 +71,7 @@ export class WebrtcLeg implements MediaLeg {
     private readonly socket: dgram.Socket,
     private readonly ice: IceLiteAgent,
     certificate: DtlsCertificate,
-    private readonly logger: Logger,
+    private readonly logger: LegLog,
     iceTcp?: IceTcpOptions,
   ) {
     this.rebaser = new SourceRebaser(this.ssrc);
@@ -129,7 +129,7 @@ export class WebrtcLeg implements MediaLeg {
     const iceRestart = this.ice.setRemoteCredentials(remote.iceUfrag, remote.icePwd);
     if (iceRestart && remote.fromOffer) {
       this.ice.restart();
-      this.logger.info('ICE restart: new local credentials');
+      this.logger.info({}, 'ICE restart: new local credentials');
     }
     this.dtls.configure({ fingerprint: remote.fingerprint, role: remote.role });
   }
