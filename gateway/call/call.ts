@@ -340,8 +340,9 @@ export class Call {
     this.callee?.end(headers);
     for (const part of this.joined) part.end(headers);
     for (const session of this.media) session.close();
-    // An answered call ends with BYE; `final` only reached a caller whose INVITE was still unanswered.
-    this.log.info(wasAnswered ? { after: 'answer', reason } : { final: final.status, reason: final.reason }, 'call ended');
+    // An answered call ends with BYE; `final` only reached a caller whose INVITE was still unanswered. At info
+    // the CDR's `call ended: …` line (README Logs) says it: one line per call, not four, at carrier rates.
+    this.log.debug(wasAnswered ? { after: 'answer', reason } : { final: final.status, reason: final.reason }, 'call ended');
     this.onEnded(this);
   }
 }

@@ -108,7 +108,7 @@ export class DialCallee implements CalleeSide {
       live: () => this.live(),
       offer: (trunk) => this.inviteSdp(trunk.lateOffer),
       send: ({ trunk, route, number }, offer) => {
-        call.log.info({ trunk: trunk.name, number }, 'calling trunk');
+        call.log.debug({ trunk: trunk.name, number }, 'calling trunk'); // info: the CDR's `call ended` line
         call.dtmf.modes.callee = trunk.dtmf;
         call.parties.callee = { kind: 'trunk', trunk };
         return this.dial(route, number, offer, trunk.responseTimeout);
@@ -273,7 +273,7 @@ export class DialCallee implements CalleeSide {
     call.to('answered');
     call.caller.accept(answer.sdp);
     if (this.client) call.establish(answeredSession(call, { usage: this.client, media: this.session, res, answer: sdp, peerAddress: this.client.peerAddress, offerSent: this.offerSent, answerSent: answer.sdp }));
-    call.log.info('call answered');
+    call.log.debug('call answered');
   }
 
   private answerFrom(res: SipResponse, sdp: string): Promise<SdpResult> {

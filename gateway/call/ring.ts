@@ -156,6 +156,6 @@ export class RingCallee implements CalleeSide {
     const usage = this.fork?.winnerLeg;
     const sdp = res.body.toString('utf8');
     if (usage) call.establish(answeredSession(call, { usage, media: session, res, answer: sdp, peerAddress: this.peers[n], offerSent: this.offers[n]!, answerSent: answer.sdp }));
-    call.log.info({ fork: n }, 'call answered');
+    call.log.debug({ fork: n }, 'call answered');
   }
 }

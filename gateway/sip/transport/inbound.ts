@@ -119,7 +119,8 @@ export function receive(data: Buffer, flow: BaseFlow, deps: InboundDeps): void {
   if (!message) return;
   if (deps.screen && !deps.screen(message, flow)) return;
   recordReceivedSize(message, data.length);
-  deps.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip in');
+  // The summary (two header scans) only when the line is written: at info it was paid for every message.
+  if (deps.logger.isLevelEnabled('debug')) deps.logger.debug({ flow: flow.id, remote: flow.remote, ...summarize(message) }, 'sip in');
   if (message.kind === 'response') checkResponseVia(message, flow, deps);
   deps.deliver(message, flow);
 }

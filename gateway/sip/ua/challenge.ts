@@ -38,12 +38,12 @@ function minimalChallenge(challenge: string): string {
 }
 
 /** The challenge sets to try, largest first: all, then fewer (trailing ones left out), then the preferred
- *  one in its minimal form. */
-function candidates(challenges: string[]): string[][] {
-  const sets = challenges.map((_, i) => challenges.slice(0, challenges.length - i));
+ *  one in its minimal form — made (parsed and formatted again) only when asked for: nearly every request
+ *  has room for all of them. */
+function* candidates(challenges: string[]): Generator<string[]> {
+  for (let i = 0; i < challenges.length; i++) yield challenges.slice(0, challenges.length - i);
   const minimal = minimalChallenge(challenges[0]!);
-  if (minimal !== challenges[0]) sets.push([minimal]);
-  return sets;
+  if (minimal !== challenges[0]) yield [minimal];
 }
 
 /**
@@ -62,9 +62,16 @@ export function challengeStatelessly(tx: ServerTransaction, status: 401 | 407, h
     tx.respondStatelessly(build(challenges));
     return challenges.length;
   }
-  const sets = candidates(challenges);
-  const fitting = sets.find((set) => fitsWithin(build(set), budget));
-  const response = build(fitting ?? sets[sets.length - 1]!);
+  let fitting: string[] | undefined;
+  let smallest: string[] = challenges;
+  for (const set of candidates(challenges)) {
+    smallest = set;
+    if (fitsWithin(build(set), budget)) {
+      fitting = set;
+      break;
+    }
+  }
+  const response = build(fitting ?? smallest);
   // The transport sends it within the budget (compact if need be) or drops it, counted.
   limitResponseSize(response, budget);
   tx.respondStatelessly(response);
