@@ -71,13 +71,17 @@ export function eventLoopProbe(resolutionMs = 10): LoadProbe {
   const delay = monitorEventLoopDelay({ resolution: resolutionMs });
   delay.enable();
   let last: EventLoopUtilization = performance.eventLoopUtilization();
+  let lastAt = performance.now();
   return {
     sample() {
       const now = performance.eventLoopUtilization();
       const utilization = performance.eventLoopUtilization(now, last).utilization;
       last = now;
-      // The histogram holds the sampling timer's whole interval (ns): its lateness is what is above the resolution.
-      const delayP99Ms = delay.count > 0 ? Math.max(0, delay.percentile(99) / 1e6 - resolutionMs) : 0;
+      const at = performance.now();
+      // The histogram holds the sampling timer's whole interval (ns): its lateness is what is above the
+      // resolution. No sample in a whole window: that timer never got to run — the window is the delay.
+      const delayP99Ms = Math.max(0, (delay.count > 0 ? delay.percentile(99) / 1e6 : at - lastAt) - resolutionMs);
+      lastAt = at;
       delay.reset();
       return { utilization: Number.isFinite(utilization) ? utilization : 0, delayP99Ms };
     },

@@ -62,7 +62,8 @@ export interface EmbeddedMediaEngineOptions {
   rtcp?: RtcpMode;
   /** RFC 3550 §6.2 minimum report interval (default 5000 ms); tests only. */
   rtcpMinIntervalMs?: number;
-  /** media.admission: no new call while this thread is too busy (admission.ts); `worker`: its index in load(). */
+  /** media.admission: no new call while this thread is too busy (admission.ts); `worker`: its index in load().
+   *  Absent: the load is measured, no call is refused (the gateway passes media.admission, on by default). */
   admission?: AdmissionOptions;
   /** The DTLS certificate to use (media workers share main's, so one fingerprint); default: a new one. */
   certificate?: DtlsCertificate;
@@ -121,7 +122,7 @@ class Engine implements EmbeddedMediaEngine {
     };
     this.reports = new CallQualityBook(options.rtcp ?? 'relay', () => this.calls.values(), Math.random, options.rtcpMinIntervalMs);
     this.reports.start();
-    this.admission = new Admission(options.admission ?? {}, options.logger);
+    this.admission = new Admission(options.admission ?? { enabled: false }, options.logger);
     if (options.inactivityTimeoutMs) {
       const report: InactiveListener = (callId, leg, reason) => this.reportInactive(callId, leg, reason);
       this.liveness = new LivenessWatcher(options.inactivityTimeoutMs, () => this.watchedLegs(), report);
