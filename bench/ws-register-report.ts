@@ -55,11 +55,16 @@ function rateLines(runs: WsRun[], rates: readonly number[]): string[] {
         ` ${m((s) => s.cpuMsPerOp).toFixed(3).padStart(16)} ${m((s) => s.cpuPct).toFixed(0).padStart(11)} ${m((s) => s.generatorCpuPct).toFixed(0).padStart(17)}`);
     }
   }
+  const first = rates.find((rate) => runs.some((r) => r.steps.some((s) => s.rate === rate)));
+  if (first !== undefined) {
+    const at = (r: WsRun): number => r.steps.find((s) => s.rate === first)?.cpuMsPerOp ?? Number.NaN;
+    lines.push(`  CPU per REGISTER at ${first}/s, gateway / kamailio: ${ratio(runs, at)}`);
+  }
   const max = Math.max(...rates);
-  const capped = (v: number): string => (Number.isNaN(v) ? 'n/a' : v >= max ? `≥ ${v}` : String(v));
+  const capped = (v: number): string => (Number.isNaN(v) ? 'n/a' : v >= max ? `≥ ${v}/s` : `${v}/s`);
   const per = (system: System): string => runs.filter((r) => r.system === system).map((r) => cleanRate(r)).join('/');
-  lines.push(`  clean rate (< 1 % failed, p99 < 200 ms): gateway ${capped(median(runs.filter((r) => r.system === 'gateway').map(cleanRate)))}/s,` +
-    ` kamailio ${capped(median(runs.filter((r) => r.system === 'kamailio').map(cleanRate)))}/s; ratio ${ratio(runs, cleanRate)}  [per pair: ${per('gateway')} vs ${per('kamailio')}]`);
+  lines.push(`  clean rate (< 1 % failed, p99 < 200 ms): gateway ${capped(median(runs.filter((r) => r.system === 'gateway').map(cleanRate)))},` +
+    ` kamailio ${capped(median(runs.filter((r) => r.system === 'kamailio').map(cleanRate)))}; ratio ${ratio(runs, cleanRate)}  [per pair: ${per('gateway')} vs ${per('kamailio')}]`);
   return lines;
 }
 

@@ -10,7 +10,7 @@
 // is reported beside it. Pairs alternate which system goes first; figures are medians over pairs with the
 // ratio's range. `npm run bench:ws` (inside `unshare -n` like the tests; part of `npm run bench` unless
 // BENCH_SKIP_WS=1). Knobs: BENCH_WS_CLIENTS (2000), BENCH_WS_PAIRS (3), BENCH_WS_RATES
-// ("500,1000,2000,4000,8000"), BENCH_WS_STEP_SECONDS (5), BENCH_WS_SETTLE_SECONDS (10: idle before memory
+// ("250,500,1000,2000,4000,8000"), BENCH_WS_STEP_SECONDS (5), BENCH_WS_SETTLE_SECONDS (10: idle before memory
 // is sampled, then until three samples 1 s apart agree within 1 %), BENCH_WS_ONLY (gateway or kamailio).
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const list = (v: string | undefined, d: string): number[] => (v ?? d).split(',').map(Number).filter((n) => n > 0);
 const CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 2000);
 const PAIRS = Number(process.env.BENCH_WS_PAIRS ?? 3);
-const RATES = list(process.env.BENCH_WS_RATES, '500,1000,2000,4000,8000');
+const RATES = list(process.env.BENCH_WS_RATES, '250,500,1000,2000,4000,8000');
 const WS_RATES: readonly number[] = RATES;
 const STEP_SECONDS = Number(process.env.BENCH_WS_STEP_SECONDS ?? 5);
 const SETTLE_SECONDS = Number(process.env.BENCH_WS_SETTLE_SECONDS ?? 10);
