@@ -1,6 +1,8 @@
 // One media worker thread seen from main: started on first use, its calls (RPC with ids), the figures it
 // sends (handed to the engine, sharded.ts), its log lines written with main's logger, and its exit. An exit
 // main did not ask for (a crash, or a test's kill()) rejects the calls in flight and is reported once.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ReceivedDtmf } from '../dtmf/types.js';
@@ -26,6 +28,15 @@ function script(): Promise<URL> {
   const here = import.meta.url;
   if (here.endsWith('.ts')) return import('./dev-bundle.js').then((m) => m.devBundle(new URL('./entry.ts', here)));
   return Promise.resolve(new URL('./media-worker.js', here));
+}
+
+/** The built gateway without its worker script (media-worker.js beside main.js) cannot relay: refused at start
+ *  (from the TypeScript sources the entry is bundled on first use). */
+export function requireWorkerScript(): void {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return;
+  const file = new URL('./media-worker.js', here);
+  if (!existsSync(file)) throw new Error(`media.workers: the media worker script ${fileURLToPath(file)} is missing (npm run build:gateway builds it; media.workers: 0 runs without)`);
 }
 
 export class MediaWorker {

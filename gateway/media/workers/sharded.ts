@@ -26,7 +26,7 @@ import {
   type SocketCounts,
   type SpliceRequest,
 } from '../types.js';
-import { MediaWorker } from './host.js';
+import { MediaWorker, requireWorkerScript } from './host.js';
 import { Placement } from './placement.js';
 import type { Snapshot, WorkerInit, WorkerOp } from './protocol.js';
 import { resolveWorkerCount, splitPortRange, type WorkersSetting } from './split.js';
@@ -52,15 +52,13 @@ export async function createShardedMediaEngine(options: ShardedMediaEngineOption
     logLevel: logger.level,
     snapshotMs,
   }));
+  requireWorkerScript();
   const engine = new ShardedMediaEngine(inits, logger);
-  // The first worker starts with the engine (a script that cannot load fails the gateway's start), the others
-  // when a call is first placed there (a worker takes 0.2-0.5 s of CPU to start here, and loads its DTLS
-  // library with its first browser call: a gateway that relays few calls — most test gateways — pays for one).
-  // A replacement after a crash starts on next use too.
-  await engine.startFirst().catch(async (err: unknown) => {
-    await engine.close();
-    throw err;
-  });
+  // The first worker starts now, in the background (the gateway's start does not wait ≈ 0.2-1 s for it; a call
+  // that comes first waits for it); the others when a call is first placed on them (a worker takes 0.2-0.5 s
+  // of CPU to start here, and loads its DTLS library with its first browser call: a gateway that relays few
+  // calls — most test gateways — pays for one). A replacement after a crash starts on next use too.
+  engine.startFirst();
   return engine;
 }
 
@@ -105,8 +103,9 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
     return this.placement.calls(worker);
   }
 
-  async startFirst(): Promise<void> {
-    await this.workers[0]!.start();
+  /** Starts worker 0 (a failure is logged by it; the calls placed there get MediaError no-ports). */
+  startFirst(): void {
+    this.workers[0]!.start().catch(() => undefined);
   }
 
   /** Tests: end worker `n`'s thread as a crash would. */

@@ -5,18 +5,20 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import { startProcess, type ProcessHandle } from '../../support/process.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
-/** package.json's build:gateway command, writing to `outfile` (relative to the repository). */
+/** package.json's build:gateway command, writing to `outfile` (relative to the repository; the media worker's
+ *  entry, media-worker.js, beside it: the command's --outdir becomes the outfile's folder). */
 export function buildBundle(outfile: string): string {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const script = pkg.scripts['build:gateway']!;
-  const [bin, ...args] = script.split(/\s+/).map((a) => (a.startsWith('--outfile=') ? `--outfile=${outfile}` : a));
+  expect(basename(outfile)).toBe('main.js');
+  const [bin, ...args] = script.split(/\s+/).map((a) => (a.startsWith('--outdir=') ? `--outdir=${dirname(outfile)}` : a));
   expect(bin).toBe('esbuild');
   execFileSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   return join(ROOT, outfile);

@@ -10,6 +10,10 @@ import { stringify } from 'yaml';
 import { freePort, freeSipPort } from '../../support/ports.js';
 import { startProcess, stopAllProcesses } from '../../support/process.js';
 import { ROOT } from './production-gateway.js';
+import { USER } from '../call/harness.js';
+import { frame, rtpPacket, startTrunk, until } from '../media/peers.js';
+import { WsSipClient } from '../../support/ws-sip-client.js';
+import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
 
 afterAll(stopAllProcesses);
 
@@ -38,8 +42,26 @@ function descendants(pid: number): number[] {
 const argv = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
 
+/** A WebSocket phone's call to the echo line: its RTP comes back. */
+async function echoCall(url: string): Promise<void> {
+  const client = await WsSipClient.connect({ url, user: USER.name, password: USER.password });
+  const rtp = await startTrunk();
+  try {
+    const call = client.invite('*43', { sdp: rtpSdp(rtp.port) });
+    const final = await call.final;
+    expect(final.status).toBe(200);
+    const to = mediaAddress(final.body.toString('utf8'));
+    for (let seq = 1; seq <= 20; seq++) rtp.socket.send(rtpPacket(seq, frame(seq)).serialize(), to.port, to.address);
+    await until(() => rtp.rtp.length >= 10, 5000, 'the echoed RTP');
+    expect((await call.bye()).status).toBe(200);
+  } finally {
+    await rtp.close();
+    await client.close();
+  }
+}
+
 describe('production start', () => {
-  it('npm run build writes build/gateway/main.js; npm start runs it on plain node, without tsx', async () => {
+  it('npm run build writes build/gateway/main.js; npm start runs it on plain node, without tsx; an echo call\'s media runs in a media worker', async () => {
     const bundle = join(ROOT, 'build', 'gateway', 'main.js');
     const startedBuild = Date.now();
     execFileSync('npm', ['run', '--silent', 'build:gateway'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -57,12 +79,18 @@ describe('production start', () => {
       http: { listen: `127.0.110.1:${http}` },
       sip: { listen: [`udp:127.0.110.1:${await freeSipPort()}`] },
       media: { rtpPorts: '44300-44399', address: '127.0.110.1' },
+      users: [USER],
+      routes: [{ match: '^\\*43$', echo: true }],
       log: { level: 'info' },
     }));
     const npm = startProcess('npm', ['start', '--', '--config', file], { cwd: ROOT, name: 'npm-start' });
     await expect.poll(() => npm.stdout(), { timeout: 20_000, interval: 50 }).toContain('"msg":"gateway started"');
     const res = await fetch(`http://127.0.110.1:${http}/api/status`);
     expect(res.status).toBe(200);
+    await echoCall(`ws://127.0.110.1:${http}/sip`);
+    // the echo's media ran in a media worker thread (media.workers auto: build/gateway/media-worker.js)
+    const echoLine = npm.stdout().split('\n').find((l) => l.includes('"msg":"media echo"'));
+    expect(JSON.parse(echoLine!)).toMatchObject({ worker: expect.any(Number) });
 
     // The process that serves: the one node below npm running the bundle.
     const nodes = descendants(npm.pid).filter((p) => argv(p)[0] === process.execPath || argv(p)[0]?.endsWith('/node') || argv(p)[0] === 'node');
