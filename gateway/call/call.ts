@@ -20,7 +20,7 @@ import { CallDtmf } from './dtmf.js';
 import { CANCELLED } from './fork-rules.js';
 import { CallSessionTimers } from './session-timers.js';
 import { MediaSession } from './media-session.js';
-import { callerFinalForMedia, type CallerFinal } from './responses.js';
+import { callerFinalForMedia, mediaRefusalLevel, type CallerFinal } from './responses.js';
 import { MODIFY_SESSIONS } from './modify.js';
 import type { CallSession } from './session-legs.js';
 import type { CallState } from './states.js';
@@ -292,7 +292,7 @@ export class Call {
     try {
       return await op();
     } catch (err) {
-      this.log.info({ err: (err as Error).message }, 'media engine refused');
+      this.log[mediaRefusalLevel(err)]({ err: (err as Error).message }, 'media engine refused');
       this.end(callerFinalForMedia(err, this.ctx.config.media.admission.retryAfter));
       return undefined;
     }

@@ -52,6 +52,12 @@ export function callerFinalFor(o: TrunkOutcome): CallerFinal {
   });
 }
 
+/** How a media refusal is logged: an overload refusal at debug, since the engine logs each refusal burst
+ *  once at warn (media/admission.ts); any other at info. */
+export function mediaRefusalLevel(err: unknown): 'debug' | 'info' {
+  return (err as Partial<MediaError> | undefined)?.code === 'overloaded' ? 'debug' : 'info';
+}
+
 /** MediaError → final response (media/types.ts): no-common-codec / bad-sdp → 488, no-ports → 503,
  *  overloaded (the engine's admission control) → 503 with Retry-After: `retryAfter` seconds (RFC 3261
  *  §21.5.4, media.admission.retryAfter), unknown-call → 481; anything else → 500. */

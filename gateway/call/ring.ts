@@ -16,7 +16,7 @@ import { Fork } from './fork.js';
 import { buildForkInvite, contactDest, contactVia, type CallerId } from './invite-builder.js';
 import type { MediaSession } from './media-session.js';
 import { offerCallerFromCallee } from './late-offer.js';
-import { callerFinalForMedia } from './responses.js';
+import { callerFinalForMedia, mediaRefusalLevel } from './responses.js';
 import { answeredSession } from './session-legs.js';
 
 /** Who is calling: a trunk or PBX (plain RTP, caller ID from its From) or an authenticated user. */
@@ -82,7 +82,7 @@ export class RingCallee implements CalleeSide {
       // No offer from the caller: the contact gets none either and offers in its 2xx (late-offer.ts).
       if (call.callerOffered) offer = await session.offer({ fromTag: call.caller.remoteTag, sdp: call.callerSdp, peerAddress: call.callerAddress, ...this.profileFor(contact) });
     } catch (err) {
-      call.log.info({ err: (err as Error).message, fork: n }, 'media engine refused a fork');
+      call.log[mediaRefusalLevel(err)]({ err: (err as Error).message, fork: n }, 'media engine refused a fork');
       return fork.skip(n, callerFinalForMedia(err, call.ctx.config.media.admission.retryAfter));
     }
     const domain = call.ctx.config.sip.domain ?? via.sentBy.address;

@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Admission, DEFAULT_ADMISSION, decideAdmitting, type LoadProbe, type WindowLoad } from '../../../gateway/media/admission.js';
 import { MediaError } from '../../../gateway/media/types.js';
-import { callerFinalForMedia } from '../../../gateway/call/responses.js';
+import { callerFinalForMedia, mediaRefusalLevel } from '../../../gateway/call/responses.js';
 import { configSchema } from '../../../gateway/config/schema.js';
 
 const limits = { enabled: true, maxUtilization: 0.9, maxDelayMs: 50 };
@@ -141,6 +141,12 @@ describe('the call layer: overloaded → 503 with Retry-After', () => {
       headers: [{ name: 'Retry-After', value: '7' }],
     });
     expect(callerFinalForMedia(new MediaError('no-ports', 'none'), 7)).toEqual({ status: 503, reason: 'Service Unavailable' });
+  });
+
+  it('an overload refusal is logged per call at debug only (the engine warns once per burst); others at info', () => {
+    expect(mediaRefusalLevel(new MediaError('overloaded', 'busy'))).toBe('debug');
+    expect(mediaRefusalLevel(new MediaError('no-ports', 'none'))).toBe('info');
+    expect(mediaRefusalLevel(new Error('x'))).toBe('info');
   });
 
   it('config media.admission defaults', () => {
