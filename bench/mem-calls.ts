@@ -93,6 +93,12 @@ async function setUp(request: (cmd: Record<string, unknown>) => Promise<unknown>
 
 const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
 
+/** utime + stime of a process (ms; USER_HZ 100). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 interface Reading {
   name: string;
   rss: number;
@@ -156,8 +162,19 @@ async function main(): Promise<void> {
     const readings = [await reading('before')];
     const ids = await setUp(child.request, gen, 'call', CALLS);
     readings.push(await reading('set up'));
-    await gen.run(500, MEDIA_MS);
+    await child.request({ op: 'gcstats' });
+    const cpu0 = cpuMs(child.pid);
+    const { browser, trunk } = await gen.run(500, MEDIA_MS);
+    const cpu = cpuMs(child.pid) - cpu0;
+    const gc = (await child.request({ op: 'gcstats' })) as { young: number; youngMs: number; other: number; otherMs: number };
     readings.push(await reading(`after ${MEDIA_MS / 1000} s of media`));
+    const packets = browser.received + trunk.received;
+    const seconds = MEDIA_MS / 1000 + 0.8; // warm-up and the generator's tail included
+    process.stdout.write(
+      `media phase: ${packets} packets measured, engine CPU ${((cpu * 1000) / Math.max(packets, 1)).toFixed(1)} µs per measured packet (its warm-up and tail counted too), ` +
+        `GC per second: ${(gc.young / seconds).toFixed(1)} scavenges (${(gc.youngMs / seconds).toFixed(1)} ms), ` +
+        `${(gc.other / seconds).toFixed(2)} other (${(gc.otherMs / seconds).toFixed(1)} ms)\n`,
+    );
     // Snapshots only now: writing one grows the process's own memory.
     const up = await snapshot('up');
     for (const id of ids) await child.request({ op: 'delete', callId: id });

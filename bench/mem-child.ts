@@ -1,6 +1,7 @@
 // The embedded media engine alone in a process, as bench/engine-child.ts runs it, plus what a memory
 // investigation needs: process.memoryUsage() after a full collection, and a heap snapshot on request.
-// Driven by bench/mem-calls.ts over IPC (offer/answer/delete/gc/memory/snapshot).
+// Driven by bench/mem-calls.ts over IPC (offer/answer/delete/gc/memory/snapshot/gcstats).
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createLogger } from '../gateway/log.js';
 import { createEmbeddedMediaEngine } from '../gateway/media/index.js';
@@ -11,7 +12,23 @@ type Command =
   | { id: number; op: 'delete'; callId: string }
   | { id: number; op: 'gc' }
   | { id: number; op: 'memory' }
-  | { id: number; op: 'snapshot'; file: string };
+  | { id: number; op: 'snapshot'; file: string }
+  | { id: number; op: 'gcstats' };
+
+/** Garbage collections since the last 'gcstats': count and pause time (ms), young (scavenge) and the rest. */
+const gcs = { young: 0, youngMs: 0, other: 0, otherMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const young = (entry as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR;
+    if (young) {
+      gcs.young++;
+      gcs.youngMs += entry.duration;
+    } else {
+      gcs.other++;
+      gcs.otherMs += entry.duration;
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const from = Number(process.env.BENCH_PORT_MIN ?? 31000);
 const engine = await createEmbeddedMediaEngine({
@@ -44,6 +61,11 @@ async function run(cmd: Command): Promise<unknown> {
       gc();
       const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
       return { ...process.memoryUsage(), spaces };
+    }
+    case 'gcstats': {
+      const copy = { ...gcs };
+      Object.assign(gcs, { young: 0, youngMs: 0, other: 0, otherMs: 0 });
+      return copy;
     }
     case 'snapshot':
       gc();
