@@ -6,7 +6,9 @@
 // credentials → 200, every time: sip.js keeps no nonce between registrations). Commands come over IPC
 // (LoadCommand); each is answered with one LoadReply.
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { answerChallenge } from '../gateway/sip/auth/index.js';
 
@@ -274,7 +276,8 @@ async function run(c: LoadCommand): Promise<OpResult> {
   return close(c);
 }
 
-if (process.send) {
+// Only as the forked load process (the bench's targets import the user names from here).
+if (process.send && process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.on('message', (c: LoadCommand) => {
     run(c).then(
       (result) => process.send!({ type: 'done', result } satisfies LoadReply),

@@ -93,7 +93,7 @@ async function settled(target: WsTarget): Promise<Memory> {
 }
 
 /** The client load in its own process (its CPU apart from the systems' and the bench's). */
-class Load {
+export class Load {
   private readonly child: ChildProcess = fork(path.join(here, 'ws-register-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
 
   run(c: LoadCommand): Promise<OpResult> {
@@ -114,8 +114,7 @@ class Load {
   }
 }
 
-async function start(system: System): Promise<WsTarget> {
-  const users = CLIENTS + WARMUP;
+export async function start(system: System, users = CLIENTS + WARMUP): Promise<WsTarget> {
   if (system === 'gateway') return startGateway({ httpPort: await freePort('tcp'), sipPort: await freeSipPort(), users });
   return startKamailio({ port: await freePort('tcp'), users });
 }
