@@ -98,7 +98,10 @@ describe('.ci/Dockerfile', () => {
     // That file is what `npm run build` (run in the image after the sources are copied) writes.
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(pkg.scripts.build).toContain('npm run build:gateway');
-    expect(pkg.scripts['build:gateway']).toContain(`--outfile=${cmd[1]}`);
+    // esbuild writes entry `main=gateway/main.ts` as <outdir>/main.js (the media worker beside it).
+    const built = path.posix.parse(cmd[1]!);
+    expect(pkg.scripts['build:gateway']).toContain(`${built.name}=gateway/main.ts`);
+    expect(pkg.scripts['build:gateway']).toContain(`--outdir=${built.dir}`);
     const steps = dockerfile.map(([k, a]) => `${k} ${a}`);
     expect(steps.indexOf('RUN npm run build')).toBeGreaterThan(steps.findIndex((s) => s.startsWith('COPY gateway/')));
     expect(one('STOPSIGNAL')).toBe('SIGTERM');
