@@ -44,7 +44,15 @@ function startChild(): { pid: number; request: (cmd: Record<string, unknown>) =>
     if (m.error) p?.reject(new Error(m.error));
     else p?.resolve(m.data);
   });
-  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+  // an engine process that exits fails what waits for it, rather than leaving the bench waiting
+  child.once('exit', (code, signal) => {
+    for (const p of pending.values()) p.reject(new Error(`engine process exited (${signal ?? code})`));
+    pending.clear();
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', () => reject(new Error('engine process exited before it was ready')));
+  });
   const request = async (cmd: Record<string, unknown>): Promise<unknown> => {
     await ready;
     return new Promise((resolve, reject) => {
