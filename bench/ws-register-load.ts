@@ -13,7 +13,8 @@ import WebSocket from 'ws';
 import { answerChallenge } from '../gateway/sip/auth/index.js';
 
 export type LoadCommand =
-  | { type: 'connect'; url: string; domain: string; from: number; to: number; concurrency: number }
+  /** shard [k, K]: this process takes the clients i with i % K === k (several load processes share a run). */
+  | { type: 'connect'; url: string; domain: string; from: number; to: number; concurrency: number; shard?: [number, number] }
   | { type: 'step'; from: number; to: number; rate: number; seconds: number }
   | { type: 'close'; from: number; to: number };
 
@@ -26,6 +27,8 @@ export interface OpResult {
   p50: number;
   p99: number;
   max: number;
+  /** The completed ones' times, ms, sorted: for merging several load processes' results (then emptied). */
+  times: number[];
   ms: number;
   /** REGISTERs answered 503 and sent again a second later (connect only). */
   retries: number;
@@ -146,7 +149,7 @@ class Client {
 
 const clients = new Map<number, Client>();
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
@@ -186,7 +189,7 @@ class Tally {
     const sorted = this.times.sort((a, b) => a - b);
     return {
       attempted: this.attempted, ok: this.ok, failed: this.failed, why: this.why, retries: this.retries,
-      p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN,
+      p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN, times: sorted,
       ms: performance.now() - this.t0, cpuMs: (cpu.user + cpu.system) / 1000, loopP99: this.loop.percentile(99) / 1e6,
     };
   }
@@ -207,13 +210,15 @@ function open(url: string, i: number): Promise<WebSocket> {
   });
 }
 
-/** Clients from..to-1 connect and register, `concurrency` at a time. */
+/** Clients from..to-1 (of this shard) connect and register, `concurrency` at a time. */
 async function connect(c: Extract<LoadCommand, { type: 'connect' }>): Promise<OpResult> {
   const t = new Tally();
-  let next = c.from;
+  const [k, of] = c.shard ?? [0, 1];
+  let next = c.from + ((k - (c.from % of) + of) % of);
   const lane = async (): Promise<void> => {
     while (next < c.to) {
-      const i = next++;
+      const i = next;
+      next += of;
       t.attempted++;
       try {
         const ws = await open(c.url, i);

@@ -11,14 +11,15 @@
 // ratio's range. `npm run bench:ws` (inside `unshare -n` like the tests; part of `npm run bench` unless
 // BENCH_SKIP_WS=1). Knobs: BENCH_WS_CLIENTS (2000), BENCH_WS_PAIRS (3), BENCH_WS_RATES
 // ("250,500,1000,2000,4000,8000"), BENCH_WS_STEP_SECONDS (5), BENCH_WS_SETTLE_SECONDS (10: idle before memory
-// is sampled, then until three samples 1 s apart agree within 1 %), BENCH_WS_ONLY (gateway or kamailio).
+// is sampled, then until three samples 1 s apart agree within 1 %), BENCH_WS_LOAD_PROCESSES (2: client load
+// processes, each with its share of clients and rate), BENCH_WS_ONLY (gateway or kamailio).
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { freePort, freeSipPort } from '../test/support/ports.js';
 import { cpuMs } from './signalling-targets.js';
-import type { LoadCommand, LoadReply, OpResult } from './ws-register-load.js';
+import { percentile, type LoadCommand, type LoadReply, type OpResult } from './ws-register-load.js';
 import { wsRegisterReport } from './ws-register-report.js';
 import { startGateway, startKamailio, type System, type WsTarget } from './ws-register-targets.js';
 
@@ -31,6 +32,7 @@ const WS_RATES: readonly number[] = RATES;
 const STEP_SECONDS = Number(process.env.BENCH_WS_STEP_SECONDS ?? 5);
 const SETTLE_SECONDS = Number(process.env.BENCH_WS_SETTLE_SECONDS ?? 10);
 const ONLY = process.env.BENCH_WS_ONLY;
+const LOAD_PROCESSES = Math.max(1, Number(process.env.BENCH_WS_LOAD_PROCESSES ?? 2));
 const WARMUP = 50;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -92,8 +94,8 @@ async function settled(target: WsTarget): Promise<Memory> {
   return { ...seen.at(-1)!, heapUsedKiB: heap?.heapUsedKiB };
 }
 
-/** The client load in its own process (its CPU apart from the systems' and the bench's). */
-export class Load {
+/** One load process (its CPU apart from the systems' and the bench's). */
+class LoadProcess {
   private readonly child: ChildProcess = fork(path.join(here, 'ws-register-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
 
   run(c: LoadCommand): Promise<OpResult> {
@@ -111,6 +113,42 @@ export class Load {
 
   stop(): void {
     this.child.disconnect();
+  }
+}
+
+function merge(parts: OpResult[]): OpResult {
+  const sum = (f: (r: OpResult) => number): number => parts.reduce((n, r) => n + f(r), 0);
+  const why: Record<string, number> = {};
+  for (const r of parts) for (const [k, v] of Object.entries(r.why)) why[k] = (why[k] ?? 0) + v;
+  const times = parts.flatMap((r) => r.times).sort((a, b) => a - b);
+  return {
+    attempted: sum((r) => r.attempted), ok: sum((r) => r.ok), failed: sum((r) => r.failed), why, retries: sum((r) => r.retries),
+    p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? Number.NaN, times: [], // not kept
+    ms: Math.max(...parts.map((r) => r.ms)), cpuMs: sum((r) => r.cpuMs), loopP99: Math.max(...parts.map((r) => r.loopP99)),
+  };
+}
+
+/** The client load: BENCH_WS_LOAD_PROCESSES processes (2), each with its share of the clients and the rate;
+ *  their results merged (CPU summed, the worst event-loop delay). */
+export class Load {
+  private readonly procs: LoadProcess[];
+
+  constructor(processes = LOAD_PROCESSES) {
+    this.procs = Array.from({ length: processes }, () => new LoadProcess());
+  }
+
+  async run(c: LoadCommand): Promise<OpResult> {
+    const n = this.procs.length;
+    const parts = await Promise.all(this.procs.map((p, k) => {
+      if (c.type === 'connect') return p.run({ ...c, shard: [k, n], concurrency: Math.ceil(c.concurrency / n) });
+      if (c.type === 'step') return p.run({ ...c, rate: c.rate / n });
+      return p.run(c);
+    }));
+    return merge(parts);
+  }
+
+  stop(): void {
+    for (const p of this.procs) p.stop();
   }
 }
 
