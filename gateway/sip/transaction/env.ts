@@ -41,6 +41,15 @@ export function releasedRequest(id: string, state: string): never {
   throw new TransactionInputError(`transaction ${id}: the request was released in state ${state}`);
 }
 
+/** `data` in memory of its own: a small Buffer is a view of a shared 8 KiB pool slab, which a copy kept
+ *  for 32 s (Timer J) would keep alive whole. */
+function own(data: Buffer): Buffer {
+  if (data.byteOffset === 0 && data.buffer.byteLength === data.length) return data;
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
+}
+
 /** The message a transaction may have to send again. RFC 3261 §17: a retransmission is the same message,
  *  so once the transport has written it only its bytes and flow are kept (transport.resend writes them
  *  again) and the parsed message, with everything it references, is let go. Over a transport without
@@ -65,7 +74,7 @@ export class LastSent<M extends SipMessage> {
     const generation = ++this.generation;
     return (copy) => {
       if (generation !== this.generation) return; // a later message was remembered meanwhile
-      this.copy = copy;
+      this.copy = { data: own(copy.data), flow: copy.flow };
       this.message = undefined;
     };
   }

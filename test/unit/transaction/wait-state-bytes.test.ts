@@ -93,6 +93,9 @@ describe('wait states keep bytes, not parsed messages (RFC 3261 §17)', () => {
     expect(again).toHaveLength(1);
     expect(again[0]!.resent).toBe(true);
     expect(again[0]!.data.equals(first)).toBe(true);
+    // Kept in memory of its own, not as a view of a shared 8 KiB pool slab it would keep alive for 32 s.
+    expect(first.buffer.byteLength).toBeGreaterThan(first.length); // what the serializer gave: pooled
+    expect(again[0]!.data.buffer.byteLength).toBe(again[0]!.data.length);
     expect(again[0]!.dest).toBe(flow);
     expect(servers).toHaveLength(1); // absorbed, not a new request
     expect(tx.state).toBe('completed');
