@@ -158,8 +158,9 @@ async function lateResponseAfterClose(routing: 'strict' | 'rfc3261', log?: Retur
   const second = await tcpFromAttacker(tcp);
   cleanups.push(async () => second.socket.destroy());
   const via = `SIP/2.0/TCP 127.0.0.77:${v.port};branch=z9hG4bK-l2`;
-  second.socket.end(sipRequest({ method: 'INVITE', via, callId: 'late', cseq: 2, uri, extra: [`Proxy-Authorization: ${credentials}`], sdp: phoneOffer(ATTACKER) }));
-  await trunk.next(); // the call went on to the trunk
+  second.socket.write(sipRequest({ method: 'INVITE', via, callId: 'late', cseq: 2, uri, extra: [`Proxy-Authorization: ${credentials}`], sdp: phoneOffer(ATTACKER) }));
+  await trunk.next(); // the call went on to the trunk (after its media offer, which may wait for a media worker to start)
+  second.socket.end(); // then the caller's connection goes: what the trunk's side still sends is late
   return { v, sideDoor };
 }
 
