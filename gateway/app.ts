@@ -135,8 +135,18 @@ function gatewayStatus(core: Core, tlsListen: boolean): GatewayStatus {
 
 async function doStart(core: Core): Promise<void> {
   const pre = prepareStart(core);
-  const front = await openFront(core, pre);
-  const parts: Partial<Running> = { server: front.server, security: pre.security, cdrs: front.cdrs };
+  // The media engine before anything listens: its first worker thread is up (media.workers) before a call can
+  // come, and the SIP service starts at once after the front (no window answering 503 while it starts).
+  const media = await createMediaEngine(core.config, pre.addresses.media, core.logger.child({ layer: 'media' })).catch((err: unknown) => {
+    pre.security.close();
+    pre.acl.close();
+    throw err;
+  });
+  const front = await openFront(core, pre).catch(async (err: unknown) => {
+    await media.close();
+    throw err;
+  });
+  const parts: Partial<Running> = { server: front.server, security: pre.security, cdrs: front.cdrs, media };
   try {
     await startSip(core, pre, front, parts);
     core.running = parts as Running;
@@ -246,12 +256,11 @@ async function startSip(core: Core, pre: Prepared, front: Awaited<ReturnType<typ
     overload: config.sip.overload,
     logger: logger.child({ layer: 'transaction' }),
   })));
-  parts.media = await createMediaEngine(config, addresses.media, logger.child({ layer: 'media' }));
   parts.service = startSipService({
     config,
     transport: observed,
     transactions: parts.transactions,
-    media: parts.media,
+    media: parts.media!,
     acl,
     logger: logger.child({ layer: 'call' }),
     observers: [api.book, cdrs.recorder, metrics.calls],

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { LOG_OPTIONS } from '../../log.js';
+import { loadDtls } from '../dtls/session.js';
 import { createEmbeddedMediaEngine } from '../engine.js';
 import type { EngineLoad, MediaStats } from '../types.js';
 import { keysOf, toWire, type CallFigures, type FromWorker, type Snapshot, type ToWorker, type WorkerInit, type WorkerOp } from './protocol.js';
@@ -15,6 +16,10 @@ const post = (message: FromWorker) => port.postMessage(message);
 
 const logger = pino({ ...LOG_OPTIONS, level: init.logLevel }, { write: (line: string) => post({ kind: 'log', line }) });
 const engine = await createEmbeddedMediaEngine({ ...init.options, certificate: init.certificate, logger });
+// The DTLS library before the first call, not during it: loading it takes this thread 0.2-0.4 s here, which
+// held up the first browser call's answer (the in-thread engine pays it once per process; each worker would
+// pay it on its first browser call). The worker is then ready as soon as it says so.
+await loadDtls();
 
 /** Call keys with figures in main, and a signature of the stats main has for each (a change → resent). */
 const known = new Map<string, number>();

@@ -55,11 +55,15 @@ export async function createShardedMediaEngine(options: ShardedMediaEngineOption
   }));
   requireWorkerScript();
   const engine = new ShardedMediaEngine(inits, logger);
-  // The first worker starts now, in the background (the gateway's start does not wait ≈ 0.2-1 s for it; a call
-  // that comes first waits for it); the others when a call is first placed on them (a worker takes 0.2-0.5 s
-  // of CPU to start here, and loads its DTLS library with its first browser call: a gateway that relays few
-  // calls — most test gateways — pays for one). A replacement after a crash starts on next use too.
-  engine.startFirst();
+  // The first worker starts with the engine (the gateway creates it before anything listens: a worker that
+  // cannot start fails the start, and the first call does not wait ≈ 0.2-1 s for a thread); the others when a
+  // call is first placed on them (a worker takes 0.2-0.5 s of CPU to start here, and loads its DTLS library
+  // with its first browser call: a gateway that relays few calls — most test gateways — pays for one). A
+  // replacement after a crash starts on next use too.
+  await engine.startFirst().catch(async (err: unknown) => {
+    await engine.close();
+    throw err;
+  });
   return engine;
 }
 
@@ -104,9 +108,8 @@ export class ShardedMediaEngine implements EmbeddedMediaEngine {
     return this.placement.calls(worker);
   }
 
-  /** Starts worker 0 (a failure is logged by it; the calls placed there get MediaError no-ports). */
-  startFirst(): void {
-    this.workers[0]!.start().catch(() => undefined);
+  async startFirst(): Promise<void> {
+    await this.workers[0]!.start();
   }
 
   /** Tests: end worker `n`'s thread as a crash would. */
