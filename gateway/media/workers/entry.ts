@@ -15,11 +15,11 @@ const init = workerData as WorkerInit;
 const post = (message: FromWorker) => port.postMessage(message);
 
 const logger = pino({ ...LOG_OPTIONS, level: init.logLevel }, { write: (line: string) => post({ kind: 'log', line }) });
-const engine = await createEmbeddedMediaEngine({ ...init.options, certificate: init.certificate, logger });
 // The DTLS library before the first call, not during it: loading it takes this thread 0.2-0.4 s here, which
 // held up the first browser call's answer (the in-thread engine pays it once per process; each worker would
-// pay it on its first browser call). The worker is then ready as soon as it says so.
+// pay it on its first browser call). Before the engine: its admission control does not count the load.
 await loadDtls();
+const engine = await createEmbeddedMediaEngine({ ...init.options, certificate: init.certificate, logger });
 
 /** Call keys with figures in main, and a signature of the stats main has for each (a change → resent). */
 const known = new Map<string, number>();
