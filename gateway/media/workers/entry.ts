@@ -20,6 +20,7 @@ const logger = pino({ ...LOG_OPTIONS, level: init.logLevel }, { write: (line: st
 // pay it on its first browser call). Before the engine: its admission control does not count the load.
 await loadDtls();
 const engine = await createEmbeddedMediaEngine({ ...init.options, certificate: init.certificate, logger });
+await warmUp();
 
 /** Call keys with figures in main, and a signature of the stats main has for each (a change → resent). */
 const known = new Map<string, number>();
@@ -57,6 +58,16 @@ function changed(): CallFigures[] {
     if (!stats || signature(stats) !== last) out.push(figures(key));
   }
   return out;
+}
+
+/** One echo call set up and deleted before the worker says ready: a fresh thread's first offer ran its code
+ *  cold (SDP parsing and writing, leg opening) and took past 200 ms on a loaded machine — the time after
+ *  which an INVITE gets 100 Trying. Its two ports are free again when the worker is ready. */
+async function warmUp(): Promise<void> {
+  const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 9 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
+  const callId = `warm-up-${init.worker}`;
+  await engine.echo({ callId, fromTag: 'warm-up', sdp }).catch(() => undefined);
+  await engine.delete(callId);
 }
 
 async function run(op: WorkerOp, args: unknown): Promise<unknown> {

@@ -89,7 +89,7 @@ describe('production start', () => {
     expect(res.status).toBe(200);
     await echoCall(`ws://127.0.110.1:${http}/sip`);
     // the echo's media ran in a media worker thread (media.workers auto: build/gateway/media-worker.js)
-    const echoLine = npm.stdout().split('\n').find((l) => l.includes('"msg":"media echo"'));
+    const echoLine = npm.stdout().split('\n').find((l) => l.includes('"msg":"media echo"') && !l.includes('"callId":"warm-up-'));
     expect(JSON.parse(echoLine!)).toMatchObject({ worker: expect.any(Number) });
 
     // The process that serves: the one node below npm running the bundle.
