@@ -5,6 +5,7 @@
 // this process). Only the relay's CPU is measured (/proc/<pid>/stat); the generator's is reported apart.
 // Alone: npx tsx bench/srtp-relay.ts (knobs as in runSrtpBench's options, from BENCH_SRTP_* env).
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { answerCommand, offerCommand } from '../gateway/media/rtpengine/flags.js';
 import { startEmbedded, startRtpengine, type BenchEngine } from './engines.js';
 import { Histogram } from './loadgen/common.js';
@@ -125,12 +126,14 @@ async function setUp(engine: BenchEngine, gen: SrtpLoadGenerator, calls: number)
   return { failed, refused, ids };
 }
 
-/** One call set up and torn down before anything is measured: both DTLS ends load their library (the
- *  embedded engine loads werift with its first browser call), so neither the set-up race nor the library's
- *  memory counts against the calls measured. */
+/** One call per core set up at once and torn down before anything is measured: both DTLS ends load their
+ *  library (the embedded engine loads werift with its first browser call) and every media worker is started
+ *  (media.workers auto: the others start with the first call placed on them; least-loaded placement puts
+ *  concurrent calls on different workers), so neither the set-up race nor a worker's start and library count
+ *  against the calls measured. */
 async function primeDtls(engine: BenchEngine, gen: SrtpLoadGenerator): Promise<void> {
-  const { ids } = await setUp(engine, gen, 1);
-  await engine.delete(ids[0]!);
+  const { ids } = await setUp(engine, gen, availableParallelism());
+  for (const id of ids) await engine.delete(id);
   await gen.closeCalls();
 }
 
