@@ -19,7 +19,7 @@ import { WsSipClient } from '../../support/ws-sip-client.js';
 import { mediaAddress, rtpSdp } from '../../support/ws-session.js';
 import { startGatewayWith, TRUNK_CREDENTIALS, USER } from './harness.js';
 import { RtpEnd } from './rtp-end.js';
-import { flowing, inviteTo, partyBed, Phone, received, text, type Party } from './transfer-rig.js';
+import { inviteTo, partyBed, phoneCallToFar, received, text, type Party } from './transfer-rig.js';
 
 const BOB = { name: 'bob', password: 'bob-secret', callerId: '+15550002' };
 const { traceDir, cleanups, party } = partyBed('replaces-it-');
@@ -38,12 +38,7 @@ async function bed() {
   });
   const gw = await startGatewayWith(config);
   cleanups.push(() => gw.close());
-  const phone = await Phone.connect(gw.wsUrl);
-  cleanups.push(() => phone.close());
-  const mic = await RtpEnd.open(0);
-  cleanups.push(() => mic.close());
-  const { call, ok } = await phone.call('5551234', mic);
-  await flowing(mic, text(ok), far.rtp, text(await inviteTo(far.sipp)), 'phone ⇄ far party');
+  const { phone, mic, call, ok } = await phoneCallToFar(gw, far, cleanups);
   return { far, gw, phone, mic, call, ok };
 }
 

@@ -163,6 +163,22 @@ export async function flowing(a: RtpEnd, aDest: string, b: RtpEnd, bDest: string
   await a.waitFrames(b, b.next, 25, `${what}: ← far`);
 }
 
+/** The phone (closed after the test) calls 5551234 from a new RTP end (`mic`), answered by `far` (the
+ *  gateway's 'sipp' trunk); resolves once media flows both ways. */
+export async function phoneCallToFar(
+  gw: TestGateway,
+  far: Party,
+  cleanups: PartyBed['cleanups'],
+): Promise<{ phone: Phone; mic: RtpEnd; call: OutgoingCall; ok: SipResponse }> {
+  const phone = await Phone.connect(gw.wsUrl);
+  cleanups.push(() => phone.close());
+  const mic = await RtpEnd.open(0);
+  cleanups.push(() => mic.close());
+  const { call, ok } = await phone.call('5551234', mic);
+  await flowing(mic, text(ok), far.rtp, text(await inviteTo(far.sipp)), 'phone ⇄ far party');
+  return { phone, mic, call, ok };
+}
+
 /** The SDP SIPp received last (the INVITE the gateway sent it). */
 export async function inviteTo(sipp: SippHandle): Promise<SipRequest> {
   await until(() => received(sipp, 'INVITE').length > 0, 10_000, 'the INVITE at SIPp');

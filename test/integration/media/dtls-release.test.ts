@@ -13,16 +13,9 @@ import { PortAllocator } from '../../../gateway/media/ports.js';
 import { classify } from '../../../gateway/media/rtp/index.js';
 import { srtpContextsFromDtls, type SrtpContextPair } from '../../../gateway/media/srtp/index.js';
 import { buildBindingRequest } from '../../../gateway/media/stun/index.js';
+import { until } from '../../support/until.js';
 
 const logger = createLogger('silent');
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function rtp(seq: number): Buffer {
   const b = Buffer.alloc(172, 0xd5);

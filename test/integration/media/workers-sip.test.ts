@@ -7,7 +7,7 @@ import { getHeader } from '../../../gateway/sip/message/index.js';
 import { ShardedMediaEngine } from '../../../gateway/media/index.js';
 import { until } from './peers.js';
 import { RtpEnd } from '../call/rtp-end.js';
-import { exitedCleanly, flowing, inviteTo, partyBed, Phone, startTransferGateway, text } from '../call/transfer-rig.js';
+import { exitedCleanly, flowing, inviteTo, partyBed, phoneCallToFar, startTransferGateway, text } from '../call/transfer-rig.js';
 
 const { cleanups, party } = partyBed('workers-it-');
 
@@ -21,13 +21,7 @@ describe('a media worker dies under calls', () => {
     expect(engine).toBeInstanceOf(ShardedMediaEngine);
     const sharded = engine as ShardedMediaEngine;
     expect(sharded.workerCount).toBe(2);
-    const phone = await Phone.connect(gw.wsUrl);
-    cleanups.push(() => phone.close());
-    const mic = await RtpEnd.open(0);
-    cleanups.push(() => mic.close());
-
-    const { call, ok } = await phone.call('5551234', mic);
-    await flowing(mic, text(ok), far.rtp, text(await inviteTo(far.sipp)), 'phone ⇄ far party');
+    const { phone, mic, call } = await phoneCallToFar(gw, far, cleanups);
     const key = gw.media.offers[0]!.callId;
     const worker = sharded.workerOf(key)!;
     expect(worker).toBeGreaterThanOrEqual(0);

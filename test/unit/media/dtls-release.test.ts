@@ -1,53 +1,12 @@
 // DTLS state let go once the browser's media uses an association's keys (DtlsSession.release(),
 // DtlsLink.keysInUse()): what a released association still does and no longer does. In memory, no sockets.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../gateway/log.js';
-import { createDtlsCertificate, type DtlsCertificate } from '../../../gateway/media/dtls/certificate.js';
-import { DtlsSession, type DtlsKeys } from '../../../gateway/media/dtls/session.js';
-import { DtlsLink } from '../../../gateway/media/legs/dtls-link.js';
-
-const logger = createLogger('silent');
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { createDtlsCertificate } from '../../../gateway/media/dtls/certificate.js';
+import type { DtlsSession } from '../../../gateway/media/dtls/session.js';
+import { until } from '../../support/until.js';
+import { dtlsLinkHarness as linkHarness, dtlsPair as pair } from './dtls-fixtures.js';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A server session and a client session back to back; every datagram each side sends is recorded. */
-function pair(server: DtlsCertificate, client: DtlsCertificate) {
-  const sent = { server: [] as Buffer[], client: [] as Buffer[] };
-  const keys: { server?: DtlsKeys; client?: DtlsKeys } = {};
-  let s: DtlsSession | undefined;
-  let c: DtlsSession | undefined;
-  s = new DtlsSession({
-    role: 'server',
-    certificate: server,
-    remoteFingerprint: client.fingerprint,
-    send: (d) => {
-      sent.server.push(Buffer.from(d));
-      setImmediate(() => c?.handle(Buffer.from(d)));
-    },
-    onKeys: (k) => (keys.server = k),
-    logger,
-  });
-  c = new DtlsSession({
-    role: 'client',
-    certificate: client,
-    remoteFingerprint: server.fingerprint,
-    send: (d) => {
-      sent.client.push(Buffer.from(d));
-      setImmediate(() => s?.handle(Buffer.from(d)));
-    },
-    onKeys: (k) => (keys.client = k),
-    logger,
-  });
-  return { s, c, sent, keys };
-}
 
 describe('DtlsSession.release()', () => {
   const sessions: DtlsSession[] = [];
@@ -89,34 +48,6 @@ describe('DtlsSession.release()', () => {
     expect(keys.server!.keyingMaterial.equals(keys.client!.keyingMaterial)).toBe(true);
   });
 });
-
-/** A DtlsLink as the engine's DTLS server, and browser-side clients (a new association per connect()). */
-function linkHarness(engineCert: DtlsCertificate) {
-  const linkKeys: DtlsKeys[] = [];
-  const clients: DtlsSession[] = [];
-  let client: DtlsSession | undefined;
-  const link = new DtlsLink({
-    certificate: engineCert,
-    send: (d) => setImmediate(() => client?.handle(Buffer.from(d))),
-    onKeys: (k) => linkKeys.push(k),
-    logger,
-  });
-  const connect = (cert: DtlsCertificate): Promise<DtlsKeys> =>
-    new Promise((resolve, reject) => {
-      client = new DtlsSession({
-        role: 'client',
-        certificate: cert,
-        remoteFingerprint: engineCert.fingerprint,
-        send: (d) => setImmediate(() => link.handle(Buffer.from(d))),
-        onKeys: resolve,
-        onFailed: reject,
-        logger,
-      });
-      clients.push(client);
-      client.start();
-    });
-  return { link, linkKeys, connect, close: () => [link, ...clients].forEach((x) => x.close()) };
-}
 
 describe('DtlsLink.keysInUse()', () => {
   let h: ReturnType<typeof linkHarness> | undefined;

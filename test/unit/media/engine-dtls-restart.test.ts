@@ -1,57 +1,12 @@
 // A browser leg's DTLS association being replaced (new ClientHello, new fingerprint) and its ICE
 // credentials after an ICE restart; in memory, no sockets.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../gateway/log.js';
 import { createDtlsCertificate, type DtlsCertificate } from '../../../gateway/media/dtls/certificate.js';
 import { isInitialClientHello } from '../../../gateway/media/dtls/record.js';
-import { DtlsSession, type DtlsKeys } from '../../../gateway/media/dtls/session.js';
-import { DtlsLink } from '../../../gateway/media/legs/dtls-link.js';
 import { createIceLiteAgent } from '../../../gateway/media/legs/ice-lite.js';
 import { buildBindingRequest } from '../../../gateway/media/stun/index.js';
-
-const logger = createLogger('silent');
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The engine side (a DtlsLink as DTLS server) and browser-side DTLS clients wired to it in memory. */
-function harness(engineCert: DtlsCertificate) {
-  const linkKeys: DtlsKeys[] = [];
-  const clientHellos: Buffer[] = [];
-  let client: DtlsSession | undefined;
-  const link = new DtlsLink({
-    certificate: engineCert,
-    send: (d) => setImmediate(() => client?.handle(Buffer.from(d))),
-    onKeys: (k) => linkKeys.push(k),
-    logger,
-  });
-  const sessions: DtlsSession[] = [];
-  /** A browser DTLS client (a new association each call); resolves with its keys. */
-  const connect = (cert: DtlsCertificate): Promise<DtlsKeys> =>
-    new Promise((resolve, reject) => {
-      const session = new DtlsSession({
-        role: 'client',
-        certificate: cert,
-        remoteFingerprint: engineCert.fingerprint,
-        send: (d) => {
-          if (isInitialClientHello(d)) clientHellos.push(Buffer.from(d));
-          setImmediate(() => link.handle(Buffer.from(d)));
-        },
-        onKeys: resolve,
-        onFailed: reject,
-        logger,
-      });
-      sessions.push(session);
-      client = session;
-      session.start();
-    });
-  return { link, linkKeys, connect, clientHellos, close: () => [link, ...sessions].forEach((s) => s.close()) };
-}
+import { until } from '../../support/until.js';
+import { dtlsLinkHarness as harness } from './dtls-fixtures.js';
 
 describe('DtlsLink: a new association replaces the running one', () => {
   let certs: DtlsCertificate[];

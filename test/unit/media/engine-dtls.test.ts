@@ -1,45 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDtlsCertificate, fingerprintOf, sameFingerprint, type DtlsCertificate } from '../../../gateway/media/dtls/certificate.js';
-import { DtlsSession, nextDtlsState, type DtlsKeys } from '../../../gateway/media/dtls/session.js';
-import { createLogger } from '../../../gateway/log.js';
+import { createDtlsCertificate, fingerprintOf, sameFingerprint } from '../../../gateway/media/dtls/certificate.js';
+import { nextDtlsState, type DtlsSession } from '../../../gateway/media/dtls/session.js';
 import { X509Certificate } from 'node:crypto';
-
-const logger = createLogger('silent');
-
-/** Two sessions wired back to back in memory (no sockets); datagrams cross on the next tick. */
-function pair(server: DtlsCertificate, client: DtlsCertificate, clientSeesFingerprint = server.fingerprint) {
-  const keys: { server?: DtlsKeys; client?: DtlsKeys } = {};
-  const failures: string[] = [];
-  let s: DtlsSession | undefined;
-  let c: DtlsSession | undefined;
-  s = new DtlsSession({
-    role: 'server',
-    certificate: server,
-    remoteFingerprint: client.fingerprint,
-    send: (d) => setImmediate(() => c?.handle(Buffer.from(d))),
-    onKeys: (k) => (keys.server = k),
-    onFailed: (r) => failures.push(`server: ${r}`),
-    logger,
-  });
-  c = new DtlsSession({
-    role: 'client',
-    certificate: client,
-    remoteFingerprint: clientSeesFingerprint,
-    send: (d) => setImmediate(() => s?.handle(Buffer.from(d))),
-    onKeys: (k) => (keys.client = k),
-    onFailed: (r) => failures.push(`client: ${r}`),
-    logger,
-  });
-  return { s, c, keys, failures };
-}
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from '../../support/until.js';
+import { dtlsPair as pair } from './dtls-fixtures.js';
 
 describe('DTLS certificate', () => {
   it('is ECDSA P-256 with an RFC 8122 sha-256 fingerprint of its DER', async () => {
