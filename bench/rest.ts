@@ -16,6 +16,7 @@ import { stringify } from 'yaml';
 import { startKamailio } from '../test/support/kamailio.js';
 import { freePort, freeSipPort } from '../test/support/ports.js';
 import { startProcess, type ProcessHandle } from '../test/support/process.js';
+import { procKiB } from './proc.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -29,16 +30,6 @@ export interface RestResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const REST_SECONDS = Number(process.env.BENCH_REST_SECONDS ?? 30);
-
-/** kB of a /proc/<pid>/status (VmRSS) or smaps_rollup (Pss) field; 0 once the process is gone. */
-function procKiB(pid: number, file: 'status' | 'smaps_rollup', field: string): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 function tree(pid: number): number[] {
   const kids = readdirSync(`/proc/${pid}/task`).flatMap((t) =>

@@ -5,11 +5,12 @@
 // Both log at their usual production level (gateway info, Kamailio L_INFO off the hot path: debug=1 keeps
 // errors only, as a production Kamailio runs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { KAMAILIO_BIN, KAMAILIO_MODULES } from '../test/support/kamailio.js';
+import { tree } from './proc.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -28,32 +29,6 @@ export interface SignallingTarget {
   /** Every process doing the job (CPU and RSS are summed over them). */
   pids(): number[];
   stop(): Promise<void>;
-}
-
-function tree(pid: number): number[] {
-  try {
-    const kids = readdirSync(`/proc/${pid}/task`).flatMap((t) =>
-      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
-    );
-    return [pid, ...kids.flatMap(tree)];
-  } catch {
-    return [];
-  }
-}
-
-/** CPU time (ms) of a process from /proc/<pid>/stat (utime + stime, clock ticks of 10 ms). */
-export function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone
-    }
-  }
-  return ticks * 10;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

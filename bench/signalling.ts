@@ -14,7 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freeSipPort, freePort } from '../test/support/ports.js';
 import { percentile, runPhone, startTrunk, type SippRun } from './signalling-sipp.js';
-import { cpuMs, startGateway, startKamailioAnchor, type SignallingTarget } from './signalling-targets.js';
+import { cpuMs } from './proc.js';
+import { startGateway, startKamailioAnchor, type SignallingTarget } from './signalling-targets.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const list = (v: string | undefined, d: string): number[] => (v ?? d).split(',').map(Number).filter((n) => n > 0);

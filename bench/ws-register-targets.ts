@@ -7,13 +7,14 @@
 //   against passwords loaded at start into an htable from a db_text table (a hash lookup per REGISTER, as the
 //   gateway's users map; Kamailio's auth_db over db_text would scan the table per request), TCP connections
 // Both log at their production level (gateway info, Kamailio errors only).
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { KAMAILIO_BIN, KAMAILIO_MODULES } from '../test/support/kamailio.js';
 import { startProcess, type ProcessHandle } from '../test/support/process.js';
+import { tree } from './proc.js';
 import { userName, userPassword } from './ws-register-load.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -41,17 +42,6 @@ export interface WsTarget {
 export function metricValue(text: string, name: string): number {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
   return m ? Number(m[1]) : Number.NaN;
-}
-
-export function tree(pid: number): number[] {
-  try {
-    const kids = readdirSync(`/proc/${pid}/task`).flatMap((t) =>
-      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
-    );
-    return [pid, ...kids.flatMap(tree)];
-  } catch {
-    return [];
-  }
 }
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, proc: ProcessHandle, ms = 20_000): Promise<void> {

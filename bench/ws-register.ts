@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { freePort, freeSipPort } from '../test/support/ports.js';
-import { cpuMs } from './signalling-targets.js';
+import { cpuMs, procKiB } from './proc.js';
 import { percentile, type LoadCommand, type LoadReply, type OpResult } from './ws-register-load.js';
 import { wsRegisterReport } from './ws-register-report.js';
 import { startGateway, startKamailio, type System, type WsTarget } from './ws-register-targets.js';
@@ -64,15 +64,6 @@ export interface WsRun {
   before: Memory;
   after: Memory;
   steps: RateStep[];
-}
-
-function procKiB(pid: number, file: 'status' | 'smaps_rollup', field: string): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function memory(pids: number[]): Memory {
