@@ -45,6 +45,8 @@ export interface EmbeddedMediaEngineOptions {
   /** Address written into SDP (c=, candidates); default bindAddress. */
   advertiseAddress?: string;
   portRange: PortRange;
+  /** The first port tried (default portRange.from; a replacement media worker's is random, workers/host.ts). */
+  firstPort?: number;
   logger: Logger;
   /** media.strictSource (default true): plain RTP legs take media only from the SDP's c= address or
    *  the request's peerAddress, latched by the first packet (RTP Bleed protection). */
@@ -107,7 +109,7 @@ class Engine implements EmbeddedMediaEngine {
     options: EmbeddedMediaEngineOptions,
     private readonly certificate: DtlsCertificate,
   ) {
-    this.ports = new PortAllocator(options.portRange);
+    this.ports = new PortAllocator(options.portRange, options.firstPort);
     this.address = options.advertiseAddress ?? options.bindAddress;
     this.dtmf = new EmbeddedDtmf((callId) => this.calls.get(callId), options.logger);
     this.deps = {

@@ -49,9 +49,13 @@ export class PortAllocator {
   private readonly used = new Set<number>();
   private cursor: number;
 
-  constructor(private readonly range: PortRange) {
+  /** `first`: where the cursor starts (default the range's start; out of range → the start). */
+  constructor(
+    private readonly range: PortRange,
+    first = range.from,
+  ) {
     validateRange(range);
-    this.cursor = range.from;
+    this.cursor = Number.isInteger(first) && first >= range.from && first <= range.to ? first : range.from;
   }
 
   get inUse(): number {

@@ -1,6 +1,7 @@
 // One media worker thread seen from main: started on first use, its calls (RPC with ids), the figures it
 // sends (handed to the engine, sharded.ts), its log lines written with main's logger, and its exit. An exit
 // main did not ask for (a crash, or a test's kill()) rejects the calls in flight and is reported once.
+import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -50,6 +51,8 @@ export class MediaWorker {
   private ready: Promise<void> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Threads started so far (the first uses init as it is; see spawnInit). */
+  private spawned = 0;
   private stopping = false;
   /** Rejects the start in progress (an exit before 'ready'); a no-op once started. */
   private failStart: (err: Error) => void = () => undefined;
@@ -96,7 +99,7 @@ export class MediaWorker {
 
   private spawn(file: URL): Promise<void> {
     if (this.stopping) throw new MediaError('no-ports', 'media engine is closed');
-    const thread = new Worker(file, { workerData: this.init, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const thread = new Worker(file, { workerData: this.spawnInit(), resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.thread = thread;
     thread.unref(); // a forgotten engine does not keep the process alive
     return new Promise<void>((resolve, reject) => {
@@ -153,6 +156,14 @@ export class MediaWorker {
     } catch {
       this.logger.info({ worker: this.index, line }, 'media worker log line');
     }
+  }
+
+  /** The first thread starts its ports at the range's start; a replacement at a random port of the range,
+   *  away from where the dead thread's calls were (their peers may still be sending there). */
+  private spawnInit(): WorkerInit {
+    if (this.spawned++ === 0) return this.init;
+    const { from, to } = this.init.options.portRange;
+    return { ...this.init, options: { ...this.init.options, firstPort: randomInt(from, to + 1) } };
   }
 
   private onExit(code: number): void {

@@ -31,7 +31,7 @@ describe('a media worker dies under calls', () => {
     expect(getHeader(phone.byes(call.callId)[0]!, 'Reason')).toMatch(/Media timeout/);
     await exitedCleanly(far.sipp); // its scenario ends with the BYE it got
     expect(sharded.workerOf(key)).toBeUndefined();
-    // both ends stop sending, as peers do on BYE (a replacement worker binds the same ports again)
+    // both ends stop sending, as peers do on BYE (a replacement worker starts its ports at a random point)
     mic.stop();
     far.rtp.stop();
 

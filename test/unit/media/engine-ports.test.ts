@@ -18,6 +18,14 @@ describe('PortAllocator', () => {
     expect(ports.inUse).toBe(4);
   });
 
+  it('starts at the first port given (a replacement media worker), wrapping round; out of range: the start', async () => {
+    const ports = new PortAllocator({ from: 20000, to: 20009 }, 20007);
+    expect((await ports.allocate('single', ok)).port).toBe(20007);
+    expect((await ports.allocate('even-pair', ok)).port).toBe(20008);
+    expect((await ports.allocate('single', ok)).port).toBe(20000);
+    expect((await new PortAllocator({ from: 20000, to: 20009 }, 30000).allocate('single', ok)).port).toBe(20000);
+  });
+
   it('never hands out a port it already holds', async () => {
     const ports = new PortAllocator({ from: 30000, to: 30003 });
     const got = [
