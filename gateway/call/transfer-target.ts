@@ -17,7 +17,7 @@ import { TRUNK_CODECS, type Call, type CalleeSide } from './call.js';
 import { walkTrunks, type TrunkPlan } from './dial.js';
 import { TrunkFailover } from './failover.js';
 import type { MediaSession } from './media-session.js';
-import { callerFinalFor, type CallerFinal, type TrunkOutcome } from './responses.js';
+import { callerFinalFor, callerFinalForMedia, type CallerFinal, type TrunkOutcome } from './responses.js';
 import type { SessionLeg } from './session-legs.js';
 import { offerSource, offerCodecs } from './transfer-media.js';
 import { buildOutboundInvite, type OutboundRoute } from './trunk-leg.js';
@@ -121,7 +121,8 @@ export class TransferTarget implements CalleeSide {
       return (await media.offer({ fromTag: STAND_IN_TAG, sdp: source, toProfile: profile, codecs, peerAddress: this.remaining.peerAddress })).sdp;
     } catch (err) {
       this.call.log.info({ err: (err as Error).message }, 'transfer: no offer for the target');
-      this.fail({ status: 488, reason: 'Not Acceptable Here' });
+      const { status, reason } = callerFinalForMedia(err); // overloaded → 503 in the NOTIFY, as for a new call
+      this.fail({ status, reason });
       return undefined;
     }
   }

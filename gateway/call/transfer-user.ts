@@ -15,7 +15,7 @@ import { NO_CONTACT } from './fork-rules.js';
 import { Fork } from './fork.js';
 import { buildForkInvite, contactDest, contactVia, type CallerId } from './invite-builder.js';
 import type { MediaSession } from './media-session.js';
-import type { CallerFinal } from './responses.js';
+import { callerFinalForMedia, type CallerFinal } from './responses.js';
 import type { SessionLeg } from './session-legs.js';
 import { offerCodecs, offerSource } from './transfer-media.js';
 import { STAND_IN_TAG, type TargetEvents } from './transfer-target.js';
@@ -80,7 +80,8 @@ export class UserTarget implements CalleeSide {
       offer = (await this.sessions[n]!.offer({ fromTag: STAND_IN_TAG, sdp: offerSource(this.remaining.remoteSdp), toProfile, codecs, peerAddress: this.remaining.peerAddress })).sdp;
     } catch (err) {
       call.log.info({ err: (err as Error).message, fork: n }, 'transfer: no offer for a contact');
-      return fork.skip(n, { status: 488, reason: 'Not Acceptable Here' });
+      const { status, reason } = callerFinalForMedia(err); // overloaded → 503, as for a new call
+      return fork.skip(n, { status, reason });
     }
     const invite = buildForkInvite({ contact, callee: this.user.name, domain: call.ctx.config.sip.domain ?? via.sentBy.address, caller, sdp: offer, via });
     invite.headers.push(...headers);
