@@ -163,6 +163,8 @@ describe.each(['udp', 'tcp'] as const)('mid-call changes with the trunk over %s'
     const r = await rig('uas-modify', transport);
     answerMirrored(r, []);
     await until(() => r.dialog.requests.length >= 2, 10_000, 'the two UPDATEs carried to the phone');
+    // the hang-up only once the trunk has the 200 to its last UPDATE (else the BYE may overtake it)
+    await until(() => trunkReceived(r.sipp, '200').some((m) => getCSeq(m).seq === 5), 10_000, 'the 200 to the second UPDATE at the trunk');
     await hangUp(r);
     // the phone heard only the two changes (its INVITE listed no Allow: UPDATE → carried as re-INVITEs)
     expect(r.dialog.requests.map((q) => `${q.method} ${directionOf(text(q))}`)).toEqual(['INVITE sendonly', 'INVITE sendrecv']);
