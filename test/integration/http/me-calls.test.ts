@@ -28,7 +28,8 @@ const ALICE = { name: 'alice', password: 'alice-secret-170' };
 const BOB = { name: 'bob', password: 'bob-secret-170' };
 const CAROL = { name: 'carol', password: 'carol-secret-170' };
 const CALL_ID = 'me-calls-170-1@phone';
-/** The engine takes ports from the start of media.rtpPorts in order: the phone's leg first (it offered). */
+/** The engine in the gateway's own thread (media.workers 0: no worker's warm-up call moves the port cursor)
+ *  takes ports from the start of media.rtpPorts in order: the phone's leg first (it offered). */
 const [PHONE_SIDE, TRUNK_SIDE] = [47100, 47102];
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -88,7 +89,7 @@ describe('GET /api/me/calls', () => {
     const config = parseConfig({
       http: { listen: `${GW}:0` },
       sip: { listen: [`udp:${GW}:0`] },
-      media: { rtpPorts: '47100-47199', address: GW, rtcp: 'generate' },
+      media: { rtpPorts: '47100-47199', address: GW, rtcp: 'generate', workers: 0 },
       users: [ALICE, BOB, CAROL],
       trunks: [{ name: 'carrier', uri: `sip:${CARRIER}:5060;transport=udp`, keepalive: false }],
       routes: [{ match: '^\\d{4,15}$', trunk: 'carrier' }],
