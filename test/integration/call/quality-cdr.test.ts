@@ -22,7 +22,8 @@ const GW = '127.0.120.21';
 const CARRIER = '127.0.120.22';
 const PHONE = '127.0.120.24';
 const USER = { name: 'alice', password: 'alice-secret', callerId: '+15550001' };
-/** The engine takes ports from the start of media.rtpPorts in order: the phone's leg first (it offered). */
+/** The engine in the gateway's own thread (media.workers 0: no worker's warm-up call moves the port cursor)
+ *  takes ports from the start of media.rtpPorts in order: the phone's leg first (it offered). */
 const [PHONE_SIDE, TRUNK_SIDE] = [49100, 49102];
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -83,7 +84,7 @@ describe('per-call quality through the gateway, final in the call record', () =>
     const config = parseConfig({
       http: { listen: `${GW}:0` },
       sip: { listen: [`udp:${GW}:0`] },
-      media: { rtpPorts: '49100-49199', address: GW, rtcp: 'generate' },
+      media: { rtpPorts: '49100-49199', address: GW, rtcp: 'generate', workers: 0 },
       users: [USER],
       trunks: [{ name: 'carrier', uri: `sip:${CARRIER}:5060;transport=udp`, keepalive: false }],
       routes: [{ match: '^\\d{4,15}$', trunk: 'carrier' }],
